@@ -1,0 +1,1 @@
+"""hspc: HubSpot deals <-> AWS Partner Central opportunities, reconciled on Dagster."""
