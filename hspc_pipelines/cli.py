@@ -1,15 +1,35 @@
-"""The `hspc` command. Sub-commands are added by the features that own them."""
+"""The `hspc` command.
+
+Each feature owns its sub-commands in a module exposing `register(subparsers)`; the module sets
+`handler` (a callable taking the parsed args and returning an exit code) with `set_defaults`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+
+# Modules that add sub-commands; a missing module is a packaging bug, so import errors propagate.
+COMMAND_MODULES = (
+    "hspc_pipelines.emulators.cli",  # hspc emulate
+    "hspc_pipelines.ingress.cli",  # hspc ingress
+    "hspc_pipelines.defs.cli",  # hspc run, hspc dev, hspc solutions, hspc bootstrap
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hspc", description="HubSpot <-> AWS Partner Central co-sell sync")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # feature not built yet
+        module.register(subparsers)
     return parser
 
 
