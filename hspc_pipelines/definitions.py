@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
-defs = dg.Definitions()
+from hspc_pipelines.defs.external import external_specs
+from hspc_pipelines.defs.reconcile.assets import reconcile_assets
+from hspc_pipelines.defs.reconcile.jobs import reconcile_dry_run_job, reconcile_job, reconcile_schedule
+from hspc_pipelines.defs.resources import build_resources
+from hspc_pipelines.defs.sensors.run_failure import run_failure_sensor
+
+
+def dagster_home() -> str:
+    home = os.environ.get("DAGSTER_HOME") or os.path.abspath(".dagster_home")
+    os.makedirs(home, exist_ok=True)
+    return home
+
+
+defs = dg.Definitions(
+    assets=[*external_specs, *reconcile_assets],
+    jobs=[reconcile_job, reconcile_dry_run_job],
+    schedules=[reconcile_schedule],
+    sensors=[run_failure_sensor],
+    resources=build_resources(dagster_home()),
+)

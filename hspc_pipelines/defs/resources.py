@@ -1,0 +1,137 @@
+"""Dagster resources: thin wrappers that build one client per service and the shared state.
+
+Configured from the environment with EnvVar, so secrets are read at run time and never stored in run
+config. A secret may instead come from SSM Parameter Store (SecureString) through dagster-aws.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from hspc_pipelines.hubspot.client import HubSpotClient
+from hspc_pipelines.mapping import MappingConfig, load_mapping_config
+from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.state.store import SyncStateStore
+
+
+def _ssm_secret(parameter: str) -> str:
+    """Read a SecureString through dagster-aws's SSM resource (boto3 honours AWS_ENDPOINT_URL_SSM)."""
+    from dagster_aws.ssm import SSMResource
+
+    client = SSMResource(region_name=os.environ.get("AWS_REGION", "us-east-1")).get_client()
+    return str(client.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"])
+
+
+class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """HubSpot CRM client. `access_token` or `access_token_ssm_parameter` must be set."""
+
+    access_token: str | None = None
+    access_token_ssm_parameter: str | None = None
+    base_url: str = "https://api.hubapi.com"
+    requests_per_10s: int = 190
+    search_per_second: float = 4.0
+
+    _client: HubSpotClient | None = PrivateAttr(default=None)
+
+    def get_client(self) -> HubSpotClient:
+        if self._client is None:
+            token = self.access_token
+            if not token and self.access_token_ssm_parameter:
+                token = _ssm_secret(self.access_token_ssm_parameter)
+            if not token:
+                raise dg.DagsterInvalidConfigError(
+                    "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER", [], None
+                )
+            self._client = HubSpotClient(token, self.base_url, requests_per_10s=self.requests_per_10s,
+                                         search_per_second=self.search_per_second)
+        return self._client
+
+
+class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Partner Central Selling client, through an assumed role when `role_arn` is set."""
+
+    catalog: str = "AWS"
+    role_arn: str | None = None
+    external_id: str | None = None
+    region: str = "us-east-1"
+    reads_per_second: float = 10.0
+    writes_per_second: float = 1.0
+    default_solution_id: str | None = None
+
+    _client: PartnerCentralClient | None = PrivateAttr(default=None)
+
+    def get_client(self) -> PartnerCentralClient:
+        if self._client is None:
+            self._client = PartnerCentralClient(
+                self.catalog, role_arn=self.role_arn or None, external_id=self.external_id or None,
+                region=self.region, reads_per_second=self.reads_per_second,
+                writes_per_second=self.writes_per_second,
+            )
+        return self._client
+
+
+class SyncStateResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The sync-state store (SQLAlchemy URL: SQLite locally, PostgreSQL in production)."""
+
+    url: str
+
+    _store: SyncStateStore | None = PrivateAttr(default=None)
+
+    def get_store(self) -> SyncStateStore:
+        if self._store is None:
+            self._store = SyncStateStore(self.url)
+        return self._store
+
+
+class MappingResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Mapping configuration (stage maps, ownership, amount mode …) from a YAML/JSON file."""
+
+    config_path: str | None = None
+
+    _config: MappingConfig | None = PrivateAttr(default=None)
+
+    def get_config(self) -> MappingConfig:
+        if self._config is None:
+            self._config = load_mapping_config(self.config_path or None)
+        return self._config
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def build_resources(dagster_home: str) -> dict[str, Any]:
+    """Resources from the environment; names here are what the assets ask for."""
+    from dagster_duckdb_pandas import DuckDBPandasIOManager
+
+    token_param = os.environ.get("HSPC_HUBSPOT_TOKEN_SSM_PARAMETER")
+    hubspot = HubSpotResource(
+        access_token=None if token_param else dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
+        access_token_ssm_parameter=token_param,
+        base_url=os.environ.get("HUBSPOT_BASE_URL", "https://api.hubapi.com"),
+        requests_per_10s=int(_env_float("HSPC_HUBSPOT_REQUESTS_PER_10S", 190)),
+        search_per_second=_env_float("HSPC_HUBSPOT_SEARCH_PER_SECOND", 4.0),
+    )
+    partner_central = PartnerCentralResource(
+        catalog=os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS"),
+        role_arn=os.environ.get("PARTNER_CENTRAL_ROLE_ARN") or None,
+        external_id=os.environ.get("PARTNER_CENTRAL_EXTERNAL_ID") or None,
+        region=os.environ.get("AWS_REGION", "us-east-1"),
+        reads_per_second=_env_float("HSPC_PC_READS_PER_SECOND", 10.0),
+        writes_per_second=_env_float("HSPC_PC_WRITES_PER_SECOND", 1.0),
+        default_solution_id=os.environ.get("PARTNER_CENTRAL_SOLUTION_ID") or None,
+    )
+    state_url = os.environ.get("HSPC_STATE_URL") or f"sqlite:///{os.path.join(dagster_home, 'hspc_state.sqlite')}"
+    duckdb_path = os.environ.get("HSPC_DUCKDB_PATH") or os.path.join(dagster_home, "hspc.duckdb")
+    return {
+        "hubspot": hubspot,
+        "partner_central": partner_central,
+        "sync_state": SyncStateResource(url=state_url),
+        "mapping": MappingResource(config_path=os.environ.get("HSPC_MAPPING_CONFIG")),
+        "io_manager": DuckDBPandasIOManager(database=duckdb_path, schema="hspc"),
+    }

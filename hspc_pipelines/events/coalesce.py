@@ -1,0 +1,90 @@
+"""Coalesce one tick's events into a few targeted runs, keyed so that redelivery starts nothing new.
+
+Pure: triggers in, run intents out. All deal and opportunity changes of a tick become one reconcile run
+scoped to their ids; invitation events one invitation run; each submit request its own run. A run's key
+is a digest of the event ids it covers, so the same webhook delivered three times yields one run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+RECONCILE, INVITATIONS, SUBMIT = "reconcile", "sync_invitations", "submit_opportunity"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One event, reduced to what decides the run it needs."""
+
+    kind: str  # RECONCILE, INVITATIONS or SUBMIT
+    event_id: str
+    message_id: str
+    deal_id: str | None = None
+    opportunity_id: str | None = None
+    invitation_id: str | None = None
+    involvement_type: str | None = None
+    visibility: str | None = None
+
+
+@dataclass
+class RunIntent:
+    job: str
+    run_key: str
+    run_config: dict[str, Any]
+    tags: dict[str, str]
+    event_ids: list[str]
+    message_ids: set[str] = field(default_factory=set)
+
+
+def run_key(job: str, event_ids: Iterable[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(set(event_ids))).encode()).hexdigest()[:24]
+    return f"{job}:{digest}"
+
+
+def _scope_config(deal_ids: Sequence[str], opportunity_ids: Sequence[str]) -> dict[str, Any]:
+    scope = {"deal_ids": list(deal_ids), "opportunity_ids": list(opportunity_ids)}
+    return {"ops": {"hubspot_deals": {"config": scope}, "partner_central_opportunities": {"config": scope}}}
+
+
+def coalesce(triggers: Iterable[Trigger], already_seen: set[str] = frozenset()) -> list[RunIntent]:  # type: ignore[assignment]
+    """Run intents for the triggers whose event ids were not seen before.
+
+    Triggers whose event was already covered still report their message id on a run intent with no
+    new work (job ""), so the caller deletes them instead of leaving them to the DLQ."""
+    fresh: dict[str, Trigger] = {}
+    duplicate_messages: set[str] = set()
+    for t in triggers:
+        if t.event_id in already_seen or t.event_id in fresh:
+            duplicate_messages.add(t.message_id)
+            continue
+        fresh[t.event_id] = t
+
+    intents: list[RunIntent] = []
+    reconcile = [t for t in fresh.values() if t.kind == RECONCILE]
+    if reconcile:
+        deals = sorted({t.deal_id for t in reconcile if t.deal_id})
+        opps = sorted({t.opportunity_id for t in reconcile if t.opportunity_id})
+        ids = [t.event_id for t in reconcile]
+        intents.append(RunIntent(RECONCILE, run_key(RECONCILE, ids), _scope_config(deals, opps),
+                                 {"hspc/trigger": "events"}, ids, {t.message_id for t in reconcile}))
+    invitations = [t for t in fresh.values() if t.kind == INVITATIONS]
+    if invitations:
+        ids = [t.event_id for t in invitations]
+        invitation_ids = sorted({t.invitation_id for t in invitations if t.invitation_id})
+        config = {"ops": {"pending_invitations": {"config": {"invitation_ids": invitation_ids}}}}
+        intents.append(RunIntent(INVITATIONS, run_key(INVITATIONS, ids), config, {"hspc/trigger": "events"},
+                                 ids, {t.message_id for t in invitations}))
+    for t in fresh.values():
+        if t.kind == SUBMIT and t.deal_id:
+            config = {"ops": {"submission": {"config": {
+                "deal_id": t.deal_id, "involvement_type": t.involvement_type or "Co-Sell",
+                "visibility": t.visibility or "Full"}}}}
+            intents.append(RunIntent(SUBMIT, run_key(SUBMIT, [t.event_id]), config,
+                                     {"hspc/trigger": "events", "hspc/deal_id": t.deal_id}, [t.event_id],
+                                     {t.message_id}))
+    if duplicate_messages:
+        intents.append(RunIntent("", "", {}, {}, [], duplicate_messages))
+    return intents

@@ -1,0 +1,1 @@
+"""I/O orchestration of the reconcile steps: clients + the pure sync engine, no Dagster."""

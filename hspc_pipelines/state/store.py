@@ -1,0 +1,145 @@
+"""The sync-state store: a small SQL database (SQLite locally, PostgreSQL in production).
+
+It keeps the last full record read or written for each opportunity, keyed by catalog and id, with its
+LastModifiedDate. The snapshot asks Partner Central for details only where the listing shows a
+LastModifiedDate that differs from the one stored here, which keeps a no-op reconcile at a few list
+calls instead of one GetOpportunity per opportunity.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+_METADATA = sa.MetaData()
+
+OPPORTUNITY_CACHE = sa.Table(
+    "hspc_opportunity_cache",
+    _METADATA,
+    sa.Column("catalog", sa.String(16), primary_key=True),
+    sa.Column("opportunity_id", sa.String(32), primary_key=True),
+    sa.Column("last_modified", sa.String(40), nullable=False),
+    sa.Column("partner_identifier", sa.String(64), index=True),
+    sa.Column("record_json", sa.Text, nullable=False),
+)
+
+# Invitations accepted by the product: lets a crashed run finish the HubSpot side exactly once.
+INVITATION_STATE = sa.Table(
+    "hspc_invitation_state",
+    _METADATA,
+    sa.Column("catalog", sa.String(16), primary_key=True),
+    sa.Column("invitation_id", sa.String(32), primary_key=True),
+    sa.Column("task_id", sa.String(64)),
+    sa.Column("opportunity_id", sa.String(32)),
+    sa.Column("deal_id", sa.String(32)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text),
+)
+
+_CHUNK = 500
+
+
+class SyncStateStore:
+    """Thread-safe through SQLAlchemy's pool; one instance per process is enough."""
+
+    def __init__(self, url: str) -> None:
+        connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+        self._engine = sa.create_engine(url, connect_args=connect_args, future=True)
+        _METADATA.create_all(self._engine)
+
+    @property
+    def url(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def get_opportunities(self, catalog: str, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """id -> (last_modified ISO string, record) for the ids the store holds."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        table = OPPORTUNITY_CACHE
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                rows = conn.execute(
+                    sa.select(table.c.opportunity_id, table.c.last_modified, table.c.record_json).where(
+                        table.c.catalog == catalog, table.c.opportunity_id.in_(chunk)
+                    )
+                )
+                for opp_id, last_modified, record_json in rows:
+                    found[opp_id] = (last_modified, json.loads(record_json))
+        return found
+
+    def put_opportunities(self, catalog: str, records: Iterable[Mapping[str, Any]]) -> int:
+        """Store JSON-safe opportunity records (each with Id and LastModifiedDate as ISO string)."""
+        rows = [
+            {
+                "catalog": catalog,
+                "opportunity_id": str(r["Id"]),
+                "last_modified": str(r["LastModifiedDate"]),
+                "partner_identifier": r.get("PartnerOpportunityIdentifier"),
+                "record_json": json.dumps(r, sort_keys=True, default=str),
+            }
+            for r in records
+        ]
+        if not rows:
+            return 0
+        table = OPPORTUNITY_CACHE
+        with self._engine.begin() as conn:
+            ids = [r["opportunity_id"] for r in rows]
+            for start in range(0, len(ids), _CHUNK):
+                conn.execute(
+                    table.delete().where(
+                        table.c.catalog == catalog, table.c.opportunity_id.in_(ids[start : start + _CHUNK])
+                    )
+                )
+            conn.execute(table.insert(), rows)
+        return len(rows)
+
+    def find_by_partner_identifiers(self, catalog: str, identifiers: Iterable[str]) -> dict[str, str]:
+        """PartnerOpportunityIdentifier -> opportunity id, for opportunities this store has seen."""
+        wanted = list(dict.fromkeys(identifiers))
+        found: dict[str, str] = {}
+        table = OPPORTUNITY_CACHE
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = conn.execute(
+                    sa.select(table.c.partner_identifier, table.c.opportunity_id).where(
+                        table.c.catalog == catalog, table.c.partner_identifier.in_(wanted[start : start + _CHUNK])
+                    )
+                )
+                for ident, opp_id in rows:
+                    found.setdefault(ident, opp_id)
+        return found
+
+    def count_opportunities(self, catalog: str) -> int:
+        table = OPPORTUNITY_CACHE
+        with self._engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(table.c.catalog == catalog)).scalar_one())
+
+    def get_invitation(self, catalog: str, invitation_id: str) -> dict[str, Any] | None:
+        table = INVITATION_STATE
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(table).where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
+            ).mappings().first()
+        return dict(row) if row else None
+
+    def put_invitation(self, catalog: str, invitation_id: str, **values: Any) -> None:
+        table = INVITATION_STATE
+        with self._engine.begin() as conn:
+            current = conn.execute(
+                sa.select(table).where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
+            ).mappings().first()
+            if current is None:
+                conn.execute(table.insert().values(catalog=catalog, invitation_id=invitation_id, **values))
+            else:
+                conn.execute(
+                    table.update()
+                    .where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
+                    .values(**values)
+                )
+
+    def dispose(self) -> None:
+        self._engine.dispose()

@@ -1,0 +1,212 @@
+"""DataFrame layouts of the reconcile assets, and conversions to and from the engine's rows.
+
+Every frame carries `partition_date` (midnight UTC of the day it is filed under) so that the DuckDB IO
+manager can replace exactly the rows of a run's window. Nested data is stored as JSON text, which
+keeps the tables queryable with SQL (`json_extract`) and the schemas stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import pandas as pd
+
+from hspc_pipelines.mapping import DealBundle
+from hspc_pipelines.sync.notes import NoteSpec
+from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
+from hspc_pipelines.sync.plan import DealSnapshot, PlanRow
+from hspc_pipelines.sync.records import dumps, loads
+
+DEAL_COLUMNS = ("deal_id", "partition_date", "last_modified", "dealname", "pipeline", "dealstage",
+                "aws_opportunity_id", "archived", "deal_json", "company_json", "contacts_json")
+OPPORTUNITY_COLUMNS = ("opportunity_id", "partition_date", "last_modified", "partner_opportunity_identifier",
+                       "review_status", "stage", "title", "source", "record_json")
+SOLUTION_COLUMNS = ("solution_id", "partition_date", "name", "category", "status", "arn", "created_date")
+PLAN_COLUMNS = ("entity_key", "partition_date", "deal_id", "opportunity_id", "operation", "reason",
+                "changed_fields_json", "request_json", "deal_updates_json", "deal_current_json", "notes_json",
+                "errors_json", "warnings_json", "solution_ids_json")
+RESULT_COLUMNS = ("entity_key", "partition_date", "deal_id", "opportunity_id", "operation", "status",
+                  "error_code", "error_message", "record_json")
+WRITE_COLUMNS = ("entity_key", "partition_date", "deal_id", "final_status", "write_status",
+                 "properties_json", "notes_written", "error_message")
+
+
+def day(value: str | dt.date | dt.datetime) -> str:
+    """The ISO day a value falls on (UTC)."""
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """A frame with exactly `columns`; partition_date as timestamps, everything else as given."""
+    df = pd.DataFrame(list(rows), columns=list(columns))
+    df["partition_date"] = pd.to_datetime(df["partition_date"], utc=True).dt.tz_convert(None)
+    for col in columns:
+        if col != "partition_date" and df[col].dtype == object:
+            df[col] = df[col].astype("string")
+    return df
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts, missing values as None and partition_date as an ISO day."""
+    out: list[dict[str, Any]] = []
+    for row in df.to_dict("records"):
+        clean = {k: (None if _is_missing(v) else v) for k, v in row.items()}
+        if clean.get("partition_date") is not None:
+            clean["partition_date"] = day(pd.Timestamp(clean["partition_date"]).to_pydatetime())
+        out.append(clean)
+    return out
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# -- deals --------------------------------------------------------------------------------------------
+
+
+def deals_frame(snapshots: Iterable[DealSnapshot]) -> pd.DataFrame:
+    rows = []
+    for snap in snapshots:
+        props = snap.bundle.deal
+        rows.append({
+            "deal_id": snap.bundle.deal_id,
+            "partition_date": snap.partition_date,
+            "last_modified": props.get("hs_lastmodifieddate"),
+            "dealname": props.get("dealname"),
+            "pipeline": props.get("pipeline"),
+            "dealstage": props.get("dealstage"),
+            "aws_opportunity_id": props.get("aws_opportunity_id"),
+            "archived": snap.archived,
+            "deal_json": dumps(dict(props)),
+            "company_json": dumps(dict(snap.bundle.company)) if snap.bundle.company is not None else None,
+            "contacts_json": dumps([dict(c) for c in snap.bundle.contacts]),
+        })
+    df = frame(rows, DEAL_COLUMNS)
+    df["archived"] = df["archived"].astype(bool)
+    return df
+
+
+def deal_snapshots(df: pd.DataFrame) -> list[DealSnapshot]:
+    out = []
+    for row in records(df):
+        bundle = DealBundle(deal_id=str(row["deal_id"]), deal=loads(row["deal_json"]) or {},
+                            company=loads(row["company_json"]), contacts=loads(row["contacts_json"]) or [])
+        out.append(DealSnapshot(bundle=bundle, partition_date=row["partition_date"],
+                                archived=bool(row["archived"])))
+    return out
+
+
+# -- opportunities ------------------------------------------------------------------------------------
+
+
+def opportunities_frame(items: Iterable[tuple[Mapping[str, Any], str, str]]) -> pd.DataFrame:
+    """From (JSON-safe record, partition day, source) triples."""
+    rows = []
+    for record, partition, source in items:
+        lifecycle = record.get("LifeCycle") or {}
+        rows.append({
+            "opportunity_id": record["Id"],
+            "partition_date": partition,
+            "last_modified": record.get("LastModifiedDate"),
+            "partner_opportunity_identifier": record.get("PartnerOpportunityIdentifier"),
+            "review_status": lifecycle.get("ReviewStatus"),
+            "stage": lifecycle.get("Stage"),
+            "title": (record.get("Project") or {}).get("Title"),
+            "source": source,
+            "record_json": dumps(record),
+        })
+    return frame(rows, OPPORTUNITY_COLUMNS)
+
+
+def opportunity_records(df: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Records, and the partition day of those fetched because they changed in the window."""
+    recs, partitions = [], {}
+    for row in records(df):
+        recs.append(loads(row["record_json"]))
+        if row["source"] == "window":
+            partitions[str(row["opportunity_id"])] = row["partition_date"]
+    return recs, partitions
+
+
+# -- plan ---------------------------------------------------------------------------------------------
+
+
+def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
+    out = []
+    for r in rows:
+        out.append({
+            "entity_key": r.entity_key,
+            "partition_date": r.partition_date,
+            "deal_id": r.deal_id,
+            "opportunity_id": r.opportunity_id,
+            "operation": r.operation,
+            "reason": r.reason,
+            "changed_fields_json": dumps({k: list(v) for k, v in r.changed_fields.items()}),
+            "request_json": dumps(r.request) if r.request is not None else None,
+            "deal_updates_json": dumps(r.deal_updates),
+            "deal_current_json": dumps(r.deal_current),
+            "notes_json": dumps([asdict(n) for n in r.notes]),
+            "errors_json": dumps(r.errors),
+            "warnings_json": dumps(r.warnings),
+            "solution_ids_json": dumps(r.solution_ids),
+        })
+    return frame(out, PLAN_COLUMNS)
+
+
+def plan_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plan rows as dicts with the JSON columns decoded (keys without the `_json` suffix)."""
+    out = []
+    for row in records(df):
+        decoded = {k: v for k, v in row.items() if not k.endswith("_json")}
+        for k, v in row.items():
+            if k.endswith("_json"):
+                decoded[k[: -len("_json")]] = loads(v)
+        out.append(decoded)
+    return out
+
+
+# -- apply results and writes -------------------------------------------------------------------------
+
+
+def results_frame(results: Iterable[ApplyResult]) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        row = asdict(r)
+        row["record_json"] = dumps(row.pop("record")) if r.record is not None else None
+        rows.append(row)
+    return frame(rows, RESULT_COLUMNS)
+
+
+def apply_results(df: pd.DataFrame) -> list[ApplyResult]:
+    out = []
+    for row in records(df):
+        record = loads(row.pop("record_json"))
+        out.append(ApplyResult(record=record, **row))
+    return out
+
+
+def writes_frame(writes: Iterable[tuple[DealWrite, str, int, str | None]]) -> pd.DataFrame:
+    """From (write, write_status, notes written, error) tuples."""
+    rows = [{
+        "entity_key": w.entity_key,
+        "partition_date": w.partition_date,
+        "deal_id": w.deal_id,
+        "final_status": w.final_status,
+        "write_status": status,
+        "properties_json": dumps(w.properties),
+        "notes_written": notes,
+        "error_message": error,
+    } for w, status, notes, error in writes]
+    df = frame(rows, WRITE_COLUMNS)
+    df["notes_written"] = df["notes_written"].astype("int64")
+    return df

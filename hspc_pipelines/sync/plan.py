@@ -1,0 +1,229 @@
+"""The sync plan: one row per entity saying what the apply steps must do and why.
+
+Pure: snapshots in, decisions out. Identity is `aws_opportunity_id` on the deal and
+PartnerOpportunityIdentifier on the opportunity; each mapped field has one owner, so a converged pair
+plans `none` and a second run writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hspc_pipelines.mapping import (
+    DealBundle,
+    FieldError,
+    MappingConfig,
+    build_create_request,
+    build_update_request,
+    hubspot_owned_view,
+    is_cosell,
+    opportunity_to_deal_properties,
+)
+from hspc_pipelines.sync.notes import NoteSpec, review_note, title_blocked_note
+
+OPERATIONS = ("create", "link", "update", "write-back", "none", "blocked", "invalid")
+# ACE refuses updates while AWS is reviewing; the change waits for the review to end.
+LOCKED_REVIEW_STATUSES = frozenset({"Submitted", "In review"})
+SUBMITTED_REVIEW_STATUSES = frozenset({"Submitted", "In review", "Approved", "Rejected", "Action Required"})
+
+
+@dataclass(frozen=True)
+class DealSnapshot:
+    bundle: DealBundle
+    partition_date: str
+    archived: bool = False
+
+
+@dataclass
+class PlanRow:
+    entity_key: str
+    partition_date: str
+    operation: str
+    reason: str
+    deal_id: str | None = None
+    opportunity_id: str | None = None
+    changed_fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    request: dict[str, Any] | None = None
+    deal_updates: dict[str, str | None] = field(default_factory=dict)
+    deal_current: dict[str, str | None] = field(default_factory=dict)
+    notes: list[NoteSpec] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    solution_ids: list[str] = field(default_factory=list)
+
+
+def _blank(value: Any) -> Any:
+    return None if value in ("", None) else value
+
+
+def property_changes(current: Mapping[str, str | None], wanted: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The deal properties whose value must change; '' and None are the same empty value."""
+    return {k: v for k, v in wanted.items() if _blank(current.get(k)) != _blank(v)}
+
+
+def diff_views(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {k: (old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys()) if old.get(k) != new.get(k)}
+
+
+def format_errors(errors: Sequence[FieldError]) -> list[str]:
+    return [str(e) for e in errors]
+
+
+class _OpportunityIndex:
+    def __init__(self, opportunities: Iterable[Mapping[str, Any]], prefix: str) -> None:
+        self.by_id: dict[str, Mapping[str, Any]] = {}
+        self.by_deal: dict[str, Mapping[str, Any]] = {}
+        for opp in opportunities:
+            self.by_id[str(opp["Id"])] = opp
+            ident = opp.get("PartnerOpportunityIdentifier") or ""
+            if ident.startswith(prefix):
+                self.by_deal.setdefault(ident[len(prefix) :], opp)
+
+    def find(self, deal_id: str, linked_id: str | None) -> Mapping[str, Any] | None:
+        if linked_id:
+            return self.by_id.get(linked_id)
+        return self.by_deal.get(deal_id)
+
+
+def _sync_state(row: PlanRow, status: str, error: str | None) -> None:
+    row.deal_updates.update(property_changes(row.deal_current, {"aws_sync_status": status, "aws_sync_error": error}))
+
+
+def _plan_existing(
+    row: PlanRow, snap: DealSnapshot, opp: Mapping[str, Any], config: MappingConfig, catalog: str
+) -> None:
+    props = snap.bundle.deal
+    opp_id = str(opp["Id"])
+    row.opportunity_id = opp_id
+    lifecycle = opp.get("LifeCycle") or {}
+    review = lifecycle.get("ReviewStatus") or "Pending Submission"
+
+    pc_owned = opportunity_to_deal_properties(opp, None, config, props.get("pipeline"))
+    row.deal_updates.update(property_changes(props, pc_owned))
+    note = review_note(opp_id, review, lifecycle.get("ReviewComments"))
+    if note and _blank(props.get("aws_review_status")) != review:
+        row.notes.append(note)
+    linking = _blank(props.get("aws_opportunity_id")) != opp_id
+
+    result = build_update_request(snap.bundle, opp, config, catalog)
+    if result.errors or result.request is None:
+        row.operation, row.errors = "invalid", format_errors(result.errors)
+        row.reason = "deal fails validation: " + "; ".join(row.errors)
+        _sync_state(row, "invalid", "\n".join(row.errors))
+        return
+    row.warnings = list(result.warnings)
+    if any(w.startswith("title_frozen") for w in result.warnings):
+        wanted_title = (build_create_request(snap.bundle, config, catalog).request or {}).get("Project", {}).get("Title")
+        current_title = (opp.get("Project") or {}).get("Title") or ""
+        if wanted_title and wanted_title != current_title:
+            row.notes.append(title_blocked_note(opp_id, current_title, wanted_title))
+    changed = diff_views(hubspot_owned_view(opp, config), hubspot_owned_view(result.request, config))
+    row.changed_fields = changed
+    if changed and review in LOCKED_REVIEW_STATUSES:
+        row.operation = "blocked"
+        row.reason = f"opportunity is '{review}': ACE refuses updates during review; the change waits until it ends"
+        _sync_state(row, "blocked", row.reason)
+        return
+    if changed:
+        row.operation, row.request = "update", result.request
+        row.reason = "HubSpot-owned fields changed: " + ", ".join(changed)
+        return
+    _sync_state(row, "synced", None)
+    if linking:
+        row.operation, row.reason = "link", f"opportunity {opp_id} carries this deal's identifier; linking it"
+    elif row.deal_updates or row.notes:
+        row.operation, row.reason = "write-back", "Partner Central fields changed: " + ", ".join(
+            sorted(row.deal_updates)
+        )
+    else:
+        row.operation, row.reason = "none", "in sync"
+
+
+def plan_deal(
+    snap: DealSnapshot, index: _OpportunityIndex, config: MappingConfig, catalog: str
+) -> PlanRow | None:
+    """The plan row for one deal, or None for a deal the product does not sync."""
+    bundle, props = snap.bundle, snap.bundle.deal
+    linked_id = _blank(props.get("aws_opportunity_id"))
+    if not linked_id and not is_cosell(props, config):
+        return None
+    row = PlanRow(entity_key=f"deal:{bundle.deal_id}", partition_date=snap.partition_date, operation="none",
+                  reason="", deal_id=bundle.deal_id, deal_current=dict(props))
+    opp = index.find(bundle.deal_id, linked_id)
+    if snap.archived:
+        row.opportunity_id = linked_id or (str(opp["Id"]) if opp else None)
+        if opp is None:
+            row.reason = "deal archived in HubSpot; no opportunity to close"
+        else:
+            row.operation = "blocked"
+            row.reason = (f"deal archived in HubSpot; opportunity {opp['Id']} is left open in Partner Central "
+                          "(close it as lost there or restore the deal)")
+        row.deal_current = {}
+        return row
+    if linked_id and opp is None:
+        row.operation, row.opportunity_id = "blocked", linked_id
+        row.reason = f"aws_opportunity_id {linked_id} is not an opportunity in catalog {catalog}"
+        _sync_state(row, "blocked", row.reason)
+        return row
+    if opp is not None:
+        _plan_existing(row, snap, opp, config, catalog)
+        return row
+    result = build_create_request(bundle, config, catalog)
+    if result.errors or result.request is None:
+        row.operation, row.errors = "invalid", format_errors(result.errors)
+        row.reason = "deal fails validation: " + "; ".join(row.errors)
+        _sync_state(row, "invalid", "\n".join(row.errors))
+        return row
+    row.operation, row.request, row.warnings = "create", result.request, list(result.warnings)
+    row.reason = "co-sell deal without an opportunity"
+    return row
+
+
+def plan_orphan_opportunity(opp: Mapping[str, Any], partition_date: str, config: MappingConfig) -> PlanRow:
+    """An opportunity changed in the window whose deal is not in the deal snapshot.
+
+    When its identifier names a deal, the Partner-Central-owned fields are written back to that deal
+    (the writer reads the deal first and writes only what differs)."""
+    opp_id = str(opp["Id"])
+    ident = opp.get("PartnerOpportunityIdentifier") or ""
+    prefix = config.partner_opportunity_prefix
+    row = PlanRow(entity_key=f"opportunity:{opp_id}", partition_date=partition_date, operation="none",
+                  reason="no HubSpot deal carries this opportunity's identifier", opportunity_id=opp_id)
+    if ident.startswith(prefix) and ident[len(prefix) :].isdigit():
+        row.deal_id = ident[len(prefix) :]
+        row.operation = "write-back"
+        row.reason = "opportunity changed in Partner Central; deal outside the window is refreshed"
+        row.deal_updates = dict(opportunity_to_deal_properties(opp, None, config, None))
+        lifecycle = opp.get("LifeCycle") or {}
+        note = review_note(opp_id, lifecycle.get("ReviewStatus") or "", lifecycle.get("ReviewComments"))
+        if note:
+            row.notes.append(note)
+    return row
+
+
+def build_plan(
+    deals: Iterable[DealSnapshot],
+    opportunities: Iterable[Mapping[str, Any]],
+    opportunity_partitions: Mapping[str, str],
+    config: MappingConfig,
+    catalog: str,
+) -> list[PlanRow]:
+    """Plan every co-sell or linked deal, then the window's opportunities no deal accounted for."""
+    opp_list = list(opportunities)
+    index = _OpportunityIndex(opp_list, config.partner_opportunity_prefix)
+    rows: list[PlanRow] = []
+    seen_opps: set[str] = set()
+    for snap in deals:
+        row = plan_deal(snap, index, config, catalog)
+        if row is None:
+            continue
+        rows.append(row)
+        if row.opportunity_id:
+            seen_opps.add(row.opportunity_id)
+    for opp in opp_list:
+        opp_id = str(opp["Id"])
+        if opp_id not in seen_opps and opp_id in opportunity_partitions:
+            rows.append(plan_orphan_opportunity(opp, opportunity_partitions[opp_id], config))
+    return rows
