@@ -31,7 +31,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 dev: install | $(DAGSTER_HOME)
 	$(BIN)/hspc dev
