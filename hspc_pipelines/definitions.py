@@ -19,10 +19,15 @@ def dagster_home() -> str:
     return home
 
 
-defs = dg.Definitions(
-    assets=[*external_specs, *reconcile_assets],
-    jobs=[reconcile_job, reconcile_dry_run_job],
-    schedules=[reconcile_schedule],
-    sensors=[run_failure_sensor],
-    resources=build_resources(dagster_home()),
-)
+def build_defs(home: str | None = None) -> dg.Definitions:
+    """Definitions with resources read from the environment now (tests call this after setting it)."""
+    return dg.Definitions(
+        assets=[*external_specs, *reconcile_assets],
+        jobs=[reconcile_job, reconcile_dry_run_job],
+        schedules=[reconcile_schedule],
+        sensors=[run_failure_sensor],
+        resources=build_resources(home or dagster_home()),
+    )
+
+
+defs = build_defs()

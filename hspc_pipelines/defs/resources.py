@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, load_mapping_config
 from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.state.store import SyncStateStore
 
 
@@ -34,6 +35,7 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     base_url: str = "https://api.hubapi.com"
     requests_per_10s: int = 190
     search_per_second: float = 4.0
+    bootstrap: bool = True
 
     _client: HubSpotClient | None = PrivateAttr(default=None)
 
@@ -46,8 +48,12 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 raise dg.DagsterInvalidConfigError(
                     "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER", [], None
                 )
-            self._client = HubSpotClient(token, self.base_url, requests_per_10s=self.requests_per_10s,
-                                         search_per_second=self.search_per_second)
+            client = HubSpotClient(token, self.base_url, requests_per_10s=self.requests_per_10s,
+                                   search_per_second=self.search_per_second)
+            if self.bootstrap:
+                # The properties hspc writes must exist before the first write; cheap when they do.
+                bootstrap_properties(client)
+            self._client = client
         return self._client
 
 

@@ -29,9 +29,12 @@ class ReconcileOutcome:
 
 def run_reconcile(*, dry_run: bool = False, since: str | None = None, today: str,
                   run_config: dict[str, Any] | None = None,
-                  instance: dg.DagsterInstance | None = None) -> ReconcileOutcome:
-    from hspc_pipelines.definitions import defs
+                  instance: dg.DagsterInstance | None = None,
+                  defs: dg.Definitions | None = None) -> ReconcileOutcome:
+    if defs is None:
+        from hspc_pipelines.definitions import build_defs
 
+        defs = build_defs()
     job = defs.resolve_job_def("reconcile_dry_run" if dry_run else "reconcile")
     instance = instance or dg.DagsterInstance.get()
     kwargs: dict[str, Any] = {"instance": instance, "raise_on_error": False, "run_config": run_config}

@@ -8,7 +8,7 @@ is a digest of the event ids it covers, so the same webhook delivered three time
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,15 +49,16 @@ def _scope_config(deal_ids: Sequence[str], opportunity_ids: Sequence[str]) -> di
     return {"ops": {"hubspot_deals": {"config": scope}, "partner_central_opportunities": {"config": scope}}}
 
 
-def coalesce(triggers: Iterable[Trigger], already_seen: set[str] = frozenset()) -> list[RunIntent]:  # type: ignore[assignment]
+def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) -> list[RunIntent]:
     """Run intents for the triggers whose event ids were not seen before.
 
     Triggers whose event was already covered still report their message id on a run intent with no
     new work (job ""), so the caller deletes them instead of leaving them to the DLQ."""
+    seen = set(already_seen)
     fresh: dict[str, Trigger] = {}
     duplicate_messages: set[str] = set()
     for t in triggers:
-        if t.event_id in already_seen or t.event_id in fresh:
+        if t.event_id in seen or t.event_id in fresh:
             duplicate_messages.add(t.message_id)
             continue
         fresh[t.event_id] = t

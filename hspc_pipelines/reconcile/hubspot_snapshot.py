@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from hspc_pipelines.hubspot.batch import BatchResult
 from hspc_pipelines.mapping import DealBundle, MappingConfig, is_cosell
 from hspc_pipelines.mapping.properties import COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES
 from hspc_pipelines.sync.frames import day
@@ -22,8 +23,8 @@ class HubSpotReader(Protocol):
     def search_modified_between(self, object_type: str, start: dt.datetime, end: dt.datetime,
                                 properties: Sequence[str], extra_filters: Any = None) -> Iterable[dict[str, Any]]: ...
 
-    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str],
-                   archived: bool = False) -> Any: ...
+    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str] = (),
+                   archived: bool = False, id_property: str | None = None) -> BatchResult: ...
 
     def batch_read_associations_detailed(self, from_type: str, to_type: str,
                                          ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]: ...
@@ -57,9 +58,9 @@ def fetch_deal_snapshots(
 
     Event-scoped reads include archived deals, so a deletion reaches the plan."""
     if deal_ids is not None:
-        live = _objects(client.batch_read("deals", list(deal_ids), DEAL_PROPERTIES))
-        missing = [d for d in deal_ids if d not in {o["id"] for o in live}]
-        archived = _objects(client.batch_read("deals", missing, DEAL_PROPERTIES, archived=True)) if missing else []
+        live = client.batch_read("deals", list(deal_ids), DEAL_PROPERTIES).results
+        missing = [d for d in deal_ids if d not in {str(o["id"]) for o in live}]
+        archived = client.batch_read("deals", missing, DEAL_PROPERTIES, archived=True).results if missing else []
         deals = [(o, False) for o in live] + [(o, True) for o in archived]
     else:
         deals = [(o, False) for o in client.search_modified_between("deals", start, end, DEAL_PROPERTIES)]
@@ -92,12 +93,5 @@ def _selected(props: Mapping[str, Any], config: MappingConfig) -> bool:
     return bool(props.get("aws_opportunity_id")) or is_cosell(props, config)
 
 
-def _objects(result: Any) -> list[dict[str, Any]]:
-    """Batch results may come as a list or as an object carrying `results` and partial `errors`."""
-    if isinstance(result, list):
-        return result
-    return list(getattr(result, "results", None) or result.get("results", []))
-
-
-def _by_id(result: Any) -> dict[str, Mapping[str, Any]]:
-    return {str(o["id"]): o["properties"] for o in _objects(result)}
+def _by_id(result: BatchResult) -> dict[str, Mapping[str, Any]]:
+    return {str(o["id"]): o["properties"] for o in result.results}

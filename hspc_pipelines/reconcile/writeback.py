@@ -9,9 +9,10 @@ crash recovery write nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from hspc_pipelines.hubspot.batch import BatchResult
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES, NOTE_KEY_PROPERTY
 from hspc_pipelines.sync.notes import NoteSpec
 from hspc_pipelines.sync.outcomes import DealWrite
@@ -21,12 +22,12 @@ NOTE_TO_DEAL_TYPE_ID = 214  # HubSpot-defined note -> deal association
 
 
 class HubSpotWriter(Protocol):
-    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str],
-                   archived: bool = False) -> Any: ...
+    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str] = (),
+                   archived: bool = False, id_property: str | None = None) -> BatchResult: ...
 
-    def batch_update(self, object_type: str, inputs: Sequence[dict[str, Any]]) -> Any: ...
+    def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult: ...
 
-    def batch_create(self, object_type: str, inputs: Sequence[dict[str, Any]]) -> Any: ...
+    def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult: ...
 
     def batch_read_associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]: ...
 

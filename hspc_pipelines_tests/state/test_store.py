@@ -1,0 +1,73 @@
+import threading
+
+import pytest
+
+from hspc_pipelines.state.store import SyncStateStore
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    else:
+        psycopg2 = pytest.importorskip("psycopg2")
+        try:
+            psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test").close()
+        except psycopg2.OperationalError as exc:
+            if __import__("os").environ.get("CI"):
+                raise
+            pytest.skip(f"PostgreSQL not reachable here: {exc}")
+        s = SyncStateStore("postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+        with s._engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM hspc_opportunity_cache")
+            conn.exec_driver_sql("DELETE FROM hspc_invitation_state")
+    yield s
+    s.dispose()
+
+
+def _rec(opp_id, stamp, ident=None):
+    return {"Id": opp_id, "LastModifiedDate": stamp, "PartnerOpportunityIdentifier": ident,
+            "Project": {"Title": f"t-{opp_id}-{stamp}"}}
+
+
+def test_put_then_get_round_trips_records_and_replaces_older_ones(store):
+    store.put_opportunities("AWS", [_rec("O1", "2026-11-01T00:00:00+00:00", "HUBSPOT-1"), _rec("O2", "x")])
+    store.put_opportunities("AWS", [_rec("O1", "2026-11-02T00:00:00+00:00", "HUBSPOT-1")])
+    got = store.get_opportunities("AWS", ["O1", "O2", "O3"])
+    assert set(got) == {"O1", "O2"}
+    assert got["O1"][0] == "2026-11-02T00:00:00+00:00"
+    assert got["O1"][1]["Project"]["Title"] == "t-O1-2026-11-02T00:00:00+00:00"
+    assert store.count_opportunities("AWS") == 2
+
+
+def test_catalogs_are_kept_apart(store):
+    store.put_opportunities("Sandbox", [_rec("O1", "s", "HUBSPOT-9")])
+    assert store.get_opportunities("AWS", ["O1"]) == {}
+    assert store.find_by_partner_identifiers("AWS", ["HUBSPOT-9"]) == {}
+    assert store.find_by_partner_identifiers("Sandbox", ["HUBSPOT-9", "HUBSPOT-8"]) == {"HUBSPOT-9": "O1"}
+
+
+def test_many_ids_are_looked_up_in_chunks(store):
+    store.put_opportunities("AWS", [_rec(f"O{i}", "s", f"HUBSPOT-{i}") for i in range(1200)])
+    assert len(store.get_opportunities("AWS", [f"O{i}" for i in range(1300)])) == 1200
+    assert len(store.find_by_partner_identifiers("AWS", [f"HUBSPOT-{i}" for i in range(1300)])) == 1200
+
+
+def test_invitation_state_is_upserted(store):
+    assert store.get_invitation("AWS", "engi-1") is None
+    store.put_invitation("AWS", "engi-1", status="accepting", task_id="t1")
+    store.put_invitation("AWS", "engi-1", status="accepted", opportunity_id="O5")
+    row = store.get_invitation("AWS", "engi-1")
+    assert (row["status"], row["task_id"], row["opportunity_id"]) == ("accepted", "t1", "O5")
+
+
+def test_concurrent_writers_do_not_lose_records(store):
+    def write(n):
+        store.put_opportunities("AWS", [_rec(f"W{n}-{i}", "s") for i in range(50)])
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.count_opportunities("AWS") == 200
