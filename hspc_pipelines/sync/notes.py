@@ -76,3 +76,35 @@ def invalid_submission_note(deal_id: str, problems: list[str]) -> NoteSpec:
 def resource_snapshot_note(engagement_id: str, snapshot_id: str, revision: int, summary: str) -> NoteSpec:
     body = f"📚 AWS shared resources (engagement {engagement_id}, snapshot {snapshot_id} rev {revision})\n{summary}"
     return NoteSpec(key=f"snapshot:{engagement_id}:{snapshot_id}:{revision}", body=body)
+
+
+# -- co-sell flows (invitations, submission, AWS summaries) -------------------------------------------
+
+
+def invitation_accepted_note(invitation_id: str, opportunity_id: str, sender: str | None,
+                             message: str | None) -> NoteSpec:
+    lines = [f"📨 Created from AWS invitation {invitation_id} (opportunity {opportunity_id}), accepted by hspc."]
+    if sender:
+        lines.append(f"Invited by: {sender}")
+    if message:
+        lines.append(f"Invitation message: {message}")
+    return NoteSpec(key=f"invitation:{invitation_id}", body="\n".join(lines))
+
+
+def not_linked_note(deal_id: str) -> NoteSpec:
+    body = ("🚫 Not submitted to AWS: this deal is not linked to a Partner Central opportunity "
+            "(aws_opportunity_id is empty). Let the sync create the opportunity first (deal name with #AWS), "
+            "then request the submission again.")
+    return NoteSpec(key=f"submit-unlinked:{deal_id}", body=body)
+
+
+def submission_failed_note(opportunity_id: str, reason_code: str | None, message: str | None) -> NoteSpec:
+    detail = ": ".join(p for p in (reason_code, message) if p) or "no reason given"
+    body = f"❌ Submission of {opportunity_id} to AWS failed: {detail}"
+    return NoteSpec(key=f"submit-failed:{opportunity_id}:{_digest(detail)}", body=body)
+
+
+def aws_team_note(opportunity_id: str, role: str, member: str) -> NoteSpec:
+    """An AWS team member in a given role (PDM, PSM …) assigned or changed."""
+    body = f"🤝 AWS {role} on {opportunity_id}: {member}"
+    return NoteSpec(key=f"team:{opportunity_id}:{role}:{_digest(member)}", body=body)
