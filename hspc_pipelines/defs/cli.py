@@ -85,8 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         result = run_reconcile(dry_run=args.dry_run, since=args.since, today=today)
         print(summarize(result))
-        print(f"\nRun {result.run_id} is stored in {home}. See it in the UI: `make dev`, then "
-              f"http://127.0.0.1:3000/runs/{result.run_id}")
+        print(
+            f"\nRun {result.run_id} is stored in {home}. See it in the UI: `make dev`, then "
+            f"http://127.0.0.1:3000/runs/{result.run_id}"
+        )
         return 0 if result.success and not result.failed_rows else 1
 
 
@@ -94,8 +96,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
     dagster_home()
     root = Path(__file__).resolve().parents[2]
     with product_environment(args.deals):
-        cmd = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(root / "workspace.yaml"),
-               "-p", str(args.port), "-h", "127.0.0.1"]
+        cmd = [
+            str(Path(sys.executable).with_name("dagster")),
+            "dev",
+            "-w",
+            str(root / "workspace.yaml"),
+            "-p",
+            str(args.port),
+            "-h",
+            "127.0.0.1",
+        ]
         return subprocess.call(cmd, cwd=root)
 
 

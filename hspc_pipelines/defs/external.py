@@ -13,18 +13,46 @@ PC_SOLUTIONS = dg.AssetKey(["partner_central", "solutions"])
 PC_INVITATIONS = dg.AssetKey(["partner_central", "engagement_invitations"])
 
 external_specs = [
-    dg.AssetSpec(HUBSPOT_DEALS, description="Deals in the HubSpot portal (CRM v3).", group_name="hubspot",
-                 kinds={"hubspot"}),
-    dg.AssetSpec(HUBSPOT_COMPANIES, description="Companies associated with deals.", group_name="hubspot",
-                 kinds={"hubspot"}),
-    dg.AssetSpec(HUBSPOT_CONTACTS, description="Contacts associated with deals.", group_name="hubspot",
-                 kinds={"hubspot"}),
-    dg.AssetSpec(HUBSPOT_NOTES, description="Notes hspc writes on deals (exactly once per transition).",
-                 group_name="hubspot", kinds={"hubspot"}),
-    dg.AssetSpec(PC_OPPORTUNITIES, description="Opportunities in AWS Partner Central (Selling API).",
-                 group_name="partner_central", kinds={"aws"}),
-    dg.AssetSpec(PC_SOLUTIONS, description="The partner's solutions in Partner Central.",
-                 group_name="partner_central", kinds={"aws"}),
-    dg.AssetSpec(PC_INVITATIONS, description="Engagement invitations AWS sends the partner.",
-                 group_name="partner_central", kinds={"aws"}),
+    dg.AssetSpec(
+        HUBSPOT_DEALS,
+        description="Deals in the HubSpot portal (CRM v3).",
+        group_name="hubspot",
+        kinds={"hubspot"},
+    ),
+    dg.AssetSpec(
+        HUBSPOT_COMPANIES,
+        description="Companies associated with deals.",
+        group_name="hubspot",
+        kinds={"hubspot"},
+    ),
+    dg.AssetSpec(
+        HUBSPOT_CONTACTS,
+        description="Contacts associated with deals.",
+        group_name="hubspot",
+        kinds={"hubspot"},
+    ),
+    dg.AssetSpec(
+        HUBSPOT_NOTES,
+        description="Notes hspc writes on deals (exactly once per transition).",
+        group_name="hubspot",
+        kinds={"hubspot"},
+    ),
+    dg.AssetSpec(
+        PC_OPPORTUNITIES,
+        description="Opportunities in AWS Partner Central (Selling API).",
+        group_name="partner_central",
+        kinds={"aws"},
+    ),
+    dg.AssetSpec(
+        PC_SOLUTIONS,
+        description="The partner's solutions in Partner Central.",
+        group_name="partner_central",
+        kinds={"aws"},
+    ),
+    dg.AssetSpec(
+        PC_INVITATIONS,
+        description="Engagement invitations AWS sends the partner.",
+        group_name="partner_central",
+        kinds={"aws"},
+    ),
 ]

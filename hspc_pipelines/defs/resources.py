@@ -12,10 +12,10 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, load_mapping_config
 from hspc_pipelines.partner_central.client import PartnerCentralClient
-from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.state.store import SyncStateStore
 
 
@@ -46,10 +46,16 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 token = _ssm_secret(self.access_token_ssm_parameter)
             if not token:
                 raise dg.DagsterInvalidConfigError(
-                    "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER", [], None
+                    "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER",
+                    [],
+                    None,
                 )
-            client = HubSpotClient(token, self.base_url, requests_per_10s=self.requests_per_10s,
-                                   search_per_second=self.search_per_second)
+            client = HubSpotClient(
+                token,
+                self.base_url,
+                requests_per_10s=self.requests_per_10s,
+                search_per_second=self.search_per_second,
+            )
             if self.bootstrap:
                 # The properties hspc writes must exist before the first write; cheap when they do.
                 bootstrap_properties(client)
@@ -73,8 +79,11 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def get_client(self) -> PartnerCentralClient:
         if self._client is None:
             self._client = PartnerCentralClient(
-                self.catalog, role_arn=self.role_arn or None, external_id=self.external_id or None,
-                region=self.region, reads_per_second=self.reads_per_second,
+                self.catalog,
+                role_arn=self.role_arn or None,
+                external_id=self.external_id or None,
+                region=self.region,
+                reads_per_second=self.reads_per_second,
                 writes_per_second=self.writes_per_second,
             )
         return self._client
@@ -132,7 +141,9 @@ def build_resources(dagster_home: str) -> dict[str, Any]:
         writes_per_second=_env_float("HSPC_PC_WRITES_PER_SECOND", 1.0),
         default_solution_id=os.environ.get("PARTNER_CENTRAL_SOLUTION_ID") or None,
     )
-    state_url = os.environ.get("HSPC_STATE_URL") or f"sqlite:///{os.path.join(dagster_home, 'hspc_state.sqlite')}"
+    state_url = (
+        os.environ.get("HSPC_STATE_URL") or f"sqlite:///{os.path.join(dagster_home, 'hspc_state.sqlite')}"
+    )
     duckdb_path = os.environ.get("HSPC_DUCKDB_PATH") or os.path.join(dagster_home, "hspc.duckdb")
     return {
         "hubspot": hubspot,

@@ -27,10 +27,15 @@ class ReconcileOutcome:
         return int((writes["final_status"] == "failed").sum() + (writes["write_status"] == "failed").sum())
 
 
-def run_reconcile(*, dry_run: bool = False, since: str | None = None, today: str,
-                  run_config: dict[str, Any] | None = None,
-                  instance: dg.DagsterInstance | None = None,
-                  defs: dg.Definitions | None = None) -> ReconcileOutcome:
+def run_reconcile(
+    *,
+    dry_run: bool = False,
+    since: str | None = None,
+    today: str,
+    run_config: dict[str, Any] | None = None,
+    instance: dg.DagsterInstance | None = None,
+    defs: dg.Definitions | None = None,
+) -> ReconcileOutcome:
     if defs is None:
         from hspc_pipelines.definitions import build_defs
 
@@ -53,8 +58,10 @@ def run_reconcile(*, dry_run: bool = False, since: str | None = None, today: str
 
 
 def summarize(outcome: ReconcileOutcome) -> str:
-    lines = [f"Reconcile run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}"
-             + (" (dry run: nothing applied)" if outcome.dry_run else "")]
+    lines = [
+        f"Reconcile run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}"
+        + (" (dry run: nothing applied)" if outcome.dry_run else "")
+    ]
     plan = outcome.frames.get("sync_plan")
     if plan is not None:
         lines.append("\nPlan (operation: rows)")
@@ -62,7 +69,9 @@ def summarize(outcome: ReconcileOutcome) -> str:
     writes = outcome.frames.get("hubspot_deal_writes")
     if writes is not None:
         lines.append("\nResult (status: deals)")
-        lines += [f"  {st:<11} {n}" for st, n in report.counts(writes, "final_status").items()] or ["  (none)"]
+        lines += [f"  {st:<11} {n}" for st, n in report.counts(writes, "final_status").items()] or [
+            "  (none)"
+        ]
         bad = writes[writes["final_status"].isin(["failed", "invalid", "blocked"])]
         if len(bad):
             lines.append("\nRows needing attention (first 20)")

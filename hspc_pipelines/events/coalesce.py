@@ -69,23 +69,54 @@ def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) ->
         deals = sorted({t.deal_id for t in reconcile if t.deal_id})
         opps = sorted({t.opportunity_id for t in reconcile if t.opportunity_id})
         ids = [t.event_id for t in reconcile]
-        intents.append(RunIntent(RECONCILE, run_key(RECONCILE, ids), _scope_config(deals, opps),
-                                 {"hspc/trigger": "events"}, ids, {t.message_id for t in reconcile}))
+        intents.append(
+            RunIntent(
+                RECONCILE,
+                run_key(RECONCILE, ids),
+                _scope_config(deals, opps),
+                {"hspc/trigger": "events"},
+                ids,
+                {t.message_id for t in reconcile},
+            )
+        )
     invitations = [t for t in fresh.values() if t.kind == INVITATIONS]
     if invitations:
         ids = [t.event_id for t in invitations]
         invitation_ids = sorted({t.invitation_id for t in invitations if t.invitation_id})
         config = {"ops": {"pending_invitations": {"config": {"invitation_ids": invitation_ids}}}}
-        intents.append(RunIntent(INVITATIONS, run_key(INVITATIONS, ids), config, {"hspc/trigger": "events"},
-                                 ids, {t.message_id for t in invitations}))
+        intents.append(
+            RunIntent(
+                INVITATIONS,
+                run_key(INVITATIONS, ids),
+                config,
+                {"hspc/trigger": "events"},
+                ids,
+                {t.message_id for t in invitations},
+            )
+        )
     for t in fresh.values():
         if t.kind == SUBMIT and t.deal_id:
-            config = {"ops": {"submission": {"config": {
-                "deal_id": t.deal_id, "involvement_type": t.involvement_type or "Co-Sell",
-                "visibility": t.visibility or "Full"}}}}
-            intents.append(RunIntent(SUBMIT, run_key(SUBMIT, [t.event_id]), config,
-                                     {"hspc/trigger": "events", "hspc/deal_id": t.deal_id}, [t.event_id],
-                                     {t.message_id}))
+            config = {
+                "ops": {
+                    "submission": {
+                        "config": {
+                            "deal_id": t.deal_id,
+                            "involvement_type": t.involvement_type or "Co-Sell",
+                            "visibility": t.visibility or "Full",
+                        }
+                    }
+                }
+            }
+            intents.append(
+                RunIntent(
+                    SUBMIT,
+                    run_key(SUBMIT, [t.event_id]),
+                    config,
+                    {"hspc/trigger": "events", "hspc/deal_id": t.deal_id},
+                    [t.event_id],
+                    {t.message_id},
+                )
+            )
     if duplicate_messages:
         intents.append(RunIntent("", "", {}, {}, [], duplicate_messages))
     return intents

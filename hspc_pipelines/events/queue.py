@@ -30,18 +30,25 @@ class EventsQueue:
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         self.queue_url = queue_url
         self._client = client or boto3.client(
-            "sqs", region_name=os.environ.get("AWS_REGION", "us-east-1"),
-            config=Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10),
+            "sqs",
+            region_name=os.environ.get("AWS_REGION", "us-east-1"),
+            config=Config(
+                retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10
+            ),
         )
 
-    def receive(self, budget_seconds: float, max_messages: int = 500, wait_seconds: int = 0) -> list[ReceivedMessage]:
+    def receive(
+        self, budget_seconds: float, max_messages: int = 500, wait_seconds: int = 0
+    ) -> list[ReceivedMessage]:
         """Receive until the queue looks empty, `max_messages` are in hand or the budget is spent."""
         deadline = time.monotonic() + budget_seconds
         out: list[ReceivedMessage] = []
         while len(out) < max_messages and time.monotonic() < deadline:
             resp = self._client.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=min(MAX_BATCH, max_messages - len(out)),
-                WaitTimeSeconds=wait_seconds, MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(MAX_BATCH, max_messages - len(out)),
+                WaitTimeSeconds=wait_seconds,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
             )
             batch = resp.get("Messages", [])
             if not batch:

@@ -32,18 +32,33 @@ class PartnerCentralWriter(Protocol):
 
     def get_opportunity(self, opportunity_id: str) -> dict[str, Any]: ...
 
-    def associate_opportunity(self, opportunity_id: str, entity_id: str, entity_type: str) -> dict[str, Any]: ...
+    def associate_opportunity(
+        self, opportunity_id: str, entity_id: str, entity_type: str
+    ) -> dict[str, Any]: ...
 
 
 def _result(row: Mapping[str, Any], status: str, **kw: Any) -> ApplyResult:
-    return ApplyResult(entity_key=row["entity_key"], deal_id=row.get("deal_id"),
-                       opportunity_id=kw.pop("opportunity_id", row.get("opportunity_id")),
-                       operation=row["operation"], status=status, partition_date=row["partition_date"], **kw)
+    return ApplyResult(
+        entity_key=row["entity_key"],
+        deal_id=row.get("deal_id"),
+        opportunity_id=kw.pop("opportunity_id", row.get("opportunity_id")),
+        operation=row["operation"],
+        status=status,
+        partition_date=row["partition_date"],
+        **kw,
+    )
 
 
-def _failed(row: Mapping[str, Any], exc: PartnerCentralError, opportunity_id: str | None = None) -> ApplyResult:
-    return _result(row, "failed", error_code=exc.code, error_message=str(exc),
-                   opportunity_id=opportunity_id or row.get("opportunity_id"))
+def _failed(
+    row: Mapping[str, Any], exc: PartnerCentralError, opportunity_id: str | None = None
+) -> ApplyResult:
+    return _result(
+        row,
+        "failed",
+        error_code=exc.code,
+        error_message=str(exc),
+        opportunity_id=opportunity_id or row.get("opportunity_id"),
+    )
 
 
 def _read_and_store(client: PartnerCentralWriter, store: SyncStateStore, opp_id: str) -> dict[str, Any]:
@@ -91,8 +106,14 @@ def _create_one(client: PartnerCentralWriter, store: SyncStateStore, row: Mappin
         except PartnerCentralError as exc:
             failures.append(f"solution {solution_id}: {exc}")
     if failures:
-        return _result(row, "created", opportunity_id=opp_id, record=record, error_code="SolutionAssociation",
-                       error_message="; ".join(failures))
+        return _result(
+            row,
+            "created",
+            opportunity_id=opp_id,
+            record=record,
+            error_code="SolutionAssociation",
+            error_message="; ".join(failures),
+        )
     return _result(row, "created", opportunity_id=opp_id, record=record)
 
 
@@ -141,12 +162,19 @@ def _update_one(
                 return _failed(row, read_exc)
             review = (current.get("LifeCycle") or {}).get("ReviewStatus")
             if review in LOCKED_REVIEW_STATUSES:
-                return _result(row, "blocked", record=current, error_code="InReview",
-                               error_message=f"opportunity became '{review}' before the update; it waits")
+                return _result(
+                    row,
+                    "blocked",
+                    record=current,
+                    error_code="InReview",
+                    error_message=f"opportunity became '{review}' before the update; it waits",
+                )
             rebuilt = build_update_request(bundle, current, config, client.catalog)
             if rebuilt.request is None:
                 return _result(row, "invalid", error_message="; ".join(str(e) for e in rebuilt.errors))
-            if not diff_views(hubspot_owned_view(current, config), hubspot_owned_view(rebuilt.request, config)):
+            if not diff_views(
+                hubspot_owned_view(current, config), hubspot_owned_view(rebuilt.request, config)
+            ):
                 return _result(row, "unchanged", record=current)
             request = rebuilt.request
             log.info("conflict on %s, retrying on the re-read record (attempt %d)", opp_id, attempt + 1)

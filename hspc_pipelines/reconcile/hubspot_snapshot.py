@@ -20,14 +20,27 @@ PRIMARY_COMPANY_TYPE_ID = 5  # HubSpot's "Primary" deal-to-company association
 
 
 class HubSpotReader(Protocol):
-    def search_modified_between(self, object_type: str, start: dt.datetime, end: dt.datetime,
-                                properties: Sequence[str], extra_filters: Any = None) -> Iterable[dict[str, Any]]: ...
+    def search_modified_between(
+        self,
+        object_type: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        properties: Sequence[str],
+        extra_filters: Any = None,
+    ) -> Iterable[dict[str, Any]]: ...
 
-    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str] = (),
-                   archived: bool = False, id_property: str | None = None) -> BatchResult: ...
+    def batch_read(
+        self,
+        object_type: str,
+        ids: Sequence[str],
+        properties: Sequence[str] = (),
+        archived: bool = False,
+        id_property: str | None = None,
+    ) -> BatchResult: ...
 
-    def batch_read_associations_detailed(self, from_type: str, to_type: str,
-                                         ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]: ...
+    def batch_read_associations_detailed(
+        self, from_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]: ...
 
 
 def _partition_for(last_modified: str | None, start: dt.datetime, end: dt.datetime) -> str:
@@ -60,7 +73,9 @@ def fetch_deal_snapshots(
     if deal_ids is not None:
         live = client.batch_read("deals", list(deal_ids), DEAL_PROPERTIES).results
         missing = [d for d in deal_ids if d not in {str(o["id"]) for o in live}]
-        archived = client.batch_read("deals", missing, DEAL_PROPERTIES, archived=True).results if missing else []
+        archived = (
+            client.batch_read("deals", missing, DEAL_PROPERTIES, archived=True).results if missing else []
+        )
         deals = [(o, False) for o in live] + [(o, True) for o in archived]
     else:
         deals = [(o, False) for o in client.search_modified_between("deals", start, end, DEAL_PROPERTIES)]
@@ -70,10 +85,14 @@ def fetch_deal_snapshots(
     contacts_by_deal = client.batch_read_associations_detailed("deals", "contacts", ids) if ids else {}
     company_ids = {d: _primary_company(companies_by_deal.get(d, [])) for d in ids}
     contact_ids = {d: [str(link["id"]) for link in contacts_by_deal.get(d, [])] for d in ids}
-    companies = _by_id(client.batch_read("companies", sorted({c for c in company_ids.values() if c}),
-                                         COMPANY_PROPERTIES))
-    contacts = _by_id(client.batch_read("contacts", sorted({c for cs in contact_ids.values() for c in cs}),
-                                        CONTACT_PROPERTIES))
+    companies = _by_id(
+        client.batch_read("companies", sorted({c for c in company_ids.values() if c}), COMPANY_PROPERTIES)
+    )
+    contacts = _by_id(
+        client.batch_read(
+            "contacts", sorted({c for cs in contact_ids.values() for c in cs}), CONTACT_PROPERTIES
+        )
+    )
     snapshots = []
     for obj, is_archived in selected:
         deal_id = str(obj["id"])
@@ -82,10 +101,19 @@ def fetch_deal_snapshots(
         company = dict(companies[company_id]) if company_id and company_id in companies else None
         if company is not None:
             company["hs_object_id"] = company_id
-        bundle = DealBundle(deal_id=deal_id, deal=props, company=company,
-                            contacts=[dict(contacts[c]) for c in contact_ids.get(deal_id, []) if c in contacts])
-        snapshots.append(DealSnapshot(bundle=bundle, archived=is_archived,
-                                      partition_date=_partition_for(props.get("hs_lastmodifieddate"), start, end)))
+        bundle = DealBundle(
+            deal_id=deal_id,
+            deal=props,
+            company=company,
+            contacts=[dict(contacts[c]) for c in contact_ids.get(deal_id, []) if c in contacts],
+        )
+        snapshots.append(
+            DealSnapshot(
+                bundle=bundle,
+                archived=is_archived,
+                partition_date=_partition_for(props.get("hs_lastmodifieddate"), start, end),
+            )
+        )
     return snapshots
 
 

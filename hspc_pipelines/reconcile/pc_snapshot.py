@@ -23,8 +23,12 @@ PAGE_SIZE = 100
 class PartnerCentralReader(Protocol):
     catalog: str
 
-    def list_opportunities(self, after: dt.datetime | None = None, before: dt.datetime | None = None,
-                           identifiers: Sequence[str] | None = None) -> Iterable[dict[str, Any]]: ...
+    def list_opportunities(
+        self,
+        after: dt.datetime | None = None,
+        before: dt.datetime | None = None,
+        identifiers: Sequence[str] | None = None,
+    ) -> Iterable[dict[str, Any]]: ...
 
     def get_opportunity(self, opportunity_id: str) -> dict[str, Any]: ...
 
@@ -69,7 +73,9 @@ def fetch_opportunity_snapshot(
         by_id_calls = math.ceil(len(missing) / IDENTIFIER_FILTER_LIMIT)
         full_listing_calls = math.ceil(max(store.count_opportunities(catalog), 1) / PAGE_SIZE)
         # List everything when that is cheaper than asking 20 ids at a time.
-        found = client.list_opportunities() if full_listing_calls < by_id_calls else _list_by_ids(client, missing)
+        found = (
+            client.list_opportunities() if full_listing_calls < by_id_calls else _list_by_ids(client, missing)
+        )
         missing_set = set(missing)
         for s in found:
             opp_id = str(s["Id"])
@@ -85,7 +91,9 @@ def _list_by_ids(client: PartnerCentralReader, ids: list[str]) -> Iterable[dict[
 
 
 def _with_details(
-    client: PartnerCentralReader, store: SyncStateStore, summaries: Mapping[str, tuple[dict[str, Any], str, str]]
+    client: PartnerCentralReader,
+    store: SyncStateStore,
+    summaries: Mapping[str, tuple[dict[str, Any], str, str]],
 ) -> list[tuple[dict[str, Any], str, str]]:
     cached = store.get_opportunities(client.catalog, summaries)
     fresh: list[dict[str, Any]] = []

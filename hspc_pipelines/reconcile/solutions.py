@@ -17,8 +17,15 @@ def fetch_solutions(client: SolutionLister) -> list[dict[str, Any]]:
 
 
 def solution_rows(solutions: Iterable[dict[str, Any]], partition_date: str) -> list[dict[str, Any]]:
-    return [{
-        "solution_id": s["Id"], "partition_date": partition_date, "name": s.get("Name"),
-        "category": s.get("Category"), "status": s.get("Status"), "arn": s.get("Arn"),
-        "created_date": s.get("CreatedDate"),
-    } for s in solutions]
+    return [
+        {
+            "solution_id": s["Id"],
+            "partition_date": partition_date,
+            "name": s.get("Name"),
+            "category": s.get("Category"),
+            "status": s.get("Status"),
+            "arn": s.get("Arn"),
+            "created_date": s.get("CreatedDate"),
+        }
+        for s in solutions
+    ]

@@ -22,14 +22,22 @@ NOTE_TO_DEAL_TYPE_ID = 214  # HubSpot-defined note -> deal association
 
 
 class HubSpotWriter(Protocol):
-    def batch_read(self, object_type: str, ids: Sequence[str], properties: Sequence[str] = (),
-                   archived: bool = False, id_property: str | None = None) -> BatchResult: ...
+    def batch_read(
+        self,
+        object_type: str,
+        ids: Sequence[str],
+        properties: Sequence[str] = (),
+        archived: bool = False,
+        id_property: str | None = None,
+    ) -> BatchResult: ...
 
     def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult: ...
 
     def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult: ...
 
-    def batch_read_associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]: ...
+    def batch_read_associations(
+        self, from_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[str]]: ...
 
 
 Outcome = tuple[DealWrite, str, int, str | None]
@@ -74,13 +82,20 @@ def existing_note_keys(client: HubSpotWriter, deal_ids: Iterable[str]) -> dict[s
 def _note_input(deal_id: str, note: NoteSpec, now: str) -> dict[str, Any]:
     return {
         "properties": {"hs_note_body": note.body, "hs_timestamp": now, NOTE_KEY_PROPERTY: note.key},
-        "associations": [{"to": {"id": deal_id}, "types": [
-            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_DEAL_TYPE_ID}]}],
+        "associations": [
+            {
+                "to": {"id": deal_id},
+                "types": [
+                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_DEAL_TYPE_ID}
+                ],
+            }
+        ],
     }
 
 
-def write_deals(client: HubSpotWriter, writes: Sequence[DealWrite],
-                now: dt.datetime | None = None) -> list[Outcome]:
+def write_deals(
+    client: HubSpotWriter, writes: Sequence[DealWrite], now: dt.datetime | None = None
+) -> list[Outcome]:
     """Apply every write; one deal's failure never stops the others."""
     writes = list(writes)
     errors: dict[str, str] = _refresh_without_snapshot(client, writes)

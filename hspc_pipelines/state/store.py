@@ -106,32 +106,63 @@ class SyncStateStore:
             for start in range(0, len(wanted), _CHUNK):
                 rows = conn.execute(
                     sa.select(table.c.partner_identifier, table.c.opportunity_id).where(
-                        table.c.catalog == catalog, table.c.partner_identifier.in_(wanted[start : start + _CHUNK])
+                        table.c.catalog == catalog,
+                        table.c.partner_identifier.in_(wanted[start : start + _CHUNK]),
                     )
                 )
                 for ident, opp_id in rows:
                     found.setdefault(ident, opp_id)
         return found
 
+    def duplicate_partner_identifiers(self, catalog: str) -> dict[str, list[str]]:
+        """PartnerOpportunityIdentifier -> opportunity ids, where more than one opportunity carries it."""
+        table = OPPORTUNITY_CACHE
+        dupes = (
+            sa.select(table.c.partner_identifier)
+            .where(table.c.catalog == catalog, table.c.partner_identifier.is_not(None))
+            .group_by(table.c.partner_identifier)
+            .having(sa.func.count() > 1)
+        )
+        out: dict[str, list[str]] = {}
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table.c.partner_identifier, table.c.opportunity_id)
+                .where(table.c.catalog == catalog, table.c.partner_identifier.in_(dupes))
+                .order_by(table.c.opportunity_id)
+            )
+            for ident, opp_id in rows:
+                out.setdefault(ident, []).append(opp_id)
+        return out
+
     def count_opportunities(self, catalog: str) -> int:
         table = OPPORTUNITY_CACHE
         with self._engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).where(table.c.catalog == catalog)).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.count()).where(table.c.catalog == catalog)).scalar_one()
+            )
 
     def get_invitation(self, catalog: str, invitation_id: str) -> dict[str, Any] | None:
         table = INVITATION_STATE
         with self._engine.connect() as conn:
-            row = conn.execute(
-                sa.select(table).where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(table).where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
+                )
+                .mappings()
+                .first()
+            )
         return dict(row) if row else None
 
     def put_invitation(self, catalog: str, invitation_id: str, **values: Any) -> None:
         table = INVITATION_STATE
         with self._engine.begin() as conn:
-            current = conn.execute(
-                sa.select(table).where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
-            ).mappings().first()
+            current = (
+                conn.execute(
+                    sa.select(table).where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
+                )
+                .mappings()
+                .first()
+            )
             if current is None:
                 conn.execute(table.insert().values(catalog=catalog, invitation_id=invitation_id, **values))
             else:

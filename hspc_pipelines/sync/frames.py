@@ -15,23 +15,72 @@ from typing import Any
 import pandas as pd
 
 from hspc_pipelines.mapping import DealBundle
-from hspc_pipelines.sync.notes import NoteSpec
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, PlanRow
 from hspc_pipelines.sync.records import dumps, loads
 
-DEAL_COLUMNS = ("deal_id", "partition_date", "last_modified", "dealname", "pipeline", "dealstage",
-                "aws_opportunity_id", "archived", "deal_json", "company_json", "contacts_json")
-OPPORTUNITY_COLUMNS = ("opportunity_id", "partition_date", "last_modified", "partner_opportunity_identifier",
-                       "review_status", "stage", "title", "source", "record_json")
+DEAL_COLUMNS = (
+    "deal_id",
+    "partition_date",
+    "last_modified",
+    "dealname",
+    "pipeline",
+    "dealstage",
+    "aws_opportunity_id",
+    "archived",
+    "deal_json",
+    "company_json",
+    "contacts_json",
+)
+OPPORTUNITY_COLUMNS = (
+    "opportunity_id",
+    "partition_date",
+    "last_modified",
+    "partner_opportunity_identifier",
+    "review_status",
+    "stage",
+    "title",
+    "source",
+    "record_json",
+)
 SOLUTION_COLUMNS = ("solution_id", "partition_date", "name", "category", "status", "arn", "created_date")
-PLAN_COLUMNS = ("entity_key", "partition_date", "deal_id", "opportunity_id", "operation", "reason",
-                "changed_fields_json", "request_json", "deal_updates_json", "deal_current_json", "notes_json",
-                "errors_json", "warnings_json", "solution_ids_json")
-RESULT_COLUMNS = ("entity_key", "partition_date", "deal_id", "opportunity_id", "operation", "status",
-                  "error_code", "error_message", "record_json")
-WRITE_COLUMNS = ("entity_key", "partition_date", "deal_id", "final_status", "write_status",
-                 "properties_json", "notes_written", "error_message")
+PLAN_COLUMNS = (
+    "entity_key",
+    "partition_date",
+    "deal_id",
+    "opportunity_id",
+    "operation",
+    "reason",
+    "changed_fields_json",
+    "request_json",
+    "deal_updates_json",
+    "deal_current_json",
+    "notes_json",
+    "errors_json",
+    "warnings_json",
+    "solution_ids_json",
+)
+RESULT_COLUMNS = (
+    "entity_key",
+    "partition_date",
+    "deal_id",
+    "opportunity_id",
+    "operation",
+    "status",
+    "error_code",
+    "error_message",
+    "record_json",
+)
+WRITE_COLUMNS = (
+    "entity_key",
+    "partition_date",
+    "deal_id",
+    "final_status",
+    "write_status",
+    "properties_json",
+    "notes_written",
+    "error_message",
+)
 
 
 def day(value: str | dt.date | dt.datetime) -> str:
@@ -78,19 +127,21 @@ def deals_frame(snapshots: Iterable[DealSnapshot]) -> pd.DataFrame:
     rows = []
     for snap in snapshots:
         props = snap.bundle.deal
-        rows.append({
-            "deal_id": snap.bundle.deal_id,
-            "partition_date": snap.partition_date,
-            "last_modified": props.get("hs_lastmodifieddate"),
-            "dealname": props.get("dealname"),
-            "pipeline": props.get("pipeline"),
-            "dealstage": props.get("dealstage"),
-            "aws_opportunity_id": props.get("aws_opportunity_id"),
-            "archived": snap.archived,
-            "deal_json": dumps(dict(props)),
-            "company_json": dumps(dict(snap.bundle.company)) if snap.bundle.company is not None else None,
-            "contacts_json": dumps([dict(c) for c in snap.bundle.contacts]),
-        })
+        rows.append(
+            {
+                "deal_id": snap.bundle.deal_id,
+                "partition_date": snap.partition_date,
+                "last_modified": props.get("hs_lastmodifieddate"),
+                "dealname": props.get("dealname"),
+                "pipeline": props.get("pipeline"),
+                "dealstage": props.get("dealstage"),
+                "aws_opportunity_id": props.get("aws_opportunity_id"),
+                "archived": snap.archived,
+                "deal_json": dumps(dict(props)),
+                "company_json": dumps(dict(snap.bundle.company)) if snap.bundle.company is not None else None,
+                "contacts_json": dumps([dict(c) for c in snap.bundle.contacts]),
+            }
+        )
     df = frame(rows, DEAL_COLUMNS)
     df["archived"] = df["archived"].astype(bool)
     return df
@@ -99,10 +150,15 @@ def deals_frame(snapshots: Iterable[DealSnapshot]) -> pd.DataFrame:
 def deal_snapshots(df: pd.DataFrame) -> list[DealSnapshot]:
     out = []
     for row in records(df):
-        bundle = DealBundle(deal_id=str(row["deal_id"]), deal=loads(row["deal_json"]) or {},
-                            company=loads(row["company_json"]), contacts=loads(row["contacts_json"]) or [])
-        out.append(DealSnapshot(bundle=bundle, partition_date=row["partition_date"],
-                                archived=bool(row["archived"])))
+        bundle = DealBundle(
+            deal_id=str(row["deal_id"]),
+            deal=loads(row["deal_json"]) or {},
+            company=loads(row["company_json"]),
+            contacts=loads(row["contacts_json"]) or [],
+        )
+        out.append(
+            DealSnapshot(bundle=bundle, partition_date=row["partition_date"], archived=bool(row["archived"]))
+        )
     return out
 
 
@@ -114,17 +170,19 @@ def opportunities_frame(items: Iterable[tuple[Mapping[str, Any], str, str]]) -> 
     rows = []
     for record, partition, source in items:
         lifecycle = record.get("LifeCycle") or {}
-        rows.append({
-            "opportunity_id": record["Id"],
-            "partition_date": partition,
-            "last_modified": record.get("LastModifiedDate"),
-            "partner_opportunity_identifier": record.get("PartnerOpportunityIdentifier"),
-            "review_status": lifecycle.get("ReviewStatus"),
-            "stage": lifecycle.get("Stage"),
-            "title": (record.get("Project") or {}).get("Title"),
-            "source": source,
-            "record_json": dumps(record),
-        })
+        rows.append(
+            {
+                "opportunity_id": record["Id"],
+                "partition_date": partition,
+                "last_modified": record.get("LastModifiedDate"),
+                "partner_opportunity_identifier": record.get("PartnerOpportunityIdentifier"),
+                "review_status": lifecycle.get("ReviewStatus"),
+                "stage": lifecycle.get("Stage"),
+                "title": (record.get("Project") or {}).get("Title"),
+                "source": source,
+                "record_json": dumps(record),
+            }
+        )
     return frame(rows, OPPORTUNITY_COLUMNS)
 
 
@@ -144,22 +202,24 @@ def opportunity_records(df: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[st
 def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
     out = []
     for r in rows:
-        out.append({
-            "entity_key": r.entity_key,
-            "partition_date": r.partition_date,
-            "deal_id": r.deal_id,
-            "opportunity_id": r.opportunity_id,
-            "operation": r.operation,
-            "reason": r.reason,
-            "changed_fields_json": dumps({k: list(v) for k, v in r.changed_fields.items()}),
-            "request_json": dumps(r.request) if r.request is not None else None,
-            "deal_updates_json": dumps(r.deal_updates),
-            "deal_current_json": dumps(r.deal_current),
-            "notes_json": dumps([asdict(n) for n in r.notes]),
-            "errors_json": dumps(r.errors),
-            "warnings_json": dumps(r.warnings),
-            "solution_ids_json": dumps(r.solution_ids),
-        })
+        out.append(
+            {
+                "entity_key": r.entity_key,
+                "partition_date": r.partition_date,
+                "deal_id": r.deal_id,
+                "opportunity_id": r.opportunity_id,
+                "operation": r.operation,
+                "reason": r.reason,
+                "changed_fields_json": dumps({k: list(v) for k, v in r.changed_fields.items()}),
+                "request_json": dumps(r.request) if r.request is not None else None,
+                "deal_updates_json": dumps(r.deal_updates),
+                "deal_current_json": dumps(r.deal_current),
+                "notes_json": dumps([asdict(n) for n in r.notes]),
+                "errors_json": dumps(r.errors),
+                "warnings_json": dumps(r.warnings),
+                "solution_ids_json": dumps(r.solution_ids),
+            }
+        )
     return frame(out, PLAN_COLUMNS)
 
 
@@ -197,16 +257,19 @@ def apply_results(df: pd.DataFrame) -> list[ApplyResult]:
 
 def writes_frame(writes: Iterable[tuple[DealWrite, str, int, str | None]]) -> pd.DataFrame:
     """From (write, write_status, notes written, error) tuples."""
-    rows = [{
-        "entity_key": w.entity_key,
-        "partition_date": w.partition_date,
-        "deal_id": w.deal_id,
-        "final_status": w.final_status,
-        "write_status": status,
-        "properties_json": dumps(w.properties),
-        "notes_written": notes,
-        "error_message": error,
-    } for w, status, notes, error in writes]
+    rows = [
+        {
+            "entity_key": w.entity_key,
+            "partition_date": w.partition_date,
+            "deal_id": w.deal_id,
+            "final_status": w.final_status,
+            "write_status": status,
+            "properties_json": dumps(w.properties),
+            "notes_written": notes,
+            "error_message": error,
+        }
+        for w, status, notes, error in writes
+    ]
     df = frame(rows, WRITE_COLUMNS)
     df["notes_written"] = df["notes_written"].astype("int64")
     return df

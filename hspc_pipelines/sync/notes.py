@@ -81,9 +81,12 @@ def resource_snapshot_note(engagement_id: str, snapshot_id: str, revision: int, 
 # -- co-sell flows (invitations, submission, AWS summaries) -------------------------------------------
 
 
-def invitation_accepted_note(invitation_id: str, opportunity_id: str, sender: str | None,
-                             message: str | None) -> NoteSpec:
-    lines = [f"📨 Created from AWS invitation {invitation_id} (opportunity {opportunity_id}), accepted by hspc."]
+def invitation_accepted_note(
+    invitation_id: str, opportunity_id: str, sender: str | None, message: str | None
+) -> NoteSpec:
+    lines = [
+        f"📨 Created from AWS invitation {invitation_id} (opportunity {opportunity_id}), accepted by hspc."
+    ]
     if sender:
         lines.append(f"Invited by: {sender}")
     if message:
@@ -92,9 +95,11 @@ def invitation_accepted_note(invitation_id: str, opportunity_id: str, sender: st
 
 
 def not_linked_note(deal_id: str) -> NoteSpec:
-    body = ("🚫 Not submitted to AWS: this deal is not linked to a Partner Central opportunity "
-            "(aws_opportunity_id is empty). Let the sync create the opportunity first (deal name with #AWS), "
-            "then request the submission again.")
+    body = (
+        "🚫 Not submitted to AWS: this deal is not linked to a Partner Central opportunity "
+        "(aws_opportunity_id is empty). Let the sync create the opportunity first (deal name with #AWS), "
+        "then request the submission again."
+    )
     return NoteSpec(key=f"submit-unlinked:{deal_id}", body=body)
 
 

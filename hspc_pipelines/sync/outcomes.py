@@ -62,8 +62,15 @@ def deal_write_for(
     wanted: dict[str, str | None] = dict(plan.get("deal_updates") or {})
     notes = [NoteSpec(**n) if isinstance(n, Mapping) else n for n in plan.get("notes") or []]
     operation = str(plan["operation"])
-    status = {"create": "created", "link": "linked", "update": "updated", "write-back": "written",
-              "none": "unchanged", "blocked": "blocked", "invalid": "invalid"}[operation]
+    status = {
+        "create": "created",
+        "link": "linked",
+        "update": "updated",
+        "write-back": "written",
+        "none": "unchanged",
+        "blocked": "blocked",
+        "invalid": "invalid",
+    }[operation]
     if result is not None:
         status = result.status
         if result.status in ("created", "updated", "linked") and result.record is not None:
@@ -76,6 +83,12 @@ def deal_write_for(
             wanted.update({"aws_sync_status": "blocked", "aws_sync_error": result.error_message})
     has_current = bool(current)
     properties = property_changes(current, wanted) if has_current else wanted
-    return DealWrite(deal_id=str(deal_id), entity_key=str(plan["entity_key"]),
-                     partition_date=str(plan["partition_date"]), final_status=status,
-                     properties=properties, notes=notes, has_current=has_current)
+    return DealWrite(
+        deal_id=str(deal_id),
+        entity_key=str(plan["entity_key"]),
+        partition_date=str(plan["partition_date"]),
+        final_status=status,
+        properties=properties,
+        notes=notes,
+        has_current=has_current,
+    )

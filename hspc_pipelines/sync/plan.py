@@ -58,7 +58,9 @@ def _blank(value: Any) -> Any:
     return None if value in ("", None) else value
 
 
-def property_changes(current: Mapping[str, str | None], wanted: Mapping[str, str | None]) -> dict[str, str | None]:
+def property_changes(
+    current: Mapping[str, str | None], wanted: Mapping[str, str | None]
+) -> dict[str, str | None]:
     """The deal properties whose value must change; '' and None are the same empty value."""
     return {k: v for k, v in wanted.items() if _blank(current.get(k)) != _blank(v)}
 
@@ -88,7 +90,9 @@ class _OpportunityIndex:
 
 
 def _sync_state(row: PlanRow, status: str, error: str | None) -> None:
-    row.deal_updates.update(property_changes(row.deal_current, {"aws_sync_status": status, "aws_sync_error": error}))
+    row.deal_updates.update(
+        property_changes(row.deal_current, {"aws_sync_status": status, "aws_sync_error": error})
+    )
 
 
 def _plan_existing(
@@ -115,7 +119,9 @@ def _plan_existing(
         return
     row.warnings = list(result.warnings)
     if any(w.startswith("title_frozen") for w in result.warnings):
-        wanted_title = (build_create_request(snap.bundle, config, catalog).request or {}).get("Project", {}).get("Title")
+        wanted_title = (
+            (build_create_request(snap.bundle, config, catalog).request or {}).get("Project", {}).get("Title")
+        )
         current_title = (opp.get("Project") or {}).get("Title") or ""
         if wanted_title and wanted_title != current_title:
             row.notes.append(title_blocked_note(opp_id, current_title, wanted_title))
@@ -123,7 +129,9 @@ def _plan_existing(
     row.changed_fields = changed
     if changed and review in LOCKED_REVIEW_STATUSES:
         row.operation = "blocked"
-        row.reason = f"opportunity is '{review}': ACE refuses updates during review; the change waits until it ends"
+        row.reason = (
+            f"opportunity is '{review}': ACE refuses updates during review; the change waits until it ends"
+        )
         _sync_state(row, "blocked", row.reason)
         return
     if changed:
@@ -134,8 +142,9 @@ def _plan_existing(
     if linking:
         row.operation, row.reason = "link", f"opportunity {opp_id} carries this deal's identifier; linking it"
     elif row.deal_updates or row.notes:
-        row.operation, row.reason = "write-back", "Partner Central fields changed: " + ", ".join(
-            sorted(row.deal_updates)
+        row.operation, row.reason = (
+            "write-back",
+            "Partner Central fields changed: " + ", ".join(sorted(row.deal_updates)),
         )
     else:
         row.operation, row.reason = "none", "in sync"
@@ -149,8 +158,14 @@ def plan_deal(
     linked_id = _blank(props.get("aws_opportunity_id"))
     if not linked_id and not is_cosell(props, config):
         return None
-    row = PlanRow(entity_key=f"deal:{bundle.deal_id}", partition_date=snap.partition_date, operation="none",
-                  reason="", deal_id=bundle.deal_id, deal_current=dict(props))
+    row = PlanRow(
+        entity_key=f"deal:{bundle.deal_id}",
+        partition_date=snap.partition_date,
+        operation="none",
+        reason="",
+        deal_id=bundle.deal_id,
+        deal_current=dict(props),
+    )
     opp = index.find(bundle.deal_id, linked_id)
     if snap.archived:
         row.opportunity_id = linked_id or (str(opp["Id"]) if opp else None)
@@ -158,8 +173,10 @@ def plan_deal(
             row.reason = "deal archived in HubSpot; no opportunity to close"
         else:
             row.operation = "blocked"
-            row.reason = (f"deal archived in HubSpot; opportunity {opp['Id']} is left open in Partner Central "
-                          "(close it as lost there or restore the deal)")
+            row.reason = (
+                f"deal archived in HubSpot; opportunity {opp['Id']} is left open in Partner Central "
+                "(close it as lost there or restore the deal)"
+            )
         row.deal_current = {}
         return row
     if linked_id and opp is None:
@@ -189,8 +206,13 @@ def plan_orphan_opportunity(opp: Mapping[str, Any], partition_date: str, config:
     opp_id = str(opp["Id"])
     ident = opp.get("PartnerOpportunityIdentifier") or ""
     prefix = config.partner_opportunity_prefix
-    row = PlanRow(entity_key=f"opportunity:{opp_id}", partition_date=partition_date, operation="none",
-                  reason="no HubSpot deal carries this opportunity's identifier", opportunity_id=opp_id)
+    row = PlanRow(
+        entity_key=f"opportunity:{opp_id}",
+        partition_date=partition_date,
+        operation="none",
+        reason="no HubSpot deal carries this opportunity's identifier",
+        opportunity_id=opp_id,
+    )
     if ident.startswith(prefix) and ident[len(prefix) :].isdigit():
         row.deal_id = ident[len(prefix) :]
         row.operation = "write-back"

@@ -28,8 +28,7 @@ def markdown_table(rows: list[dict[str, object]], columns: list[str]) -> str:
     return head + "\n".join("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for r in rows)
 
 
-def failures_table(df: pd.DataFrame, status_column: str, bad: tuple[str, ...],
-                   message_column: str) -> str:
+def failures_table(df: pd.DataFrame, status_column: str, bad: tuple[str, ...], message_column: str) -> str:
     """The first failing rows with their reasons."""
     if df.empty:
         return "_none_"
@@ -43,8 +42,16 @@ def changed_fields_table(plan: pd.DataFrame) -> str:
     rows: list[dict[str, object]] = []
     for rec in plan[plan["operation"].isin(["update", "blocked"])].to_dict("records"):
         for fname, (old, new) in (json.loads(rec["changed_fields_json"] or "{}")).items():
-            rows.append({"deal_id": rec["deal_id"], "opportunity_id": rec["opportunity_id"],
-                         "field": fname, "old": old, "new": new, "operation": rec["operation"]})
+            rows.append(
+                {
+                    "deal_id": rec["deal_id"],
+                    "opportunity_id": rec["opportunity_id"],
+                    "field": fname,
+                    "old": old,
+                    "new": new,
+                    "operation": rec["operation"],
+                }
+            )
             if len(rows) >= MAX_TABLE_ROWS:
                 return markdown_table(rows, ["deal_id", "opportunity_id", "operation", "field", "old", "new"])
     return markdown_table(rows, ["deal_id", "opportunity_id", "operation", "field", "old", "new"])

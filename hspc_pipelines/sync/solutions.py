@@ -42,7 +42,9 @@ def score(solution: Mapping[str, Any], text_words: set[str]) -> float:
     return round(hits / total, 4)
 
 
-def search(solutions: Iterable[Mapping[str, Any]], query: str, active_only: bool = True) -> list[SolutionMatch]:
+def search(
+    solutions: Iterable[Mapping[str, Any]], query: str, active_only: bool = True
+) -> list[SolutionMatch]:
     """Solutions ranked by relevance to free text, best first (the CLI and the ingress use this)."""
     query_words = words(query)
     matches = []
@@ -55,11 +57,17 @@ def search(solutions: Iterable[Mapping[str, Any]], query: str, active_only: bool
     return sorted(matches, key=lambda m: (-m.score, m.name, m.solution_id))
 
 
-def match_request(request: Mapping[str, Any], solutions: Sequence[Mapping[str, Any]],
-                  default_solution_id: str | None, limit: int = MAX_SOLUTIONS_PER_OPPORTUNITY) -> list[str]:
+def match_request(
+    request: Mapping[str, Any],
+    solutions: Sequence[Mapping[str, Any]],
+    default_solution_id: str | None,
+    limit: int = MAX_SOLUTIONS_PER_OPPORTUNITY,
+) -> list[str]:
     """Solution ids to associate with a new opportunity built from `request`."""
     project = request.get("Project") or {}
-    text = " ".join(str(project.get(k) or "") for k in ("Title", "CustomerBusinessProblem", "CustomerUseCase"))
+    text = " ".join(
+        str(project.get(k) or "") for k in ("Title", "CustomerBusinessProblem", "CustomerUseCase")
+    )
     chosen = [default_solution_id] if default_solution_id else []
     for m in search(solutions, text):
         if m.score >= MIN_SCORE and m.solution_id not in chosen:
@@ -67,8 +75,9 @@ def match_request(request: Mapping[str, Any], solutions: Sequence[Mapping[str, A
     return chosen[:limit]
 
 
-def choose_solutions(rows: Iterable[PlanRow], solutions: Sequence[Mapping[str, Any]],
-                     default_solution_id: str | None) -> None:
+def choose_solutions(
+    rows: Iterable[PlanRow], solutions: Sequence[Mapping[str, Any]], default_solution_id: str | None
+) -> None:
     """Fill `solution_ids` on the plan's create rows."""
     for row in rows:
         if row.operation == "create" and row.request is not None:

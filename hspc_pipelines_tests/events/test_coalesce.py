@@ -9,8 +9,14 @@ def _t(event_id: str, kind: str = RECONCILE, **kw: str) -> Trigger:
 
 
 def test_deal_and_opportunity_changes_become_one_scoped_reconcile_run():
-    intents = coalesce([_t("e1", deal_id="11"), _t("e2", deal_id="12"), _t("e3", opportunity_id="O1"),
-                        _t("e4", deal_id="11")])
+    intents = coalesce(
+        [
+            _t("e1", deal_id="11"),
+            _t("e2", deal_id="12"),
+            _t("e3", opportunity_id="O1"),
+            _t("e4", deal_id="11"),
+        ]
+    )
     assert len(intents) == 1
     intent = intents[0]
     assert intent.job == RECONCILE
@@ -37,22 +43,33 @@ def test_events_seen_in_earlier_ticks_start_nothing():
 
 
 def test_invitations_and_submissions_get_their_own_runs():
-    intents = coalesce([_t("i1", INVITATIONS, invitation_id="engi-aaaaaaaaaaaaa"),
-                        _t("s1", SUBMIT, deal_id="5", involvement_type="For Visibility Only", visibility="Limited"),
-                        _t("s2", SUBMIT, deal_id="6")])
+    intents = coalesce(
+        [
+            _t("i1", INVITATIONS, invitation_id="engi-aaaaaaaaaaaaa"),
+            _t("s1", SUBMIT, deal_id="5", involvement_type="For Visibility Only", visibility="Limited"),
+            _t("s2", SUBMIT, deal_id="6"),
+        ]
+    )
     jobs = sorted(i.job for i in intents)
     assert jobs == [SUBMIT, SUBMIT, INVITATIONS]
     invitation = next(i for i in intents if i.job == INVITATIONS)
-    assert invitation.run_config["ops"]["pending_invitations"]["config"]["invitation_ids"] == ["engi-aaaaaaaaaaaaa"]
+    assert invitation.run_config["ops"]["pending_invitations"]["config"]["invitation_ids"] == [
+        "engi-aaaaaaaaaaaaa"
+    ]
     submit5 = next(i for i in intents if i.tags.get("hspc/deal_id") == "5")
     assert submit5.run_config["ops"]["submission"]["config"] == {
-        "deal_id": "5", "involvement_type": "For Visibility Only", "visibility": "Limited"}
+        "deal_id": "5",
+        "involvement_type": "For Visibility Only",
+        "visibility": "Limited",
+    }
     submit6 = next(i for i in intents if i.tags.get("hspc/deal_id") == "6")
     assert submit6.run_config["ops"]["submission"]["config"]["involvement_type"] == "Co-Sell"
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(["1", "2", "3"])), max_size=30))
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(["1", "2", "3"])), max_size=30)
+)
 def test_run_key_depends_only_on_the_set_of_events(pairs):
     """Any order or repetition of the same events gives the same run key, so redelivery starts nothing."""
     triggers = [_t(e, deal_id=d) for e, d in pairs]

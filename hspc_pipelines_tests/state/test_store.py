@@ -26,8 +26,12 @@ def store(request, tmp_path):
 
 
 def _rec(opp_id, stamp, ident=None):
-    return {"Id": opp_id, "LastModifiedDate": stamp, "PartnerOpportunityIdentifier": ident,
-            "Project": {"Title": f"t-{opp_id}-{stamp}"}}
+    return {
+        "Id": opp_id,
+        "LastModifiedDate": stamp,
+        "PartnerOpportunityIdentifier": ident,
+        "Project": {"Title": f"t-{opp_id}-{stamp}"},
+    }
 
 
 def test_put_then_get_round_trips_records_and_replaces_older_ones(store):
@@ -71,3 +75,18 @@ def test_concurrent_writers_do_not_lose_records(store):
     for t in threads:
         t.join()
     assert store.count_opportunities("AWS") == 200
+
+
+def test_duplicate_partner_identifiers_are_reported(store):
+    store.put_opportunities(
+        "AWS",
+        [
+            _rec("O1", "s", "HUBSPOT-1"),
+            _rec("O2", "s", "HUBSPOT-1"),
+            _rec("O3", "s", "HUBSPOT-3"),
+            _rec("O4", "s", None),
+            _rec("O5", "s", None),
+        ],
+    )
+    assert store.duplicate_partner_identifiers("AWS") == {"HUBSPOT-1": ["O1", "O2"]}
+    assert store.duplicate_partner_identifiers("Sandbox") == {}

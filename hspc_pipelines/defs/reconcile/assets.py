@@ -10,13 +10,19 @@ import pandas as pd
 
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.partitions import daily_partitions
-from hspc_pipelines.defs.resources import HubSpotResource, MappingResource, PartnerCentralResource, SyncStateResource
+from hspc_pipelines.defs.resources import (
+    HubSpotResource,
+    MappingResource,
+    PartnerCentralResource,
+    SyncStateResource,
+)
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
 from hspc_pipelines.reconcile.solutions import fetch_solutions, solution_rows
 from hspc_pipelines.reconcile.writeback import write_deals
 from hspc_pipelines.sync import frames, report
+from hspc_pipelines.sync.converge import replan_after_apply, unsettled
 from hspc_pipelines.sync.outcomes import deal_write_for
 from hspc_pipelines.sync.plan import build_plan
 from hspc_pipelines.sync.solutions import choose_solutions
@@ -52,24 +58,37 @@ def _frame_metadata(df: pd.DataFrame, **extra: object) -> dict[str, object]:
     }
 
 
-@dg.asset(deps=[external.HUBSPOT_DEALS, external.HUBSPOT_COMPANIES, external.HUBSPOT_CONTACTS],
-          kinds={"hubspot", "pandas"}, **COMMON)  # type: ignore[arg-type]
-def hubspot_deals(context: dg.AssetExecutionContext, config: ScopeConfig, hubspot: HubSpotResource,
-                  mapping: MappingResource) -> dg.Output[pd.DataFrame]:
+@dg.asset(
+    deps=[external.HUBSPOT_DEALS, external.HUBSPOT_COMPANIES, external.HUBSPOT_CONTACTS],
+    kinds={"hubspot", "pandas"},
+    **COMMON,
+)  # type: ignore[arg-type]
+def hubspot_deals(
+    context: dg.AssetExecutionContext, config: ScopeConfig, hubspot: HubSpotResource, mapping: MappingResource
+) -> dg.Output[pd.DataFrame]:
     """Co-sell (or already linked) deals changed in the window, with their company and contacts."""
     start, end = _window(context)
-    snaps = fetch_deal_snapshots(hubspot.get_client(), mapping.get_config(), start, end,
-                                 config.deal_ids or None)
+    snaps = fetch_deal_snapshots(
+        hubspot.get_client(), mapping.get_config(), start, end, config.deal_ids or None
+    )
     df = frames.deals_frame(snaps)
     linked = int(df["aws_opportunity_id"].notna().sum()) if len(df) else 0
-    return dg.Output(df, metadata=_frame_metadata(df, linked=linked, archived=int(df["archived"].sum()),
-                                                  scoped=bool(config.deal_ids)))
+    return dg.Output(
+        df,
+        metadata=_frame_metadata(
+            df, linked=linked, archived=int(df["archived"].sum()), scoped=bool(config.deal_ids)
+        ),
+    )
 
 
 @dg.asset(deps=[external.PC_OPPORTUNITIES], kinds={"aws", "pandas"}, **COMMON)  # type: ignore[arg-type]
 def partner_central_opportunities(
-    context: dg.AssetExecutionContext, config: ScopeConfig, hubspot_deals: pd.DataFrame,
-    partner_central: PartnerCentralResource, sync_state: SyncStateResource, mapping: MappingResource,
+    context: dg.AssetExecutionContext,
+    config: ScopeConfig,
+    hubspot_deals: pd.DataFrame,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """Opportunities changed in the window plus the counterparts of the window's deals."""
     start, end = _window(context)
@@ -82,92 +101,175 @@ def partner_central_opportunities(
             candidates[f"{prefix}{row['deal_id']}"] = row["partition_date"]
     scope = (config.opportunity_ids or []) if (config.opportunity_ids or config.deal_ids) else None
     client = partner_central.get_client()
-    items = fetch_opportunity_snapshot(client, sync_state.get_store(), start, end, counterparts, candidates, scope)
+    items = fetch_opportunity_snapshot(
+        client, sync_state.get_store(), start, end, counterparts, candidates, scope
+    )
     df = frames.opportunities_frame(items)
-    return dg.Output(df, metadata=_frame_metadata(df, catalog=client.catalog,
-                                                  by_review_status=dg.MetadataValue.json(
-                                                      report.counts(df, "review_status"))))
+    return dg.Output(
+        df,
+        metadata=_frame_metadata(
+            df,
+            catalog=client.catalog,
+            by_review_status=dg.MetadataValue.json(report.counts(df, "review_status")),
+        ),
+    )
 
 
 @dg.asset(deps=[external.PC_SOLUTIONS], kinds={"aws", "pandas"}, **COMMON)  # type: ignore[arg-type]
-def partner_central_solutions(context: dg.AssetExecutionContext,
-                              partner_central: PartnerCentralResource) -> dg.Output[pd.DataFrame]:
+def partner_central_solutions(
+    context: dg.AssetExecutionContext, partner_central: PartnerCentralResource
+) -> dg.Output[pd.DataFrame]:
     """The partner's solutions catalog, for matching deals and associating solutions on create."""
     _, end = _window(context)
     filed_under = frames.day(end - dt.timedelta(days=1))
-    df = frames.frame(solution_rows(fetch_solutions(partner_central.get_client()), filed_under),
-                      frames.SOLUTION_COLUMNS)
+    df = frames.frame(
+        solution_rows(fetch_solutions(partner_central.get_client()), filed_under), frames.SOLUTION_COLUMNS
+    )
     return dg.Output(df, metadata=_frame_metadata(df))
 
 
-@dg.asset(kinds={"pandas"},
-          check_specs=[dg.AssetCheckSpec("no_invalid_rows", asset="sync_plan", blocking=False)],
-          **COMMON)  # type: ignore[arg-type]
-def sync_plan(context: dg.AssetExecutionContext, hubspot_deals: pd.DataFrame,
-              partner_central_opportunities: pd.DataFrame, partner_central_solutions: pd.DataFrame,
-              mapping: MappingResource, partner_central: PartnerCentralResource):  # type: ignore[no-untyped-def]
+@dg.asset(
+    kinds={"pandas"},
+    check_specs=[dg.AssetCheckSpec("no_invalid_rows", asset="sync_plan", blocking=False)],
+    **COMMON,
+)  # type: ignore[arg-type]
+def sync_plan(
+    context: dg.AssetExecutionContext,
+    hubspot_deals: pd.DataFrame,
+    partner_central_opportunities: pd.DataFrame,
+    partner_central_solutions: pd.DataFrame,
+    mapping: MappingResource,
+    partner_central: PartnerCentralResource,
+):  # type: ignore[no-untyped-def]
     """What each entity needs: create, link, update, write-back, none, blocked or invalid, and why.
     Materializing this asset alone is the dry run."""
     config = mapping.get_config()
     records, partitions = frames.opportunity_records(partner_central_opportunities)
-    rows = build_plan(frames.deal_snapshots(hubspot_deals), records, partitions, config,
-                      partner_central.catalog)
+    rows = build_plan(
+        frames.deal_snapshots(hubspot_deals), records, partitions, config, partner_central.catalog
+    )
     choose_solutions(rows, frames.records(partner_central_solutions), partner_central.default_solution_id)
     df = frames.plan_frame(rows)
     ops = report.counts(df, "operation")
-    yield dg.Output(df, metadata=_frame_metadata(
-        df, operations=dg.MetadataValue.json(ops),
-        changed_fields=dg.MetadataValue.md(report.changed_fields_table(df)),
-        invalid_and_blocked=dg.MetadataValue.md(report.failures_table(df, "operation", ("invalid", "blocked"),
-                                                                      "reason")),
-    ))
+    yield dg.Output(
+        df,
+        metadata=_frame_metadata(
+            df,
+            operations=dg.MetadataValue.json(ops),
+            changed_fields=dg.MetadataValue.md(report.changed_fields_table(df)),
+            invalid_and_blocked=dg.MetadataValue.md(
+                report.failures_table(df, "operation", ("invalid", "blocked"), "reason")
+            ),
+        ),
+    )
     invalid = ops.get("invalid", 0)
-    yield dg.AssetCheckResult(check_name="no_invalid_rows", passed=invalid == 0,
-                              severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"invalid_rows": invalid, "blocked_rows": ops.get("blocked", 0)})
+    yield dg.AssetCheckResult(
+        check_name="no_invalid_rows",
+        passed=invalid == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"invalid_rows": invalid, "blocked_rows": ops.get("blocked", 0)},
+    )
 
 
 def _apply_metadata(df: pd.DataFrame) -> dict[str, object]:
     return _frame_metadata(
-        df, statuses=dg.MetadataValue.json(report.counts(df, "status")),
-        failures=dg.MetadataValue.md(report.failures_table(df, "status", ("failed", "invalid", "blocked"),
-                                                           "error_message")),
+        df,
+        statuses=dg.MetadataValue.json(report.counts(df, "status")),
+        failures=dg.MetadataValue.md(
+            report.failures_table(df, "status", ("failed", "invalid", "blocked"), "error_message")
+        ),
+    )
+
+
+def _report_external(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, df: pd.DataFrame, done: tuple[str, ...]
+) -> None:
+    """Record on the external asset what this step wrote there, so lineage ends at the real system."""
+    written = int(df["status"].isin(done).sum()) if len(df) else 0
+    if written:
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=key,
+                partition=None,
+                metadata={"written_by": context.asset_key.to_user_string(), "rows": written},
+            )
+        )
+
+
+@dg.asset(
+    kinds={"aws", "pandas"},
+    pool="partner_central_writes",
+    check_specs=[dg.AssetCheckSpec("one_opportunity_per_deal", asset="opportunity_creates")],
+    **COMMON,
+)  # type: ignore[arg-type]
+def opportunity_creates(
+    context: dg.AssetExecutionContext,
+    sync_plan: pd.DataFrame,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+):  # type: ignore[no-untyped-def]
+    """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
+    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in ("create", "link")]
+    client, store = partner_central.get_client(), sync_state.get_store()
+    results = apply_creates(client, store, rows)
+    df = frames.results_frame(results)
+    _report_external(context, external.PC_OPPORTUNITIES, df, ("created",))
+    yield dg.Output(df, metadata=_apply_metadata(df))
+    dupes = store.duplicate_partner_identifiers(client.catalog)
+    yield dg.AssetCheckResult(
+        check_name="one_opportunity_per_deal",
+        passed=not dupes,
+        metadata={
+            "deals_with_several_opportunities": len(dupes),
+            "examples": dg.MetadataValue.json(dict(list(dupes.items())[:10])),
+        },
     )
 
 
 @dg.asset(kinds={"aws", "pandas"}, pool="partner_central_writes", **COMMON)  # type: ignore[arg-type]
-def opportunity_creates(context: dg.AssetExecutionContext, sync_plan: pd.DataFrame,
-                        partner_central: PartnerCentralResource,
-                        sync_state: SyncStateResource) -> dg.Output[pd.DataFrame]:
-    """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
-    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in ("create", "link")]
-    results = apply_creates(partner_central.get_client(), sync_state.get_store(), rows)
-    df = frames.results_frame(results)
-    return dg.Output(df, metadata=_apply_metadata(df))
-
-
-@dg.asset(kinds={"aws", "pandas"}, pool="partner_central_writes", **COMMON)  # type: ignore[arg-type]
-def opportunity_updates(context: dg.AssetExecutionContext, sync_plan: pd.DataFrame, hubspot_deals: pd.DataFrame,
-                        partner_central: PartnerCentralResource, sync_state: SyncStateResource,
-                        mapping: MappingResource) -> dg.Output[pd.DataFrame]:
+def opportunity_updates(
+    context: dg.AssetExecutionContext,
+    sync_plan: pd.DataFrame,
+    hubspot_deals: pd.DataFrame,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == "update"]
     bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(hubspot_deals)}
-    results = apply_updates(partner_central.get_client(), sync_state.get_store(), rows, bundles,
-                            mapping.get_config())
+    results = apply_updates(
+        partner_central.get_client(), sync_state.get_store(), rows, bundles, mapping.get_config()
+    )
     df = frames.results_frame(results)
+    _report_external(context, external.PC_OPPORTUNITIES, df, ("updated",))
     return dg.Output(df, metadata=_apply_metadata(df))
 
 
-@dg.asset(deps=[], kinds={"hubspot", "pandas"}, pool="hubspot_writes",
-          check_specs=[dg.AssetCheckSpec("no_failed_writes", asset="hubspot_deal_writes", blocking=False)],
-          **COMMON)  # type: ignore[arg-type]
-def hubspot_deal_writes(context: dg.AssetExecutionContext, sync_plan: pd.DataFrame,
-                        opportunity_creates: pd.DataFrame, opportunity_updates: pd.DataFrame,
-                        hubspot: HubSpotResource, mapping: MappingResource):  # type: ignore[no-untyped-def]
+@dg.asset(
+    kinds={"hubspot", "pandas"},
+    pool="hubspot_writes",
+    check_specs=[
+        dg.AssetCheckSpec("no_failed_writes", asset="hubspot_deal_writes", blocking=False),
+        dg.AssetCheckSpec("plan_converged", asset="hubspot_deal_writes"),
+    ],
+    **COMMON,
+)  # type: ignore[arg-type]
+def hubspot_deal_writes(
+    context: dg.AssetExecutionContext,
+    sync_plan: pd.DataFrame,
+    hubspot_deals: pd.DataFrame,
+    partner_central_opportunities: pd.DataFrame,
+    opportunity_creates: pd.DataFrame,
+    opportunity_updates: pd.DataFrame,
+    hubspot: HubSpotResource,
+    mapping: MappingResource,
+    partner_central: PartnerCentralResource,
+):  # type: ignore[no-untyped-def]
     """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once."""
     config = mapping.get_config()
-    results = {r.entity_key: r for r in frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)}
+    applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
+    results = {r.entity_key: r for r in applied}
     writes = []
     for row in frames.plan_rows(sync_plan):
         write = deal_write_for(row, results.get(row["entity_key"]), config)
@@ -175,15 +277,57 @@ def hubspot_deal_writes(context: dg.AssetExecutionContext, sync_plan: pd.DataFra
             writes.append(write)
     outcome = write_deals(hubspot.get_client(), writes)
     df = frames.writes_frame(outcome)
+    df_status = df.rename(columns={"write_status": "status"})
+    _report_external(context, external.HUBSPOT_DEALS, df_status, ("written",))
     failed = int((df["write_status"] == "failed").sum()) if len(df) else 0
-    yield dg.Output(df, metadata=_frame_metadata(
-        df, final_statuses=dg.MetadataValue.json(report.counts(df, "final_status")),
-        write_statuses=dg.MetadataValue.json(report.counts(df, "write_status")),
-        notes_written=int(df["notes_written"].sum()) if len(df) else 0,
-        failures=dg.MetadataValue.md(report.failures_table(df, "write_status", ("failed",), "error_message")),
-    ))
+    yield dg.Output(
+        df,
+        metadata=_frame_metadata(
+            df,
+            final_statuses=dg.MetadataValue.json(report.counts(df, "final_status")),
+            write_statuses=dg.MetadataValue.json(report.counts(df, "write_status")),
+            notes_written=int(df["notes_written"].sum()) if len(df) else 0,
+            failures=dg.MetadataValue.md(
+                report.failures_table(df, "write_status", ("failed",), "error_message")
+            ),
+        ),
+    )
     yield dg.AssetCheckResult(check_name="no_failed_writes", passed=failed == 0, metadata={"failed": failed})
+    records, _ = frames.opportunity_records(partner_central_opportunities)
+    leftover = unsettled(
+        replan_after_apply(
+            frames.deal_snapshots(hubspot_deals),
+            records,
+            applied,
+            [(w, status) for w, status, _, _ in outcome],
+            config,
+            partner_central.catalog,
+        )
+    )
+    yield dg.AssetCheckResult(
+        check_name="plan_converged",
+        passed=not leftover,
+        metadata={
+            "unsettled_rows": len(leftover),
+            "examples": dg.MetadataValue.md(
+                report.markdown_table(
+                    [
+                        {"entity_key": r.entity_key, "operation": r.operation, "reason": r.reason}
+                        for r in leftover[:20]
+                    ],
+                    ["entity_key", "operation", "reason"],
+                )
+            ),
+        },
+    )
 
 
-reconcile_assets = [hubspot_deals, partner_central_opportunities, partner_central_solutions, sync_plan,
-                    opportunity_creates, opportunity_updates, hubspot_deal_writes]
+reconcile_assets = [
+    hubspot_deals,
+    partner_central_opportunities,
+    partner_central_solutions,
+    sync_plan,
+    opportunity_creates,
+    opportunity_updates,
+    hubspot_deal_writes,
+]

@@ -25,8 +25,9 @@ reconcile_job = dg.define_asset_job(
 
 reconcile_dry_run_job = dg.define_asset_job(
     "reconcile_dry_run",
-    selection=dg.AssetSelection.assets("hubspot_deals", "partner_central_opportunities",
-                                       "partner_central_solutions", "sync_plan"),
+    selection=dg.AssetSelection.assets(
+        "hubspot_deals", "partner_central_opportunities", "partner_central_solutions", "sync_plan"
+    ),
     partitions_def=daily_partitions,
     executor_def=dg.in_process_executor,
     description="The plan without applying it: read the sync_plan asset to see what a reconcile would do.",
@@ -41,8 +42,12 @@ def range_tags(start: str, end: str) -> dict[str, str]:
     return {RANGE_START_TAG: start, RANGE_END_TAG: end}
 
 
-@dg.schedule(job=reconcile_job, cron_schedule=RECONCILE_CRON, execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING)
+@dg.schedule(
+    job=reconcile_job,
+    cron_schedule=RECONCILE_CRON,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def reconcile_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Today's partition on every tick; once a night (first tick of the sweep hour) the whole range."""
     when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)

@@ -12,8 +12,9 @@ import requests
 log = logging.getLogger(__name__)
 
 
-@dg.run_failure_sensor(name="run_failure_sensor", default_status=dg.DefaultSensorStatus.RUNNING,
-                       monitor_all_code_locations=False)
+@dg.run_failure_sensor(
+    name="run_failure_sensor", default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False
+)
 def run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
     message = context.failure_event.message or "run failed"

@@ -1,0 +1,149 @@
+"""One evaluation of the events sensor, without Dagster: receive, parse, coalesce, confirm, delete.
+
+Messages are deleted only on a later tick, once Dagster holds the run that covers them (checked by run
+key); a crash in between leaves them on the queue, where they come back and are recognised by their
+event ids. Messages that cannot be parsed are never deleted: SQS moves them to the DLQ after the
+queue's maxReceiveCount, and they never block the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hspc_pipelines.events.coalesce import RunIntent, coalesce
+from hspc_pipelines.events.queue import EventsQueue
+from hspc_pipelines.events.triggers import UnusableMessage, triggers_for
+
+log = logging.getLogger(__name__)
+SEEN_LIMIT = 20_000  # event ids remembered across ticks (HubSpot retries for up to 3 days; runs dedupe too)
+PENDING_TICKS_LIMIT = 20  # forget a pending run key whose run never appeared (its messages come back)
+
+
+@dataclass
+class Cursor:
+    """Sensor state between ticks: runs requested but not yet confirmed, and events already covered."""
+
+    pending: dict[str, list[str]] = field(default_factory=dict)  # run key -> receipt handles
+    pending_events: dict[str, list[str]] = field(default_factory=dict)  # run key -> event ids
+    pending_age: dict[str, int] = field(default_factory=dict)
+    seen: list[str] = field(default_factory=list)  # event ids whose run Dagster holds
+
+    @classmethod
+    def load(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(
+            pending=data.get("pending", {}),
+            pending_events=data.get("pending_events", {}),
+            pending_age=data.get("pending_age", {}),
+            seen=data.get("seen", []),
+        )
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "pending": self.pending,
+                "pending_events": self.pending_events,
+                "pending_age": self.pending_age,
+                "seen": self.seen[-SEEN_LIMIT:],
+            },
+            sort_keys=True,
+        )
+
+    def pending_key_of(self) -> dict[str, str]:
+        return {e: key for key, events in self.pending_events.items() for e in events}
+
+
+@dataclass
+class TickResult:
+    intents: list[RunIntent]
+    cursor: Cursor
+    received: int
+    deleted: int
+    unusable: list[tuple[str, str]]  # (message id, reason)
+
+
+def run_tick(
+    queue: EventsQueue,
+    cursor: Cursor,
+    run_exists: Callable[[str], bool],
+    budget_seconds: float = 20.0,
+    max_messages: int = 500,
+) -> TickResult:
+    deleted = _confirm_pending(queue, cursor, run_exists)
+    messages = queue.receive(budget_seconds, max_messages=max_messages)
+    triggers, unusable, handles = [], [], {}
+    for message in messages:
+        handles[message.message_id] = message.receipt_handle
+        try:
+            triggers.extend(triggers_for(message))
+        except UnusableMessage as exc:
+            unusable.append((message.message_id, str(exc)))
+            log.warning(
+                "events queue message %s left for the DLQ (receive %d): %s",
+                message.message_id,
+                message.receive_count,
+                exc,
+            )
+    seen, pending_key_of = set(cursor.seen), cursor.pending_key_of()
+    idle: list[str] = []
+    fresh = []
+    for t in triggers:
+        if t.event_id in seen:  # its run exists: the redelivered copy is done
+            idle.append(handles[t.message_id])
+        elif t.event_id in pending_key_of:  # its run was requested: delete with the others on confirmation
+            cursor.pending[pending_key_of[t.event_id]].append(handles[t.message_id])
+        else:
+            fresh.append(t)
+    intents = coalesce(fresh)
+    covered = {m for intent in intents for m in intent.message_ids} | {t.message_id for t in triggers}
+    # Messages with nothing to do (event types hspc ignores) are done now.
+    unusable_ids = {u[0] for u in unusable}
+    idle += [
+        handles[m.message_id]
+        for m in messages
+        if m.message_id not in covered and m.message_id not in unusable_ids
+    ]
+    runs = []
+    for intent in intents:
+        intent_handles = [handles[m] for m in intent.message_ids if m in handles]
+        if not intent.job:
+            idle.extend(intent_handles)
+            continue
+        runs.append(intent)
+        cursor.pending.setdefault(intent.run_key, []).extend(intent_handles)
+        cursor.pending_events.setdefault(intent.run_key, []).extend(intent.event_ids)
+        cursor.pending_age[intent.run_key] = 0
+    if idle:
+        queue.delete(idle)
+        deleted += len(idle)
+    return TickResult(runs, cursor, len(messages), deleted, unusable)
+
+
+def _confirm_pending(queue: EventsQueue, cursor: Cursor, run_exists: Callable[[str], bool]) -> int:
+    done: list[str] = []
+    for key in list(cursor.pending):
+        if run_exists(key):
+            done.extend(cursor.pending.pop(key))
+            cursor.seen.extend(cursor.pending_events.pop(key, []))
+            cursor.pending_age.pop(key, None)
+            continue
+        cursor.pending_age[key] = cursor.pending_age.get(key, 0) + 1
+        if cursor.pending_age[key] > PENDING_TICKS_LIMIT:
+            log.warning("run %s never appeared; its messages will be received again", key)
+            cursor.pending.pop(key)
+            cursor.pending_events.pop(key, None)
+            cursor.pending_age.pop(key)
+    if done:
+        refused = queue.delete(done)
+        if refused:
+            log.info(
+                "%d receipt handles had expired; those messages come back and dedupe by event id",
+                len(refused),
+            )
+        return len(done) - len(refused)
+    return 0
