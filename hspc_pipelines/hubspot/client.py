@@ -1,0 +1,620 @@
+"""HubSpot CRM client: one `requests.Session`, urllib3 retries, client-side pacing, batch and search helpers.
+
+Retries (with `Retry-After`) are urllib3's, tuned in `retry.py`; pacing under the rolling limits is
+`pacing.py`; batch results with per-input failures are `batch.py`; search windows are `search.py`.
+This module turns those into the calls the product makes. It knows nothing of Dagster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from hspc_pipelines.hubspot.batch import BatchFailure, BatchResult, chunks
+from hspc_pipelines.hubspot.errors import (
+    HubSpotError,
+    RateLimitExhausted,
+    SearchLimitExceeded,
+    SearchWindowTooDense,
+    error_from_body,
+    scrub,
+)
+from hspc_pipelines.hubspot.pacing import HubSpotPacer
+from hspc_pipelines.hubspot.retry import HubSpotRetry
+from hspc_pipelines.hubspot.search import (
+    MODIFIED,
+    SEARCH_PAGE_MAX,
+    SEARCH_RESULT_CAP,
+    check_filter_limits,
+    epoch_ms,
+    split,
+    window_filter_groups,
+)
+from hspc_pipelines.hubspot.stats import CallStats
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+ASSOCIATION_READ_BATCH = 1_000
+ASSOCIATION_CREATE_BATCH = 100
+LIST_PAGE_MAX = 100
+# Chunk-level answers that belong to the inputs, not to the run: collected as failures.
+_INPUT_STATUSES = frozenset({400, 404, 409, 422})
+
+
+def _path(template: str, **params: Any) -> str:
+    return template.format(**{k: quote(str(v), safe="") for k, v in params.items()})
+
+
+class HubSpotClient:
+    """Calls HubSpot CRM v3/v4 with pacing under the 10-second and search limits.
+
+    Thread-safe: one client may serve several worker threads.
+    """
+
+    def __init__(
+        self,
+        access_token: str,
+        base_url: str = "https://api.hubapi.com",
+        *,
+        timeout: float | tuple[float, float] = (5, 30),
+        requests_per_10s: int = 190,
+        search_per_second: float = 4,
+        max_retries: int = 6,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not access_token:
+            raise ValueError("HubSpot access token is empty: set HUBSPOT_ACCESS_TOKEN")
+        self._token = access_token
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.stats = CallStats()
+        self.pacer = HubSpotPacer(int(requests_per_10s), float(search_per_second))
+        self._local = threading.local()
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(
+            max_retries=HubSpotRetry.build(max_retries, hooks=self), pool_connections=4, pool_maxsize=32
+        )
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"HubSpotClient(base_url={self.base_url!r})"
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> HubSpotClient:
+        token = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
+        if not token:
+            raise ValueError("HUBSPOT_ACCESS_TOKEN is not set (a HubSpot private app access token)")
+        kw: dict[str, Any] = {}
+        if value := os.environ.get("HSPC_HUBSPOT_REQUESTS_PER_10S"):
+            kw["requests_per_10s"] = int(value)
+        if value := os.environ.get("HSPC_HUBSPOT_SEARCH_PER_SECOND"):
+            kw["search_per_second"] = float(value)
+        kw.update(overrides)
+        return cls(token, os.environ.get("HUBSPOT_BASE_URL") or "https://api.hubapi.com", **kw)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def on_retry(self, method: str, path: str, status: int | None) -> None:
+        """Called by urllib3 (through HubSpotRetry) before it repeats a request."""
+        self.stats.record_retry(getattr(self._local, "endpoint", f"{method} {path}"))
+        log.info("HubSpot %s %s: %s, retrying", method, path, f"HTTP {status}" if status else "no response")
+
+    def before_resend(self, path: str) -> None:
+        self._local.slots.extend(self.pacer.acquire(path.endswith("/search")))
+
+    def request(
+        self,
+        method: str,
+        template: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        **path_params: Any,
+    ) -> Any:
+        """One call; returns the parsed JSON body (None for 204). Raises HubSpotError on >= 400."""
+        path = _path(template, **path_params)
+        endpoint = f"{method} {template}"
+        self._local.endpoint = endpoint
+        self._local.slots = self.pacer.acquire(path.endswith("/search"))
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        try:
+            response = self.session.request(
+                method, self.base_url + path, params=params, json=json, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            self.pacer.complete(self._local.slots)
+            self.stats.record(endpoint, 0)
+            raise HubSpotError(
+                0, "CONNECTION", scrub(f"{type(exc).__name__}: {exc}", self._token), method=method, path=path
+            ) from exc
+        self.pacer.complete(self._local.slots)
+        self.stats.record(endpoint, response.status_code)
+        self.pacer.observe(response.headers)
+        body = self._body(response)
+        if response.status_code >= 400:
+            raise error_from_body(
+                response.status_code,
+                body,
+                method=method,
+                path=path,
+                token=self._token,
+                fallback=scrub(response.text[:500], self._token),
+            )
+        return body
+
+    @staticmethod
+    def _body(response: requests.Response) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    # -- listing and search ----------------------------------------------------------------------
+
+    def list_objects(
+        self,
+        object_type: str,
+        properties: Sequence[str] = (),
+        *,
+        archived: bool = False,
+        associations: Sequence[str] = (),
+        limit: int = LIST_PAGE_MAX,
+    ) -> Iterator[dict[str, Any]]:
+        """Every object of a type, following `paging.next.after` (no total cap on listing)."""
+        params: dict[str, Any] = {"limit": min(limit, LIST_PAGE_MAX), "archived": str(archived).lower()}
+        if properties:
+            params["properties"] = ",".join(properties)
+        if associations:
+            params["associations"] = ",".join(associations)
+        while True:
+            page = self.request(
+                "GET", "/crm/v3/objects/{object_type}", params=params, object_type=object_type
+            )
+            yield from page.get("results", [])
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+            params["after"] = after
+
+    def _search_pages(self, object_type: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        body = dict(body)
+        while True:
+            page = self.request(
+                "POST", "/crm/v3/objects/{object_type}/search", json=body, object_type=object_type
+            )
+            yield page
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+            if int(after) >= SEARCH_RESULT_CAP:
+                raise SearchLimitExceeded(
+                    400,
+                    "SEARCH_LIMIT",
+                    f"search matches {page.get('total')} objects; HubSpot returns at most "
+                    f"{SEARCH_RESULT_CAP} per query: narrow the filters or use search_modified_between",
+                    method="POST",
+                    path=f"/crm/v3/objects/{object_type}/search",
+                )
+            body["after"] = after
+
+    def search_objects(
+        self,
+        object_type: str,
+        filter_groups: Sequence[Mapping[str, Any]],
+        properties: Sequence[str] = (),
+        sorts: Sequence[Any] | None = None,
+        limit: int = SEARCH_PAGE_MAX,
+        query: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Objects matching the filters, page by page; raises SearchLimitExceeded past 10,000."""
+        check_filter_limits(filter_groups)
+        body: dict[str, Any] = {
+            "filterGroups": [dict(g) for g in filter_groups],
+            "properties": list(properties),
+            "limit": min(limit, SEARCH_PAGE_MAX),
+        }
+        if sorts:
+            body["sorts"] = list(sorts)
+        if query:
+            body["query"] = query
+        for page in self._search_pages(object_type, body):
+            yield from page.get("results", [])
+
+    def search_modified_between(
+        self,
+        object_type: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        properties: Sequence[str] = (),
+        extra_filters: Sequence[Mapping[str, Any]] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Objects with start <= hs_lastmodifieddate < end, ascending, each once.
+
+        Windows holding more than 10,000 objects are split in two until each half fits. HubSpot's
+        search index lags writes by a few seconds: callers reconciling consecutive windows should
+        overlap them (start the next window a minute before the previous end) and rely on
+        idempotent processing; objects modified while paging may move to a later window.
+        """
+        pending = deque([(epoch_ms(start), epoch_ms(end))])
+        seen: set[str] = set()
+        while pending:
+            lo, hi = pending.popleft()
+            if hi <= lo:
+                continue
+            body = {
+                "filterGroups": window_filter_groups(lo, hi, extra_filters),
+                "properties": list(properties),
+                "sorts": [{"propertyName": MODIFIED, "direction": "ASCENDING"}],
+                "limit": SEARCH_PAGE_MAX,
+            }
+            pages = self._search_pages(object_type, body)
+            first = next(pages)
+            total = int(first.get("total") or 0)
+            if total > SEARCH_RESULT_CAP:
+                if hi - lo <= 1:
+                    raise SearchWindowTooDense(
+                        400,
+                        "SEARCH_LIMIT",
+                        f"{total} {object_type} share hs_lastmodifieddate {lo} ms; "
+                        "add extra_filters to narrow the search",
+                        method="POST",
+                        path=f"/crm/v3/objects/{object_type}/search",
+                    )
+                left, right = split(lo, hi)
+                pending.extendleft([right, left])  # left first: results stay ascending
+                log.debug("search window %s..%s holds %d %s; split", lo, hi, total, object_type)
+                continue
+            for page in _chain(first, pages):
+                for obj in page.get("results", []):
+                    if str(obj.get("id")) not in seen:
+                        seen.add(str(obj.get("id")))
+                        yield obj
+
+    # -- batch objects ---------------------------------------------------------------------------
+
+    def batch_read(
+        self,
+        object_type: str,
+        ids: Sequence[str],
+        properties: Sequence[str] = (),
+        archived: bool = False,
+        id_property: str | None = None,
+    ) -> BatchResult:
+        """Objects by id, 100 a call. Ids HubSpot does not know end in `errors` (404), not raised."""
+        out = BatchResult()
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        for offset, chunk in chunks(unique, BATCH_SIZE):
+            body: dict[str, Any] = {"properties": list(properties), "inputs": [{"id": i} for i in chunk]}
+            if id_property:
+                body["idProperty"] = id_property
+            page = self.request(
+                "POST",
+                "/crm/v3/objects/{object_type}/batch/read",
+                json=body,
+                params={"archived": str(archived).lower()},
+                object_type=object_type,
+            )
+            out.merge(_collect(page, list(chunk), offset, key=lambda x: x))
+        return out
+
+    def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Create objects, 100 a call. Failed inputs are returned with their positions in `inputs`."""
+        return self._batch_write(
+            "/crm/v3/objects/{object_type}/batch/create", object_type, inputs, creates=True
+        )
+
+    def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Update `{"id": …, "properties": {…}}` inputs, 100 a call; failures returned by id."""
+        return self._batch_write("/crm/v3/objects/{object_type}/batch/update", object_type, inputs)
+
+    def batch_archive(self, object_type: str, ids: Sequence[str]) -> BatchResult:
+        """Archive objects by id, 100 a call (HubSpot answers 204 and reports nothing per id)."""
+        return self._batch_write(
+            "/crm/v3/objects/{object_type}/batch/archive", object_type, [{"id": str(i)} for i in ids]
+        )
+
+    def _batch_write(
+        self,
+        template: str,
+        object_type: str,
+        inputs: Sequence[Mapping[str, Any]],
+        creates: bool = False,
+        size: int = BATCH_SIZE,
+        **path_params: Any,
+    ) -> BatchResult:
+        out = BatchResult()
+        items = [dict(i) for i in inputs]
+        if creates:  # lets HubSpot name the failed input in a 207 (context.objectWriteTraceId)
+            for pos, item in enumerate(items):
+                item.setdefault("objectWriteTraceId", str(pos))
+        for offset, chunk in chunks(items, size):
+            out.merge(self._write_chunk(template, object_type, list(chunk), offset, creates, path_params))
+        return out
+
+    def _write_chunk(
+        self,
+        template: str,
+        object_type: str,
+        chunk: list[dict[str, Any]],
+        offset: int,
+        creates: bool,
+        path_params: Mapping[str, Any],
+    ) -> BatchResult:
+        try:
+            page = self.request(
+                "POST", template, json={"inputs": chunk}, object_type=object_type, **path_params
+            )
+        except RateLimitExhausted:
+            raise
+        except HubSpotError as exc:
+            if exc.status == 400 and len(chunk) > 1:
+                # A 400 rejects the whole chunk for one bad input: halve until it is isolated.
+                half = len(chunk) // 2
+                result = self._write_chunk(template, object_type, chunk[:half], offset, creates, path_params)
+                result.merge(
+                    self._write_chunk(
+                        template, object_type, chunk[half:], offset + half, creates, path_params
+                    )
+                )
+                return result
+            if exc.status in (401, 403):
+                raise
+            message = exc.message
+            if creates and exc.status not in _INPUT_STATUSES:
+                message += (
+                    " (not repeated: HubSpot may or may not have created these; re-read before retrying)"
+                )
+            return BatchResult(
+                errors=[
+                    BatchFailure(offset + i, _strip_trace(item), exc.status, exc.category, message)
+                    for i, item in enumerate(chunk)
+                ]
+            )
+        if creates:
+            return _collect(page, chunk, offset, key=lambda x: x.get("objectWriteTraceId"), trace=True)
+        return _collect(page, chunk, offset, key=lambda x: str(x.get("id")))
+
+    # -- single objects --------------------------------------------------------------------------
+
+    def get_object(
+        self, object_type: str, object_id: str, properties: Sequence[str] = (), archived: bool = False
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"archived": str(archived).lower()}
+        if properties:
+            params["properties"] = ",".join(properties)
+        result: dict[str, Any] = self.request(
+            "GET",
+            "/crm/v3/objects/{object_type}/{object_id}",
+            params=params,
+            object_type=object_type,
+            object_id=object_id,
+        )
+        return result
+
+    def create_object(
+        self, object_type: str, properties: Mapping[str, Any], associations: Sequence[Mapping[str, Any]] = ()
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"properties": dict(properties)}
+        if associations:
+            body["associations"] = list(associations)
+        result: dict[str, Any] = self.request(
+            "POST", "/crm/v3/objects/{object_type}", json=body, object_type=object_type
+        )
+        return result
+
+    def update_object(
+        self, object_type: str, object_id: str, properties: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "PATCH",
+            "/crm/v3/objects/{object_type}/{object_id}",
+            json={"properties": dict(properties)},
+            object_type=object_type,
+            object_id=object_id,
+        )
+        return result
+
+    def archive_object(self, object_type: str, object_id: str) -> None:
+        self.request(
+            "DELETE",
+            "/crm/v3/objects/{object_type}/{object_id}",
+            object_type=object_type,
+            object_id=object_id,
+        )
+
+    # -- associations (v4) -----------------------------------------------------------------------
+
+    def batch_read_associations_detailed(
+        self, from_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """from id -> [{"id", "type_ids", "labels"}]; every asked id is a key (empty when none)."""
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in unique}
+        for _, chunk in chunks(unique, ASSOCIATION_READ_BATCH):
+            page = self.request(
+                "POST",
+                "/crm/v4/associations/{from_type}/{to_type}/batch/read",
+                json={"inputs": [{"id": i} for i in chunk]},
+                from_type=from_type,
+                to_type=to_type,
+            )
+            # Ids with no associations come back in `errors`; an empty list is the right answer for them.
+            for result in (page or {}).get("results", []):
+                from_id = str(result["from"]["id"])
+                out.setdefault(from_id, []).extend(_links(result.get("to", [])))
+                after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                if after:
+                    out[from_id].extend(self._more_links(from_type, from_id, to_type, after))
+        return out
+
+    def _more_links(self, from_type: str, from_id: str, to_type: str, after: str) -> list[dict[str, Any]]:
+        links: list[dict[str, Any]] = []
+        while after:
+            page = self.request(
+                "GET",
+                "/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}",
+                params={"limit": 500, "after": after},
+                from_type=from_type,
+                from_id=from_id,
+                to_type=to_type,
+            )
+            links.extend(_links(page.get("results", [])))
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+        return links
+
+    def batch_read_associations(
+        self, from_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """from id -> associated ids (v4, 1,000 ids a call)."""
+        detailed = self.batch_read_associations_detailed(from_type, to_type, ids)
+        return {k: [link["id"] for link in v] for k, v in detailed.items()}
+
+    def batch_create_associations(
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Sequence[tuple[str, str]],
+        type_id: int,
+        category: str = "HUBSPOT_DEFINED",
+    ) -> BatchResult:
+        """Associate (from id, to id) pairs with one association type; failures by position."""
+        inputs = [
+            {
+                "from": {"id": str(a)},
+                "to": {"id": str(b)},
+                "types": [{"associationCategory": category, "associationTypeId": int(type_id)}],
+            }
+            for a, b in pairs
+        ]
+        return self._batch_write(
+            "/crm/v4/associations/{from_type}/{to_type}/batch/create",
+            from_type,
+            inputs,
+            size=ASSOCIATION_CREATE_BATCH,
+            from_type=from_type,
+            to_type=to_type,
+        )
+
+    # -- properties ------------------------------------------------------------------------------
+
+    def list_properties(self, object_type: str) -> list[dict[str, Any]]:
+        page = self.request("GET", "/crm/v3/properties/{object_type}", object_type=object_type)
+        return list((page or {}).get("results", []))
+
+    def ensure_properties(self, object_type: str, definitions: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Create the definitions HubSpot lacks; returns the names created (empty when all exist)."""
+        existing = {p["name"] for p in self.list_properties(object_type)}
+        created = []
+        for definition in definitions:
+            name = definition["name"]
+            if name in existing:
+                continue
+            try:
+                self.request(
+                    "POST", "/crm/v3/properties/{object_type}", json=dict(definition), object_type=object_type
+                )
+            except HubSpotError as exc:
+                if exc.status == 409:  # created meanwhile by someone else: that is the goal
+                    continue
+                raise
+            created.append(name)
+        return created
+
+
+def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield first
+    yield from rest
+
+
+def _links(to: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(t["toObjectId"]),
+            "type_ids": [a.get("typeId") for a in t.get("associationTypes", [])],
+            "labels": [a.get("label") for a in t.get("associationTypes", []) if a.get("label")],
+        }
+        for t in to
+    ]
+
+
+def _strip_trace(item: Any) -> Any:
+    """The input as the caller gave it (without the trace id this client added)."""
+    if isinstance(item, dict) and "objectWriteTraceId" in item:
+        return {k: v for k, v in item.items() if k != "objectWriteTraceId"}
+    return item
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple | set):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _collect(page: Any, chunk: list[Any], offset: int, key: Any, trace: bool = False) -> BatchResult:
+    """Results of one chunk and its 207 errors, each error pinned to the inputs it names.
+
+    An error that names no input is pinned to every input that has no result.
+    """
+    page = page or {}
+    results = list(page.get("results", []))
+    position = {key(item): offset + i for i, item in enumerate(chunk)}
+    by_position = dict(enumerate(chunk, start=offset))
+    done: set[int] = set()
+    if trace:
+        traced = [r.get("objectWriteTraceId") for r in results]
+        done = {position[t] for t in traced if t in position} if all(traced) else set()
+        if not all(traced) and len(results) == len(chunk):
+            done = set(by_position)
+    else:
+        done = {position[str(r.get("id"))] for r in results if str(r.get("id")) in position}
+    failures: dict[int, BatchFailure] = {}
+    unpinned = []
+    for error in page.get("errors", []):
+        context = error.get("context") or {}
+        names = _as_list(context.get("objectWriteTraceId")) if trace else _as_list(context.get("ids"))
+        hits = [position[n] for n in names if n in position]
+        status = _status_of(error)
+        for pos in hits or []:
+            failures[pos] = BatchFailure(
+                pos,
+                _strip_trace(by_position[pos]),
+                status,
+                error.get("category"),
+                str(error.get("message", "")),
+            )
+        if not hits:
+            unpinned.append((status, error))
+    for status, error in unpinned:
+        for pos, item in by_position.items():
+            if pos not in done and pos not in failures:
+                failures[pos] = BatchFailure(
+                    pos, _strip_trace(item), status, error.get("category"), str(error.get("message", ""))
+                )
+    return BatchResult(results=results, errors=[failures[p] for p in sorted(failures)])
+
+
+def _status_of(error: Mapping[str, Any]) -> int:
+    """HubSpot's 207 errors say `"status": "error"`; the category tells the HTTP-like status."""
+    if str(error.get("status", "")).isdigit():
+        return int(error["status"])
+    return {"OBJECT_NOT_FOUND": 404, "VALIDATION_ERROR": 400, "CONFLICT": 409}.get(
+        str(error.get("category")), 400
+    )
