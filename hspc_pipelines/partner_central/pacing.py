@@ -1,0 +1,73 @@
+"""Client-side pacing for Partner Central's per-second quotas (reads 10/s, writes 1/s).
+
+Calls are spaced evenly (one every 1/rate seconds) rather than allowed in bursts: AWS meters with a
+token bucket we cannot see, and even spacing keeps a steady run clear of ThrottlingException, which
+botocore's adaptive retry mode would otherwise have to learn from.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+# Operation name prefixes that count against the write quota; everything else is a read.
+WRITE_PREFIXES = (
+    "Create",
+    "Update",
+    "Associate",
+    "Disassociate",
+    "Submit",
+    "Reject",
+    "Accept",
+    "Start",
+    "Assign",
+    "Put",
+    "Delete",
+    "Tag",
+    "Untag",
+    "Stop",
+)
+
+
+def is_write(operation: str) -> bool:
+    return operation.startswith(WRITE_PREFIXES)
+
+
+class IntervalPacer:
+    """Thread-safe: successive acquisitions are at least 1/rate seconds apart."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self.waited = 0.0
+
+    def acquire(self) -> None:
+        with self._lock:  # reserve a slot, then sleep outside the lock
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+            wait = slot - now
+            self.waited += wait
+        if wait > 0:
+            self._sleep(wait)
+
+
+class OperationPacer:
+    def __init__(self, reads_per_second: float, writes_per_second: float) -> None:
+        self.reads = IntervalPacer(reads_per_second)
+        self.writes = IntervalPacer(writes_per_second)
+
+    def acquire(self, operation: str) -> None:
+        (self.writes if is_write(operation) else self.reads).acquire()

@@ -1,0 +1,341 @@
+"""PartnerCentralClient over the real AWS protocols.
+
+Partner Central is played by a throwaway starlette app speaking AWS JSON 1.0 (or by the project's
+emulator when present), STS by moto's server or by a throwaway app speaking the STS query protocol.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hspc_pipelines.emulators._server import free_port, serve_in_thread
+from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
+
+BASE_KEY, BASE_SECRET = "AKIAIOSFODNN7EXAMPLE", "base-secret-wJalrXUtnFEMI"
+ROLE_ARN = "arn:aws:iam::123456789012:role/hspc-partner-central"
+
+
+def base_session() -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=BASE_KEY, aws_secret_access_key=BASE_SECRET, region_name="us-east-1"
+    )
+
+
+class Seen:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: list[tuple[float, str, dict[str, Any], dict[str, str]]] = []
+
+    def add(self, op: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+        with self.lock:
+            self.calls.append((time.monotonic(), op, body, headers))
+
+    def ops(self) -> list[str]:
+        return [c[1] for c in self.calls]
+
+    def times(self, op: str) -> list[float]:
+        return [c[0] for c in self.calls if c[1] == op]
+
+
+def aws_error(code: str, message: str, status: int = 400, **extra: Any) -> Response:
+    return JSONResponse(
+        {"__type": code, "message": message, **extra}, status_code=status, headers={"x-amzn-ErrorType": code}
+    )
+
+
+Handler = Callable[[str, dict[str, Any], int], Response]
+
+
+@pytest.fixture
+def partner_central() -> Iterator[Callable[[Handler], tuple[str, Seen]]]:
+    """partner_central(handler) -> (endpoint url, seen); handler(operation, body, attempt) -> Response."""
+    servers = []
+
+    def start(handler: Handler) -> tuple[str, Seen]:
+        seen = Seen()
+
+        async def endpoint(request: Request) -> Response:
+            op = request.headers["x-amz-target"].split(".", 1)[1]
+            body = json.loads(await request.body() or b"{}")
+            seen.add(op, body, dict(request.headers))
+            return handler(op, body, sum(1 for c in seen.calls if c[1] == op))
+
+        server = serve_in_thread(Starlette(routes=[Route("/", endpoint, methods=["POST"])]))
+        servers.append(server)
+        return server.url, seen
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def pc(url: str, **kw: Any) -> PartnerCentralClient:
+    kw.setdefault("boto3_session", base_session())
+    return PartnerCentralClient(kw.pop("catalog", "Sandbox"), endpoint_url=url, **kw)
+
+
+def opportunity(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Id": body.get("Identifier", "O1"),
+        "Catalog": body["Catalog"],
+        "LastModifiedDate": "2026-01-02T03:04:05Z",
+        "Project": {"Title": "t"},
+    }
+
+
+# -- calls, catalog, paging ---------------------------------------------------------------------
+
+
+def test_catalog_is_added_and_response_metadata_stripped(partner_central):
+    url, seen = partner_central(lambda op, body, n: JSONResponse(opportunity(body)))
+    record = pc(url).get_opportunity("O123")
+    assert seen.calls[0][2] == {"Catalog": "Sandbox", "Identifier": "O123"}
+    assert "ResponseMetadata" not in record
+    assert record["LastModifiedDate"] == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
+def test_list_opportunities_pages_and_asks_20_ids_at_a_time(partner_central):
+    def handler(op: str, body: dict[str, Any], n: int) -> Response:
+        ids = body.get("Identifier") or [f"O{i}" for i in range(250)]
+        start = int(body.get("NextToken") or 0)
+        page = ids[start : start + body["MaxResults"]]
+        out: dict[str, Any] = {"OpportunitySummaries": [{"Id": i} for i in page]}
+        if start + len(page) < len(ids):
+            out["NextToken"] = str(start + len(page))
+        return JSONResponse(out)
+
+    url, seen = partner_central(handler)
+    client = pc(url, reads_per_second=100)
+    after, before = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    assert len(list(client.list_opportunities(after=after, before=before))) == 250
+    assert [c[2]["MaxResults"] for c in seen.calls] == [100, 100, 100]
+    assert seen.calls[0][2]["LastModifiedDate"] == {
+        "AfterLastModifiedDate": "2026-01-01T00:00:00Z",
+        "BeforeLastModifiedDate": "2026-01-02T00:00:00Z",
+    }
+    ids = [f"O{i}" for i in range(45)]
+    assert [s["Id"] for s in client.list_opportunities(identifiers=ids)] == ids
+    assert [len(c[2]["Identifier"]) for c in seen.calls[3:]] == [20, 20, 5]
+    assert client.stats.calls["ListOpportunities"] == 6
+
+
+def test_write_operations_are_paced(partner_central):
+    url, seen = partner_central(lambda op, body, n: JSONResponse({}))
+    client = pc(url, writes_per_second=5, reads_per_second=50)
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=lambda i=i: client.associate_opportunity(f"O{i}", "S-1", "Solutions"))
+        for i in range(10)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert time.monotonic() - started >= 1.75
+    stamps = sorted(seen.times("AssociateOpportunity"))
+    assert len(stamps) == 10 and stamps[-1] - stamps[0] >= 1.7
+    started = time.monotonic()
+    for _ in range(10):
+        list(client.list_solutions())
+    assert time.monotonic() - started < 1.0  # reads have their own quota (50/s here)
+
+
+def test_throttling_is_retried_by_botocore_and_counted(partner_central):
+    url, seen = partner_central(
+        lambda op, body, n: (
+            aws_error("ThrottlingException", "Rate exceeded")
+            if n <= 2
+            else JSONResponse({"SolutionSummaries": [{"Id": "S-1"}]})
+        )
+    )
+    client = pc(url)
+    assert [s["Id"] for s in client.list_solutions()] == ["S-1"]
+    assert seen.ops() == ["ListSolutions"] * 3
+    assert client.stats.calls["ListSolutions"] == 1 and client.stats.attempts["ListSolutions"] == 3
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def test_validation_errors_are_shown_field_by_field(partner_central):
+    url, _ = partner_central(
+        lambda op, body, n: aws_error(
+            "ValidationException",
+            "Invalid request",
+            Reason="BUSINESS_VALIDATION_FAILED",
+            ErrorList=[
+                {
+                    "FieldName": "Customer.Account.Industry",
+                    "Message": "Industry is not valid",
+                    "Code": "INVALID_ENUM_VALUE",
+                },
+                {
+                    "FieldName": "Project.ExpectedCustomerSpend[0].Frequency",
+                    "Message": "must be Monthly",
+                    "Code": "INVALID_VALUE",
+                },
+            ],
+        )
+    )
+    client = pc(url)
+    with pytest.raises(PartnerCentralError) as err:
+        client.create_opportunity({"ClientToken": "t-1", "Customer": {"Account": {"CompanyName": "x"}}})
+    e = err.value
+    assert (e.operation, e.code, e.reason) == (
+        "CreateOpportunity",
+        "ValidationException",
+        "BUSINESS_VALIDATION_FAILED",
+    )
+    assert [f.field for f in e.field_errors] == [
+        "Customer.Account.Industry",
+        "Project.ExpectedCustomerSpend[0].Frequency",
+    ]
+    assert "Customer.Account.Industry: Industry is not valid [INVALID_ENUM_VALUE]" in str(e)
+    assert client.stats.errors["ValidationException"] == 1
+
+
+def test_conflict_and_access_denied_have_their_own_classes(partner_central):
+    def handler(op: str, body: dict[str, Any], n: int) -> Response:
+        if op == "UpdateOpportunity":
+            return aws_error("ConflictException", "LastModifiedDate does not match")
+        return aws_error(
+            "AccessDeniedException",
+            "User is not authorized to perform partnercentral:GetOpportunity",
+            status=403,
+        )
+
+    url, _ = partner_central(handler)
+    client = pc(url)
+    with pytest.raises(ConflictError, match="LastModifiedDate"):
+        client.update_opportunity(
+            {"Identifier": "O1", "LastModifiedDate": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
+        )
+    with pytest.raises(AccessDeniedError) as err:
+        client.get_opportunity("O1")
+    text = str(err.value)
+    for hint in (
+        "PARTNER_CENTRAL_ROLE_ARN",
+        "trust policy",
+        "PARTNER_CENTRAL_EXTERNAL_ID",
+        "partnercentral:GetOpportunity",
+    ):
+        assert hint in text
+    assert BASE_SECRET not in text
+
+
+def test_catalog_must_be_aws_or_sandbox(monkeypatch):
+    monkeypatch.setenv("PARTNER_CENTRAL_CATALOG", "Production")
+    with pytest.raises(ValueError, match="'AWS' .*'Sandbox'"):
+        PartnerCentralClient.from_env(boto3_session=base_session())
+
+
+def test_from_env(monkeypatch, partner_central):
+    url, seen = partner_central(lambda op, body, n: JSONResponse(opportunity(body)))
+    monkeypatch.setenv("PARTNER_CENTRAL_CATALOG", "AWS")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING", url)
+    monkeypatch.setenv("HSPC_PC_WRITES_PER_SECOND", "2.5")
+    monkeypatch.delenv("PARTNER_CENTRAL_ROLE_ARN", raising=False)
+    client = PartnerCentralClient.from_env(boto3_session=base_session())
+    assert client.pacer.writes.interval == pytest.approx(0.4)
+    client.get_opportunity("O9")
+    assert seen.calls[0][2]["Catalog"] == "AWS"
+
+
+# -- credentials --------------------------------------------------------------------------------
+
+
+def signing_key(headers: dict[str, str]) -> str:
+    return re.search(r"Credential=([A-Z0-9]+)/", headers["authorization"]).group(1)
+
+
+@pytest.fixture
+def moto_sts(monkeypatch) -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", url)
+    yield url
+    server.stop()
+
+
+def test_assumed_role_signs_calls_and_refreshes_before_expiry(moto_sts, partner_central):
+    url, seen = partner_central(lambda op, body, n: JSONResponse(opportunity(body)))
+    # 15-minute credentials are inside botocore's refresh margin: every use fetches fresh ones
+    short = pc(url, role_arn=ROLE_ARN, external_id="ext-1", role_session_duration=900)
+    short.get_opportunity("O1")
+    short.get_opportunity("O2")
+    keys = [signing_key(c[3]) for c in seen.calls]
+    assert all(k.startswith("ASIA") and k != BASE_KEY for k in keys)
+    assert keys[0] != keys[1]
+    assert all("x-amz-security-token" in c[3] for c in seen.calls)
+    # one-hour credentials are reused
+    hour = pc(url, role_arn=ROLE_ARN, external_id="ext-1")
+    hour.get_opportunity("O3")
+    hour.get_opportunity("O4")
+    assert signing_key(seen.calls[2][3]) == signing_key(seen.calls[3][3])
+    assert moto_sts  # STS calls went to moto
+
+
+def sts_app(expected_external_id: str, seen: list[dict[str, list[str]]]) -> Starlette:
+    """STS AssumeRole (query protocol) whose trust policy demands an ExternalId."""
+
+    async def endpoint(request: Request) -> Response:
+        params = parse_qs((await request.body()).decode())
+        seen.append(params)
+        if params.get("ExternalId") != [expected_external_id]:
+            return Response(
+                '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                "<Code>AccessDenied</Code><Message>User: arn:aws:iam::111111111111:user/etl is not authorized to "
+                f"perform: sts:AssumeRole on resource: {ROLE_ARN}</Message></Error><RequestId>r1</RequestId>"
+                "</ErrorResponse>",
+                status_code=403,
+                media_type="text/xml",
+            )
+        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return Response(
+            '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+            "<Credentials><AccessKeyId>ASIATESTTESTTESTTEST</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>"
+            f"<SessionToken>role-session-token</SessionToken><Expiration>{expires}</Expiration></Credentials>"
+            f"<AssumedRoleUser><AssumedRoleId>AROATEST:hspc</AssumedRoleId><Arn>{ROLE_ARN}/hspc</Arn>"
+            "</AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata>"
+            "</AssumeRoleResponse>",
+            media_type="text/xml",
+        )
+
+    return Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+
+
+def test_external_id_reaches_sts_and_a_wrong_one_says_what_to_fix(monkeypatch, partner_central):
+    url, seen = partner_central(lambda op, body, n: JSONResponse(opportunity(body)))
+    sts_seen: list[dict[str, list[str]]] = []
+    with serve_in_thread(sts_app("ext-right", sts_seen)) as sts:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts.url)
+        good = pc(url, role_arn=ROLE_ARN, external_id="ext-right")
+        good.get_opportunity("O1")
+        assert signing_key(seen.calls[0][3]) == "ASIATESTTESTTESTTEST"
+        assert sts_seen[0]["RoleArn"] == [ROLE_ARN] and sts_seen[0]["ExternalId"] == ["ext-right"]
+
+        wrong = pc(url, role_arn=ROLE_ARN, external_id="ext-wrong")
+        with pytest.raises(AccessDeniedError) as err:
+            wrong.get_opportunity("O1")
+    text = str(err.value)
+    assert err.value.operation == "AssumeRole" and "PARTNER_CENTRAL_EXTERNAL_ID" in text
+    assert "role-secret" not in text and BASE_SECRET not in text and "ext-wrong" not in text
+    assert len(seen.calls) == 1  # the refused role never reached Partner Central
