@@ -1,0 +1,282 @@
+"""HubSpotEmulator: the ASGI app, and the gate every API call passes (auth, limits, faults, stats).
+
+The handler path is kept short on purpose: a route match, a dict look-up under one lock, and
+json.dumps. Handlers are synchronous and run on the event loop thread; the lock guards against
+the Python-side methods (seed, reset) called from test threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.datastructures import Headers, QueryParams
+
+from .. import _server
+from . import control, routes_associations, routes_objects, routes_properties
+from .errors import ApiError, error_body
+from .faults import FaultInjector
+from .loader import load_payload
+from .ratelimit import RATE_LIMIT_MESSAGES, RateLimiter
+from .routing import Call, Reply, Router, stats_key
+from .state import State
+from .webhooks import WebhookDispatcher, WebhookSettings
+
+log = logging.getLogger(__name__)
+AUTH_MESSAGE = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
+    "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
+BAD_TOKEN_MESSAGE = (
+    "The OAuth token used to make this call expired or is not valid. Ensure the token is sent as "
+    "a Bearer token in the Authorization header."
+)
+FAULT_STATUS = {"429": 429, "500": 500, "502": 502, "503": 503, "504": 504, "500_after": 500}
+_JSON = [(b"content-type", b"application/json;charset=utf-8")]
+
+
+class HubSpotEmulator:
+    """In-memory HubSpot CRM v3/v4 speaking the real wire protocol; `.app` is the ASGI application."""
+
+    def __init__(
+        self,
+        access_tokens: Iterable[str] = ("test-token",),
+        rate_limit_per_10s: int | None = None,
+        search_per_second: int | None = None,
+        daily_limit: int | None = None,
+        webhook_url: str | None = None,
+        webhook_client_secret: str | None = None,
+        webhook_properties: Iterable[str] | None = None,
+        webhook_max_attempts: int = 5,
+        webhook_retry_delay: float = 0.5,
+        portal_id: int = 62515,
+        app_id: int = 1160452,
+    ) -> None:
+        self.access_tokens = frozenset(access_tokens)
+        self.lock = threading.RLock()
+        self.limits = RateLimiter(rate_limit_per_10s, search_per_second, daily_limit)
+        self.faults = FaultInjector()
+        self.webhook_settings = WebhookSettings(
+            url=webhook_url,
+            client_secret=webhook_client_secret,
+            portal_id=portal_id,
+            app_id=app_id,
+            properties=frozenset(webhook_properties) if webhook_properties is not None else None,
+            max_attempts=webhook_max_attempts,
+            retry_delay=webhook_retry_delay,
+        )
+        self.webhooks = WebhookDispatcher(self.webhook_settings)
+        self.state = State(self.webhooks)
+        self.router = Router()
+        for module in (routes_objects, routes_associations, routes_properties):
+            module.register(self.router)
+        self._calls: Counter[str] = Counter()
+        self._statuses: Counter[int] = Counter()
+        self._by_endpoint_status: Counter[tuple[str, int]] = Counter()
+        self.app = self  # the emulator object is itself the ASGI callable
+
+    # Python control API (the same as /_emulator/*) ---------------------------------------------------
+    def reset(self) -> None:
+        """Forget every record, association, custom property, counter and fault."""
+        with self.lock:
+            self.state.reset()
+            self.limits.reset()
+            self.faults.clear()
+            self.reset_stats()
+
+    def load_seed(self, seed: Any) -> dict[str, Any]:
+        """Bulk-insert a `SeedData` (or its `to_payload()` dict) without HTTP or webhooks."""
+        payload = seed.to_payload() if hasattr(seed, "to_payload") else seed
+        with self.lock:
+            return load_payload(self.state, payload)
+
+    seed = load_seed
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            by_endpoint: dict[str, dict[str, int]] = {}
+            for (endpoint, status), n in self._by_endpoint_status.items():
+                by_endpoint.setdefault(endpoint, {})[str(status)] = n
+            return {
+                "total": sum(self._calls.values()),
+                "calls": dict(self._calls),
+                "statuses": {str(k): v for k, v in self._statuses.items()},
+                "by_endpoint_status": by_endpoint,
+                "faults_injected": dict(self.faults.injected),
+                "objects": {t: len(v) for t, v in self.state.store.live.items()},
+                "webhook_deliveries": len(self.webhooks.deliveries),
+            }
+
+    def reset_stats(self) -> None:
+        with self.lock:
+            self._calls.clear()
+            self._statuses.clear()
+            self._by_endpoint_status.clear()
+
+    def set_faults(self, spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """`set_faults(rate=0.1, kinds=["429"], seed=1)` or `set_faults(schedule=["429", "ok"])`; None clears."""
+        with self.lock:
+            if spec is None and not kwargs:
+                self.faults.clear()
+            else:
+                self.faults.configure({**(spec or {}), **kwargs})
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Change rate limits and webhook settings at run time (keys as in the constructor)."""
+        with self.lock:
+            limits = self.limits
+            per_10s = settings.get("rate_limit_per_10s", limits.per_10s)
+            search = settings.get("search_per_second", limits.search_per_second)
+            daily = settings.get("daily_limit", limits.daily)
+            limits.configure(per_10s, search, daily)
+            ws = self.webhook_settings
+            ws.url = settings.get("webhook_url", ws.url)
+            ws.client_secret = settings.get("webhook_client_secret", ws.client_secret)
+            if "webhook_properties" in settings:
+                props = settings["webhook_properties"]
+                ws.properties = frozenset(props) if props is not None else None
+            ws.max_attempts = int(settings.get("webhook_max_attempts", ws.max_attempts))
+            ws.retry_delay = float(settings.get("webhook_retry_delay", ws.retry_delay))
+            return self.config()
+
+    def config(self) -> dict[str, Any]:
+        ws = self.webhook_settings
+        return {
+            "rate_limit_per_10s": self.limits.per_10s,
+            "search_per_second": self.limits.search_per_second,
+            "daily_limit": self.limits.daily,
+            "webhook_url": ws.url,
+            "webhook_client_secret_set": bool(ws.client_secret),
+            "webhook_properties": sorted(ws.properties) if ws.properties is not None else None,
+            "webhook_max_attempts": ws.max_attempts,
+            "webhook_retry_delay": ws.retry_delay,
+        }
+
+    def flush_webhooks(self, timeout: float = 10.0) -> bool:
+        return self.webhooks.flush(timeout)
+
+    # ASGI ------------------------------------------------------------------------------------------
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        body = await _read_body(receive)
+        headers = Headers(scope=scope)
+        query = QueryParams(scope.get("query_string", b""))
+        if path.startswith("/_emulator/"):
+            call = Call(method, path, {}, query, headers, body)
+            reply = control.handle(self, call)
+            await _send(send, reply)
+            return
+        reply = await self._api(method, path, query, headers, body)
+        await _send(send, reply)
+
+    async def _api(self, method: str, path: str, query: QueryParams, headers: Headers, body: bytes) -> Reply:
+        match = self.router.match(method, path)
+        endpoint = stats_key(*match) if match else f"{method} (no route)"
+        token = _bearer(headers.get("authorization"))
+        if token is None or token not in self.access_tokens:
+            reply = Reply(
+                401,
+                error_body(AUTH_MESSAGE if token is None else BAD_TOKEN_MESSAGE, "INVALID_AUTHENTICATION"),
+            )
+            return self._count(endpoint, reply)
+        with self.lock:
+            policy = self.limits.check(token, bool(match and match[0].search))
+            fault = self.faults.draw(method, path)
+        if policy is not None:
+            reply = Reply(429, _rate_limit_body(policy))
+        elif fault is not None and fault.kind in FAULT_STATUS and fault.kind != "500_after":
+            reply = _fault_reply(fault.kind)
+        elif match is None:
+            reply = Reply(404, error_body(f"Unable to find a route for {method} {path}", "OBJECT_NOT_FOUND"))
+        else:
+            if fault is not None and fault.kind == "slow":
+                await asyncio.sleep(fault.delay_seconds)
+            route, params = match
+            source = headers.get("x-emulator-change-source", "INTEGRATION")
+            reply = self._handle(route.handler, Call(method, path, params, query, headers, body, source))
+            if fault is not None and fault.kind == "500_after":  # the write happened, the answer is lost
+                reply = _fault_reply("500")
+        with self.lock:
+            reply.headers.update(self.limits.headers(token))
+        return self._count(endpoint, reply)
+
+    def _handle(self, handler: Any, call: Call) -> Reply:
+        events: list[dict[str, Any]] = []
+        try:
+            with self.lock:
+                try:
+                    reply = handler(self.state, call)
+                finally:
+                    events = self.state.take_outbox()
+        except ApiError as exc:
+            reply = Reply(exc.status, exc.body())
+        except Exception:
+            log.exception("emulator handler failed for %s %s", call.method, call.path)
+            reply = Reply(500, error_body("internal error in the HubSpot emulator", "INTERNAL_ERROR"))
+        if events and reply.status < 400:
+            self.webhooks.emit(events)
+        return reply
+
+    def _count(self, endpoint: str, reply: Reply) -> Reply:
+        with self.lock:
+            self._calls[endpoint] += 1
+            self._statuses[reply.status] += 1
+            self._by_endpoint_status[(endpoint, reply.status)] += 1
+        return reply
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value or not value.lower().startswith("bearer "):
+        return None
+    return value[7:].strip() or None
+
+
+def _rate_limit_body(policy: str) -> dict[str, Any]:
+    return error_body(
+        RATE_LIMIT_MESSAGES[policy],
+        None,
+        errorType="RATE_LIMIT",
+        policyName=policy,
+        groupName="hubspot-emulator",
+    )
+
+
+def _fault_reply(kind: str) -> Reply:
+    if kind == "429":
+        return Reply(429, _rate_limit_body("TEN_SECONDLY_ROLLING"))
+    status = FAULT_STATUS[kind]
+    return Reply(
+        status, error_body(f"Injected fault: HTTP {status}", "INTERNAL_ERROR" if status == 500 else None)
+    )
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send(send: Any, reply: Reply) -> None:
+    payload = b"" if reply.body is None or reply.status == 204 else json.dumps(reply.body).encode()
+    headers = [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
+    if payload:
+        headers += _JSON
+    headers.append((b"content-length", str(len(payload)).encode()))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def start_hubspot_emulator(**kwargs: Any) -> tuple[HubSpotEmulator, _server.RunningServer]:
+    """Start an emulator on a free loopback port: `(emulator, server)`; `server.url` is the base URL."""
+    emulator = HubSpotEmulator(**kwargs)
+    return emulator, _server.serve_in_thread(emulator.app)

@@ -1,0 +1,86 @@
+"""The `/_emulator/*` control API (no auth): reset, seed, stats, faults, config, webhook deliveries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApiError, error_body
+from .routing import Call, Reply
+
+if TYPE_CHECKING:
+    from .app import HubSpotEmulator
+
+
+def _seed(emu: HubSpotEmulator, call: Call) -> Reply:
+    body = call.json_object()
+    generate = body.get("generate")
+    if generate is not None:
+        from ..seed import generate_seed  # imported lazily: only seeding needs the generator
+
+        if not isinstance(generate, dict) or "deals" not in generate:
+            raise ApiError(400, "generate needs {'deals': N, 'seed': S}")
+        options = {k: generate[k] for k in ("junk_ratio", "cosell_ratio", "now_ms") if k in generate}
+        data = generate_seed(int(generate["deals"]), int(generate.get("seed", 0)), **options)
+        return Reply(201, emu.load_seed(data))
+    return Reply(201, emu.load_seed(body))
+
+
+def _faults(emu: HubSpotEmulator, call: Call) -> Reply:
+    if call.method == "POST":
+        emu.set_faults(call.json_object())
+    elif call.method == "DELETE":
+        emu.set_faults(None)
+    return Reply(200, emu.faults.describe())
+
+
+def _config(emu: HubSpotEmulator, call: Call) -> Reply:
+    if call.method == "POST":
+        return Reply(200, emu.configure(**call.json_object()))
+    return Reply(200, emu.config())
+
+
+def _reset(emu: HubSpotEmulator, call: Call) -> Reply:
+    emu.reset()
+    return Reply(200, {"status": "reset"})
+
+
+def _stats(emu: HubSpotEmulator, call: Call) -> Reply:
+    return Reply(200, emu.stats())
+
+
+def _stats_reset(emu: HubSpotEmulator, call: Call) -> Reply:
+    emu.reset_stats()
+    return Reply(200, {"status": "reset"})
+
+
+def _webhooks(emu: HubSpotEmulator, call: Call) -> Reply:
+    if call.query.get("flush", "false").lower() == "true":
+        emu.flush_webhooks()
+    return Reply(200, {"deliveries": [asdict(d) for d in emu.webhooks.deliveries]})
+
+
+ROUTES: dict[tuple[str, str], Any] = {
+    ("POST", "/_emulator/reset"): _reset,
+    ("POST", "/_emulator/seed"): _seed,
+    ("GET", "/_emulator/stats"): _stats,
+    ("POST", "/_emulator/stats/reset"): _stats_reset,
+    ("GET", "/_emulator/faults"): _faults,
+    ("POST", "/_emulator/faults"): _faults,
+    ("DELETE", "/_emulator/faults"): _faults,
+    ("GET", "/_emulator/config"): _config,
+    ("POST", "/_emulator/config"): _config,
+    ("GET", "/_emulator/webhooks"): _webhooks,
+}
+
+
+def handle(emu: HubSpotEmulator, call: Call) -> Reply:
+    handler = ROUTES.get((call.method, call.path.rstrip("/")))
+    if handler is None:
+        return Reply(404, error_body(f"No control endpoint {call.method} {call.path}", "OBJECT_NOT_FOUND"))
+    try:
+        return handler(emu, call)  # type: ignore[no-any-return]
+    except ApiError as exc:
+        return Reply(exc.status, exc.body())
+    except (TypeError, ValueError) as exc:
+        return Reply(400, error_body(f"Bad control request: {exc}", "VALIDATION_ERROR"))

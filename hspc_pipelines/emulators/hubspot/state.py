@@ -1,0 +1,159 @@
+"""The emulator's state and the write operations that keep records, associations and events consistent.
+
+Every write goes through here so a change to a deal always produces its webhook events, whichever
+endpoint (single, batch, association) made it. Callers hold the emulator's lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .associations import TARGET_BY_TYPE, AssociationStore, resolve_type_id
+from .errors import ApiError, bad_request
+from .objecttypes import SINGULAR, canonical
+from .pipelines import PipelineStore
+from .properties import PropertyRegistry
+from .store import ObjectStore, Record
+from .timeutil import now_ms
+from .webhooks import WebhookDispatcher
+
+
+class State:
+    def __init__(self, dispatcher: WebhookDispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.registry = PropertyRegistry()
+        self.store = ObjectStore(self.registry)
+        self.assoc = AssociationStore()
+        self.pipelines = PipelineStore()
+        self.outbox: list[dict[str, Any]] = []  # webhook events of the current call, sent after it
+
+    def reset(self) -> None:
+        self.registry = PropertyRegistry()
+        self.store = ObjectStore(self.registry)
+        self.assoc.clear()
+        self.pipelines = PipelineStore()
+        self.outbox.clear()
+
+    def _datetime_props(self) -> frozenset[str]:
+        return frozenset(
+            n for n, d in self.registry.names("deals").items() if d["type"] in ("datetime", "date")
+        )
+
+    # objects -------------------------------------------------------------------------------------
+    def require(self, object_type: str, object_id: str, archived: bool = False) -> Record:
+        record = self.store.get(object_type, object_id, archived)
+        if record is None:
+            raise ApiError(
+                404,
+                "Object not found.  objectId are usually numeric.",
+                "OBJECT_NOT_FOUND",
+                context={"id": [object_id]},
+            )
+        return record
+
+    def check_associations(self, object_type: str, associations: Any) -> list[tuple[str, str, list[int]]]:
+        """Inline `associations` of a create, validated before anything is written.
+
+        The association type id names the target object type (deal→company 5 or 341, note→deal 214…).
+        """
+        out = []
+        for item in associations or []:
+            if not isinstance(item, dict) or not isinstance(item.get("to"), dict) or not item.get("types"):
+                raise bad_request("Each association needs 'to': {'id'} and 'types'")
+            to_id = str(item["to"].get("id"))
+            targets = set()
+            tids = []
+            for t in item["types"]:
+                tid = resolve_type_id(t.get("associationTypeId"))
+                to_type = TARGET_BY_TYPE.get((object_type, tid))
+                if to_type is None:
+                    raise bad_request(
+                        f"{tid} is not a valid association type from {object_type}",
+                        subCategory="crm.associations.INVALID_ASSOCIATION_TYPE",
+                    )
+                targets.add(to_type)
+                tids.append(tid)
+            if len(targets) != 1:
+                raise bad_request(f"Association types {tids} point at different object types")
+            to_type = targets.pop()
+            if self.store.get(to_type, to_id) is None:
+                raise bad_request(
+                    f"{SINGULAR[to_type]} {to_id} does not exist and cannot be associated",
+                    subCategory="crm.associations.INVALID_OBJECT_IDS",
+                )
+            out.append((to_type, to_id, tids))
+        return out
+
+    def create(
+        self,
+        object_type: str,
+        props: dict[str, str | None],
+        source: str,
+        associations: list[tuple[str, str, list[int]]] | None = None,
+    ) -> Record:
+        now = now_ms()
+        record = self.store.insert(object_type, props, now)
+        if object_type == "deals":
+            self.outbox += self.dispatcher.creation(record.id, source, now)
+            initial = {k: v for k, v in record.props.items() if k != "hs_object_id"}
+            self.outbox += self.dispatcher.property_changes(
+                record.id, initial, source, now, self._datetime_props()
+            )
+        for to_type, to_id, tids in associations or []:
+            self.associate(object_type, record.id, to_type, to_id, tids, source)
+        return record
+
+    def update(
+        self, object_type: str, record: Record, props: dict[str, str | None], source: str
+    ) -> dict[str, str | None]:
+        now = now_ms()
+        changed = self.store.update(object_type, record, props, now)
+        if changed and object_type == "deals":
+            self.outbox += self.dispatcher.property_changes(
+                record.id, changed, source, now, self._datetime_props()
+            )
+        return changed
+
+    def archive(self, object_type: str, object_id: str, source: str) -> bool:
+        now = now_ms()
+        record = self.store.archive(object_type, object_id, now)
+        if record is None:
+            return False
+        self.assoc.drop_object(object_type, object_id)
+        if object_type == "deals":
+            self.outbox += self.dispatcher.deletion(object_id, source, now)
+        return True
+
+    # associations --------------------------------------------------------------------------------
+    def associate(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, tids: list[int] | set[int], source: str
+    ) -> None:
+        self.require(from_type, from_id)
+        self.require(to_type, to_id)
+        if self.assoc.add(from_type, from_id, to_type, to_id, set(tids)):
+            self._association_event(from_type, from_id, to_type, to_id, min(tids), False, source)
+
+    def unassociate(self, from_type: str, from_id: str, to_type: str, to_id: str, source: str) -> None:
+        if self.assoc.remove(from_type, from_id, to_type, to_id):
+            self._association_event(from_type, from_id, to_type, to_id, 0, True, source)
+
+    def _association_event(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, tid: int, removed: bool, source: str
+    ) -> None:
+        if from_type == "deals":
+            deal, other, other_id = from_id, to_type, to_id
+        elif to_type == "deals":
+            deal, other, other_id = to_id, from_type, from_id
+        else:
+            return
+        self.outbox += self.dispatcher.association_change(
+            deal, other, other_id, tid, removed, source, now_ms()
+        )
+
+    def take_outbox(self) -> list[dict[str, Any]]:
+        events, self.outbox = self.outbox, []
+        return events
+
+
+def object_type_param(name: str) -> str:
+    return canonical(name)
