@@ -47,6 +47,7 @@ BATCH_SIZE = 100
 ASSOCIATION_READ_BATCH = 1_000
 ASSOCIATION_CREATE_BATCH = 100
 LIST_PAGE_MAX = 100
+ISOLATION_BUDGET = 16  # extra calls a batch may spend finding the inputs behind a 400 (+1 per 10 inputs)
 # Chunk-level answers that belong to the inputs, not to the run: collected as failures.
 _INPUT_STATUSES = frozenset({400, 404, 409, 422})
 
@@ -310,7 +311,7 @@ class HubSpotClient:
                 params={"archived": str(archived).lower()},
                 object_type=object_type,
             )
-            out.merge(_collect(page, list(chunk), offset, key=lambda x: x))
+            out.merge(_collect(page, list(chunk), list(range(offset, offset + len(chunk))), key=lambda x: x))
         return out
 
     def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
@@ -343,8 +344,14 @@ class HubSpotClient:
         if creates:  # lets HubSpot name the failed input in a 207 (context.objectWriteTraceId)
             for pos, item in enumerate(items):
                 item.setdefault("objectWriteTraceId", str(pos))
+        # Calls spent isolating bad inputs are capped: a 400 that every input shares (a property missing
+        # in the portal) must not cost two calls per input.
+        budget = [ISOLATION_BUDGET + len(items) // 10]
         for offset, chunk in chunks(items, size):
-            out.merge(self._write_chunk(template, object_type, list(chunk), offset, creates, path_params))
+            positions = list(range(offset, offset + len(chunk)))
+            out.merge(
+                self._write_chunk(template, object_type, list(chunk), positions, creates, path_params, budget)
+            )
         return out
 
     def _write_chunk(
@@ -352,9 +359,10 @@ class HubSpotClient:
         template: str,
         object_type: str,
         chunk: list[dict[str, Any]],
-        offset: int,
+        positions: list[int],
         creates: bool,
         path_params: Mapping[str, Any],
+        budget: list[int],
     ) -> BatchResult:
         try:
             page = self.request(
@@ -363,16 +371,10 @@ class HubSpotClient:
         except RateLimitExhausted:
             raise
         except HubSpotError as exc:
-            if exc.status == 400 and len(chunk) > 1:
-                # A 400 rejects the whole chunk for one bad input: halve until it is isolated.
-                half = len(chunk) // 2
-                result = self._write_chunk(template, object_type, chunk[:half], offset, creates, path_params)
-                result.merge(
-                    self._write_chunk(
-                        template, object_type, chunk[half:], offset + half, creates, path_params
-                    )
+            if exc.status == 400 and len(chunk) > 1 and budget[0] > 0:
+                return self._isolate(
+                    template, object_type, chunk, positions, creates, path_params, budget, exc
                 )
-                return result
             if exc.status in (401, 403):
                 raise
             message = exc.message
@@ -382,13 +384,54 @@ class HubSpotClient:
                 )
             return BatchResult(
                 errors=[
-                    BatchFailure(offset + i, _strip_trace(item), exc.status, exc.category, message)
-                    for i, item in enumerate(chunk)
+                    BatchFailure(pos, _strip_trace(item), exc.status, exc.category, message)
+                    for pos, item in zip(positions, chunk, strict=True)
                 ]
             )
         if creates:
-            return _collect(page, chunk, offset, key=lambda x: x.get("objectWriteTraceId"), trace=True)
-        return _collect(page, chunk, offset, key=lambda x: str(x.get("id")))
+            return _collect(page, chunk, positions, key=lambda x: x.get("objectWriteTraceId"), trace=True)
+        return _collect(page, chunk, positions, key=lambda x: str(x.get("id")))
+
+    def _isolate(
+        self,
+        template: str,
+        object_type: str,
+        chunk: list[dict[str, Any]],
+        positions: list[int],
+        creates: bool,
+        path_params: Mapping[str, Any],
+        budget: list[int],
+        exc: HubSpotError,
+    ) -> BatchResult:
+        """A 400 refuses the whole chunk for one bad input: drop the input it names, or halve."""
+        named = _as_list(exc.context.get("index"))
+        index = int(named[0]) if len(named) == 1 and named[0].isdigit() else -1
+        if 0 <= index < len(chunk):
+            result = BatchResult(
+                errors=[
+                    BatchFailure(
+                        positions[index], _strip_trace(chunk[index]), exc.status, exc.category, exc.message
+                    )
+                ]
+            )
+            rest = [i for i in range(len(chunk)) if i != index]
+            parts = [rest] if rest else []
+        else:
+            result = BatchResult()
+            half = len(chunk) // 2
+            parts = [list(range(half)), list(range(half, len(chunk)))]
+        for part in parts:
+            items, where = [chunk[i] for i in part], [positions[i] for i in part]
+            if budget[0] <= 0:  # out of calls: the part fails with the error that covered it
+                failures = [
+                    BatchFailure(p, _strip_trace(c), exc.status, exc.category, exc.message)
+                    for p, c in zip(where, items, strict=True)
+                ]
+                result.merge(BatchResult(errors=failures))
+                continue
+            budget[0] -= 1
+            result.merge(self._write_chunk(template, object_type, items, where, creates, path_params, budget))
+        return result
 
     # -- single objects --------------------------------------------------------------------------
 
@@ -568,15 +611,15 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _collect(page: Any, chunk: list[Any], offset: int, key: Any, trace: bool = False) -> BatchResult:
+def _collect(page: Any, chunk: list[Any], positions: list[int], key: Any, trace: bool = False) -> BatchResult:
     """Results of one chunk and its 207 errors, each error pinned to the inputs it names.
 
     An error that names no input is pinned to every input that has no result.
     """
     page = page or {}
     results = list(page.get("results", []))
-    position = {key(item): offset + i for i, item in enumerate(chunk)}
-    by_position = dict(enumerate(chunk, start=offset))
+    position = {key(item): pos for pos, item in zip(positions, chunk, strict=True)}
+    by_position = dict(zip(positions, chunk, strict=True))
     done: set[int] = set()
     if trace:
         traced = [r.get("objectWriteTraceId") for r in results]

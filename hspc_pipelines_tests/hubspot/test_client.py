@@ -368,6 +368,48 @@ def test_one_bad_input_in_a_rejected_chunk_is_isolated(serve):
     assert rec.count() <= 1 + 2 * 6  # halving: at most two calls per level
 
 
+def test_a_400_naming_the_bad_input_costs_one_more_call(serve):
+    def handler(r: Request, body: Any, n: int) -> Response:
+        for index, item in enumerate(body["inputs"]):
+            if item["properties"].get("amount") == "lots":
+                return ok(
+                    {
+                        "status": "error",
+                        "category": "VALIDATION_ERROR",
+                        "message": "amount: not a number",
+                        "context": {"index": [str(index)]},
+                    },
+                    status=400,
+                )
+        return ok({"status": "COMPLETE", "results": [{"id": i["id"]} for i in body["inputs"]]})
+
+    url, rec = serve(handler)
+    inputs = [{"id": str(i), "properties": {"amount": "lots" if i in (5, 77) else "1"}} for i in range(100)]
+    result = client(url).batch_update("deals", inputs)
+    assert result.failed_ids() == {
+        "5": "HTTP 400 VALIDATION_ERROR: amount: not a number",
+        "77": "HTTP 400 VALIDATION_ERROR: amount: not a number",
+    }
+    assert len(result.results) == 98 and rec.count() == 3
+
+
+def test_a_400_every_input_shares_does_not_cost_two_calls_per_input(serve):
+    url, rec = serve(
+        lambda r, b, n: ok(
+            {
+                "status": "error",
+                "category": "VALIDATION_ERROR",
+                "message": "Property aws_stage does not exist",
+            },
+            status=400,
+        )
+    )
+    inputs = [{"id": str(i), "properties": {"aws_stage": "Prospect"}} for i in range(300)]
+    result = client(url).batch_update("deals", inputs)
+    assert len(result.errors) == 300 and not result.results
+    assert rec.count() <= 3 + 16 + 30 + 2  # three chunks plus the isolation budget
+
+
 def test_create_207_errors_are_pinned_by_trace_id(serve):
     def handler(r: Request, body: Any, n: int) -> Response:
         good = [i for i in body["inputs"] if i["properties"]["hs_note_body"] != "bad"]
