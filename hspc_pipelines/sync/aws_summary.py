@@ -38,8 +38,16 @@ ROLE_TITLES: dict[str, tuple[str, ...]] = {
     "PDM": ("PDM", "WWPSPDM"),
     "PSM": ("PSM", "ISVSM"),
 }
-SUMMARY_PROPERTIES = ("aws_engagement_score", "aws_next_steps", "aws_seller_name", "aws_team",
-                      "aws_involvement_type", "aws_visibility", "aws_review_status", "aws_review_comments")
+SUMMARY_PROPERTIES = (
+    "aws_engagement_score",
+    "aws_next_steps",
+    "aws_seller_name",
+    "aws_team",
+    "aws_involvement_type",
+    "aws_visibility",
+    "aws_review_status",
+    "aws_review_comments",
+)
 
 
 @dataclass
@@ -78,7 +86,9 @@ def team_text(summary: Mapping[str, Any] | None) -> str | None:
     return "\n".join(lines) or None
 
 
-def summary_properties(opportunity: Mapping[str, Any], summary: Mapping[str, Any] | None) -> dict[str, str | None]:
+def summary_properties(
+    opportunity: Mapping[str, Any], summary: Mapping[str, Any] | None
+) -> dict[str, str | None]:
     """The summary-owned deal properties straight from the answers (used where the mapping gives none)."""
     s = summary or {}
     insights = s.get("Insights") or {}
@@ -128,8 +138,14 @@ def summary_update(
         if key not in wanted or (_blank(wanted[key]) is None and value is not None):
             wanted[key] = value
     if summary is None:  # summary unavailable: do not blank what it owns
-        for key in ("aws_engagement_score", "aws_next_steps", "aws_seller_name", "aws_team",
-                    "aws_involvement_type", "aws_visibility"):
+        for key in (
+            "aws_engagement_score",
+            "aws_next_steps",
+            "aws_seller_name",
+            "aws_team",
+            "aws_involvement_type",
+            "aws_visibility",
+        ):
             if _blank(wanted.get(key)) is None:
                 wanted.pop(key, None)
     update = SummaryUpdate(deal_id=deal_id, opportunity_id=opp_id)
@@ -142,7 +158,10 @@ def summary_update(
         if note is not None:
             update.notes.append(note)
 
-    old_score, new_score = _blank(current.get("aws_engagement_score")), _blank(wanted.get("aws_engagement_score"))
+    old_score, new_score = (
+        _blank(current.get("aws_engagement_score")),
+        _blank(wanted.get("aws_engagement_score")),
+    )
     if new_score and new_score != old_score:
         update.notes.append(engagement_score_note(opp_id, old_score, str(new_score)))
 
@@ -164,22 +183,31 @@ def summary_update(
 def describe_snapshot(snapshot: Mapping[str, Any]) -> str:
     """What AWS shared in a resource snapshot (GetResourceSnapshot), as note text."""
     payload = snapshot.get("Payload") or {}
-    lines = [f"Template: {snapshot.get('ResourceSnapshotTemplateName') or '?'}; "
-             f"resource {snapshot.get('ResourceType') or '?'} {snapshot.get('ResourceId') or ''}".rstrip()]
+    lines = [
+        f"Template: {snapshot.get('ResourceSnapshotTemplateName') or '?'}; "
+        f"resource {snapshot.get('ResourceType') or '?'} {snapshot.get('ResourceId') or ''}".rstrip()
+    ]
     if snapshot.get("CreatedBy"):
         lines.append(f"Shared by account: {snapshot['CreatedBy']}")
     view = payload.get("OpportunitySummary")
     if isinstance(view, Mapping):
         life = view.get("Lifecycle") or {}
-        for label, key in (("Stage", "Stage"), ("Review status", "ReviewStatus"), ("Target close", "TargetCloseDate"),
-                           ("Next steps", "NextSteps")):
+        for label, key in (
+            ("Stage", "Stage"),
+            ("Review status", "ReviewStatus"),
+            ("Target close", "TargetCloseDate"),
+            ("Next steps", "NextSteps"),
+        ):
             if life.get(key):
                 lines.append(f"{label}: {life[key]}")
         account = ((view.get("Customer") or {}).get("Account")) or {}
         if account.get("CompanyName"):
             lines.append(f"Customer: {account['CompanyName']}")
-        team = [f"{m.get('BusinessTitle') or 'Member'}: {member_label(m)}"
-                for m in view.get("OpportunityTeam") or [] if member_label(m)]
+        team = [
+            f"{m.get('BusinessTitle') or 'Member'}: {member_label(m)}"
+            for m in view.get("OpportunityTeam") or []
+            if member_label(m)
+        ]
         if team:
             lines.append("Team: " + "; ".join(team))
         needs = view.get("PrimaryNeedsFromAws") or []
@@ -188,8 +216,11 @@ def describe_snapshot(snapshot: Mapping[str, Any]) -> str:
         project = view.get("Project") or {}
         if project.get("CustomerUseCase"):
             lines.append(f"Use case: {project['CustomerUseCase']}")
-        spend = [f"{s.get('Amount')} {s.get('CurrencyCode')}/{s.get('Frequency')}"
-                 for s in project.get("ExpectedCustomerSpend") or [] if s.get("Amount")]
+        spend = [
+            f"{s.get('Amount')} {s.get('CurrencyCode')}/{s.get('Frequency')}"
+            for s in project.get("ExpectedCustomerSpend") or []
+            if s.get("Amount")
+        ]
         if spend:
             lines.append("Expected spend: " + ", ".join(spend))
         solutions = ((view.get("RelatedEntityIdentifiers") or {}).get("Solutions")) or []

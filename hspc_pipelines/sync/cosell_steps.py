@@ -23,7 +23,15 @@ TERMINAL = frozenset({DEAL_CREATED, REJECTED})
 
 # What a run does next for one invitation.
 DONE, DECIDE, POLL, CREATE_DEAL, REJECT, ADOPT, SKIP, RETRY = (
-    "done", "decide", "poll", "create_deal", "reject", "adopt", "skip", "retry")
+    "done",
+    "decide",
+    "poll",
+    "create_deal",
+    "reject",
+    "adopt",
+    "skip",
+    "retry",
+)
 
 TRANSIENT_TASK_REASONS = frozenset({"InternalError", "RequestThrottled", "ServiceQuotaExceeded"})
 
@@ -63,7 +71,9 @@ def submit_client_token(catalog: str, opportunity_id: str, involvement_type: str
     return f"hspc-submit-{catalog}-{opportunity_id}-{digest}"
 
 
-def backoff_delays(budget_s: float, first_s: float = 0.5, factor: float = 2.0, cap_s: float = 8.0) -> Iterator[float]:
+def backoff_delays(
+    budget_s: float, first_s: float = 0.5, factor: float = 2.0, cap_s: float = 8.0
+) -> Iterator[float]:
     """Waits between polls whose sum stays within the budget (the last wait is trimmed to fit)."""
     spent, delay = 0.0, max(first_s, 0.0)
     while spent < budget_s and delay > 0:
@@ -79,8 +89,9 @@ def submission_request_errors(involvement_type: str, visibility: str) -> list[st
     """Errors in the run's own choices, each naming the field, the value and what is allowed."""
     errors = []
     if involvement_type not in INVOLVEMENT_TYPES:
-        errors.append(f"involvement_type = {involvement_type!r} is not valid; allowed: "
-                      + " | ".join(INVOLVEMENT_TYPES))
+        errors.append(
+            f"involvement_type = {involvement_type!r} is not valid; allowed: " + " | ".join(INVOLVEMENT_TYPES)
+        )
     if visibility not in VISIBILITIES:
         errors.append(f"visibility = {visibility!r} is not valid; allowed: " + " | ".join(VISIBILITIES))
     return errors
@@ -113,7 +124,7 @@ def website_domain(url: str | None) -> str | None:
     text = url.strip().lower()
     for prefix in ("https://", "http://"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     host = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
     if host.startswith("www."):
         host = host[4:]

@@ -37,16 +37,45 @@ _REASON_CHARS = re.compile("^[\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd]+$")
 
 # Partner Central's Industry enumeration (botocore partnercentral-selling 2022-07-26).
 INDUSTRIES = (
-    "Aerospace", "Agriculture", "Automotive", "Computers and Electronics", "Consumer Goods", "Education",
-    "Energy - Oil and Gas", "Energy - Power and Utilities", "Financial Services", "Gaming", "Government",
-    "Healthcare", "Hospitality", "Life Sciences", "Manufacturing", "Marketing and Advertising",
-    "Media and Entertainment", "Mining", "Non-Profit Organization", "Professional Services",
-    "Real Estate and Construction", "Retail", "Software and Internet", "Telecommunications",
-    "Transportation and Logistics", "Travel", "Wholesale and Distribution", "Other",
+    "Aerospace",
+    "Agriculture",
+    "Automotive",
+    "Computers and Electronics",
+    "Consumer Goods",
+    "Education",
+    "Energy - Oil and Gas",
+    "Energy - Power and Utilities",
+    "Financial Services",
+    "Gaming",
+    "Government",
+    "Healthcare",
+    "Hospitality",
+    "Life Sciences",
+    "Manufacturing",
+    "Marketing and Advertising",
+    "Media and Entertainment",
+    "Mining",
+    "Non-Profit Organization",
+    "Professional Services",
+    "Real Estate and Construction",
+    "Retail",
+    "Software and Internet",
+    "Telecommunications",
+    "Transportation and Logistics",
+    "Travel",
+    "Wholesale and Distribution",
+    "Other",
 )
 OPPORTUNITY_TYPES = ("Net New Business", "Flat Renewal", "Expansion")
-_LIST_CONDITIONS = ("country_in", "country_not_in", "industry_in", "industry_not_in", "opportunity_type_in",
-                    "sender_account_in", "title_contains_any")
+_LIST_CONDITIONS = (
+    "country_in",
+    "country_not_in",
+    "industry_in",
+    "industry_not_in",
+    "opportunity_type_in",
+    "sender_account_in",
+    "title_contains_any",
+)
 _NUMBER_CONDITIONS = ("min_monthly_spend", "max_monthly_spend")
 CONDITIONS = _LIST_CONDITIONS + _NUMBER_CONDITIONS
 _RULE_KEYS = ("name", "action", "reason", "when")
@@ -159,7 +188,9 @@ def facts_from_invitation(invitation: Mapping[str, Any]) -> InvitationFacts:
     customer = payload.get("Customer") or {}
     project = payload.get("Project") or {}
     spend = project.get("ExpectedCustomerSpend") or []
-    amounts = [a for a in (_decimal(s.get("Amount")) for s in spend if isinstance(s, Mapping)) if a is not None]
+    amounts = [
+        a for a in (_decimal(s.get("Amount")) for s in spend if isinstance(s, Mapping)) if a is not None
+    ]
     return InvitationFacts(
         invitation_id=str(invitation.get("Id") or ""),
         country=customer.get("CountryCode"),
@@ -178,8 +209,9 @@ def _check_reason(field_name: str, reason: object) -> str:
         raise RulesConfigError(field_name, reason, "a non-empty text (sent to AWS as RejectionReason)")
     reason = reason.strip()
     if len(reason) > REJECTION_REASON_MAX or not _REASON_CHARS.match(reason):
-        raise RulesConfigError(field_name, reason,
-                               f"at most {REJECTION_REASON_MAX} printable characters (no line breaks)")
+        raise RulesConfigError(
+            field_name, reason, f"at most {REJECTION_REASON_MAX} printable characters (no line breaks)"
+        )
     return reason
 
 
@@ -204,14 +236,20 @@ def _check_condition(field_name: str, name: str, value: object, countries: froze
         items = [v.strip().upper() for v in items]
         bad = [v for v in items if len(v) != 2 or (countries is not None and v not in countries)]
         if bad:
-            raise RulesConfigError(field_name, bad if len(bad) > 1 else bad[0],
-                                   "ISO 3166-1 alpha-2 country codes such as US, DE, JP")
+            raise RulesConfigError(
+                field_name,
+                bad if len(bad) > 1 else bad[0],
+                "ISO 3166-1 alpha-2 country codes such as US, DE, JP",
+            )
     elif name.startswith("industry"):
         known = {i.casefold(): i for i in INDUSTRIES}
         bad = [v for v in items if v.strip().casefold() not in known]
         if bad:
-            raise RulesConfigError(field_name, bad if len(bad) > 1 else bad[0],
-                                   "Partner Central industries: " + ", ".join(INDUSTRIES))
+            raise RulesConfigError(
+                field_name,
+                bad if len(bad) > 1 else bad[0],
+                "Partner Central industries: " + ", ".join(INDUSTRIES),
+            )
         items = [known[v.strip().casefold()] for v in items]
     elif name == "opportunity_type_in":
         bad = [v for v in items if v not in OPPORTUNITY_TYPES]
@@ -234,7 +272,9 @@ def parse_rules(data: Mapping[str, Any] | None, countries: frozenset[str] | None
     default = str(data.get("default") or ACCEPT).strip().lower()
     if default not in ACTIONS:
         raise RulesConfigError("default", data.get("default"), " | ".join(ACTIONS))
-    default_reason = _check_reason("default_reason", data.get("default_reason")) if default == REJECT else None
+    default_reason = (
+        _check_reason("default_reason", data.get("default_reason")) if default == REJECT else None
+    )
     raw_rules = data.get("rules") or []
     if not isinstance(raw_rules, Sequence) or isinstance(raw_rules, str | bytes):
         raise RulesConfigError("rules", raw_rules, "a list of rules")
@@ -254,6 +294,8 @@ def parse_rules(data: Mapping[str, Any] | None, countries: frozenset[str] | None
         when = raw.get("when") or {}
         if not isinstance(when, Mapping):
             raise RulesConfigError(f"{where}.when", when, "a mapping of conditions: " + ", ".join(CONDITIONS))
-        conditions = {str(k): _check_condition(f"{where}.when.{k}", str(k), v, countries) for k, v in when.items()}
+        conditions = {
+            str(k): _check_condition(f"{where}.when.{k}", str(k), v, countries) for k, v in when.items()
+        }
         rules.append(Rule(name=name, action=action, reason=reason, when=conditions))
     return InvitationRules(default=default, default_reason=default_reason, rules=tuple(rules))

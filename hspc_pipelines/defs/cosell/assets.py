@@ -1,0 +1,347 @@
+"""Co-sell assets: invitations, submission, AWS summaries. Wiring only; the logic is in
+hspc_pipelines.flows (I/O) and hspc_pipelines.sync (pure)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from hspc_pipelines.defs import external
+from hspc_pipelines.defs.resources import (
+    HubSpotResource,
+    MappingResource,
+    PartnerCentralResource,
+    SyncStateResource,
+)
+from hspc_pipelines.flows.invitations import (
+    DEFAULT_LOOKBACK_DAYS,
+    InvitationRow,
+    advance_invitations,
+    create_invitation_deals,
+    list_invitation_ids,
+)
+from hspc_pipelines.flows.rules import load_invitation_rules
+from hspc_pipelines.flows.submission import SubmissionConfigError, submit_deal
+from hspc_pipelines.flows.summaries import sync_aws_summaries
+from hspc_pipelines.sync import report
+from hspc_pipelines.sync.invitation_rules import RulesConfigError
+
+GROUP = "cosell"
+INVITATION_COLUMNS = (
+    "invitation_id",
+    "status",
+    "action",
+    "opportunity_id",
+    "deal_id",
+    "task_id",
+    "rule",
+    "reason",
+    "title",
+    "customer",
+    "sender",
+    "message",
+)
+SUBMISSION_COLUMNS = (
+    "deal_id",
+    "status",
+    "message",
+    "opportunity_id",
+    "review_status",
+    "involvement_type",
+    "visibility",
+    "task_id",
+    "engagement_id",
+    "problems",
+    "aws_calls",
+)
+SUMMARY_COLUMNS = (
+    "deal_id",
+    "opportunity_id",
+    "status",
+    "review_status",
+    "engagement_score",
+    "changed_properties",
+    "notes_written",
+    "tasks_written",
+    "snapshot_notes",
+    "errors",
+)
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _env_flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """Text columns only (lists and dicts as JSON), so the stored tables keep a stable schema."""
+
+    def cell(value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool | int | float):
+            return value
+        return json.dumps(value, sort_keys=True, default=str)
+
+    return pd.DataFrame([{c: cell(r.get(c)) for c in columns} for r in rows], columns=list(columns))
+
+
+def _metadata(df: pd.DataFrame, status_column: str, message_column: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "dagster/row_count": len(df),
+        "statuses": dg.MetadataValue.json(report.counts(df, status_column)),
+        "rows": dg.MetadataValue.md(
+            report.markdown_table(
+                df.head(report.MAX_TABLE_ROWS).to_dict("records"),
+                [c for c in df.columns if c not in ("message",)][:7] + [message_column],
+            )
+        ),
+        **extra,
+    }
+
+
+def _blank(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+# -- invitations ---------------------------------------------------------------------------------
+
+
+class InvitationsConfig(dg.Config):
+    """Which invitations to handle: the ids an event named, or (empty) every pending one."""
+
+    invitation_ids: list[str] = Field(
+        default=[],
+        description="Engagement invitation ids (engi-…); empty: "
+        "list PENDING and recently ACCEPTED opportunity invitations",
+    )
+    poll_budget_seconds: float = Field(
+        default=-1.0,
+        description="Time to follow accept tasks before leaving "
+        "them to the next run; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
+    )
+    lookback_days: int = Field(
+        default=-1,
+        description="How far back ACCEPTED invitations are re-checked to "
+        "finish half-done ones; -1: HSPC_INVITATION_LOOKBACK_DAYS or 14",
+    )
+
+
+@dg.asset(
+    deps=[external.PC_INVITATIONS], kinds={"aws", "pandas"}, group_name=GROUP, pool="partner_central_writes"
+)
+def pending_invitations(
+    context: dg.AssetExecutionContext,
+    config: InvitationsConfig,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> dg.Output[pd.DataFrame]:
+    """Opportunity invitations from AWS, decided by the rules, accepted or rejected, accept tasks followed."""
+    try:
+        rules = load_invitation_rules(mapping_config=mapping.get_config())
+    except RulesConfigError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    client = partner_central.get_client()
+    lookback = (
+        config.lookback_days
+        if config.lookback_days >= 0
+        else int(_env_float("HSPC_INVITATION_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS))
+    )
+    budget = (
+        config.poll_budget_seconds
+        if config.poll_budget_seconds >= 0
+        else _env_float("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
+    )
+    ids = list(config.invitation_ids) or list_invitation_ids(client, (), lookback)
+    rows = advance_invitations(client, sync_state.get_store(), rules, ids, budget)
+    for row in rows:
+        context.log.info(
+            f"invitation {row.invitation_id}: {row.action} -> {row.status}"
+            + (f" ({row.reason})" if row.reason else "")
+        )
+    df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
+    return dg.Output(
+        df,
+        metadata=_metadata(
+            df,
+            "status",
+            "reason",
+            scoped=bool(config.invitation_ids),
+            rules=len(rules.rules),
+            default_action=rules.default,
+        ),
+    )
+
+
+@dg.asset(
+    deps=[external.HUBSPOT_DEALS, external.HUBSPOT_COMPANIES, external.HUBSPOT_CONTACTS],
+    kinds={"hubspot", "pandas"},
+    group_name=GROUP,
+    pool="hubspot_writes",
+    check_specs=[dg.AssetCheckSpec("no_failed_invitations", asset="invitation_deals", blocking=False)],
+)
+def invitation_deals(
+    context: dg.AssetExecutionContext,
+    pending_invitations: pd.DataFrame,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+):  # type: ignore[no-untyped-def]
+    """The HubSpot deal (with company and contacts) of every accepted invitation, created exactly once."""
+    rows = [
+        InvitationRow(**{c: _blank(r.get(c)) for c in INVITATION_COLUMNS})
+        for r in pending_invitations.to_dict("records")
+    ]
+    rows = create_invitation_deals(
+        hubspot.get_client(), partner_central.get_client(), sync_state.get_store(), mapping.get_config(), rows
+    )
+    df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
+    failed = int((df["action"] == "failed").sum()) if len(df) else 0
+    yield dg.Output(
+        df,
+        metadata=_metadata(
+            df,
+            "status",
+            "reason",
+            deals_created=int((df["action"] == "deal_created").sum()) if len(df) else 0,
+            failed=failed,
+        ),
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_failed_invitations",
+        passed=failed == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"failed": failed},
+    )
+
+
+# -- submission ----------------------------------------------------------------------------------
+
+
+class SubmissionConfig(dg.Config):
+    """Submit one deal's opportunity to AWS."""
+
+    deal_id: str = Field(description="HubSpot deal id (the deal must be linked: aws_opportunity_id)")
+    involvement_type: str = Field(default="Co-Sell", description="Co-Sell | For Visibility Only")
+    visibility: str = Field(default="Full", description="Full | Limited")
+    poll_budget_seconds: float = Field(
+        default=-1.0,
+        description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
+    )
+
+
+@dg.asset(
+    deps=[external.HUBSPOT_DEALS, external.PC_OPPORTUNITIES],
+    kinds={"aws", "hubspot", "pandas"},
+    group_name=GROUP,
+    pool="partner_central_writes",
+)
+def submission(
+    context: dg.AssetExecutionContext,
+    config: SubmissionConfig,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> dg.Output[pd.DataFrame]:
+    """Validate and submit the deal's opportunity (StartEngagementFromOpportunityTask); the deal is told."""
+    budget = (
+        config.poll_budget_seconds
+        if config.poll_budget_seconds >= 0
+        else _env_float("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
+    )
+    try:
+        result = submit_deal(
+            hubspot.get_client(),
+            partner_central.get_client(),
+            sync_state.get_store(),
+            mapping.get_config(),
+            config.deal_id,
+            config.involvement_type,
+            config.visibility,
+            budget,
+        )
+    except SubmissionConfigError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
+    df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
+    return dg.Output(
+        df,
+        metadata={
+            **_metadata(df, "status", "message"),
+            "status": result.status,
+            "message": result.message,
+            "aws_calls": dg.MetadataValue.json(result.aws_calls),
+        },
+    )
+
+
+# -- AWS summaries -------------------------------------------------------------------------------
+
+
+class SummariesConfig(dg.Config):
+    deal_ids: list[str] = Field(
+        default=[], description="Only these deals; empty: every linked deal AWS is reviewing or has approved"
+    )
+
+
+@dg.asset(
+    deps=[external.PC_OPPORTUNITIES, external.HUBSPOT_DEALS],
+    kinds={"aws", "hubspot", "pandas"},
+    group_name=GROUP,
+    pool="hubspot_writes",
+    check_specs=[dg.AssetCheckSpec("no_failed_summaries", asset="aws_summaries", blocking=False)],
+)
+def aws_summaries(
+    context: dg.AssetExecutionContext,
+    config: SummariesConfig,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+):  # type: ignore[no-untyped-def]
+    """AWS's view (review, insights, team, resource snapshots) written to the deals; notifications once."""
+    rows = sync_aws_summaries(
+        hubspot.get_client(),
+        partner_central.get_client(),
+        sync_state.get_store(),
+        mapping.get_config(),
+        notify_tasks=_env_flag("HSPC_NOTIFY_TASKS"),
+        deal_ids=list(config.deal_ids) or None,
+    )
+    df = _frame([r.as_dict() for r in rows], SUMMARY_COLUMNS)
+    failed = int((df["status"] == "failed").sum()) if len(df) else 0
+    yield dg.Output(
+        df,
+        metadata=_metadata(
+            df,
+            "status",
+            "errors",
+            notes_written=int(df["notes_written"].sum()) if len(df) else 0,
+            tasks_written=int(df["tasks_written"].sum()) if len(df) else 0,
+        ),
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_failed_summaries",
+        passed=failed == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"failed": failed},
+    )
+
+
+cosell_assets = [pending_invitations, invitation_deals, submission, aws_summaries]
