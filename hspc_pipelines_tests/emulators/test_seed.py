@@ -42,7 +42,7 @@ def test_companies_contacts_and_junk() -> None:
     assert {"USA", "UK", "US", "United States", "DE"} & set(countries)
     assert len(countries) > 20
     shapes = {re.sub(r"\d", "9", c["properties"]["phone"]) for c in data.contacts}
-    assert {"+1 999-999-9999", "(999) 999-9999", "999.999.9999"} <= shapes and len(shapes) > 10
+    assert {"+9 999-999-9999", "(999) 999-9999", "999.999.9999"} <= shapes and len(shapes) > 10
     per_company = Counter(a["to"]["id"] for a in data.associations if a["from"]["type"] == "contacts")
     assert set(per_company.values()) <= {1, 2, 3}
     assert 20 < len(data.junk_deal_ids) < 100
