@@ -532,3 +532,172 @@ def test_from_env_reads_token_url_and_limits(monkeypatch, serve):
     monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN")
     with pytest.raises(ValueError, match="HUBSPOT_ACCESS_TOKEN"):
         HubSpotClient.from_env()
+
+
+# -- against the HubSpot emulator ---------------------------------------------------------------
+
+
+@pytest.fixture
+def emulator() -> Iterator[Any]:
+    from hspc_pipelines.emulators.hubspot import start_hubspot_emulator
+
+    emu, server = start_hubspot_emulator(access_tokens=[TOKEN])
+    emu.url = server.url
+    yield emu
+    server.stop()
+
+
+def seed_deals(
+    emu: Any, n: int, start: dt.datetime = BASE, spread: dt.timedelta = dt.timedelta(hours=1)
+) -> list[str]:
+    step = spread / n
+    deals = [
+        {
+            "properties": {
+                "dealname": f"Deal {i} #AWS",
+                "amount": str(i),
+                "hs_lastmodifieddate": (start + step * i).isoformat().replace("+00:00", "Z"),
+            }
+        }
+        for i in range(n)
+    ]
+    return emu.load_seed({"objects": {"deals": deals}})["ids"]["deals"]
+
+
+def fast(emu: Any, **kw: Any) -> HubSpotClient:
+    kw.setdefault("requests_per_10s", 5000)
+    kw.setdefault("search_per_second", 100)
+    return client(emu.url, **kw)
+
+
+def test_emulator_list_objects_follows_cursors(emulator):
+    ids = seed_deals(emulator, 250)
+    hs = fast(emulator)
+    listed = list(hs.list_objects("deals", ["dealname"]))
+    assert sorted(o["id"] for o in listed) == sorted(ids)
+    assert hs.stats.calls["GET /crm/v3/objects/{object_type}"] == 3
+    assert emulator.stats()["total"] == hs.stats.total  # nothing hidden: no retries, no extra calls
+
+
+def test_emulator_batch_read_in_hundreds_with_unknown_ids_as_failures(emulator):
+    ids = seed_deals(emulator, 230)
+    hs = fast(emulator)
+    result = hs.batch_read("deals", [*ids, "999999991", "999999992"], ["dealname", "amount"])
+    assert len(result.results) == 230 and result.results[0]["properties"]["dealname"].startswith("Deal")
+    assert set(result.failed_ids()) == {"999999991", "999999992"}
+    assert hs.stats.calls["POST /crm/v3/objects/{object_type}/batch/read"] == 3
+
+
+def test_emulator_ensure_properties_is_idempotent(emulator):
+    from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
+    from hspc_pipelines.mapping.properties import CUSTOM_DEAL_PROPERTIES, CUSTOM_NOTE_PROPERTIES
+
+    hs = fast(emulator)
+    created = bootstrap_properties(hs)
+    assert len(created) == len(CUSTOM_DEAL_PROPERTIES) + len(CUSTOM_NOTE_PROPERTIES)
+    assert "deals.aws_opportunity_id" in created and "notes.hspc_note_key" in created
+    before = hs.stats.total
+    assert bootstrap_properties(hs) == []
+    assert hs.stats.total - before == 2  # one listing per object type, nothing created
+    stage = next(p for p in hs.list_properties("deals") if p["name"] == "aws_stage")
+    assert [o["value"] for o in stage["options"]][:2] == ["Prospect", "Qualified"]
+
+
+def test_emulator_batch_writes_isolate_bad_inputs_and_report_missing_ids(emulator):
+    from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
+
+    hs = fast(emulator)
+    bootstrap_properties(hs)
+    inputs = [
+        {"properties": {"dealname": f"New {i}", "aws_stage": "Nope" if i in (3, 140) else "Prospect"}}
+        for i in range(150)
+    ]
+    created = hs.batch_create("deals", inputs)
+    assert sorted(created.failed_positions()) == [3, 140]
+    assert "aws_stage" in created.failed_positions()[3]
+    assert len(created.results) == 148
+    new_ids = [o["id"] for o in created.results]
+    updated = hs.batch_update(
+        "deals",
+        [{"id": i, "properties": {"aws_stage": "Qualified"}} for i in new_ids[:5]]
+        + [{"id": "424242424", "properties": {"aws_stage": "Qualified"}}],
+    )
+    assert list(updated.failed_ids()) == ["424242424"] and len(updated.results) == 5
+    assert {o["properties"]["aws_stage"] for o in hs.batch_read("deals", new_ids[:5], ["aws_stage"])} == {
+        "Qualified"
+    }
+
+
+def test_emulator_search_window_split_past_10000(emulator):
+    seed_deals(emulator, 12_500, spread=dt.timedelta(hours=2))
+    hs = fast(emulator)
+    found = list(hs.search_modified_between("deals", BASE, BASE + dt.timedelta(hours=2), ["dealname"]))
+    assert len(found) == 12_500 and len({o["id"] for o in found}) == 12_500
+    stamps = [o["properties"]["hs_lastmodifieddate"] for o in found]
+    assert stamps == sorted(stamps)
+    assert emulator.stats()["statuses"].get("400", 0) == 0
+    # the window edge is exclusive: the next window starts where this one ended
+    later = list(
+        hs.search_modified_between("deals", BASE + dt.timedelta(hours=1), BASE + dt.timedelta(hours=2))
+    )
+    assert len(later) == 6_250
+
+
+def test_emulator_associations_read_and_create(emulator):
+    deal_ids = seed_deals(emulator, 3)
+    companies = emulator.load_seed(
+        {"objects": {"companies": [{"properties": {"name": f"C{i}"}} for i in range(2)]}}
+    )
+    company_ids = companies["ids"]["companies"]
+    hs = fast(emulator)
+    result = hs.batch_create_associations(
+        "deals", "companies", [(deal_ids[0], company_ids[0]), (deal_ids[1], company_ids[1])], type_id=5
+    )
+    assert result.ok
+    links = hs.batch_read_associations("deals", "companies", deal_ids)
+    assert links == {deal_ids[0]: [company_ids[0]], deal_ids[1]: [company_ids[1]], deal_ids[2]: []}
+    detailed = hs.batch_read_associations_detailed("deals", "companies", deal_ids[:1])
+    assert 5 in detailed[deal_ids[0]][0]["type_ids"]
+
+
+def test_emulator_faults_retried_where_safe(emulator):
+    ids = seed_deals(emulator, 3)
+    hs = fast(emulator)
+    emulator.set_faults(schedule=["503", "502"], match="POST /crm/v3/objects/deals/batch/read")
+    assert len(hs.batch_read("deals", ids).results) == 3
+    emulator.set_faults(schedule=["500"], match="POST /crm/v3/objects/companies/batch/create")
+    result = hs.batch_create("companies", [{"properties": {"name": "Acme"}}])
+    assert list(result.failed_positions()) == [0]
+    emulator.set_faults(schedule=["429"], match="POST /crm/v3/objects/companies/batch/create")
+    assert hs.batch_create("companies", [{"properties": {"name": "Acme"}}]).ok
+    companies = list(hs.list_objects("companies", ["name"]))
+    assert len(companies) == 1  # the 500 created nothing and was not repeated; the 429 was
+    assert hs.stats.retries["POST /crm/v3/objects/{object_type}/batch/read"] == 2
+
+
+def test_emulator_daily_limit_raises_without_retrying(emulator):
+    seed_deals(emulator, 1)
+    emulator.configure(daily_limit=3)
+    hs = fast(emulator)
+    for _ in range(3):
+        list(hs.list_objects("deals"))
+    with pytest.raises(RateLimitExhausted):
+        list(hs.list_objects("deals"))
+    assert emulator.stats()["statuses"] == {"200": 3, "429": 1}
+
+
+def test_emulator_client_at_the_quota_gets_no_429s(emulator):
+    ids = seed_deals(emulator, 5)
+    emulator.configure(rate_limit_per_10s=8)
+    hs = client(emulator.url)  # configured for 190 per 10 s: learns 8 from the headers
+    hs.get_object("deals", ids[0])
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=lambda: [hs.get_object("deals", i) for i in ids[:3]]) for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert emulator.stats()["statuses"] == {"200": 10}
+    assert time.monotonic() - started >= 9.5  # 10 calls at 8 per rolling 10 s
