@@ -109,8 +109,9 @@ class HubSpotClient:
 
     # -- transport -------------------------------------------------------------------------------
 
-    def on_retry(self, method: str, path: str, status: int | None) -> None:
+    def on_retry(self, method: str, path: str, status: int | None, headers: Mapping[str, str]) -> None:
         """Called by urllib3 (through HubSpotRetry) before it repeats a request."""
+        self.pacer.observe(headers)
         self.stats.record_retry(getattr(self._local, "endpoint", f"{method} {path}"))
         log.info("HubSpot %s %s: %s, retrying", method, path, f"HTTP {status}" if status else "no response")
 

@@ -10,12 +10,14 @@ cannot know from the method alone:
 - a 429 for the DAILY policy (`X-HubSpot-RateLimit-Daily-Remaining: 0`) or with a `Retry-After`
   longer than `max_retry_after` comes straight back to the client, which raises a clear error
   instead of sleeping for hours.
-- every repeat goes through the client's pacer and is counted in its stats.
+- every repeat goes through the client's pacer (which also reads the refused answer's rate-limit
+  headers) and is counted in its stats.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from urllib3.exceptions import MaxRetryError, ResponseError
@@ -26,7 +28,7 @@ _SAFE_POST = re.compile(r"(/search|/batch/(read|update|archive|upsert))$|^/crm/v
 
 
 class RetryHooks(Protocol):
-    def on_retry(self, method: str, path: str, status: int | None) -> None: ...
+    def on_retry(self, method: str, path: str, status: int | None, headers: Mapping[str, str]) -> None: ...
 
     def before_resend(self, path: str) -> None: ...
 
@@ -100,7 +102,8 @@ class HubSpotRetry(Retry):
         fresh = super().increment(method, url, response, error, _pool, _stacktrace)
         fresh._resend_path = path
         if self.hooks:
-            self.hooks.on_retry(method or "", path, response.status if response is not None else None)
+            status = response.status if response is not None else None
+            self.hooks.on_retry(method or "", path, status, response.headers if response is not None else {})
         return fresh
 
     def sleep(self, response: Any = None) -> None:

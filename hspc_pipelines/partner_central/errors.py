@@ -61,7 +61,12 @@ class AccessDeniedError(PartnerCentralError):
     HINT = (
         "Check PARTNER_CENTRAL_ROLE_ARN (the role to assume), that the role's trust policy allows "
         "this principal with an sts:ExternalId condition equal to PARTNER_CENTRAL_EXTERNAL_ID, and "
-        "that the role's policy grants the partnercentral:{action} action for catalog {catalog}."
+        "that the role's policy grants partnercentral:{action} on catalog {catalog}."
+    )
+    ASSUME_HINT = (
+        "AWS refused to let these credentials assume PARTNER_CENTRAL_ROLE_ARN: check the ARN, that "
+        "the caller may call sts:AssumeRole on it, and that the role's trust policy names this "
+        "principal with an sts:ExternalId condition equal to PARTNER_CENTRAL_EXTERNAL_ID."
     )
 
     def __init__(
@@ -73,8 +78,10 @@ class AccessDeniedError(PartnerCentralError):
         field_errors: Sequence[FieldIssue] = (),
         catalog: str | None = None,
     ) -> None:
-        hint = self.HINT.format(
-            action=operation if operation != "AssumeRole" else "*", catalog=catalog or "AWS"
+        hint = (
+            self.ASSUME_HINT
+            if operation == "AssumeRole"
+            else self.HINT.format(action=operation, catalog=catalog or "AWS")
         )
         super().__init__(operation, code, f"{message}. {hint}", reason, field_errors)
 
