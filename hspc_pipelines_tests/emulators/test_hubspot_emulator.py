@@ -718,6 +718,8 @@ def test_python_control_methods_match_the_http_ones(
 ) -> None:
     emu.load_seed({"objects": {"deals": [{"properties": {"dealname": "py"}}]}})
     assert emu.stats()["objects"]["deals"] == 1
+    assert emu.seed({"generate": {"deals": 5, "seed": 1}})["counts"]["deals"] == 5
+    assert emu.stats()["objects"]["deals"] == 6
     emu.set_faults(schedule=["503"])
     assert hs.get(f"{url}/crm/v3/objects/deals").status_code == 503
     assert emu.stats()["statuses"]["503"] == 1 and emu.stats()["faults_injected"] == {"503": 1}

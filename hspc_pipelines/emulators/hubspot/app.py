@@ -3,6 +3,9 @@
 The handler path is kept short on purpose: a route match, a dict look-up under one lock, and
 json.dumps. Handlers are synchronous and run on the event loop thread; the lock guards against
 the Python-side methods (seed, reset) called from test threads.
+
+Writes made through the API carry `changeSource: INTEGRATION` in webhooks; a test can act as a
+user in HubSpot's UI by sending the header `X-Emulator-Change-Source: CRM_UI`.
 """
 
 from __future__ import annotations
@@ -95,7 +98,17 @@ class HubSpotEmulator:
         with self.lock:
             return load_payload(self.state, payload)
 
-    seed = load_seed
+    def seed(self, body: Any) -> dict[str, Any]:
+        """What POST /_emulator/seed does: `SeedData`, a payload, or `{"generate": {"deals": N, "seed": S}}`."""
+        generate = body.get("generate") if isinstance(body, dict) else None
+        if generate is None:
+            return self.load_seed(body)
+        from ..seed import generate_seed  # lazily: seed.py imports this package
+
+        if not isinstance(generate, dict) or "deals" not in generate:
+            raise ApiError(400, "generate needs {'deals': N, 'seed': S}")
+        options = {k: generate[k] for k in ("junk_ratio", "cosell_ratio", "now_ms") if k in generate}
+        return self.load_seed(generate_seed(int(generate["deals"]), int(generate.get("seed", 0)), **options))
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
@@ -212,7 +225,7 @@ class HubSpotEmulator:
         try:
             with self.lock:
                 try:
-                    reply = handler(self.state, call)
+                    reply: Reply = handler(self.state, call)
                 finally:
                     events = self.state.take_outbox()
         except ApiError as exc:

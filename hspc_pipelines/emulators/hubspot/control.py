@@ -13,17 +13,7 @@ if TYPE_CHECKING:
 
 
 def _seed(emu: HubSpotEmulator, call: Call) -> Reply:
-    body = call.json_object()
-    generate = body.get("generate")
-    if generate is not None:
-        from ..seed import generate_seed  # imported lazily: only seeding needs the generator
-
-        if not isinstance(generate, dict) or "deals" not in generate:
-            raise ApiError(400, "generate needs {'deals': N, 'seed': S}")
-        options = {k: generate[k] for k in ("junk_ratio", "cosell_ratio", "now_ms") if k in generate}
-        data = generate_seed(int(generate["deals"]), int(generate.get("seed", 0)), **options)
-        return Reply(201, emu.load_seed(data))
-    return Reply(201, emu.load_seed(body))
+    return Reply(201, emu.seed(call.json_object()))
 
 
 def _faults(emu: HubSpotEmulator, call: Call) -> Reply:

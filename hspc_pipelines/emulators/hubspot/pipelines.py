@@ -55,5 +55,5 @@ class PipelineStore:
         if stages and not isinstance(stages[0], dict):
             pipeline = pipeline_json(
                 str(pipeline["id"]), str(pipeline["label"]), [tuple(s) for s in stages], len(self.deals)
-            )  # type: ignore[misc]
+            )
         self.deals[str(pipeline["id"])] = pipeline

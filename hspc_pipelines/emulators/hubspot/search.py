@@ -134,7 +134,7 @@ def _filter(f: Any, defs: dict[str, dict[str, Any]]) -> Predicate:
         return lambda p: key(p.get(name)) == value
     if op == "NEQ":
         return lambda p: key(p.get(name)) != value
-    compare = {
+    compare: Callable[[Any], bool] = {
         "GT": lambda a: a > value,
         "GTE": lambda a: a >= value,
         "LT": lambda a: a < value,
@@ -173,7 +173,7 @@ def _sorts(raw: Any, defs: dict[str, dict[str, Any]]) -> list[tuple[str, bool, C
         if isinstance(item, str):  # HubSpot also accepts "createdate" / "-createdate"
             name, descending = item.lstrip("-"), item.startswith("-")
         elif isinstance(item, dict):
-            name = item.get("propertyName")
+            name = str(item.get("propertyName"))
             descending = str(item.get("direction", "ASCENDING")).upper() == "DESCENDING"
         else:
             raise bad_request("sorts must be property names or {propertyName, direction}")
@@ -216,10 +216,10 @@ def run_search(store: ObjectStore, object_type: str, body: Any) -> dict[str, Any
     # Ties (and the unsorted default) fall back to id order, so paging is stable.
     matched.sort(key=lambda r: int(r.id))
     for name, descending, key in reversed(_sorts(body.get("sorts"), defs)):
-        present = [r for r in matched if key(r.props.get(name)) is not None]
-        missing = [r for r in matched if key(r.props.get(name)) is None]
-        present.sort(key=lambda r, n=name, k=key: k(r.props.get(n)), reverse=descending)
-        matched = present + missing
+        keyed = [(key(r.props.get(name)), r) for r in matched]
+        present = [pair for pair in keyed if pair[0] is not None]
+        present.sort(key=lambda pair: pair[0], reverse=descending)  # stable: earlier order breaks ties
+        matched = [r for _, r in present] + [r for k, r in keyed if k is None]
     end = min(offset + limit, len(matched), RESULT_CAP)
     properties = body.get("properties")
     if properties is not None and not isinstance(properties, list):

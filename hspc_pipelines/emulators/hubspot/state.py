@@ -95,7 +95,9 @@ class State:
         record = self.store.insert(object_type, props, now)
         if object_type == "deals":
             self.outbox += self.dispatcher.creation(record.id, source, now)
-            initial = {k: v for k, v in record.props.items() if k != "hs_object_id"}
+            initial: dict[str, str | None] = {
+                k: v for k, v in props.items() if v is not None
+            }  # as sent, not server-kept
             self.outbox += self.dispatcher.property_changes(
                 record.id, initial, source, now, self._datetime_props()
             )

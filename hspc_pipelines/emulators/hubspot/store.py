@@ -77,7 +77,7 @@ class ObjectStore:
             self.reserve(object_id)
         created_ms = now if created_ms is None else created_ms
         updated_ms = now if updated_ms is None else updated_ms
-        stored = {k: v for k, v in props.items() if v is not None}
+        stored: dict[str, str | None] = {k: v for k, v in props.items() if v is not None}
         stored.setdefault(CREATED_PROPERTY[object_type], iso_ms(created_ms))
         modified = iso_ms(updated_ms)
         for name in modified_properties(object_type):
