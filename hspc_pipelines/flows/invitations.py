@@ -173,6 +173,12 @@ def advance_invitations(
             )
             continue
         step = steps.next_invitation_step(status, invitation.get("Status"))
+        if step == steps.RETRY and not steps.may_retry_accept(
+            detail.get("reason_code"), int(detail.get("attempt", 0))
+        ):
+            result.status, result.action = steps.FAILED, "none"
+            result.reason = f"accept failed and is not retried: {detail.get('reason')}"
+            continue
         try:
             _apply_step(pc, store, rules, step, inv_id, invitation, row, detail, result, started, task_owner)
         except AccessDeniedError:

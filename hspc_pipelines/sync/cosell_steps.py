@@ -59,6 +59,15 @@ def next_invitation_step(row_status: str | None, invitation_status: str | None) 
     return SKIP
 
 
+MAX_ACCEPT_ATTEMPTS = 3
+
+
+def may_retry_accept(reason_code: str | None, attempt: int) -> bool:
+    """A failed accept task is tried again with a new token: transient reasons a few times, others once."""
+    limit = MAX_ACCEPT_ATTEMPTS if reason_code in TRANSIENT_TASK_REASONS else 1
+    return attempt < limit
+
+
 def accept_client_token(catalog: str, invitation_id: str, attempt: int = 0) -> str:
     """Same invitation, same token: a repeated StartEngagementByAcceptingInvitationTask is one task."""
     suffix = f"-{attempt}" if attempt else ""
