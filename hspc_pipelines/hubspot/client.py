@@ -507,7 +507,9 @@ class HubSpotClient:
                     out[from_id].extend(self._more_links(from_type, from_id, to_type, after))
         return out
 
-    def _more_links(self, from_type: str, from_id: str, to_type: str, after: str) -> list[dict[str, Any]]:
+    def _more_links(
+        self, from_type: str, from_id: str, to_type: str, after: str | None
+    ) -> list[dict[str, Any]]:
         links: list[dict[str, Any]] = []
         while after:
             page = self.request(

@@ -24,7 +24,6 @@ from hspc_pipelines.partner_central.session import assumed_role_session
 from hspc_pipelines.partner_central.stats import OperationStats
 
 CATALOGS = ("AWS", "Sandbox")
-SERVICE = "partnercentral-selling"
 OPPORTUNITY_IDS_PER_FILTER = 20
 TASK_IDS_PER_CALL = 10
 ENGAGEMENT_IDS_PER_CALL = 10
@@ -83,7 +82,7 @@ class PartnerCentralClient:
             user_agent_extra="hspc",
         )
         self.boto_client = session.client(
-            SERVICE, region_name=region, endpoint_url=endpoint_url, config=config
+            "partnercentral-selling", region_name=region, endpoint_url=endpoint_url, config=config
         )
         self.pacer = OperationPacer(reads_per_second, writes_per_second)
         self.stats = OperationStats()
@@ -119,7 +118,8 @@ class PartnerCentralClient:
         """One operation by its API name (`GetOpportunity`), catalog added, ResponseMetadata removed."""
         self.stats.record_call(operation)
         method = getattr(self.boto_client, xform_name(operation))
-        if "Catalog" in self.boto_client.meta.service_model.operation_model(operation).input_shape.members:
+        shape = self.boto_client.meta.service_model.operation_model(operation).input_shape
+        if shape is not None and "Catalog" in shape.members:
             params.setdefault("Catalog", self.catalog)
         try:
             return _clean(method(**params))

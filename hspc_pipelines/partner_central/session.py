@@ -57,5 +57,6 @@ def assumed_role_session(
         method="assume-role",
     )
     core = botocore.session.Session()
-    core._credentials = credentials  # botocore's documented-by-usage hook for custom refreshable credentials
+    # botocore has no public setter for refreshable credentials; setting `_credentials` is the usual way
+    core._credentials = credentials  # type: ignore[attr-defined]
     return boto3.Session(botocore_session=core, region_name=region)
