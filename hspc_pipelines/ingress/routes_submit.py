@@ -1,0 +1,59 @@
+"""POST /submit-opportunity: bearer token (when configured), validated body, queued for a submission run."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hspc_pipelines.ingress.body import BadContentLength, BodyTooLarge, read_body
+from hspc_pipelines.ingress.envelope import SUBMIT_REQUEST, encode_envelope
+from hspc_pipelines.ingress.errors import error
+from hspc_pipelines.ingress.queue import MessageTooLarge, QueueSender, QueueUnavailable
+from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines.ingress.submit import SubmitRequestError, parse_submit_request
+
+SUBMIT_MAX_BODY_BYTES = 16 * 1024  # three short fields
+
+
+def authorized(request: Request, token: str | None) -> bool:
+    if token is None:
+        return True
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    # Compare as bytes in constant time; the header is latin-1 text, so encoding cannot fail.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode("latin-1", "replace"), token.encode("utf-8")
+    )
+
+
+def submit_endpoint(settings: IngressSettings, sender: QueueSender):  # noqa: ANN201 - starlette endpoint
+    async def submit_opportunity(request: Request) -> Response:
+        if not authorized(request, settings.api_token):
+            return error(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        try:
+            body = await read_body(request, min(settings.max_body_bytes, SUBMIT_MAX_BODY_BYTES))
+        except BodyTooLarge as exc:
+            return error(413, str(exc))
+        except BadContentLength as exc:
+            return error(400, str(exc))
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return error(400, 'body must be a JSON object such as {"dealId": "12345"}')
+        try:
+            submit = parse_submit_request(data)
+        except SubmitRequestError as exc:
+            return error(400, str(exc))
+        message = encode_envelope(
+            SUBMIT_REQUEST, json.dumps(submit.to_json()).encode(), path=request.url.path
+        )
+        try:
+            await run_in_threadpool(sender.send, message)
+        except (QueueUnavailable, MessageTooLarge) as exc:
+            return error(503, str(exc), headers={"Retry-After": "30"})
+        return JSONResponse({"status": "queued", **submit.to_json()}, status_code=202)
+
+    return submit_opportunity
