@@ -115,6 +115,15 @@ def config_from_env() -> MappingConfig:
 
 
 def config_from_dict(raw: Any, source: str = "<dict>") -> MappingConfig:
+    try:
+        return _config_from_dict(raw, source)
+    except MappingConfigError:
+        raise
+    except (TypeError, ValueError, AttributeError) as exc:  # wrong shapes in a hand-written file
+        raise MappingConfigError(f"mapping config {source}: {exc}") from exc
+
+
+def _config_from_dict(raw: Any, source: str) -> MappingConfig:
     if not isinstance(raw, Mapping):
         raise MappingConfigError(f"mapping config {source}: expected a mapping at the top level")
     known = {f.name for f in fields(MappingConfig)} | {"pipelines"}
