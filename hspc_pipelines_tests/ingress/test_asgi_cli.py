@@ -1,0 +1,64 @@
+"""The module-level app reads the environment on first use; `hspc ingress` refuses a bad configuration."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from hspc_pipelines.cli import main
+from hspc_pipelines.emulators._server import serve_in_thread
+from hspc_pipelines.ingress import asgi
+from hspc_pipelines.ingress.settings import IngressConfigError, IngressSettings
+
+
+@pytest.fixture
+def fresh_app(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(asgi, "_app", None)
+    yield
+    asgi._app = None
+
+
+def test_module_app_is_configured_from_the_environment(fresh_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUBSPOT_CLIENT_SECRET", "from-env")
+    monkeypatch.setenv("HSPC_INGRESS_MAX_BODY_BYTES", "10")
+    with serve_in_thread(asgi.app) as server:
+        assert requests.get(server.url + "/healthz", timeout=5).json() == {"status": "ok"}
+        assert requests.post(server.url + "/webhook/hubspot", data=b"x" * 11, timeout=5).status_code == 413
+
+
+def test_cli_refuses_to_start_without_a_client_secret(fresh_app, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("HUBSPOT_CLIENT_SECRET", raising=False)
+    monkeypatch.delenv("HSPC_WEBHOOK_ACCEPT_VERSIONS", raising=False)
+    assert main(["ingress", "--port", "1"]) == 2
+    assert "HUBSPOT_CLIENT_SECRET is not set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"HUBSPOT_CLIENT_SECRET": "s", "HSPC_WEBHOOK_ACCEPT_VERSIONS": "v3,v4"}, "v4"),
+        ({"HUBSPOT_CLIENT_SECRET": "s", "HSPC_INGRESS_MAX_BODY_BYTES": "big"}, "HSPC_INGRESS_MAX_BODY_BYTES"),
+        ({"HUBSPOT_CLIENT_SECRET": "s", "HSPC_PUBLIC_URL": "hooks.example.com"}, "HSPC_PUBLIC_URL"),
+    ],
+)
+def test_settings_errors_name_the_variable(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(IngressConfigError, match=needle) as info:
+        IngressSettings.from_env(env)
+    assert "'s'" not in str(info.value)
+
+
+def test_settings_from_env() -> None:
+    settings = IngressSettings.from_env(
+        {
+            "HUBSPOT_CLIENT_SECRET": "s3cr3t",
+            "HSPC_WEBHOOK_ACCEPT_VERSIONS": "v1, v3",
+            "HSPC_PUBLIC_URL": "https://hooks.example.com/",
+            "HSPC_EVENTS_QUEUE_URL": "http://127.0.0.1:1/q",
+            "AWS_REGION": "eu-west-1",
+        }
+    )
+    assert settings.accept_versions == {"v1", "v3"} and settings.public_url == "https://hooks.example.com"
+    assert settings.max_body_bytes == 1024 * 1024 and settings.region == "eu-west-1"
+    assert "s3cr3t" not in repr(settings)
+    off = IngressSettings.from_env({"HSPC_WEBHOOK_ACCEPT_VERSIONS": "none"})
+    assert not off.webhooks_enabled
