@@ -80,7 +80,7 @@ class Context:
 
     def reset_stores(self) -> None:
         self.stores = {c: CatalogStore(c) for c in CATALOGS}
-        self.clock = Clock()
+        self.ids.reset()  # same seed, same ids after a reset
 
     def store(self, catalog: str) -> CatalogStore:
         try:

@@ -42,7 +42,11 @@ class Ids:
     def __init__(self, account_id: str, region: str, seed: int = 0) -> None:
         self.account_id = account_id
         self.region = region
-        self._rng = random.Random(seed)
+        self.seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        self._rng = random.Random(self.seed)
         self._opportunity = 1_000_000_000
         self._solution = 100_000
 
