@@ -339,3 +339,156 @@ def test_external_id_reaches_sts_and_a_wrong_one_says_what_to_fix(monkeypatch, p
     assert err.value.operation == "AssumeRole" and "PARTNER_CENTRAL_EXTERNAL_ID" in text
     assert "role-secret" not in text and BASE_SECRET not in text and "ext-wrong" not in text
     assert len(seen.calls) == 1  # the refused role never reached Partner Central
+
+
+# -- against the Partner Central emulator -------------------------------------------------------
+
+
+def new_opportunity(n: int) -> dict[str, Any]:
+    return {
+        "Origin": "Partner Referral",
+        "OpportunityType": "Net New Business",
+        "NationalSecurity": "No",
+        "PrimaryNeedsFromAws": ["Co-Sell - Architectural Validation"],
+        "PartnerOpportunityIdentifier": f"HUBSPOT-{n}",
+        "Customer": {
+            "Account": {
+                "CompanyName": f"Acme {n}",
+                "Industry": "Software and Internet",
+                "WebsiteUrl": "https://acme.example.com",
+                "Address": {"CountryCode": "US", "PostalCode": "94105", "City": "SF"},
+            }
+        },
+        "Project": {
+            "Title": f"Acme migration {n}",
+            "CustomerBusinessProblem": "Their database cannot keep up " * 2,
+            "CustomerUseCase": "Migration / Database Migration",
+            "DeliveryModels": ["SaaS or PaaS"],
+            "ExpectedCustomerSpend": [
+                {"Amount": "1000", "CurrencyCode": "USD", "Frequency": "Monthly", "TargetCompany": "AWS"}
+            ],
+        },
+        "LifeCycle": {"Stage": "Prospect", "TargetCloseDate": "2027-01-31"},
+    }
+
+
+@pytest.fixture
+def pc_emulator() -> Iterator[Any]:
+    from hspc_pipelines.emulators.partner_central import start_partner_central_emulator
+
+    emu, server = start_partner_central_emulator()
+    emu.url = server.url
+    yield emu
+    server.stop()
+    emu.close()
+
+
+def update_request(record: dict[str, Any], client: PartnerCentralClient) -> dict[str, Any]:
+    """The full record projected onto UpdateOpportunity's input (UpdateOpportunity replaces everything)."""
+    members = client.boto_client.meta.service_model.operation_model("UpdateOpportunity").input_shape.members
+    request = {k: v for k, v in record.items() if k in members and k != "Catalog"}
+    request["Identifier"] = record["Id"]
+    return request
+
+
+def test_emulator_create_get_update_and_conflict(pc_emulator):
+    client = pc(pc_emulator.url)
+    created = client.create_opportunity({**new_opportunity(1), "ClientToken": "tok-1"})
+    assert client.create_opportunity({**new_opportunity(1), "ClientToken": "tok-1"})["Id"] == created["Id"]
+    record = client.get_opportunity(created["Id"])
+    assert record["Project"]["Title"] == "Acme migration 1" and "ResponseMetadata" not in record
+    stale = update_request(record, client)
+    fresh = {**stale, "Project": {**record["Project"], "Title": "Acme migration, phase 2"}}
+    client.update_opportunity(fresh)
+    with pytest.raises(ConflictError) as err:
+        client.update_opportunity(stale)  # LastModifiedDate moved with the first update
+    assert err.value.code == "ConflictException" and "GetOpportunity" in str(err.value)
+    assert client.get_opportunity(created["Id"])["Project"]["Title"] == "Acme migration, phase 2"
+    assert client.stats.errors == {"ConflictException": 1}
+
+
+def test_emulator_validation_errors_field_by_field(pc_emulator):
+    client = pc(pc_emulator.url)
+    bad = new_opportunity(2)
+    bad["Customer"]["Account"]["Industry"] = "Widgets"
+    with pytest.raises(PartnerCentralError) as err:
+        client.create_opportunity({**bad, "ClientToken": "tok-2"})
+    e = err.value
+    assert e.code == "ValidationException" and e.reason == "REQUEST_VALIDATION_FAILED"
+    assert [f.field for f in e.field_errors] == ["Customer.Account.Industry"]
+    assert "Customer.Account.Industry: Value 'Widgets'" in str(e)
+
+
+def test_emulator_access_denied(pc_emulator):
+    pc_emulator.configure(denied=["GetOpportunity"])
+    client = pc(pc_emulator.url)
+    with pytest.raises(AccessDeniedError, match="partnercentral:GetOpportunity"):
+        client.get_opportunity("O1")
+    assert list(client.list_solutions()) == []  # only the denied action fails
+
+
+def test_emulator_list_opportunities_by_window_and_ids(pc_emulator):
+    seeded = pc_emulator.seed(
+        {
+            "opportunities": [
+                {**new_opportunity(i), "LastModifiedDate": f"2026-01-01T{i % 24:02d}:00:00Z"}
+                for i in range(240)
+            ]
+        }
+    )
+    ids = seeded["opportunities"]
+    client = pc(pc_emulator.url, catalog="AWS", reads_per_second=200)
+    assert sorted(s["Id"] for s in client.list_opportunities()) == sorted(ids)
+    assert client.stats.calls["ListOpportunities"] == 3
+    window = list(
+        client.list_opportunities(
+            after=dt.datetime(2026, 1, 1, 5, 30, tzinfo=dt.UTC),
+            before=dt.datetime(2026, 1, 1, 8, 30, tzinfo=dt.UTC),
+        )
+    )
+    assert len(window) == 30  # hours 6, 7 and 8, ten opportunities each
+    wanted = ids[5:50]
+    assert sorted(s["Id"] for s in client.list_opportunities(identifiers=wanted)) == sorted(wanted)
+    assert client.stats.calls["ListOpportunities"] == 3 + 1 + 3  # 45 ids, 20 per call
+
+
+def test_emulator_paced_writes_stay_under_its_quota(pc_emulator):
+    seeded = pc_emulator.seed(
+        {"solutions": [{"Name": f"S{i}"} for i in range(10)], "opportunities": [new_opportunity(1)]}
+    )
+    pc_emulator.configure(writes_per_second=5, reads_per_second=10)
+    client = pc(pc_emulator.url, catalog="AWS", writes_per_second=5)
+    opp = seeded["opportunities"][0]
+    started = time.monotonic()
+    failures: list[Exception] = []
+
+    def associate(solution_id: str) -> None:
+        try:
+            client.associate_opportunity(opp, solution_id, "Solutions")
+        except PartnerCentralError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=associate, args=(s,)) for s in seeded["solutions"]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert time.monotonic() - started >= 1.75
+    assert pc_emulator.stats()["errors"].get("ThrottlingException", 0) == 0
+    assert sorted(client.get_opportunity(opp)["RelatedEntityIdentifiers"]["Solutions"]) == sorted(
+        seeded["solutions"]
+    )
+
+
+def test_emulator_throttling_is_absorbed_by_adaptive_retries(pc_emulator):
+    pc_emulator.seed({"solutions": [{"Name": "S"}]})
+    pc_emulator.configure(reads_per_second=4)
+    client = pc(
+        pc_emulator.url, catalog="AWS", reads_per_second=100
+    )  # pacing set far above the service's quota
+    for _ in range(12):
+        assert len(list(client.list_solutions())) == 1
+    assert pc_emulator.stats()["errors"].get("ThrottlingException", 0) > 0
+    assert client.stats.errors == {} and client.stats.calls["ListSolutions"] == 12
+    assert client.stats.attempts["ListSolutions"] > 12
