@@ -67,7 +67,7 @@ class EmulatorStack:
 
     def aws_client(self, service: str) -> Any:
         """A boto3 client on moto with the stack's dummy credentials."""
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]  # service chosen at run time
             service,
             endpoint_url=self.moto_url,
             region_name=REGION,

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .. import _server
-from . import control, model, ops_engagements, ops_opportunities, protocol, seeding
+from . import aws_side, control, model, ops_engagements, ops_opportunities, protocol, seeding
 from .context import Context, Handler, Scheduler
 from .errors import ApiError
 from .events import EventPublisher, EventSink
@@ -29,7 +29,9 @@ from .store import Ids
 from .validation import validate_input
 
 HANDLERS: dict[str, Handler] = {**ops_opportunities.HANDLERS, **ops_engagements.HANDLERS}
-IDEMPOTENT = frozenset(op for op in HANDLERS if "ClientToken" in model.operation(op).input_shape.members)
+IDEMPOTENT = frozenset(
+    op for op in HANDLERS if "ClientToken" in getattr(model.operation(op).input_shape, "members", {})
+)
 _HEADERS = {"content-type": protocol.CONTENT_TYPE.decode()}
 
 
@@ -155,13 +157,11 @@ class PartnerCentralEmulator:
         self.events.close()
 
     # AWS's side of the world lives in aws_side.py; bound here for the Python control API.
-    from .aws_side import (  # noqa: E402
-        close_lost,
-        publish_snapshot,
-        review,
-        send_invitation,
-        set_summary,
-    )
+    send_invitation = aws_side.send_invitation
+    review = aws_side.review
+    set_summary = aws_side.set_summary
+    publish_snapshot = aws_side.publish_snapshot
+    close_lost = aws_side.close_lost
 
     # ASGI ---------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

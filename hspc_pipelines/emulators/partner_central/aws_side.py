@@ -155,6 +155,7 @@ def set_summary(
     """Merge AWS-side fields (Insights, OpportunityTeam, LifeCycle, InvolvementType, Visibility...)
     into GetAwsOpportunitySummary's answer; checked against the model's output shape."""
     shape = model.operation("GetAwsOpportunitySummary").output_shape
+    assert shape is not None
     _check(shape.name, {"Catalog": catalog, **summary}, "AWS opportunity summary")
     with self.lock:
         store = self.ctx.store(catalog)

@@ -76,6 +76,7 @@ class FaultInjector:
         """The fault for this call, or None; consumes one schedule entry when one applies."""
         if self.operations is not None and operation not in self.operations:
             return None
+        kind: str | None
         if self.schedule:
             kind = self.schedule.popleft()
             kind = None if kind == "ok" else kind

@@ -33,7 +33,7 @@ def target_prefix() -> str:
 
 
 def enum_values(shape_name: str) -> list[str]:
-    return list(service_model().shape_for(shape_name).enum)
+    return list(service_model().shape_for(shape_name).metadata.get("enum", []))
 
 
 def now() -> dt.datetime:

@@ -4,6 +4,7 @@ Disassociate, Submit, Assign, GetAwsOpportunitySummary."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from . import rules
@@ -174,7 +175,7 @@ def _matches(record: dict[str, Any], params: dict[str, Any]) -> bool:
     return True
 
 
-SORT_KEYS = {
+SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "LastModifiedDate": lambda r: r["LastModifiedDate"],
     "CreatedDate": lambda r: r["CreatedDate"],
     "Identifier": lambda r: int(r["Id"][1:]),

@@ -45,7 +45,8 @@ def dig(record: Mapping[str, Any] | None, *path: str) -> Any:
 
 
 def review_status(record: Mapping[str, Any]) -> str | None:
-    return dig(record, "LifeCycle", "ReviewStatus")
+    status = dig(record, "LifeCycle", "ReviewStatus")
+    return str(status) if status is not None else None
 
 
 def check_updatable(record: Mapping[str, Any]) -> None:

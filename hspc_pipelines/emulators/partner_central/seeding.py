@@ -27,6 +27,7 @@ EXTRA_KEYS = ("LastModifiedDate", "CreatedDate", "Solutions", "Catalog", "Origin
 def _opportunity(ctx: Context, item: dict[str, Any]) -> str:
     store = ctx.store(item.get("Catalog", "AWS"))
     shape = model.operation("CreateOpportunity").input_shape
+    assert shape is not None
     fields = {k: v for k, v in item.items() if k not in EXTRA_KEYS}
     params = convert({**fields, "Catalog": store.catalog, "ClientToken": "seed"}, shape)
     errors = field_errors(params, shape)

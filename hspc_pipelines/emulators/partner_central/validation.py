@@ -47,7 +47,7 @@ def _pattern(pattern: str) -> Callable[[str], Any] | None:
         return re.compile(pattern).fullmatch
     except re.error:
         try:
-            import regex  # type: ignore[import-untyped]
+            import regex
         except ImportError:  # pragma: no cover - regex ships with the dev environment
             return None
         return regex.compile(pattern).fullmatch  # type: ignore[no-any-return]
@@ -56,7 +56,7 @@ def _pattern(pattern: str) -> Callable[[str], Any] | None:
 def _to_datetime(value: Any) -> Any:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         try:
-            parsed = parse_timestamp(value)
+            parsed = parse_timestamp(value)  # type: ignore[arg-type]  # numbers are epoch seconds
         except (ValueError, TypeError, OverflowError):
             return value
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
@@ -86,7 +86,7 @@ def _constraints(value: Any, shape: Shape, name: str, errors: list[dict[str, str
     kind = shape.type_name
     meta = shape.metadata
     if kind == "string" and isinstance(value, str):
-        enum = shape.enum
+        enum = meta.get("enum")
         if enum and value not in enum:
             errors.append(
                 field_error(name, f"Value {value!r} is not one of {list(enum)}", "INVALID_ENUM_VALUE")
