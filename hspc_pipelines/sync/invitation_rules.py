@@ -233,8 +233,12 @@ def _check_condition(field_name: str, name: str, value: object, countries: froze
         return str(number)
     items = _check_list(field_name, value)
     if name.startswith("country"):
+        bad = [
+            v
+            for v in items
+            if len(v.strip()) != 2 or (countries is not None and v.strip().upper() not in countries)
+        ]
         items = [v.strip().upper() for v in items]
-        bad = [v for v in items if len(v) != 2 or (countries is not None and v not in countries)]
         if bad:
             raise RulesConfigError(
                 field_name,

@@ -1,10 +1,7 @@
 """Co-sell assets: invitations, submission, AWS summaries. Wiring only; the logic is in
 hspc_pipelines.flows (I/O) and hspc_pipelines.sync (pure)."""
 
-from __future__ import annotations
-
 import json
-import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -84,8 +81,12 @@ def _env_flag(name: str) -> bool:
     return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+COUNT_COLUMNS = frozenset({"notes_written", "tasks_written", "snapshot_notes"})
+
+
 def _frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
-    """Text columns only (lists and dicts as JSON), so the stored tables keep a stable schema."""
+    """Text columns (lists and dicts as JSON) and integer counts, typed even when empty or all null,
+    so the stored tables keep one schema from run to run."""
 
     def cell(value: Any) -> Any:
         if value is None or isinstance(value, str):
@@ -94,7 +95,8 @@ def _frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.Data
             return value
         return json.dumps(value, sort_keys=True, default=str)
 
-    return pd.DataFrame([{c: cell(r.get(c)) for c in columns} for r in rows], columns=list(columns))
+    df = pd.DataFrame([{c: cell(r.get(c)) for c in columns} for r in rows], columns=list(columns))
+    return df.astype({c: "int64" if c in COUNT_COLUMNS else "string" for c in columns})
 
 
 def _metadata(df: pd.DataFrame, status_column: str, message_column: str, **extra: Any) -> dict[str, Any]:
@@ -112,9 +114,10 @@ def _metadata(df: pd.DataFrame, status_column: str, message_column: str, **extra
 
 
 def _blank(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """None for the missing values a stored table gives back (None, NaN, pd.NA)."""
+    if value is None or (not isinstance(value, list | dict) and pd.isna(value)):
         return None
-    return value
+    return str(value)
 
 
 # -- invitations ---------------------------------------------------------------------------------

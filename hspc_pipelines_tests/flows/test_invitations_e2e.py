@@ -1,0 +1,212 @@
+"""Invitations end to end: emulator control API -> sync_invitations job -> HubSpot deal, company, contacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import requests
+
+from hspc_pipelines_tests.flows.conftest import CosellWorld
+
+CONTACTS = [
+    {
+        "Email": "Dana.Buyer@northwind.example",
+        "FirstName": "Dana",
+        "LastName": "Buyer",
+        "BusinessTitle": "CTO",
+        "Phone": "+14155550100",
+    },
+    {
+        "Email": "lee.ops@northwind.example",
+        "FirstName": "Lee",
+        "LastName": "Ops",
+        "BusinessTitle": "Head of Ops",
+    },
+]
+
+
+def send_invitation(
+    world: CosellWorld,
+    country: str = "US",
+    company: str = "Northwind Traders",
+    website: str = "https://www.northwind.example",
+    industry: str = "Retail",
+) -> str:
+    body = {
+        "Payload": {
+            "Customer": {
+                "CompanyName": company,
+                "WebsiteUrl": website,
+                "CountryCode": country,
+                "Industry": industry,
+            },
+            "Project": {
+                "Title": f"{company} data platform",
+                "BusinessProblem": "Legacy warehouse cannot scale "
+                "with seasonal demand; they want a managed analytics platform on AWS.",
+                "TargetCompletionDate": "2031-03-31",
+                "ExpectedCustomerSpend": [
+                    {"Amount": "25000", "CurrencyCode": "USD", "Frequency": "Monthly", "TargetCompany": "AWS"}
+                ],
+            },
+        },
+        "InvitationMessage": "Let's co-sell Northwind",
+        "CustomerContacts": CONTACTS,
+    }
+    url = world.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"].rstrip("/") + "/_emulator/invitations"
+    response = requests.post(url, json=body, timeout=10)
+    response.raise_for_status()
+    return str(response.json()["Id"])
+
+
+def event_config(*invitation_ids: str) -> dict[str, Any]:
+    return {"ops": {"pending_invitations": {"config": {"invitation_ids": list(invitation_ids)}}}}
+
+
+def invitation_rows(result: Any) -> list[dict[str, Any]]:
+    rows = result.output_for_node("invitation_deals")
+    return rows.to_dict("records")
+
+
+def assert_one_complete_deal(world: CosellWorld, invitation_id: str) -> dict[str, Any]:
+    deals = world.deals(aws_invitation_id=invitation_id)
+    assert len(deals) == 1, deals
+    deal = deals[0]
+    props = deal["properties"]
+    assert "#AWS" in props["dealname"]
+    assert props["aws_opportunity_id"].startswith("O")
+    assert props["closedate"] and props["amount"] and props["description"]
+    hs = world.hs()
+    companies = hs.batch_read_associations("deals", "companies", [deal["id"]])[deal["id"]]
+    contacts = hs.batch_read_associations("deals", "contacts", [deal["id"]])[deal["id"]]
+    assert len(companies) == 1 and len(contacts) == 2
+    company = hs.batch_read("companies", companies, ["domain", "name"]).results[0]["properties"]
+    assert company["domain"] == "northwind.example"
+    emails = sorted(
+        c["properties"]["email"].lower() for c in hs.batch_read("contacts", contacts, ["email"]).results
+    )
+    assert emails == ["dana.buyer@northwind.example", "lee.ops@northwind.example"]
+    # exactly one company and two contacts exist in the whole portal
+    assert len(list(hs.list_objects("companies", ["domain"]))) == 1
+    assert len(list(hs.list_objects("contacts", ["email"]))) == 2
+    notes = world.notes_of(deal["id"])
+    assert [n["hspc_note_key"] for n in notes] == [f"invitation:{invitation_id}"]
+    return deal
+
+
+def test_invitation_by_poll_and_by_event_twice_is_one_deal(world: CosellWorld) -> None:
+    invitation_id = send_invitation(world)
+
+    first = world.run("sync_invitations")
+    assert first.success
+    row = next(r for r in invitation_rows(first) if r["invitation_id"] == invitation_id)
+    assert (row["status"], row["action"]) == ("deal_created", "deal_created")
+    deal = assert_one_complete_deal(world, invitation_id)
+
+    for config in (event_config(invitation_id), None, event_config(invitation_id), None):
+        again = world.run("sync_invitations", config)
+        assert again.success
+    assert assert_one_complete_deal(world, invitation_id)["id"] == deal["id"]
+    calls = world.pc_calls()
+    assert calls.get("StartEngagementByAcceptingInvitationTask") == 1
+    invitation = world.pc().get_engagement_invitation(invitation_id)
+    assert invitation["Status"] == "ACCEPTED"
+
+
+def test_event_first_then_poll_is_one_deal(world: CosellWorld) -> None:
+    invitation_id = send_invitation(world)
+    assert world.run("sync_invitations", event_config(invitation_id)).success
+    assert world.run("sync_invitations").success
+    assert world.run("sync_invitations", event_config(invitation_id)).success
+    assert_one_complete_deal(world, invitation_id)
+
+
+def test_run_that_stopped_after_accepting_is_completed_by_the_next(world: CosellWorld) -> None:
+    invitation_id = send_invitation(world)
+    job = world.defs().resolve_job_def("sync_invitations")
+    accept_only = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey("pending_invitations")]
+    )
+    assert accept_only.success
+    assert world.pc().get_engagement_invitation(invitation_id)["Status"] == "ACCEPTED"
+    assert world.deals() == []
+
+    assert world.run("sync_invitations").success
+    assert_one_complete_deal(world, invitation_id)
+    assert world.pc_calls().get("StartEngagementByAcceptingInvitationTask") == 1
+
+
+def test_failed_deal_write_is_completed_by_the_next_run(world: CosellWorld) -> None:
+    invitation_id = send_invitation(world)
+    world.hubspot.set_faults(schedule=["500"], match="POST /crm/v3/objects/deals/batch/create")
+    first = world.run("sync_invitations")
+    assert first.success  # one row failed, the run reports it and goes on
+    row = next(r for r in invitation_rows(first) if r["invitation_id"] == invitation_id)
+    assert (row["status"], row["action"]) == ("accepted", "failed")
+    assert "500" in row["reason"] and "next run" in row["reason"]
+    assert world.deals() == []
+    checks = first.get_asset_check_evaluations()
+    assert any(c.check_name == "no_failed_invitations" and not c.passed for c in checks)
+
+    assert world.run("sync_invitations").success
+    assert_one_complete_deal(world, invitation_id)
+
+
+def test_deal_written_but_answer_lost_is_linked_not_duplicated(world: CosellWorld) -> None:
+    invitation_id = send_invitation(world)
+    # HubSpot creates the deal, then the answer is lost (the client never repeats a create after a 5xx).
+    world.hubspot.set_faults(schedule=["500_after"], match="POST /crm/v3/objects/deals/batch/create")
+    first = world.run("sync_invitations")
+    row = next(r for r in invitation_rows(first) if r["invitation_id"] == invitation_id)
+    assert row["action"] == "failed"
+    assert len(world.deals(aws_invitation_id=invitation_id)) == 1
+
+    second = world.run("sync_invitations", event_config(invitation_id))
+    row = next(r for r in invitation_rows(second) if r["invitation_id"] == invitation_id)
+    assert (row["status"], row["action"]) == ("deal_created", "linked")
+    assert len(world.deals(aws_invitation_id=invitation_id)) == 1
+
+
+def test_reject_rule_rejects_with_reason(world: CosellWorld, tmp_path: Any, monkeypatch: Any) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - name: territory\n"
+        "    action: reject\n"
+        "    reason: Customer outside our sales territory\n"
+        "    when:\n"
+        "      country_not_in: [US, CA]\n"
+    )
+    monkeypatch.setenv("HSPC_INVITATION_RULES", str(rules))
+    german = send_invitation(world, country="DE", company="Muster GmbH", website="https://muster.example")
+    american = send_invitation(world)
+
+    result = world.run("sync_invitations")
+    rows = {r["invitation_id"]: r for r in invitation_rows(result)}
+    assert (rows[german]["status"], rows[german]["rule"]) == ("rejected", "territory")
+    invitation = world.pc().get_engagement_invitation(german)
+    assert invitation["Status"] == "REJECTED"
+    assert invitation["RejectionReason"] == "Customer outside our sales territory"
+    assert world.deals(aws_invitation_id=german) == []
+    assert_one_complete_deal(world, american)
+
+    assert world.run("sync_invitations", event_config(german)).success
+    assert world.pc_calls().get("RejectEngagementInvitation") == 1
+
+
+def test_bad_rules_file_fails_the_run_naming_the_field(
+    world: CosellWorld, tmp_path: Any, monkeypatch: Any
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - action: reject\n    reason: Not served\n    when: {country_in: [Germany]}\n"
+    )
+    monkeypatch.setenv("HSPC_INVITATION_RULES", str(rules))
+    send_invitation(world)
+    result = world.run("sync_invitations", raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    text = str(failure.event_specific_data.error)
+    assert "rules[0].when.country_in" in text and "Germany" in text and "alpha-2" in text
+    assert world.pc_calls().get("StartEngagementByAcceptingInvitationTask") is None

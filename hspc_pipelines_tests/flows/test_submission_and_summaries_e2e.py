@@ -1,0 +1,297 @@
+"""Submission and AWS summaries end to end against the emulators, through the Dagster jobs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+from hspc_pipelines.mapping import DealBundle, MappingConfig, build_create_request
+from hspc_pipelines_tests.flows.conftest import CosellWorld
+from hspc_pipelines_tests.flows.test_invitations_e2e import send_invitation
+
+WRITE_ENDPOINT = re.compile(
+    r"^(POST .*/batch/(create|update|archive)|PATCH |PUT |DELETE |POST /crm/v3/objects/[^/]+$)"
+)
+
+
+def hubspot_writes(world: CosellWorld) -> int:
+    calls = world.hubspot.stats()["calls"]
+    return sum(n for endpoint, n in calls.items() if WRITE_ENDPOINT.search(endpoint))
+
+
+def control(world: CosellWorld, path: str, body: dict[str, Any]) -> Any:
+    url = world.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"].rstrip("/") + "/_emulator/" + path
+    response = requests.post(url, json=body, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def submit_config(deal_id: str, involvement: str = "Co-Sell", visibility: str = "Full") -> dict[str, Any]:
+    return {
+        "ops": {
+            "submission": {
+                "config": {"deal_id": deal_id, "involvement_type": involvement, "visibility": visibility}
+            }
+        }
+    }
+
+
+def submission_row(result: Any) -> dict[str, Any]:
+    return result.output_for_node("submission").to_dict("records")[0]
+
+
+def summary_rows(result: Any) -> dict[str, dict[str, Any]]:
+    return {r["deal_id"]: r for r in result.output_for_node("aws_summaries").to_dict("records")}
+
+
+GOOD_DEAL = {
+    "dealname": "Contoso analytics modernisation #AWS",
+    "amount": "120000",
+    "closedate": "2031-06-30",
+    "dealstage": "qualifiedtobuy",
+    "pipeline": "default",
+    "description": "Contoso's on-premises reporting cannot keep up; they need a managed analytics platform.",
+}
+GOOD_COMPANY = {
+    "name": "Contoso Ltd",
+    "domain": "contoso.example",
+    "website": "https://contoso.example",
+    "industry": "COMPUTER_SOFTWARE",
+    "country": "United States",
+    "city": "Seattle",
+    "state": "WA",
+    "zip": "98101",
+}
+GOOD_CONTACT = {
+    "firstname": "Ada",
+    "lastname": "Lovelace",
+    "email": "ada@contoso.example",
+    "jobtitle": "CTO",
+    "phone": "+12065550100",
+}
+
+
+def linked_deal(world: CosellWorld, deal: dict[str, str] | None = None) -> tuple[str, str]:
+    """A deal with company and contact, and its opportunity created from it through the mapping."""
+    hs, pc = world.hs(), world.pc()
+    company_id = hs.batch_create("companies", [{"properties": GOOD_COMPANY}]).results[0]["id"]
+    contact_id = hs.batch_create("contacts", [{"properties": GOOD_CONTACT}]).results[0]["id"]
+    props = dict(deal or GOOD_DEAL)
+    created = hs.batch_create(
+        "deals",
+        [
+            {
+                "properties": props,
+                "associations": [
+                    {
+                        "to": {"id": company_id},
+                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 5}],
+                    },
+                    {
+                        "to": {"id": contact_id},
+                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}],
+                    },
+                ],
+            }
+        ],
+    )
+    deal_id = str(created.results[0]["id"])
+    bundle = DealBundle(
+        deal_id=deal_id,
+        deal={**GOOD_DEAL, **props},
+        company={**GOOD_COMPANY, "hs_object_id": company_id},
+        contacts=[GOOD_CONTACT],
+    )
+    mapped = build_create_request(bundle, MappingConfig.default(), pc.catalog)
+    assert not mapped.errors, mapped.errors
+    opportunity_id = str(pc.create_opportunity(mapped.request)["Id"])
+    hs.batch_update(
+        "deals",
+        [
+            {
+                "id": deal_id,
+                "properties": {
+                    "aws_opportunity_id": opportunity_id,
+                    "aws_review_status": "Pending Submission",
+                },
+            }
+        ],
+    )
+    return deal_id, opportunity_id
+
+
+def deal_props(world: CosellWorld, deal_id: str) -> dict[str, Any]:
+    from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
+
+    return dict(world.hs().batch_read("deals", [deal_id], DEAL_PROPERTIES).results[0]["properties"])
+
+
+def test_invalid_deal_is_told_once_and_aws_is_not_called(world: CosellWorld) -> None:
+    deal_id, _ = linked_deal(world)
+    # The seller breaks the deal after it was linked: problem statement too short, close date gone.
+    world.hs().batch_update(
+        "deals", [{"id": deal_id, "properties": {"description": "Too short", "closedate": ""}}]
+    )
+    calls_before = world.pc_calls()
+
+    result = world.run("submit_opportunity", submit_config(deal_id))
+    row = submission_row(result)
+    assert row["status"] == "invalid"
+    assert world.pc_calls() == calls_before  # not one Partner Central call
+    notes = world.notes_of(deal_id)
+    assert len(notes) == 1
+    body = notes[0]["hs_note_body"]
+    problems = [line for line in body.splitlines() if line.startswith("- ")]
+    assert len(problems) >= 2, body
+    assert "CustomerBusinessProblem" in body or "description" in body
+    props = deal_props(world, deal_id)
+    assert props["aws_sync_status"] == "invalid"
+    assert props["aws_sync_error"] and len(props["aws_sync_error"].splitlines()) == len(problems)
+
+    # the same request again: same note key, nothing new
+    world.run("submit_opportunity", submit_config(deal_id))
+    assert len(world.notes_of(deal_id)) == 1
+    assert world.pc_calls() == calls_before
+
+
+def test_unlinked_deal_is_told_on_the_deal(world: CosellWorld) -> None:
+    deal_id = (
+        world.hs()
+        .batch_create("deals", [{"properties": {"dealname": "Lonely #AWS", "aws_submit_requested": "true"}}])
+        .results[0]["id"]
+    )
+    row = submission_row(world.run("submit_opportunity", submit_config(str(deal_id))))
+    assert row["status"] == "not_linked"
+    props = deal_props(world, str(deal_id))
+    assert props["aws_sync_status"] == "invalid" and "not linked" in props["aws_sync_error"]
+    assert props["aws_submit_requested"] == "false"
+    assert "not linked" in world.notes_of(str(deal_id))[0]["hs_note_body"]
+
+
+def test_bad_choices_fail_the_run_naming_field_and_allowed_values(world: CosellWorld) -> None:
+    result = world.run("submit_opportunity", submit_config("1", "CoSell", "Public"), raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    text = str(failure.event_specific_data.error)
+    assert "involvement_type = 'CoSell'" in text and "Co-Sell | For Visibility Only" in text
+    assert "visibility = 'Public'" in text and "Full | Limited" in text
+
+
+def test_valid_deal_is_submitted_then_approved_and_not_submitted_twice(world: CosellWorld) -> None:
+    deal_id, opportunity_id = linked_deal(world)
+    world.hs().batch_update("deals", [{"id": deal_id, "properties": {"aws_submit_requested": "true"}}])
+
+    row = submission_row(world.run("submit_opportunity", submit_config(deal_id, "Co-Sell", "Limited")))
+    assert row["status"] == "submitted", row["message"]
+    assert row["review_status"] == "Submitted"
+    props = deal_props(world, deal_id)
+    assert props["aws_review_status"] == "Submitted"
+    assert props["aws_involvement_type"] == "Co-Sell" and props["aws_visibility"] == "Limited"
+    assert props["aws_submission_date"]
+    assert props["aws_submit_requested"] == "false"
+    assert [n["hspc_note_key"].split(":")[0] for n in world.notes_of(deal_id)] == ["review"]
+    assert world.pc().get_opportunity(opportunity_id)["LifeCycle"]["ReviewStatus"] == "Submitted"
+
+    # AWS reviews and approves; the summary sync brings it to the deal with one note
+    control(world, f"opportunities/{opportunity_id}/review", {"ReviewStatus": "Approved"})
+    summary = summary_rows(world.run("sync_aws_summaries"))[deal_id]
+    assert summary["status"] == "written"
+    assert deal_props(world, deal_id)["aws_review_status"] == "Approved"
+    assert any("approved" in n["hs_note_body"].lower() for n in world.notes_of(deal_id))
+
+    # submitting again: already submitted, nothing changes anywhere
+    starts = world.pc_calls().get("StartEngagementFromOpportunityTask")
+    writes, notes = hubspot_writes(world), len(world.notes_of(deal_id))
+    again = submission_row(world.run("submit_opportunity", submit_config(deal_id)))
+    assert again["status"] == "already_submitted" and "already submitted" in again["message"]
+    assert world.pc_calls().get("StartEngagementFromOpportunityTask") == starts == 1
+    assert hubspot_writes(world) == writes and len(world.notes_of(deal_id)) == notes
+
+
+def accepted_invitation_deal(world: CosellWorld) -> tuple[str, str]:
+    invitation_id = send_invitation(world)
+    assert world.run("sync_invitations").success
+    deal = world.deals(aws_invitation_id=invitation_id)[0]
+    return str(deal["id"]), str(deal["properties"]["aws_opportunity_id"])
+
+
+def test_action_required_is_one_note_with_comments_and_a_second_run_adds_nothing(world: CosellWorld) -> None:
+    deal_id, opportunity_id = accepted_invitation_deal(world)
+    comments = "Please add the customer's use case and a realistic monthly spend."
+    control(
+        world,
+        f"opportunities/{opportunity_id}/review",
+        {"ReviewStatus": "Action Required", "ReviewComments": comments},
+    )
+
+    first = summary_rows(world.run("sync_aws_summaries"))[deal_id]
+    assert first["status"] == "written"
+    props = deal_props(world, deal_id)
+    assert props["aws_review_status"] == "Action Required"
+    action_notes = [n for n in world.notes_of(deal_id) if n["hspc_note_key"].startswith("review:")]
+    assert len(action_notes) == 1 and comments in action_notes[0]["hs_note_body"]
+
+    notes, writes = len(world.notes_of(deal_id)), hubspot_writes(world)
+    second = summary_rows(world.run("sync_aws_summaries"))[deal_id]
+    assert second["status"] == "unchanged"
+    assert len(world.notes_of(deal_id)) == notes
+    assert hubspot_writes(world) == writes
+
+
+def test_insights_team_snapshots_and_tasks_once(world: CosellWorld, monkeypatch: Any) -> None:
+    monkeypatch.setenv("HSPC_NOTIFY_TASKS", "true")
+    deal_id, opportunity_id = accepted_invitation_deal(world)
+    control(
+        world,
+        f"opportunities/{opportunity_id}/summary",
+        {
+            "Insights": {
+                "EngagementScore": "High",
+                "NextBestActions": "Schedule a joint call with the AWS seller",
+            },
+            "OpportunityTeam": [
+                {
+                    "FirstName": "Sam",
+                    "LastName": "Rep",
+                    "Email": "sam@amazon.com",
+                    "BusinessTitle": "AWSSalesRep",
+                },
+                {
+                    "FirstName": "Pat",
+                    "LastName": "Manager",
+                    "Email": "pat@amazon.com",
+                    "BusinessTitle": "PDM",
+                },
+            ],
+        },
+    )
+    control(world, f"opportunities/{opportunity_id}/snapshots", {"Template": "OpportunitySummaryView"})
+
+    row = summary_rows(world.run("sync_aws_summaries"))[deal_id]
+    assert row["status"] == "written" and row["snapshot_notes"] == 1, row
+    props = deal_props(world, deal_id)
+    assert props["aws_engagement_score"] == "High"
+    assert props["aws_next_steps"] == "Schedule a joint call with the AWS seller"
+    assert "Sam Rep" in props["aws_seller_name"]
+    assert "PDM: Pat Manager" in props["aws_team"]
+    kinds = sorted(n["hspc_note_key"].split(":")[0] for n in world.notes_of(deal_id))
+    assert kinds.count("score") == 1 and kinds.count("seller") == 1 and kinds.count("snapshot") == 1
+    hs = world.hs()
+    tasks = hs.batch_read_associations("deals", "tasks", [deal_id])[deal_id]
+    assert len(tasks) == row["tasks_written"] >= 2  # score and seller (and approval)
+
+    notes = len(world.notes_of(deal_id))
+    again = summary_rows(world.run("sync_aws_summaries"))[deal_id]
+    assert again["status"] == "unchanged"
+    assert len(world.notes_of(deal_id)) == notes
+    assert len(hs.batch_read_associations("deals", "tasks", [deal_id])[deal_id]) == len(tasks)
+
+    # a new revision of the snapshot and a new score: one note each
+    control(world, f"opportunities/{opportunity_id}/snapshots", {"Template": "OpportunitySummaryView"})
+    control(world, f"opportunities/{opportunity_id}/summary", {"Insights": {"EngagementScore": "Low"}})
+    third = summary_rows(world.run("sync_aws_summaries"))[deal_id]
+    assert third["snapshot_notes"] == 1
+    assert deal_props(world, deal_id)["aws_engagement_score"] == "Low"
+    assert len(world.notes_of(deal_id)) == notes + 2
