@@ -492,3 +492,56 @@ def test_emulator_throttling_is_absorbed_by_adaptive_retries(pc_emulator):
     assert pc_emulator.stats()["errors"].get("ThrottlingException", 0) > 0
     assert client.stats.errors == {} and client.stats.calls["ListSolutions"] == 12
     assert client.stats.attempts["ListSolutions"] > 12
+
+
+def test_emulator_invitation_engagement_and_snapshot_operations(pc_emulator):
+    client = pc(pc_emulator.url, catalog="AWS", reads_per_second=100, writes_per_second=100)
+    invitation = pc_emulator.send_invitation()
+    other = pc_emulator.send_invitation()
+    pending = [s["Id"] for s in client.list_engagement_invitations(statuses=["PENDING"])]
+    assert sorted(pending) == sorted([invitation, other])
+    assert client.get_engagement_invitation(invitation)["Status"] == "PENDING"
+
+    task = client.start_engagement_by_accepting_invitation_task(invitation, "accept-1")
+    [summary] = client.list_engagement_by_accepting_invitation_tasks([task["TaskId"]])
+    assert summary["TaskStatus"] == "COMPLETE"
+    opportunity_id = summary["OpportunityId"]
+    pc_emulator.set_summary(opportunity_id, {"Insights": {"EngagementScore": "High"}})
+    assert client.get_aws_opportunity_summary(opportunity_id)["Insights"]["EngagementScore"] == "High"
+
+    client.reject_engagement_invitation(other, "Customer is not a fit")
+    assert client.get_engagement_invitation(other)["Status"] == "REJECTED"
+
+    created = client.create_opportunity({**new_opportunity(7), "ClientToken": "tok-7"})
+    [solution] = pc_emulator.seed({"solutions": [{"Name": "Migration Factory"}]})["solutions"]
+    client.associate_opportunity(created["Id"], solution, "Solutions")
+    task = client.start_engagement_from_opportunity_task(created["Id"], "submit-7")
+    [summary] = client.list_engagement_from_opportunity_tasks([task["TaskId"]])
+    assert summary["TaskStatus"] == "COMPLETE"
+    engagement_id = summary["EngagementId"]
+    assert [e["Id"] for e in client.list_engagements(opportunity_ids=[created["Id"]])] == [engagement_id]
+    assert list(client.list_engagement_members(engagement_id))
+
+    pc_emulator.publish_snapshot(created["Id"])
+    [snap] = list(client.list_resource_snapshots(engagement_id))
+    full = client.get_resource_snapshot(
+        engagement_id, created["Id"], snap["ResourceSnapshotTemplateName"], snap["Revision"]
+    )
+    assert full["Payload"]["AwsOpportunitySummaryFullView"]["RelatedOpportunityId"] == created["Id"]
+    assert client.stats.errors == {}
+
+
+def test_emulator_associate_disassociate_and_submit(pc_emulator):
+    client = pc(pc_emulator.url, catalog="AWS", writes_per_second=100)
+    [solution] = pc_emulator.seed({"solutions": [{"Name": "Data Lake Kit"}]})["solutions"]
+    opp = client.create_opportunity({**new_opportunity(8), "ClientToken": "tok-8"})["Id"]
+    client.associate_opportunity(opp, solution, "Solutions")
+    client.disassociate_opportunity(opp, solution, "Solutions")
+    assert not client.get_opportunity(opp)["RelatedEntityIdentifiers"].get("Solutions")
+    with pytest.raises(PartnerCentralError) as err:
+        client.submit_opportunity(opp)
+    assert "RelatedEntityIdentifiers.Solutions" in [f.field for f in err.value.field_errors]
+    client.associate_opportunity(opp, solution, "Solutions")
+    client.submit_opportunity(opp)
+    assert client.get_opportunity(opp)["LifeCycle"]["ReviewStatus"] == "Submitted"
+    assert client.stats.calls["SubmitOpportunity"] == 2
