@@ -50,6 +50,7 @@ SECRET_PARAMETERS = {
     "HubSpotAccessTokenParameterName",
     "HubSpotClientSecretParameterName",
     "PartnerCentralExternalIdParameterName",
+    "IngressApiTokenParameterName",
     "DagsterPgPasswordParameterName",
 }
 
