@@ -189,3 +189,17 @@ def test_production_instance_starts_with_ecs_launcher_and_s3_logs(
         assert (logs._s3_bucket, logs._s3_prefix) == ("hspc-data", "dagster/compute-logs")
     finally:
         instance.dispose()
+
+
+def test_workspace_points_at_the_code_location_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster._core.workspace.config_schema import process_workspace_config
+
+    monkeypatch.setenv("DAGSTER_CODE_LOCATION_HOST", "code-location.hspc.local")
+    monkeypatch.setenv("DAGSTER_CODE_LOCATION_PORT", "4000")
+    workspace = yaml.safe_load((DEPLOY / "workspace.yaml").read_text())
+    result = process_workspace_config(workspace)
+    assert result.success, [e.message for e in result.errors or []]
+    (location,) = result.value["load_from"]
+    assert location["grpc_server"]["location_name"] == "hspc"
+    workspace["load_from"][0]["grpc_server"]["hots"] = "typo"
+    assert not process_workspace_config(workspace).success
