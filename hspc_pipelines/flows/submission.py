@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import botocore.session
+
 from hspc_pipelines.flows.hubspot_ops import hubspot_time
 from hspc_pipelines.flows.tasks import COMPLETE, FAILED, follow_tasks
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, build_create_request, validate_for_submission
+from hspc_pipelines.mapping.build import OWNED_PATHS, build_body, nest
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
@@ -47,6 +51,12 @@ from hspc_pipelines.sync.records import to_jsonable
 
 log = logging.getLogger(__name__)
 
+GET_OPPORTUNITY_MEMBERS = tuple(
+    botocore.session.get_session()
+    .get_service_model("partnercentral-selling")
+    .operation_model("GetOpportunity")
+    .output_shape.members
+)
 SUBMITTED_STATUSES = frozenset({"Submitted", "In review", "Approved", "Rejected", "Action Required"})
 
 
@@ -161,14 +171,14 @@ def _submit(
         if steps.already_submitted(opp):
             return _already(deal_id, opp_id, opp)
 
-    problems = _deal_problems(hs, config, pc.catalog, deal_id, opp_id)
+    problems = _deal_problems(hs, config, pc.catalog, deal_id)
     if problems:
         return _invalid(hs, deal_id, deal, opp_id, problems, now)
 
     opp = _read_opportunity(pc, store, opp_id)
     if steps.already_submitted(opp):
         return _already(deal_id, opp_id, opp)
-    problems = [str(e) for e in validate_for_submission(opp)]
+    problems = _opportunity_problems(opp)
     if problems:
         return _invalid(hs, deal_id, deal, opp_id, problems, now)
 
@@ -250,20 +260,55 @@ def _already(deal_id: str, opp_id: str, opp: Mapping[str, Any]) -> SubmissionRes
     )
 
 
-def _deal_problems(
-    hs: HubSpotClient, config: MappingConfig, catalog: str, deal_id: str, opp_id: str
-) -> list[str]:
-    """What the deal (with its company and contacts) lacks to be submitted, without asking AWS."""
+def _field_path(field_name: str) -> tuple[str, ...]:
+    """'Project.ExpectedCustomerSpend[0].Amount' -> ('Project', 'ExpectedCustomerSpend', 'Amount')."""
+    return tuple(re.sub(r"\[\d+\]", "", part) for part in field_name.split("."))
+
+
+def _deal_problems(hs: HubSpotClient, config: MappingConfig, catalog: str, deal_id: str) -> list[str]:
+    """Every reason the deal (with its company and contacts) cannot be submitted, without asking AWS:
+    the mapping's create-level errors, and `validate_for_submission` of what the deal maps to; a
+    field the mapping already rejected is not reported a second time as missing."""
     far = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     snaps = fetch_deal_snapshots(hs, config, far, dt.datetime.now(dt.UTC), [deal_id])
     if not snaps:
         return [f"deal {deal_id} could not be read with its company and contacts"]
-    mapped = build_create_request(snaps[0].bundle, config, catalog)
+    bundle = snaps[0].bundle
+    mapped = build_create_request(bundle, config, catalog)
     problems = [str(e) for e in mapped.errors]
-    if mapped.request is not None:
-        record = dict(mapped.request)
-        record.setdefault("Id", opp_id)
-        problems += [p for p in (str(e) for e in validate_for_submission(record)) if p not in problems]
+    body = build_body(bundle, config)
+    rejected = {
+        path for logical, errs in body.errors.items() if errs for path in OWNED_PATHS.get(logical, ())
+    }
+    record: dict[str, Any] = (
+        dict(mapped.request)
+        if mapped.request is not None
+        else {
+            "Origin": config.origin,
+            "OpportunityType": config.opportunity_type,
+            "NationalSecurity": config.national_security,
+            **nest(body.values),
+        }
+    )
+    for error in validate_for_submission(record):
+        path = _field_path(error.field)
+        if any(path[: len(r)] == r for r in rejected):
+            continue
+        if str(error) not in problems:
+            problems.append(str(error))
+    return problems
+
+
+def _opportunity_problems(opportunity: Mapping[str, Any]) -> list[str]:
+    """`validate_for_submission` of the record GetOpportunity returned, leaving out members that
+    GetOpportunity never returns (Origin is set at creation and not readable back)."""
+    readable = set(GET_OPPORTUNITY_MEMBERS)
+    problems = [str(e) for e in validate_for_submission(opportunity) if _field_path(e.field)[0] in readable]
+    if not (opportunity.get("RelatedEntityIdentifiers") or {}).get("Solutions"):
+        problems.append(
+            "RelatedEntityIdentifiers.Solutions: no partner solution is associated (value: []; allowed: at "
+            "least one solution id, from the deal's aws_solution_ids or PARTNER_CENTRAL_SOLUTION_ID)"
+        )
     return problems
 
 

@@ -15,6 +15,7 @@ from hspc_pipelines.defs.cosell import cosell_defs
 from hspc_pipelines.defs.external import external_specs
 from hspc_pipelines.defs.resources import build_resources
 from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
 from hspc_pipelines.partner_central.client import PartnerCentralClient
@@ -87,6 +88,8 @@ def world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[CosellWorl
             monkeypatch.setenv(key, value)
         home = str(tmp_path / "dagster_home")
         os.makedirs(home, exist_ok=True)
-        yield CosellWorld(
+        world = CosellWorld(
             env=dict(stack.env), hubspot=stack.hubspot, partner_central=stack.partner_central, home=home
         )
+        bootstrap_properties(world.hs())  # what the HubSpot resource does on first use
+        yield world

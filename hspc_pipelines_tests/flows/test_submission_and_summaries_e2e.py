@@ -53,6 +53,9 @@ GOOD_DEAL = {
     "dealstage": "qualifiedtobuy",
     "pipeline": "default",
     "description": "Contoso's on-premises reporting cannot keep up; they need a managed analytics platform.",
+    "aws_delivery_models": "SaaS or PaaS",
+    "aws_use_case": "AI Machine Learning and Analytics",
+    "aws_primary_needs": "Co-Sell - Architectural Validation",
 }
 GOOD_COMPANY = {
     "name": "Contoso Ltd",
@@ -107,6 +110,8 @@ def linked_deal(world: CosellWorld, deal: dict[str, str] | None = None) -> tuple
     mapped = build_create_request(bundle, MappingConfig.default(), pc.catalog)
     assert not mapped.errors, mapped.errors
     opportunity_id = str(pc.create_opportunity(mapped.request)["Id"])
+    solution = next(iter(pc.list_solutions()))["Id"]
+    pc.associate_opportunity(opportunity_id, solution, "Solutions")
     hs.batch_update(
         "deals",
         [
