@@ -434,14 +434,14 @@ def _create_deals(
     failed = result.failed_positions()
     by_invitation = {str((d.get("properties") or {}).get("aws_invitation_id")): d for d in result.results}
     for pos, (r, _) in enumerate(items):
-        deal = by_invitation.get(r.invitation_id)
-        if deal is None:
+        created = by_invitation.get(r.invitation_id)
+        if created is None:
             r.action = "failed"
             r.reason = (
                 f"deal not created: {failed.get(pos, 'HubSpot returned no record')} (the next run retries)"
             )
             continue
-        r.deal_id, r.status, r.action, r.reason = str(deal["id"]), steps.DEAL_CREATED, "deal_created", None
+        r.deal_id, r.status, r.action, r.reason = str(created["id"]), steps.DEAL_CREATED, "deal_created", None
         store.put_invitation(catalog, r.invitation_id, status=steps.DEAL_CREATED, deal_id=r.deal_id)
     problems = list(companies.errors.values()) + list(contacts.errors.values())
     if problems:

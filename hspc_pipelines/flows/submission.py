@@ -51,11 +51,14 @@ from hspc_pipelines.sync.records import to_jsonable
 
 log = logging.getLogger(__name__)
 
-GET_OPPORTUNITY_MEMBERS = tuple(
+_GET_OPPORTUNITY_OUTPUT = (
     botocore.session.get_session()
     .get_service_model("partnercentral-selling")
     .operation_model("GetOpportunity")
-    .output_shape.members
+    .output_shape
+)
+GET_OPPORTUNITY_MEMBERS = (
+    tuple(_GET_OPPORTUNITY_OUTPUT.members) if _GET_OPPORTUNITY_OUTPUT is not None else ()
 )
 SUBMITTED_STATUSES = frozenset({"Submitted", "In review", "Approved", "Rejected", "Action Required"})
 

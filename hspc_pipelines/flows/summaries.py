@@ -137,8 +137,8 @@ def sync_aws_summaries(
             if note.key.startswith(TASK_KEY_PREFIXES) and note.key not in have.get(deal_id, set())
         ]
         created, task_errors = create_tasks_once(hs, wanted, now)
-        for deal_id, error in task_errors.items():
-            rows[deal_id].errors.append(error)
+        for deal_id, task_error in task_errors.items():
+            rows[deal_id].errors.append(task_error)
         for deal_id, count in created.items():
             rows[deal_id].tasks_written = count
 
@@ -150,9 +150,9 @@ def sync_aws_summaries(
         if notes
     ]
     note_failed: set[str] = set()
-    for write, status, written, error in write_deals(hs, note_writes, now):
+    for write, outcome, written, error in write_deals(hs, note_writes, now):
         rows[write.deal_id].notes_written += written
-        if status == "failed":
+        if outcome == "failed":
             note_failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
 
@@ -169,8 +169,8 @@ def sync_aws_summaries(
         if properties and d not in note_failed
     ]
     prop_failed: set[str] = set()
-    for write, status, _, error in write_deals(hs, prop_writes, now):
-        if status == "failed":
+    for write, outcome, _, error in write_deals(hs, prop_writes, now):
+        if outcome == "failed":
             prop_failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
 
