@@ -97,7 +97,7 @@ def list_invitation_ids(
 ) -> list[str]:
     """Explicit ids (events) first, then every PENDING opportunity invitation, then those ACCEPTED
     within the look-back (a crashed run's half-done invitations are among them)."""
-    ids = list(dict.fromkeys(i.strip() for i in explicit if i and i.strip()))
+    ids = list(dict.fromkeys(steps.invitation_id_of(i) for i in explicit if i and i.strip()))
     sort = {"SortBy": "InvitationDate", "SortOrder": "DESCENDING"}
     for summary in pc.list_engagement_invitations(
         "RECEIVER", [OPPORTUNITY_INVITATION], ["PENDING"], Sort=sort

@@ -68,6 +68,12 @@ def may_retry_accept(reason_code: str | None, attempt: int) -> bool:
     return attempt < limit
 
 
+def invitation_id_of(value: str) -> str:
+    """'arn:aws:partnercentral:…:engagement-invitation/engi-…' or 'engi-…' -> 'engi-…' (one state row each)."""
+    text = value.strip()
+    return text.rsplit("/", 1)[-1] if text.startswith("arn:") else text
+
+
 def accept_client_token(catalog: str, invitation_id: str, attempt: int = 0) -> str:
     """Same invitation, same token: a repeated StartEngagementByAcceptingInvitationTask is one task."""
     suffix = f"-{attempt}" if attempt else ""

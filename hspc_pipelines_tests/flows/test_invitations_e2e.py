@@ -118,8 +118,10 @@ def test_event_first_then_poll_is_one_deal(world: CosellWorld) -> None:
     invitation_id = send_invitation(world)
     assert world.run("sync_invitations", event_config(invitation_id)).success
     assert world.run("sync_invitations").success
-    assert world.run("sync_invitations", event_config(invitation_id)).success
+    arn = world.pc().get_engagement_invitation(invitation_id)["Arn"]
+    assert world.run("sync_invitations", event_config(arn)).success  # events may name the ARN
     assert_one_complete_deal(world, invitation_id)
+    assert world.pc_calls().get("StartEngagementByAcceptingInvitationTask") == 1
 
 
 def test_run_that_stopped_after_accepting_is_completed_by_the_next(world: CosellWorld) -> None:

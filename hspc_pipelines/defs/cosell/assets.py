@@ -28,6 +28,7 @@ from hspc_pipelines.flows.rules import load_invitation_rules
 from hspc_pipelines.flows.submission import SubmissionConfigError, submit_deal
 from hspc_pipelines.flows.summaries import sync_aws_summaries
 from hspc_pipelines.sync import report
+from hspc_pipelines.sync.cosell_steps import invitation_id_of
 from hspc_pipelines.sync.invitation_rules import RulesConfigError
 
 GROUP = "cosell"
@@ -169,7 +170,12 @@ def pending_invitations(
         if config.poll_budget_seconds >= 0
         else _env_float("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
     )
-    ids = list(config.invitation_ids) or list_invitation_ids(client, (), lookback)
+    # An event names its invitations: exactly those; otherwise everything pending (and recent accepts).
+    ids = (
+        list(dict.fromkeys(invitation_id_of(i) for i in config.invitation_ids if i.strip()))
+        if config.invitation_ids
+        else list_invitation_ids(client, (), lookback)
+    )
     rows = advance_invitations(client, sync_state.get_store(), rules, ids, budget)
     for row in rows:
         context.log.info(
