@@ -6,10 +6,13 @@ import os
 
 import dagster as dg
 
+from hspc_pipelines.defs.cosell import cosell_defs
+from hspc_pipelines.defs.cosell.jobs import cosell_jobs
 from hspc_pipelines.defs.external import external_specs
 from hspc_pipelines.defs.reconcile.assets import reconcile_assets
 from hspc_pipelines.defs.reconcile.jobs import reconcile_dry_run_job, reconcile_job, reconcile_schedule
 from hspc_pipelines.defs.resources import build_resources
+from hspc_pipelines.defs.sensors.events import build_events_sensor
 from hspc_pipelines.defs.sensors.run_failure import run_failure_sensor
 
 
@@ -21,13 +24,13 @@ def dagster_home() -> str:
 
 def build_defs(home: str | None = None) -> dg.Definitions:
     """Definitions with resources read from the environment now (tests call this after setting it)."""
-    return dg.Definitions(
+    reconcile = dg.Definitions(
         assets=[*external_specs, *reconcile_assets],
         jobs=[reconcile_job, reconcile_dry_run_job],
         schedules=[reconcile_schedule],
-        sensors=[run_failure_sensor],
-        resources=build_resources(home or dagster_home()),
+        sensors=[run_failure_sensor, build_events_sensor([reconcile_job, *cosell_jobs])],
     )
+    return dg.Definitions.merge(reconcile, cosell_defs, dg.Definitions(resources=build_resources(home or dagster_home())))
 
 
 defs = build_defs()

@@ -24,7 +24,11 @@ DEMO_DEALS = 60
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="one reconcile through Dagster, then a summary")
     run.add_argument("--dry-run", action="store_true", help="plan only: materialize up to sync_plan")
-    run.add_argument("--since", metavar="DATE", help="reconcile every day from DATE (YYYY-MM-DD) to today")
+    run.add_argument(
+        "--since",
+        metavar="DATE",
+        help="reconcile the days from DATE (YYYY-MM-DD) to today (default: the whole range)",
+    )
     run.add_argument("--deals", type=int, default=DEMO_DEALS, help="deals to seed when emulating")
     run.set_defaults(handler=cmd_run)
 
@@ -81,9 +85,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     home = dagster_home()
     today = dt.datetime.now(dt.UTC).date().isoformat()
     with product_environment(args.deals):
+        from hspc_pipelines.defs.partitions import daily_partitions
         from hspc_pipelines.defs.runner import run_reconcile, summarize
 
-        result = run_reconcile(dry_run=args.dry_run, since=args.since, today=today)
+        since = args.since or daily_partitions.start.date().isoformat()
+        try:
+            dt.date.fromisoformat(since)
+        except ValueError:
+            print(f"--since: {since!r} is not a date; expected YYYY-MM-DD", file=sys.stderr)
+            return 2
+        result = run_reconcile(dry_run=args.dry_run, since=since, today=today)
         print(summarize(result))
         print(
             f"\nRun {result.run_id} is stored in {home}. See it in the UI: `make dev`, then "

@@ -122,7 +122,7 @@ def _env_float(name: str, default: float) -> float:
 
 def build_resources(dagster_home: str) -> dict[str, Any]:
     """Resources from the environment; names here are what the assets ask for."""
-    from dagster_duckdb_pandas import DuckDBPandasIOManager
+    from hspc_pipelines.defs.io import HspcDuckDBIOManager
 
     token_param = os.environ.get("HSPC_HUBSPOT_TOKEN_SSM_PARAMETER")
     hubspot = HubSpotResource(
@@ -144,11 +144,11 @@ def build_resources(dagster_home: str) -> dict[str, Any]:
     state_url = (
         os.environ.get("HSPC_STATE_URL") or f"sqlite:///{os.path.join(dagster_home, 'hspc_state.sqlite')}"
     )
-    duckdb_path = os.environ.get("HSPC_DUCKDB_PATH") or os.path.join(dagster_home, "hspc.duckdb")
+    duckdb_path = os.environ.get("HSPC_DUCKDB_PATH") or os.path.join(dagster_home, "hspc_history.duckdb")
     return {
         "hubspot": hubspot,
         "partner_central": partner_central,
         "sync_state": SyncStateResource(url=state_url),
         "mapping": MappingResource(config_path=os.environ.get("HSPC_MAPPING_CONFIG")),
-        "io_manager": DuckDBPandasIOManager(database=duckdb_path, schema="hspc"),
+        "io_manager": HspcDuckDBIOManager(database=duckdb_path, schema="hspc"),
     }

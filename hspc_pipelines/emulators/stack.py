@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,6 +22,7 @@ from ._server import RunningServer, free_port
 from .partner_central import EventBridgeSink, PartnerCentralEmulator, start_partner_central_emulator
 
 log = logging.getLogger(__name__)
+DEMO_MAPPING_CONFIG = Path(__file__).with_name("demo_mapping.yaml")
 REGION = "us-east-1"
 QUEUE_NAME = "hspc-partner-central-events"
 DLQ_NAME = "hspc-partner-central-events-dlq"
@@ -119,9 +121,10 @@ class EmulatorStack:
         )
         self._servers.append(hs_server)
         if self.deals > 0:
-            from .seed import generate_seed
+            from .seed import anchor_now, generate_seed
 
-            self.hubspot.load_seed(generate_seed(self.deals, self.seed))
+            # Dates relative to now, so the seeded deals fall inside the product's recent partitions.
+            self.hubspot.load_seed(generate_seed(self.deals, self.seed, now_ms=anchor_now()))
 
         self.env = {
             "HUBSPOT_ACCESS_TOKEN": HUBSPOT_TOKEN,
@@ -136,6 +139,8 @@ class EmulatorStack:
             "AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING": pc_server.url,
             "HSPC_EVENTS_QUEUE_URL": self.queue_url,
             "HSPC_EVENTS_DLQ_URL": self.dlq_url,
+            # Stage maps for the seeded portal's custom pipelines.
+            "HSPC_MAPPING_CONFIG": str(DEMO_MAPPING_CONFIG),
             # The client paces to the real quotas (10 reads/s, 1 write/s) unless told otherwise; the
             # emulator's own quotas (unlimited by default) are what apply locally.
             "HSPC_PC_READS_PER_SECOND": str(reads or 1000),

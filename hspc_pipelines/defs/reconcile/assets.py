@@ -1,8 +1,6 @@
 """The reconciliation graph: snapshot -> plan -> apply -> write back. Wiring only; logic lives in
 hspc_pipelines.reconcile (I/O) and hspc_pipelines.sync (pure)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 import dagster as dg

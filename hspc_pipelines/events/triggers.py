@@ -1,0 +1,77 @@
+"""From one queue message to the triggers it carries (or a reason it cannot be used)."""
+
+from __future__ import annotations
+
+import os
+
+from hspc_pipelines.events.coalesce import INVITATIONS, RECONCILE, SUBMIT, Trigger
+from hspc_pipelines.events.queue import ReceivedMessage
+from hspc_pipelines.ingress.envelope import (
+    HUBSPOT_WEBHOOK,
+    PARTNER_CENTRAL_EVENT,
+    SUBMIT_REQUEST,
+    MessageFormatError,
+    decode_message,
+)
+from hspc_pipelines.partner_central.events import INVITATION, OPPORTUNITY
+
+# Deal events that can change what the reconcile must do for that deal.
+DEAL_EVENTS = frozenset(
+    {
+        "deal.creation",
+        "deal.propertyChange",
+        "deal.deletion",
+        "deal.restore",
+        "deal.associationChange",
+        "deal.merge",
+    }
+)
+SUBMIT_PROPERTY = "aws_submit_requested"
+
+
+class UnusableMessage(ValueError):
+    """The message cannot be parsed; it stays on the queue until SQS moves it to the DLQ."""
+
+
+def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[Trigger]:
+    """Triggers in a message; an empty list means nothing to do (an event type hspc ignores)."""
+    try:
+        decoded = decode_message(message.body)
+    except MessageFormatError as exc:
+        raise UnusableMessage(str(exc)) from None
+    mid = message.message_id
+    if decoded.kind == HUBSPOT_WEBHOOK:
+        out = []
+        for ev in decoded.hubspot_events:
+            if ev.subscription_type not in DEAL_EVENTS:
+                continue
+            key = f"hubspot:{ev.event_id}"
+            for deal_id in (ev.object_id, *ev.merged_object_ids):
+                out.append(Trigger(RECONCILE, f"{key}:{deal_id}", mid, deal_id=deal_id))
+            if ev.property_name == SUBMIT_PROPERTY and (ev.property_value or "").lower() == "true":
+                out.append(Trigger(SUBMIT, f"{key}:submit", mid, deal_id=ev.object_id))
+        return out
+    if decoded.kind == SUBMIT_REQUEST and decoded.submit_request is not None:
+        req = decoded.submit_request
+        return [
+            Trigger(
+                SUBMIT,
+                f"submit:{decoded.message_id}",
+                mid,
+                deal_id=req.deal_id,
+                involvement_type=req.involvement_type,
+                visibility=req.visibility,
+            )
+        ]
+    if decoded.kind == PARTNER_CENTRAL_EVENT and decoded.partner_central_event is not None:
+        ev = decoded.partner_central_event
+        wanted = catalog or os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS")
+        if ev.catalog and ev.catalog != wanted:
+            return []  # the other catalog's events are not ours
+        key = f"aws:{ev.event_id}"
+        if ev.kind == OPPORTUNITY and ev.opportunity_id:
+            return [Trigger(RECONCILE, key, mid, opportunity_id=ev.opportunity_id)]
+        if ev.kind == INVITATION:
+            return [Trigger(INVITATIONS, key, mid, invitation_id=ev.invitation_id)]
+        return []  # engagement and snapshot events: the hourly AWS-summaries run reads them
+    raise UnusableMessage(f"message kind {decoded.kind!r} carries no payload")
