@@ -30,7 +30,9 @@ def build_defs(home: str | None = None) -> dg.Definitions:
         schedules=[reconcile_schedule],
         sensors=[run_failure_sensor, build_events_sensor([reconcile_job, *cosell_jobs])],
     )
-    return dg.Definitions.merge(reconcile, cosell_defs, dg.Definitions(resources=build_resources(home or dagster_home())))
+    return dg.Definitions.merge(
+        reconcile, cosell_defs, dg.Definitions(resources=build_resources(home or dagster_home()))
+    )
 
 
 defs = build_defs()

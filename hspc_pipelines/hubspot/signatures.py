@@ -33,8 +33,15 @@ def sign_v2(secret: str, method: str, uri: str, body: bytes) -> str:
     return hashlib.sha256(secret.encode() + method.upper().encode() + uri.encode() + body).hexdigest()
 
 
-def verify_v3(secret: str, method: str, uri: str, body: bytes, signature: str | None,
-              timestamp: str | None, now_ms: int | None = None) -> None:
+def verify_v3(
+    secret: str,
+    method: str,
+    uri: str,
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    now_ms: int | None = None,
+) -> None:
     """Raise SignatureError unless `signature` is a fresh, valid v3 signature of this request."""
     if not signature:
         raise SignatureError("header X-HubSpot-Signature-v3 is missing")

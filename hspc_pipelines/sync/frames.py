@@ -106,9 +106,10 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain dicts, missing values as None and partition_date as an ISO day."""
     out: list[dict[str, Any]] = []
     for row in df.to_dict("records"):
-        clean = {k: (None if _is_missing(v) else v) for k, v in row.items()}
-        if clean.get("partition_date") is not None:
-            clean["partition_date"] = day(pd.Timestamp(clean["partition_date"]).to_pydatetime())
+        clean: dict[str, Any] = {str(k): (None if _is_missing(v) else v) for k, v in row.items()}
+        stamp = clean.get("partition_date")
+        if stamp is not None:
+            clean["partition_date"] = day(pd.Timestamp(stamp).to_pydatetime())
         out.append(clean)
     return out
 

@@ -34,7 +34,8 @@ def failures_table(df: pd.DataFrame, status_column: str, bad: tuple[str, ...], m
         return "_none_"
     failing = df[df[status_column].isin(bad)].head(MAX_TABLE_ROWS)
     cols = [c for c in ("entity_key", "deal_id", "opportunity_id", status_column, message_column) if c in df]
-    return markdown_table(failing[cols].to_dict("records"), cols)
+    rows = [{str(k): v for k, v in r.items()} for r in failing[cols].to_dict("records")]
+    return markdown_table(rows, cols)
 
 
 def changed_fields_table(plan: pd.DataFrame) -> str:

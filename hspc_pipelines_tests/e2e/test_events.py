@@ -1,0 +1,348 @@
+"""The event path end to end: signed webhook -> ingress -> SQS (moto) -> events_sensor -> scoped run,
+and Partner Central events through the moto EventBridge rule (issue: event path)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import boto3
+import dagster as dg
+import pytest
+import requests
+
+from hspc_pipelines.emulators._server import serve_in_thread
+from hspc_pipelines.events.queue import EventsQueue
+from hspc_pipelines.events.tick import Cursor, run_tick
+from hspc_pipelines.hubspot.signatures import sign_v3
+from hspc_pipelines.ingress.app import create_app
+from hspc_pipelines.ingress.settings import IngressSettings
+
+DEAL_ID = "7001"
+
+
+class SensorDriver:
+    """Evaluates events_sensor like the daemon does: tick, launch the run requests, keep the cursor."""
+
+    def __init__(self, product: Any) -> None:
+        self.product = product
+        self.cursor: str | None = None
+        self.launched: list[dg.RunRequest] = []
+
+    def tick(self) -> list[dg.RunRequest]:
+        sensor = self.product.defs.resolve_sensor_def("events_sensor")
+        context = dg.build_sensor_context(
+            instance=self.product.instance, cursor=self.cursor, definitions=self.product.defs
+        )
+        result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        self.cursor = result.cursor
+        requests_ = list(result.run_requests or [])
+        for rr in requests_:
+            if self.product.instance.get_run_records(
+                dg.RunsFilter(tags={"dagster/run_key": rr.run_key}), limit=1
+            ):
+                continue  # the daemon skips a run key it already launched
+            job = self.product.defs.resolve_job_def(rr.job_name)
+            tags = {**rr.tags, "dagster/run_key": rr.run_key, "dagster/sensor_name": "events_sensor"}
+            run = job.execute_in_process(
+                run_config=rr.run_config,
+                instance=self.product.instance,
+                tags=tags,
+                partition_key=rr.partition_key,
+            )
+            assert run.success
+            self.launched.append(rr)
+        return requests_
+
+
+@pytest.fixture
+def ingress(product):
+    settings = IngressSettings(
+        client_secret=product.stack.env["HUBSPOT_CLIENT_SECRET"],
+        queue_url=product.stack.env["HSPC_EVENTS_QUEUE_URL"],
+    )
+    sqs = boto3.client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url=product.stack.moto_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    server = serve_in_thread(create_app(settings, sqs_client=sqs))
+    yield server.url
+    server.stop()
+
+
+def _seed_deal(product, deal_id=DEAL_ID):
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    product.stack.hubspot.load_seed(
+        {
+            "objects": {
+                "companies": [
+                    {
+                        "id": "9001",
+                        "properties": {
+                            "name": "Acme Analytics",
+                            "domain": "acme.example",
+                            "industry": "COMPUTER_SOFTWARE",
+                            "country": "USA",
+                            "city": "Seattle",
+                            "state": "WA",
+                            "zip": "98101",
+                        },
+                    }
+                ],
+                "contacts": [
+                    {
+                        "id": "8001",
+                        "properties": {
+                            "firstname": "Ada",
+                            "lastname": "Lovelace",
+                            "email": "ada@acme.example",
+                            "jobtitle": "CTO",
+                            "phone": "+1 206-555-0100",
+                        },
+                    }
+                ],
+                "deals": [
+                    {
+                        "id": deal_id,
+                        "properties": {
+                            "dealname": "Acme data platform migration #AWS",
+                            "amount": "25000",
+                            "dealstage": "qualifiedtobuy",
+                            "pipeline": "default",
+                            "closedate": "2027-03-31T00:00:00.000Z",
+                            "deal_currency_code": "USD",
+                            "description": "Acme needs to move its on-premises analytics cluster to a managed AWS service.",
+                            "hs_lastmodifieddate": now,
+                            "createdate": now,
+                        },
+                    }
+                ],
+            },
+            "associations": [
+                {
+                    "from": {"type": "deals", "id": deal_id},
+                    "to": {"type": "companies", "id": "9001"},
+                    "types": [5, 341],
+                },
+                {
+                    "from": {"type": "deals", "id": deal_id},
+                    "to": {"type": "contacts", "id": "8001"},
+                    "types": [3],
+                },
+            ],
+        }
+    )
+
+
+def _webhook(deal_id=DEAL_ID, event_id=101) -> bytes:
+    return json.dumps(
+        [
+            {
+                "objectId": int(deal_id),
+                "subscriptionType": "deal.creation",
+                "eventId": event_id,
+                "subscriptionId": 1,
+                "portalId": 42,
+                "appId": 7,
+                "occurredAt": int(time.time() * 1000),
+                "attemptNumber": 0,
+                "changeSource": "CRM_UI",
+            }
+        ]
+    ).encode()
+
+
+def _post_signed(url: str, body: bytes, secret: str, timestamp: int | None = None) -> requests.Response:
+    ts = str(timestamp if timestamp is not None else int(time.time() * 1000))
+    uri = f"{url}/webhook/hubspot"
+    headers = {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": sign_v3(secret, "POST", uri, body, ts),
+        "X-HubSpot-Request-Timestamp": ts,
+        "X-HubSpot-Signature-Version": "v3",
+    }
+    return requests.post(uri, data=body, headers=headers, timeout=10)
+
+
+def _queue_depth(product) -> int:
+    sqs = product.stack.aws_client("sqs")
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=product.stack.env["HSPC_EVENTS_QUEUE_URL"],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_signed_deal_creation_webhook_yields_exactly_one_opportunity_even_when_delivered_three_times(
+    product, ingress
+):
+    _seed_deal(product)
+    secret = product.stack.env["HUBSPOT_CLIENT_SECRET"]
+    body = _webhook()
+    for _ in range(3):  # HubSpot retries: the same eventId three times
+        assert _post_signed(ingress, body, secret).status_code == 200
+    driver = SensorDriver(product)
+    first = driver.tick()
+    assert [r.job_name for r in first] == ["reconcile"]
+    assert first[0].run_config["ops"]["hubspot_deals"]["config"]["deal_ids"] == [DEAL_ID]
+    # A later redelivery of the same event starts nothing new.
+    assert _post_signed(ingress, body, secret).status_code == 200
+    driver.tick()
+    driver.tick()
+    by_webhook = [
+        r for r in driver.launched if r.run_config["ops"]["hubspot_deals"]["config"]["deal_ids"] == [DEAL_ID]
+    ]
+    assert len(by_webhook) == 1, "four deliveries of one webhook event: one run"
+    # Partner Central's own "Opportunity Created" event for our create may start one scoped run too.
+    assert all(
+        r.run_config["ops"]["hubspot_deals"]["config"]["deal_ids"] in ([DEAL_ID], []) for r in driver.launched
+    )
+    opps = [
+        o for o in product.opportunities() if o.get("PartnerOpportunityIdentifier") == f"HUBSPOT-{DEAL_ID}"
+    ]
+    assert len(opps) == 1
+    assert product.deal(DEAL_ID, "aws_opportunity_id")["aws_opportunity_id"] == opps[0]["Id"]
+    assert _queue_depth(product) == 0, "every message is deleted once its run is stored"
+
+
+def test_tampered_wrong_secret_and_old_webhooks_are_401_and_enqueue_nothing(product, ingress):
+    secret = product.stack.env["HUBSPOT_CLIENT_SECRET"]
+    body = _webhook()
+    good = _post_signed(ingress, body, secret)
+    assert good.status_code == 200
+    sqs = product.stack.aws_client("sqs")
+    sqs.purge_queue(QueueUrl=product.stack.env["HSPC_EVENTS_QUEUE_URL"])
+    ts = str(int(time.time() * 1000))
+    uri = f"{ingress}/webhook/hubspot"
+    tampered = requests.post(
+        uri,
+        data=body.replace(b"7001", b"7002"),
+        timeout=10,
+        headers={
+            "X-HubSpot-Signature-v3": sign_v3(secret, "POST", uri, body, ts),
+            "X-HubSpot-Request-Timestamp": ts,
+        },
+    )
+    wrong = _post_signed(ingress, body, "not-the-secret")
+    old = _post_signed(ingress, body, secret, timestamp=int(time.time() * 1000) - 6 * 60 * 1000)
+    assert [tampered.status_code, wrong.status_code, old.status_code] == [401, 401, 401]
+    for resp in (tampered, wrong, old):
+        assert "Traceback" not in resp.text and secret not in resp.text
+    assert _queue_depth(product) == 0
+
+
+def test_aws_review_event_puts_status_and_comments_on_the_deal(product, ingress):
+    _seed_deal(product)
+    driver = SensorDriver(product)
+    assert _post_signed(ingress, _webhook(), product.stack.env["HUBSPOT_CLIENT_SECRET"]).status_code == 200
+    driver.tick()
+    driver.tick()
+    opp_id = product.deal(DEAL_ID, "aws_opportunity_id")["aws_opportunity_id"]
+    assert opp_id
+    pc_url = product.stack.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"]
+    for status, comments in (
+        ("Submitted", None),
+        ("In review", None),
+        ("Action Required", "Please add the customer's AWS account id"),
+    ):
+        body = {"ReviewStatus": status, **({"ReviewComments": comments} if comments else {})}
+        requests.post(
+            f"{pc_url}/_emulator/opportunities/{opp_id}/review", json=body, timeout=10
+        ).raise_for_status()
+    assert product.stack.partner_central.flush_events()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # EventBridge (moto) delivers to SQS asynchronously
+        driver.tick()
+        deal = product.deal(DEAL_ID, "aws_review_status", "aws_review_comments")
+        if deal["aws_review_status"] == "Action Required":
+            break
+        time.sleep(0.5)
+    assert deal["aws_review_status"] == "Action Required"
+    assert deal["aws_review_comments"] == "Please add the customer's AWS account id"
+    notes = [n["properties"] for n in product.notes_on(DEAL_ID)]
+    action = [n for n in notes if n["hspc_note_key"].startswith(f"review:{opp_id}:Action Required")]
+    assert len(action) == 1 and "AWS account id" in action[0]["hs_note_body"]
+    scoped = [
+        r
+        for r in driver.launched
+        if r.run_config["ops"]["partner_central_opportunities"]["config"]["opportunity_ids"] == [opp_id]
+    ]
+    assert scoped, "the Partner Central event started a run scoped to its opportunity"
+
+
+def test_invitation_event_leads_to_the_invitation_flow(product):
+    pc_url = product.stack.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"]
+    invitation = requests.post(
+        f"{pc_url}/_emulator/invitations",
+        timeout=10,
+        json={
+            "Payload": {
+                "Customer": {
+                    "CompanyName": "Globex",
+                    "WebsiteUrl": "https://globex.example",
+                    "CountryCode": "US",
+                    "Industry": "Retail",
+                },
+                "Project": {
+                    "Title": "Globex storefront modernisation",
+                    "BusinessProblem": "Globex must replace its ageing storefront platform before peak.",
+                },
+            }
+        },
+    )
+    invitation.raise_for_status()
+    assert product.stack.partner_central.flush_events()
+    driver = SensorDriver(product)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(r.job_name == "sync_invitations" for r in driver.launched):
+        driver.tick()
+        time.sleep(0.5)
+    assert any(r.job_name == "sync_invitations" for r in driver.launched)
+    found = product.hubspot(
+        "POST",
+        "/crm/v3/objects/deals/search",
+        json={
+            "filterGroups": [
+                {"filters": [{"propertyName": "aws_invitation_id", "operator": "HAS_PROPERTY"}]}
+            ],
+            "properties": ["dealname", "aws_invitation_id", "aws_opportunity_id"],
+        },
+    )
+    assert found["total"] == 1 and "#AWS" in found["results"][0]["properties"]["dealname"]
+
+
+def test_poison_message_reaches_the_dlq_while_good_messages_are_processed(product):
+    sqs = product.stack.aws_client("sqs")
+    dlq = sqs.create_queue(QueueName="poison-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = sqs.create_queue(
+        QueueName="poison-main",
+        Attributes={
+            "VisibilityTimeout": "1",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+        },
+    )["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="{not json")
+    from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, encode_envelope
+
+    good = encode_envelope(HUBSPOT_WEBHOOK, _webhook(event_id=555))
+    sqs.send_message(QueueUrl=queue, MessageBody=good)
+    events, cursor, runs, unusable = EventsQueue(queue, client=sqs), Cursor(), [], []
+    stored: set[str] = set()  # run keys Dagster "holds": every requested run is stored at once here
+    for _ in range(6):
+        result = run_tick(events, cursor, run_exists=stored.__contains__, budget_seconds=2)
+        stored |= {r.run_key for r in result.intents}
+        runs += result.intents
+        unusable += result.unusable
+        cursor = result.cursor
+        time.sleep(1.2)  # past the visibility timeout: unprocessed messages come back
+    assert [r.job for r in runs] == ["reconcile"], "the good message was processed once"
+    assert len(unusable) == 3 and all("not JSON" in reason for _, reason in unusable)
+    moved = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in moved] == ["{not json"]
+    assert not sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages")
