@@ -1,0 +1,193 @@
+"""Shared machinery: an emulator stack seeded with co-sell deals, the product pointed at it through
+Dagster (a temporary DAGSTER_HOME), and call counters read from the emulators themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+import requests
+
+from hspc_pipelines.defs.runner import ReconcileOutcome, run_reconcile
+from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
+from hspc_pipelines.emulators.stack import EmulatorStack
+
+# The product's pacing when the emulators have no quota (as in the e2e tests).
+FAST_ENV = {
+    "HSPC_PC_WRITES_PER_SECOND": "100000",
+    "HSPC_PC_READS_PER_SECOND": "100000",
+    "HSPC_HUBSPOT_REQUESTS_PER_10S": "1000000",
+    "HSPC_HUBSPOT_SEARCH_PER_SECOND": "100000",
+}
+# Partner Central operations that count against the write quota (the emulator's own list).
+from hspc_pipelines.emulators.partner_central.quotas import WRITE_OPERATIONS  # noqa: E402
+
+UNMAPPED_COUNTRIES = {"Brasil": "Brazil"}
+SINCE_DAYS = 130  # the seed's dates fall in the last 120 days
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def cosell_seed(n_deals: int, seed: int = 7) -> SeedData:
+    """`generate_seed` with every deal co-sell and valid, then shaped to the issue's scenario:
+    each deal has its own company and exactly two contacts."""
+    data = generate_seed(n_deals, seed, junk_ratio=0.0, cosell_ratio=1.0, now_ms=anchor_now())
+    for company in data.companies:  # the one country spelling the mapping refuses: keep every deal valid
+        if company["properties"].get("country") in UNMAPPED_COUNTRIES:
+            company["properties"]["country"] = UNMAPPED_COUNTRIES[company["properties"]["country"]]
+    contacts = {c["id"]: c for c in data.contacts}
+    next_id = max((int(c) for c in contacts), default=40_000_000_000) + 1
+    by_deal: dict[str, list[dict[str, Any]]] = {}
+    others = []
+    for link in data.associations:
+        if link["from"]["type"] == "deals" and link["to"]["type"] == "contacts":
+            by_deal.setdefault(link["from"]["id"], []).append(link)
+        else:
+            others.append(link)
+    deal_links = []
+    for deal in data.deals:
+        links = by_deal.get(deal["id"], [])[:2]
+        while len(links) < 2:
+            source = contacts[links[0]["to"]["id"]]
+            clone_id = str(next_id)
+            next_id += 1
+            props = dict(source["properties"])
+            props["email"] = f"second.{clone_id[-6:]}@example.com"
+            data.contacts.append({"id": clone_id, "properties": props})
+            links.append({"from": {"type": "deals", "id": deal["id"]}, "to": {"type": "contacts", "id": clone_id}, "types": [3]})
+        deal_links += links
+    data.associations = others + deal_links
+    return data
+
+
+def today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def since() -> str:
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=SINCE_DAYS)).isoformat()
+
+
+@dataclass
+class Calls:
+    """Calls counted by the emulators between two snapshots."""
+
+    hubspot: dict[str, int] = field(default_factory=dict)
+    hubspot_statuses: dict[str, int] = field(default_factory=dict)
+    pc: dict[str, int] = field(default_factory=dict)
+    pc_errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def hubspot_total(self) -> int:
+        return sum(self.hubspot.values())
+
+    @property
+    def pc_total(self) -> int:
+        return sum(self.pc.values())
+
+    @property
+    def pc_writes(self) -> int:
+        return sum(n for op, n in self.pc.items() if op in WRITE_OPERATIONS)
+
+    @property
+    def pc_reads(self) -> int:
+        return self.pc_total - self.pc_writes
+
+    def hubspot_writes(self) -> int:
+        return sum(n for ep, n in self.hubspot.items() if not _hubspot_read(ep))
+
+    def per_deal_hubspot_reads(self) -> int:
+        """GETs of single objects: what a per-deal read pattern costs."""
+        return sum(n for ep, n in self.hubspot.items() if ep.startswith("GET ") and ep.count("/") >= 5)
+
+    def throttled(self) -> int:
+        return int(self.hubspot_statuses.get("429", 0)) + int(self.pc_errors.get("ThrottlingException", 0))
+
+
+def _hubspot_read(endpoint: str) -> bool:
+    return endpoint.startswith("GET ") or endpoint.endswith(("/batch/read", "/search"))
+
+
+class Bench:
+    """An emulator stack plus the product (Dagster definitions and instance) pointed at it."""
+
+    def __init__(self, stack: EmulatorStack, home: str, pacing: dict[str, str]) -> None:
+        self.stack, self.home = stack, home
+        self._saved: dict[str, str | None] = {}
+        for key, value in {**stack.env, **pacing, "DAGSTER_HOME": home}.items():
+            self._saved.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        from hspc_pipelines.definitions import build_defs
+
+        self.instance = dg.DagsterInstance.local_temp(tempdir=home)
+        self.defs = build_defs(home)
+
+    def restore_env(self) -> None:
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def reset_stats(self) -> None:
+        self.stack.hubspot.reset_stats()
+        self.stack.partner_central.reset_stats()
+
+    def calls(self) -> Calls:
+        hs, pc = self.stack.hubspot.stats(), self.stack.partner_central.stats()
+        return Calls(hubspot=dict(hs["calls"]), hubspot_statuses=dict(hs["statuses"]), pc=dict(pc["calls"]), pc_errors=dict(pc["errors"]))
+
+    def reconcile(self) -> tuple[ReconcileOutcome, Calls, float]:
+        """One reconcile of the seed's whole range; (outcome, calls it made, wall seconds)."""
+        self.reset_stats()
+        start = time.perf_counter()
+        outcome = run_reconcile(
+            since=since(), today=today(), instance=self.instance, defs=self.defs, run_config=QUIET
+        )
+        wall = time.perf_counter() - start
+        return outcome, self.calls(), wall
+
+    def step_seconds(self, run_id: str, step_key: str) -> float | None:
+        for stat in self.instance.get_run_step_stats(run_id):
+            if stat.step_key == step_key and stat.start_time and stat.end_time:
+                return float(stat.end_time - stat.start_time)
+        return None
+
+    def hubspot(self, method: str, path: str, **kw: Any) -> Any:
+        resp = requests.request(
+            method,
+            self.stack.env["HUBSPOT_BASE_URL"] + path,
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.stack.env['HUBSPOT_ACCESS_TOKEN']}"},
+            **kw,
+        )
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+
+@contextmanager
+def bench_stack(
+    seed: SeedData, *, pacing: dict[str, str] | None = None, **stack_kwargs: Any
+) -> Iterator[Bench]:
+    """Start the emulators, load `seed` into HubSpot and build the product against them."""
+    home = tempfile.mkdtemp(prefix="hspc-bench-")
+    with open(os.path.join(home, "dagster.yaml"), "w") as fh:
+        fh.write("telemetry:\n  enabled: false\n")
+    try:
+        with EmulatorStack(**stack_kwargs) as stack:
+            stack.hubspot.load_seed(seed)
+            bench = Bench(stack, home, pacing or FAST_ENV)
+            try:
+                yield bench
+            finally:
+                bench.instance.dispose()
+                bench.restore_env()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
