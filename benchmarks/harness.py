@@ -35,13 +35,20 @@ SINCE_DAYS = 130  # the seed's dates fall in the last 120 days
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def cosell_seed(n_deals: int, seed: int = 7) -> SeedData:
+def cosell_seed(n_deals: int, seed: int = 7, recent: bool = False) -> SeedData:
     """`generate_seed` with every deal co-sell and valid, then shaped to the issue's scenario:
-    each deal has a company (10% share one, as in the generator) and exactly two contacts."""
+    each deal has a company (10% share one, as in the generator) and exactly two contacts.
+    `recent`: every deal modified an hour ago, so a 2-day range covers them (smoke runs)."""
     data = generate_seed(n_deals, seed, junk_ratio=0.0, cosell_ratio=1.0, now_ms=anchor_now())
     for company in data.companies:  # the one country spelling the mapping refuses: keep every deal valid
         if company["properties"].get("country") in UNMAPPED_COUNTRIES:
             company["properties"]["country"] = UNMAPPED_COUNTRIES[company["properties"]["country"]]
+    if recent:
+        stamp = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="milliseconds")
+        for deal in data.deals:
+            deal["properties"]["createdate"] = deal["properties"]["hs_lastmodifieddate"] = stamp.replace(
+                "+00:00", "Z"
+            )
     contacts = {c["id"]: c for c in data.contacts}
     next_id = max((int(c) for c in contacts), default=40_000_000_000) + 1
     by_deal: dict[str, list[dict[str, Any]]] = {}
@@ -77,8 +84,8 @@ def today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
 
-def since() -> str:
-    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=SINCE_DAYS)).isoformat()
+def since(days: int = SINCE_DAYS) -> str:
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
 
 
 @dataclass
@@ -126,8 +133,10 @@ def _hubspot_read(endpoint: str) -> bool:
 class Bench:
     """An emulator stack plus the product (Dagster definitions and instance) pointed at it."""
 
-    def __init__(self, stack: EmulatorStack, home: str, pacing: dict[str, str]) -> None:
-        self.stack, self.home = stack, home
+    def __init__(
+        self, stack: EmulatorStack, home: str, pacing: dict[str, str], days: int = SINCE_DAYS
+    ) -> None:
+        self.stack, self.home, self.days = stack, home, days
         self._saved: dict[str, str | None] = {}
         for key, value in {**stack.env, **pacing, "DAGSTER_HOME": home}.items():
             self._saved.setdefault(key, os.environ.get(key))
@@ -162,7 +171,7 @@ class Bench:
         self.reset_stats()
         start = time.perf_counter()
         outcome = run_reconcile(
-            since=since(), today=today(), instance=self.instance, defs=self.defs, run_config=QUIET
+            since=since(self.days), today=today(), instance=self.instance, defs=self.defs, run_config=QUIET
         )
         wall = time.perf_counter() - start
         return outcome, self.calls(), wall
@@ -187,7 +196,7 @@ class Bench:
 
 @contextmanager
 def bench_stack(
-    seed: SeedData, *, pacing: dict[str, str] | None = None, **stack_kwargs: Any
+    seed: SeedData, *, pacing: dict[str, str] | None = None, days: int = SINCE_DAYS, **stack_kwargs: Any
 ) -> Iterator[Bench]:
     """Start the emulators, load `seed` into HubSpot and build the product against them."""
     home = tempfile.mkdtemp(prefix="hspc-bench-")
@@ -196,7 +205,7 @@ def bench_stack(
     try:
         with EmulatorStack(**stack_kwargs) as stack:
             stack.hubspot.load_seed(seed)
-            bench = Bench(stack, home, pacing or FAST_ENV)
+            bench = Bench(stack, home, pacing or FAST_ENV, days)
             try:
                 yield bench
             finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.baseline import LambdaBaseline
-from benchmarks.harness import Calls, bench_stack, cosell_seed, since
+from benchmarks.harness import SINCE_DAYS, Calls, bench_stack, cosell_seed, since
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,8 +40,8 @@ class Report:
         self.rows.append(Row(*args, **kw))
 
 
-def _window() -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.fromisoformat(since()).replace(tzinfo=dt.UTC)
+def _window(days: int) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.fromisoformat(since(days)).replace(tzinfo=dt.UTC)
     return start, dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
 
 
@@ -49,19 +49,21 @@ def _ratio(baseline: float, product: float) -> str:
     return f"{baseline / product:.0f}x" if product else "inf"
 
 
-def run_baseline(n: int, log: Callable[[str], None]) -> tuple[Calls, Calls, int]:
+def run_baseline(
+    n: int, log: Callable[[str], None], days: int = SINCE_DAYS, recent: bool = False
+) -> tuple[Calls, Calls, int]:
     """The Lambda handlers on a fresh stack: first sweep (empty Partner Central) and a re-run.
     Returns the calls of each sweep and the number of deals it handled."""
-    with bench_stack(cosell_seed(n)) as b:
+    with bench_stack(cosell_seed(n, recent=recent), days=days) as b:
         lam = LambdaBaseline(b.stack.env)
         lam.ensure_properties()
         b.reset_stats()
         t = time.perf_counter()
-        first = lam.sweep(*_window())
+        first = lam.sweep(*_window(days))
         c1 = b.calls()
         log(f"baseline first sweep: {first.deals} deals in {time.perf_counter() - t:.1f}s")
         b.reset_stats()
-        lam.sweep(*_window())
+        lam.sweep(*_window(days))
         c2 = b.calls()
         return c1, c2, first.deals
 
@@ -70,11 +72,18 @@ def _scaled(calls: int, measured_n: int, n: int) -> float:
     return calls * n / measured_n
 
 
-def reconcile_scenarios(report: Report, n: int, baseline_n: int, log: Callable[[str], None]) -> None:
+def reconcile_scenarios(
+    report: Report,
+    n: int,
+    baseline_n: int,
+    log: Callable[[str], None],
+    days: int = SINCE_DAYS,
+    recent: bool = False,
+) -> None:
     """(1) first full reconcile, (2) no-op re-run, (3) 1% edited, (6) wall of the no-op."""
     base1 = base2 = None
     if baseline_n:
-        c1, c2, bn = run_baseline(baseline_n, log)
+        c1, c2, bn = run_baseline(baseline_n, log, days, recent)
         base1, base2 = (c1, c2, bn), (c2, bn)
     scaled_note = (
         f"baseline measured at {baseline_n} deals, scaled x{n / baseline_n:g}"
@@ -82,8 +91,8 @@ def reconcile_scenarios(report: Report, n: int, baseline_n: int, log: Callable[[
         else ""
     )
 
-    seed = cosell_seed(n)
-    with bench_stack(seed) as b:
+    seed = cosell_seed(n, recent=recent)
+    with bench_stack(seed, days=days) as b:
         out, calls, wall = b.reconcile()
         plan = out.frames["sync_plan"]
         ops = plan["operation"].value_counts().to_dict()
@@ -211,7 +220,9 @@ def reconcile_scenarios(report: Report, n: int, baseline_n: int, log: Callable[[
 QUOTA_X20 = {"pc_reads": 200, "pc_writes": 20, "hs_per_10s": 3800, "hs_search": 100}
 
 
-def quota_scenario(report: Report, n: int, log: Callable[[str], None]) -> None:
+def quota_scenario(
+    report: Report, n: int, log: Callable[[str], None], days: int = SINCE_DAYS, recent: bool = False
+) -> None:
     """(4) production quotas x20 on the emulators, the product's pacing set to the same."""
     pacing = {
         "HSPC_PC_WRITES_PER_SECOND": str(QUOTA_X20["pc_writes"]),
@@ -220,8 +231,9 @@ def quota_scenario(report: Report, n: int, log: Callable[[str], None]) -> None:
         "HSPC_HUBSPOT_SEARCH_PER_SECOND": str(4 * 20),
     }
     with bench_stack(
-        cosell_seed(n),
+        cosell_seed(n, recent=recent),
         pacing=pacing,
+        days=days,
         pc_reads_per_second=QUOTA_X20["pc_reads"],
         pc_writes_per_second=QUOTA_X20["pc_writes"],
     ) as b:
