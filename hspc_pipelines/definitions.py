@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from hspc_pipelines.defs.cosell import cosell_defs
+from hspc_pipelines.defs import cosell
 from hspc_pipelines.defs.cosell.jobs import cosell_jobs
 from hspc_pipelines.defs.external import external_specs
 from hspc_pipelines.defs.reconcile.assets import reconcile_assets
@@ -31,7 +31,7 @@ def build_defs(home: str | None = None) -> dg.Definitions:
         sensors=[run_failure_sensor, build_events_sensor([reconcile_job, *cosell_jobs])],
     )
     return dg.Definitions.merge(
-        reconcile, cosell_defs, dg.Definitions(resources=build_resources(home or dagster_home()))
+        reconcile, cosell.cosell_defs, dg.Definitions(resources=build_resources(home or dagster_home()))
     )
 
 

@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 DEMO_DEALS = 60
+# `hspc run` without --since reconciles this many days back. Dagster books every asset partition of a
+# range run, so a run over the whole partition range (years) costs minutes of bookkeeping; the nightly
+# sweep covers the whole range.
+DEFAULT_RUN_DAYS = int(os.environ.get("HSPC_RUN_DAYS", "120"))
 
 
 def register(subparsers: Any) -> None:
@@ -88,7 +92,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from hspc_pipelines.defs.partitions import daily_partitions
         from hspc_pipelines.defs.runner import run_reconcile, summarize
 
-        since = args.since or daily_partitions.start.date().isoformat()
+        first_day = daily_partitions.start.date()
+        since = (
+            args.since
+            or max(first_day, dt.date.fromisoformat(today) - dt.timedelta(days=DEFAULT_RUN_DAYS)).isoformat()
+        )
         try:
             dt.date.fromisoformat(since)
         except ValueError:

@@ -31,7 +31,7 @@ PRODUCT_ENV = (
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one stack per test: events from one test must not reach the next one's queue
 def stack() -> Iterator[EmulatorStack]:
     with EmulatorStack(deals=5, seed=3) as running:
         yield running

@@ -1,0 +1,95 @@
+"""The code location loads, names others rely on exist, `dg check defs` passes, schedules decide right."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from hspc_pipelines.definitions import build_defs
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def test_definitions_load_with_every_name_others_depend_on(tmp_path):
+    defs = build_defs(str(tmp_path))
+    for job in ("reconcile", "sync_invitations", "sync_aws_summaries", "submit_opportunity"):
+        assert defs.resolve_job_def(job).name == job
+    for schedule in ("reconcile_schedule", "invitations_schedule", "aws_summaries_schedule"):
+        assert defs.resolve_schedule_def(schedule).name == schedule
+    for sensor in ("events_sensor", "run_failure_sensor"):
+        assert defs.resolve_sensor_def(sensor).name == sensor
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {
+        "hubspot_deals",
+        "partner_central_opportunities",
+        "partner_central_solutions",
+        "sync_plan",
+        "opportunity_creates",
+        "opportunity_updates",
+        "hubspot_deal_writes",
+        "hubspot/deals",
+        "partner_central/opportunities",
+    } <= keys
+
+
+def test_dg_check_defs_passes():
+    env = {**os.environ, "DAGSTER_HOME": str(ROOT / ".dagster_home")}
+    proc = subprocess.run(
+        [str(BIN / "dg"), "check", "defs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_reconcile_schedule_runs_today_every_tick_and_the_whole_range_at_night(tmp_path):
+    defs = build_defs(str(tmp_path))
+    schedule = defs.resolve_schedule_def("reconcile_schedule")
+    day = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.UTC)
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=day, repository_def=defs.get_repository_def()
+        )
+        [request] = schedule.evaluate_tick(ctx).run_requests
+        assert request.partition_key == "2026-11-20"
+        night = day.replace(hour=2, minute=0)
+        ctx = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=night, repository_def=defs.get_repository_def()
+        )
+        [sweep] = schedule.evaluate_tick(ctx).run_requests
+        assert sweep.tags["dagster/asset_partition_range_start"] == "2025-01-01"
+        assert sweep.tags["dagster/asset_partition_range_end"] == "2026-11-20"
+
+
+def test_hspc_lists_every_command():
+    proc = subprocess.run([str(BIN / "hspc"), "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    for command in ("run", "dev", "emulate", "ingress", "bootstrap", "solutions"):
+        assert command in proc.stdout
+
+
+def test_hspc_run_without_a_token_reconciles_against_the_emulators(tmp_path):
+    """What `make run` does on a fresh machine: emulators, seeded deals, one full reconcile, a summary."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HUBSPOT_", "AWS_", "PARTNER_CENTRAL_", "HSPC_"))
+    }
+    env["DAGSTER_HOME"] = str(tmp_path / "home")
+    proc = subprocess.run(
+        [str(BIN / "hspc"), "run", "--deals", "15"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert "starting the local emulators" in out
+    assert "succeeded" in out and "created" in out, out[-3000:]
+    assert (tmp_path / "home" / "dagster.yaml").exists()
+    assert proc.returncode in (0, 1), out[-3000:]  # 1 only when some rows failed, which the summary lists
