@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# Modules that add sub-commands; a missing module is a packaging bug, so import errors propagate.
+# Modules that add sub-commands.
 COMMAND_MODULES = (
     "hspc_pipelines.emulators.cli",  # hspc emulate
     "hspc_pipelines.ingress.cli",  # hspc ingress
@@ -23,13 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hspc", description="HubSpot <-> AWS Partner Central co-sell sync")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # feature not built yet
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
