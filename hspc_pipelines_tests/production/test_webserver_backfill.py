@@ -23,36 +23,19 @@ from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import EmulatorStack
 
 from .conftest import Seeded, product_env, wait_for
-from .ui import CHROMIUM, EXTERNAL_LABELS, GRAPH_PATH, RECONCILE_ASSETS, DevServer, chromium
+from .ui import (
+    BACKFILL,
+    CHROMIUM,
+    DONE,
+    EXTERNAL_LABELS,
+    GRAPH_PATH,
+    LAUNCH_BACKFILL,
+    RECONCILE_ASSETS,
+    DevServer,
+    chromium,
+)
 
 BACKFILL_TIMEOUT = 120
-LAUNCH_BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message stack }
-    ... on InvalidSubsetError { message }
-    ... on PartitionKeysNotFoundError { message }
-    ... on UnauthorizedError { message }
-  }
-}
-"""
-BACKFILL = """
-query($id: String!) {
-  partitionBackfillOrError(backfillId: $id) {
-    __typename
-    ... on PartitionBackfill {
-      status isAssetBackfill partitionNames
-      assetSelection { path }
-      runs { runId status tags { key value } }
-      error { message }
-    }
-    ... on PythonError { message }
-  }
-}
-"""
-DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
 
 @pytest.fixture(scope="module")

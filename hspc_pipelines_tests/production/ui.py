@@ -38,6 +38,34 @@ WORKSPACE_QUERY = """
     name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }
 """
 
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on InvalidSubsetError { message }
+    ... on PartitionKeysNotFoundError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+BACKFILL = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill {
+      status isAssetBackfill partitionNames
+      assetSelection { path }
+      runs { runId status tags { key value } }
+      error { message }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
