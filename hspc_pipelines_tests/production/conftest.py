@@ -25,7 +25,7 @@ from hspc_pipelines.emulators.stack import EmulatorStack
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 
 # Fast client pacing: the emulators have no quota.
 FAST_ENV = {
@@ -90,7 +90,7 @@ class Seeded:
                 **({"NextToken": token} if token else {}),
             }
             page = client.list_opportunities(**kw)
-            out += page["OpportunitySummaries"]
+            out += [dict(o) for o in page["OpportunitySummaries"]]
             token = page.get("NextToken")
             if not token:
                 return out
@@ -134,7 +134,9 @@ def pg_database() -> Iterator[dict[str, str]]:
     yields the DAGSTER_PG_* variables deploy/dagster*.yaml read."""
     psycopg2 = pytest.importorskip("psycopg2")
     try:
-        admin = psycopg2.connect(dbname="postgres", connect_timeout=5, **PG)
+        admin = psycopg2.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=5
+        )
     except psycopg2.OperationalError as exc:
         pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
     admin.autocommit = True
@@ -143,9 +145,9 @@ def pg_database() -> Iterator[dict[str, str]]:
         cur.execute(f'CREATE DATABASE "{name}"')
     try:
         yield {
-            "DAGSTER_PG_HOST": PG["host"],
-            "DAGSTER_PG_PORT": str(PG["port"]),
-            "DAGSTER_PG_USER": PG["user"],
+            "DAGSTER_PG_HOST": PG_HOST,
+            "DAGSTER_PG_PORT": str(PG_PORT),
+            "DAGSTER_PG_USER": PG_USER,
             "DAGSTER_PG_PASSWORD": "unused-trust-auth",
             "DAGSTER_PG_DB": name,
         }
