@@ -35,7 +35,7 @@ from .ui import (
     chromium,
 )
 
-BACKFILL_TIMEOUT = 120
+BACKFILL_TIMEOUT = 150  # the backfill daemon iterates every 30 s: launch, run, completion
 
 
 @pytest.fixture(scope="module")
