@@ -91,12 +91,16 @@ def apply_creates(
 def _create_one(client: PartnerCentralWriter, store: SyncStateStore, row: Mapping[str, Any]) -> ApplyResult:
     try:
         created = client.create_opportunity(with_timestamps(row["request"]))
-        opp_id = str(created["Id"])
-        record = _read_and_store(client, store, opp_id)
     except AccessDeniedError:
         raise
     except PartnerCentralError as exc:
         return _failed(row, exc)
+    opp_id = str(created["Id"])
+    # Store what we know at once, so a crash before the write-back still links on the next run.
+    store.put_opportunities(
+        client.catalog,
+        [{**row["request"], "Id": opp_id, "LastModifiedDate": to_jsonable(created["LastModifiedDate"])}],
+    )
     failures = []
     for solution_id in row.get("solution_ids") or []:
         try:
@@ -105,6 +109,20 @@ def _create_one(client: PartnerCentralWriter, store: SyncStateStore, row: Mappin
             raise
         except PartnerCentralError as exc:
             failures.append(f"solution {solution_id}: {exc}")
+    try:
+        # Read after the associations: they change LastModifiedDate, and the stored stamp must be the
+        # latest, or the next run's snapshot would fetch this opportunity again.
+        record = _read_and_store(client, store, opp_id)
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:
+        return _result(
+            row,
+            "created",
+            opportunity_id=opp_id,
+            error_code=exc.code,
+            error_message=f"created, but reading it back failed: {exc}",
+        )
     if failures:
         return _result(
             row,

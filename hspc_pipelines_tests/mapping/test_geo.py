@@ -28,6 +28,10 @@ from hspc_pipelines.mapping.geo import country_code, country_name, us_state
         ("Czechia", "CZ"),
         ("The Netherlands", "NL"),
         ("UAE", "AE"),
+        ("Brasil", "BR"),
+        ("Deutschland", "DE"),
+        ("España", "ES"),
+        ("Österreich", "AT"),
     ],
 )
 def test_country_aliases(raw: str, code: str) -> None:
