@@ -40,8 +40,13 @@ def run_reconcile(
         from hspc_pipelines.definitions import build_defs
 
         defs = build_defs()
-    job = defs.resolve_job_def("reconcile_dry_run" if dry_run else "reconcile")
     instance = instance or dg.DagsterInstance.get()
+    # Resolving definitions reads Dagster's "current" defs-state storage, a context variable any other
+    # instance in this process may have set (and left pointing at a deleted directory); use ours.
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(instance.defs_state_storage):
+        job = defs.resolve_job_def("reconcile_dry_run" if dry_run else "reconcile")
     kwargs: dict[str, Any] = {"instance": instance, "raise_on_error": False, "run_config": run_config}
     if since and since != today:
         kwargs["tags"] = range_tags(since, today)

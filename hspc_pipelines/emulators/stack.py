@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,13 @@ class EmulatorStack:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=port, verbose=False)
         self._moto.start()
         self.moto_url = f"http://{self.host}:{port}"
+        # moto keeps its state per process, shared by every moto server in it: names unique to this
+        # stack keep one stack's events out of another's queue (tests start many stacks in a process).
+        self.suffix = uuid.uuid4().hex[:8]
+        self.event_bus = f"hspc-{self.suffix}"
         self._create_queues_and_rule()
 
-        sink = EventBridgeSink(self.aws_client("events"))
+        sink = EventBridgeSink(self.aws_client("events"), bus_name=self.event_bus)
         reads, writes = self.pc_limits
         self.partner_central, pc_server = start_partner_central_emulator(
             host=self.host,
@@ -149,20 +154,22 @@ class EmulatorStack:
 
     def _create_queues_and_rule(self) -> None:
         sqs, events = self.aws_client("sqs"), self.aws_client("events")
-        self.dlq_url = sqs.create_queue(QueueName=DLQ_NAME)["QueueUrl"]
+        events.create_event_bus(Name=self.event_bus)
+        self.dlq_url = sqs.create_queue(QueueName=f"{DLQ_NAME}-{self.suffix}")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
         redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
         self.queue_url = sqs.create_queue(
-            QueueName=QUEUE_NAME, Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "30"}
+            QueueName=f"{QUEUE_NAME}-{self.suffix}",
+            Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "30"},
         )["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
         rule_arn = events.put_rule(
             Name=RULE_NAME,
-            EventBusName="default",
+            EventBusName=self.event_bus,
             State="ENABLED",
             EventPattern=json.dumps({"source": ["aws.partnercentral-selling"]}),
         )["RuleArn"]
@@ -182,7 +189,7 @@ class EmulatorStack:
         }
         sqs.set_queue_attributes(QueueUrl=self.queue_url, Attributes={"Policy": json.dumps(policy)})
         events.put_targets(
-            Rule=RULE_NAME, EventBusName="default", Targets=[{"Id": "events-queue", "Arn": queue_arn}]
+            Rule=RULE_NAME, EventBusName=self.event_bus, Targets=[{"Id": "events-queue", "Arn": queue_arn}]
         )
 
     def close(self) -> None:
