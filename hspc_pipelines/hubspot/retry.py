@@ -24,7 +24,11 @@ from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_SAFE_POST = re.compile(r"(/search|/batch/(read|update|archive|upsert))$|^/crm/v4/associations/")
+# POSTs safe to repeat after a 5xx: reads, updates, associations, and property creation (a repeat
+# answers 409, which ensure_properties treats as "exists").
+_SAFE_POST = re.compile(
+    r"(/search|/batch/(read|update|archive|upsert))$|^/crm/v4/associations/|^/crm/v3/properties/[^/]+$"
+)
 
 
 class RetryHooks(Protocol):

@@ -100,15 +100,9 @@ def write_deals(
     writes = list(writes)
     errors: dict[str, str] = _refresh_without_snapshot(client, writes)
 
-    updates = [w for w in writes if w.properties and w.deal_id not in errors]
-    # One input per deal: merge writes that target the same deal (a deal row and an orphan row).
-    merged: dict[str, dict[str, str]] = {}
-    for w in updates:
-        merged.setdefault(w.deal_id, {}).update({k: _wire(v) for k, v in w.properties.items()})
-    if merged:
-        result = client.batch_update("deals", [{"id": d, "properties": p} for d, p in merged.items()])
-        errors.update(result.failed_ids())
-
+    # Notes first: a note's plan depends on the deal property it reports (e.g. aws_review_status), so
+    # writing the property first and crashing before the note would lose the note for good. Notes are
+    # keyed, so a crash after them only repeats the property write.
     stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     wanting_notes = [w for w in writes if w.notes and w.deal_id not in errors]
     have = existing_note_keys(client, (w.deal_id for w in wanting_notes))
@@ -129,6 +123,15 @@ def write_deals(
                 errors.setdefault(deal_id, f"note not written: {failed_positions[pos]}")
             else:
                 written_notes[deal_id] = written_notes.get(deal_id, 0) + 1
+
+    # One input per deal: merge writes that target the same deal (a deal row and an orphan row).
+    merged: dict[str, dict[str, str]] = {}
+    for w in writes:
+        if w.properties and w.deal_id not in errors:
+            merged.setdefault(w.deal_id, {}).update({k: _wire(v) for k, v in w.properties.items()})
+    if merged:
+        result = client.batch_update("deals", [{"id": d, "properties": p} for d, p in merged.items()])
+        errors.update(result.failed_ids())
 
     outcomes: list[Outcome] = []
     for w in writes:

@@ -112,11 +112,6 @@ def test_reconcile_of_1000_deals_under_faults_converges_within_two_runs(product,
     _converges(product, caplog, n_deals=1000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: HubSpotClient.ensure_properties does not repeat POST /crm/v3/properties/{type} "
-    "after a 5xx (retry.py treats it as a create), so one transient 500 fails the first run",
-)
 def test_first_run_property_bootstrap_survives_one_transient_500(product):
     data = generate_seed(10, seed=3, now_ms=anchor_now())
     product.stack.hubspot.load_seed(data)
