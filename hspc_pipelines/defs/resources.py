@@ -72,6 +72,8 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     region: str = "us-east-1"
     reads_per_second: float = 10.0
     writes_per_second: float = 1.0
+    # Threads applying rows; the pacer above still spaces every write, so this only hides latency.
+    write_workers: int = 4
     default_solution_id: str | None = None
 
     _client: PartnerCentralClient | None = PrivateAttr(default=None)
@@ -139,6 +141,7 @@ def build_resources(dagster_home: str) -> dict[str, Any]:
         region=os.environ.get("AWS_REGION", "us-east-1"),
         reads_per_second=_env_float("HSPC_PC_READS_PER_SECOND", 10.0),
         writes_per_second=_env_float("HSPC_PC_WRITES_PER_SECOND", 1.0),
+        write_workers=int(_env_float("HSPC_PC_WRITE_WORKERS", 4)),
         default_solution_id=os.environ.get("PARTNER_CENTRAL_SOLUTION_ID") or None,
     )
     state_url = (

@@ -4,12 +4,17 @@ A row that fails ends `failed` with the service's code and message and never sto
 an AccessDenied (wrong role or ExternalId) stops the run, because every other row would fail the same
 way. Each written record is re-read and stored at once, so a crash before the HubSpot write-back
 leaves enough behind for the next run to link instead of creating again.
+
+Rows run on a few threads: each create is a chain (Create, Associate, Get) whose calls wait on the
+network, so one thread cannot keep the write quota busy. The client's pacer is shared by the
+threads and still spaces every write, so more threads never mean more than the quota.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
@@ -21,6 +26,7 @@ from hspc_pipelines.sync.records import to_jsonable, with_timestamps
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 3
+DEFAULT_WORKERS = 4
 
 
 class PartnerCentralWriter(Protocol):
@@ -67,25 +73,39 @@ def _read_and_store(client: PartnerCentralWriter, store: SyncStateStore, opp_id:
     return record
 
 
+def _each_row(
+    work: Callable[[Mapping[str, Any]], ApplyResult],
+    rows: Sequence[Mapping[str, Any]],
+    workers: int,
+) -> list[ApplyResult]:
+    """`work` for every row on up to `workers` threads; results in the rows' order. The first row
+    runs alone, so a configuration error (AccessDenied) costs one call, not one per thread; a later
+    exception cancels the rows not started yet and is raised once the started ones end."""
+    if workers <= 1 or len(rows) <= 2:
+        return [work(row) for row in rows]
+    first = work(rows[0])
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pc-apply") as pool:
+        futures = [pool.submit(work, row) for row in rows[1:]]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in futures if f in done and f.exception() is not None), None)
+        if failed is not None:
+            for future in futures:
+                future.cancel()
+            raise failed.exception()  # type: ignore[misc]
+    return [first, *(f.result() for f in futures)]
+
+
 def apply_creates(
     client: PartnerCentralWriter,
     store: SyncStateStore,
     rows: Iterable[Mapping[str, Any]],
-    on_result: Callable[[ApplyResult], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> list[ApplyResult]:
     """CreateOpportunity for `create` rows (then their solutions); `link` rows need no call."""
-    results = []
-    for row in rows:
-        if row["operation"] == "link":
-            result = _result(row, "linked")
-        elif row["operation"] != "create":
-            continue
-        else:
-            result = _create_one(client, store, row)
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
+    wanted = [row for row in rows if row["operation"] in ("create", "link")]
+    creates = [row for row in wanted if row["operation"] == "create"]
+    created = iter(_each_row(lambda row: _create_one(client, store, row), creates, workers))
+    return [next(created) if row["operation"] == "create" else _result(row, "linked") for row in wanted]
 
 
 def _create_one(client: PartnerCentralWriter, store: SyncStateStore, row: Mapping[str, Any]) -> ApplyResult:
@@ -141,18 +161,15 @@ def apply_updates(
     rows: Iterable[Mapping[str, Any]],
     bundles: Mapping[str, DealBundle],
     config: MappingConfig,
-    on_result: Callable[[ApplyResult], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> list[ApplyResult]:
     """UpdateOpportunity for `update` rows with the full record; on conflict re-read and re-plan."""
-    results = []
-    for row in rows:
-        if row["operation"] != "update":
-            continue
-        result = _update_one(client, store, row, bundles.get(str(row["deal_id"])), config)
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
+    wanted = [row for row in rows if row["operation"] == "update"]
+
+    def work(row: Mapping[str, Any]) -> ApplyResult:
+        return _update_one(client, store, row, bundles.get(str(row["deal_id"])), config)
+
+    return _each_row(work, wanted, workers)
 
 
 def _update_one(

@@ -209,7 +209,7 @@ def opportunity_creates(
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in ("create", "link")]
     client, store = partner_central.get_client(), sync_state.get_store()
-    results = apply_creates(client, store, rows)
+    results = apply_creates(client, store, rows, workers=partner_central.write_workers)
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, ("created",))
     yield dg.Output(df, metadata=_apply_metadata(df))
@@ -237,7 +237,12 @@ def opportunity_updates(
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == "update"]
     bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(hubspot_deals)}
     results = apply_updates(
-        partner_central.get_client(), sync_state.get_store(), rows, bundles, mapping.get_config()
+        partner_central.get_client(),
+        sync_state.get_store(),
+        rows,
+        bundles,
+        mapping.get_config(),
+        workers=partner_central.write_workers,
     )
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, ("updated",))
