@@ -8,6 +8,7 @@ import dagster as dg
 
 from hspc_pipelines.defs import cosell
 from hspc_pipelines.defs.cosell.jobs import cosell_jobs
+from hspc_pipelines.defs.event_batching import apply_range_run_env
 from hspc_pipelines.defs.external import external_specs
 from hspc_pipelines.defs.reconcile.assets import reconcile_assets
 from hspc_pipelines.defs.reconcile.jobs import reconcile_dry_run_job, reconcile_job, reconcile_schedule
@@ -24,6 +25,7 @@ def dagster_home() -> str:
 
 def build_defs(home: str | None = None) -> dg.Definitions:
     """Definitions with resources read from the environment now (tests call this after setting it)."""
+    apply_range_run_env()  # the run worker and in-process runs log events in this process
     reconcile = dg.Definitions(
         assets=[*external_specs, *reconcile_assets],
         jobs=[reconcile_job, reconcile_dry_run_job],

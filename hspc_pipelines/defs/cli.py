@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 DEMO_DEALS = 60
-# `hspc run` without --since reconciles this many days back. Dagster books every asset partition of a
-# range run, so a run over the whole partition range (years) costs minutes of bookkeeping; the nightly
-# sweep covers the whole range.
+# `hspc run` without --since reconciles this many days back. Dagster still stores one materialization
+# per asset and day of a range run (batched, see defs/event_batching.py), so a run over the whole
+# partition range (years) costs more bookkeeping than sync; the nightly sweep covers the whole range.
 DEFAULT_RUN_DAYS = int(os.environ.get("HSPC_RUN_DAYS", "120"))
 
 
@@ -114,6 +114,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_dev(args: argparse.Namespace) -> int:
     dagster_home()
     root = Path(__file__).resolve().parents[2]
+    from hspc_pipelines.defs.event_batching import apply_range_run_env
+
+    apply_range_run_env()  # the webserver and daemon create runs and log their planned events
     with product_environment(args.deals):
         cmd = [
             str(Path(sys.executable).with_name("dagster")),
