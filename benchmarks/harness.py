@@ -194,16 +194,48 @@ class Bench:
         return resp.json() if resp.content else None
 
 
+# Dagster's instance storage for the benchmark runs: "postgres" (what production runs, see
+# deploy/dagster.local-postgres.yaml) or "sqlite" (the local default). Set with --storage.
+STORAGE = os.environ.get("HSPC_BENCH_STORAGE", "postgres")
+PG_URL = os.environ.get("HSPC_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def _instance_yaml(home: str) -> Iterator[None]:
+    """dagster.yaml for the run, on a fresh PostgreSQL database when STORAGE is postgres."""
+    text = "telemetry:\n  enabled: false\n"
+    if STORAGE != "postgres":
+        with open(os.path.join(home, "dagster.yaml"), "w") as fh:
+            fh.write(text)
+        yield
+        return
+    import sqlalchemy as sa
+
+    db = f"hspc_bench_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{db}"'))
+    url = sa.make_url(PG_URL).set(database=db, drivername="postgresql+psycopg2")
+    with open(os.path.join(home, "dagster.yaml"), "w") as fh:
+        fh.write(
+            text + f"storage:\n  postgres:\n    postgres_url: {url.render_as_string(hide_password=False)}\n"
+        )
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @contextmanager
 def bench_stack(
     seed: SeedData, *, pacing: dict[str, str] | None = None, days: int = SINCE_DAYS, **stack_kwargs: Any
 ) -> Iterator[Bench]:
     """Start the emulators, load `seed` into HubSpot and build the product against them."""
     home = tempfile.mkdtemp(prefix="hspc-bench-")
-    with open(os.path.join(home, "dagster.yaml"), "w") as fh:
-        fh.write("telemetry:\n  enabled: false\n")
     try:
-        with EmulatorStack(**stack_kwargs) as stack:
+        with _instance_yaml(home), EmulatorStack(**stack_kwargs) as stack:
             stack.hubspot.load_seed(seed)
             bench = Bench(stack, home, pacing or FAST_ENV, days)
             try:

@@ -18,6 +18,7 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks import harness
 from benchmarks.harness import SINCE_DAYS
 from benchmarks.scenarios import (
     Report,
@@ -83,6 +84,8 @@ def machine() -> dict[str, str]:
         "memory": mem,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "Dagster instance storage": harness.STORAGE,
+        "load average before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
     }
 
@@ -162,12 +165,19 @@ def main(argv: list[str] | None = None) -> int:
         default=SINCE_DAYS,
         help="reconcile range in days (default covers the seed's 120 days; shorter seeds deals as modified today)",
     )
+    parser.add_argument(
+        "--storage",
+        choices=("postgres", "sqlite"),
+        default=harness.STORAGE,
+        help="Dagster instance storage for the runs (postgres: as in production; sqlite: the local default)",
+    )
     parser.add_argument("--no-results", action="store_true", help="do not write benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     chosen = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
     unknown = set(chosen) - set(ALL)
     if unknown:
         parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {','.join(ALL)}")
+    harness.STORAGE = args.storage
     warnings.filterwarnings("ignore")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     report = run(
