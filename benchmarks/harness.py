@@ -197,7 +197,7 @@ class Bench:
 # Dagster's instance storage for the benchmark runs: "postgres" (what production runs, see
 # deploy/dagster.local-postgres.yaml) or "sqlite" (the local default). Set with --storage.
 STORAGE = os.environ.get("HSPC_BENCH_STORAGE", "postgres")
-PG_URL = os.environ.get("HSPC_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get("HSPC_BENCH_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
 @contextmanager
