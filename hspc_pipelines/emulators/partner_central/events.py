@@ -89,7 +89,16 @@ class EventPublisher:
         return done.wait(timeout)
 
     def close(self) -> None:
+        """Stop the delivery thread; events still queued are dropped, since the stack closing this
+        emulator is about to stop the bus they were going to (delivering them later only fails)."""
         if self._thread is not None:
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None and "_flush" in item:
+                    item["_flush"].set()
             self._queue.put(None)
             self._thread.join(5)
             self._thread = None
