@@ -17,6 +17,7 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from hspc_pipelines.partner_central.errors import PartnerCentralError, from_error_response, scrub
 from hspc_pipelines.partner_central.pacing import OperationPacer
@@ -27,6 +28,21 @@ CATALOGS = ("AWS", "Sandbox")
 OPPORTUNITY_IDS_PER_FILTER = 20
 TASK_IDS_PER_CALL = 10
 ENGAGEMENT_IDS_PER_CALL = 10
+
+
+def parse_timestamp(value: Any) -> dt.datetime:
+    """botocore's response timestamp parser, fast for ISO 8601 strings: botocore hands every string to
+    dateutil, which took 44 s of a 10,000-opportunity listing (four timestamps each); the standard
+    library parses them 30 times faster. Anything else (epoch numbers, odd formats) goes to botocore."""
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return parsed
+    result: dt.datetime = DEFAULT_TIMESTAMP_PARSER(value)
+    return result
 
 
 def check_catalog(catalog: str) -> str:
@@ -73,6 +89,9 @@ class PartnerCentralClient:
             session = assumed_role_session(
                 role_arn, external_id, region, base_session=session, duration_seconds=role_session_duration
             )
+        session._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_timestamp
+        )
         config = Config(
             region_name=region,
             retries={"mode": "adaptive", "max_attempts": max_attempts},

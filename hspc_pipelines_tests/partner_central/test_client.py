@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -545,3 +547,26 @@ def test_emulator_associate_disassociate_and_submit(pc_emulator):
     client.submit_opportunity(opp)
     assert client.get_opportunity(opp)["LifeCycle"]["ReviewStatus"] == "Submitted"
     assert client.stats.calls["SubmitOpportunity"] == 2
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    moment=st.datetimes(
+        min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
+    ),
+    style=st.sampled_from(["z_millis", "z_seconds", "offset", "micros", "epoch"]),
+)
+def test_fast_timestamp_parser_agrees_with_botocore(moment: dt.datetime, style: str) -> None:
+    from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+
+    from hspc_pipelines.partner_central.client import parse_timestamp
+
+    text: object = {
+        "z_millis": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "z_seconds": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "offset": moment.astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30))).isoformat(),
+        "micros": moment.isoformat(),
+        "epoch": int(moment.timestamp()),
+    }[style]
+    ours, theirs = parse_timestamp(text), DEFAULT_TIMESTAMP_PARSER(text)
+    assert ours == theirs and ours.utcoffset() == theirs.utcoffset()
