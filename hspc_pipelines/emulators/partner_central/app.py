@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -24,7 +25,7 @@ from .context import Context, Handler, Scheduler
 from .errors import ApiError
 from .events import EventPublisher, EventSink
 from .faults import FaultInjector, fault_error
-from .quotas import Quotas
+from .quotas import WRITE_OPERATIONS, Quotas
 from .store import Ids
 from .validation import validate_input
 
@@ -63,6 +64,9 @@ class PartnerCentralEmulator:
         )
         self.set_denied(denied)
         self._calls: Counter[str] = Counter()
+        # wall-clock times of the first and last write call: the window a sustained write rate is
+        # measured over (benchmarks)
+        self._write_window: tuple[float, float] | None = None
         self._errors: Counter[str] = Counter()
         self._errors_by_operation: Counter[tuple[str, str]] = Counter()
         self.app = self  # the emulator object is itself the ASGI callable
@@ -129,11 +133,13 @@ class PartnerCentralEmulator:
                 "faults_injected": dict(self.faults.injected),
                 "events_published": len(self.events.published),
                 "opportunities": {c: len(s.opportunities) for c, s in self.ctx.stores.items()},
+                "write_window": list(self._write_window) if self._write_window else None,
             }
 
     def reset_stats(self) -> None:
         with self.lock:
             self._calls.clear()
+            self._write_window = None
             self._errors.clear()
             self._errors_by_operation.clear()
 
@@ -195,6 +201,9 @@ class PartnerCentralEmulator:
             operation = protocol.operation_name(target.decode() if target else None)
             with self.lock:
                 self._calls[operation] += 1
+                if operation in WRITE_OPERATIONS:
+                    now = time.time()
+                    self._write_window = ((self._write_window or (now, now))[0], now)
             handler = HANDLERS.get(operation)
             if handler is None:
                 raise ApiError(
