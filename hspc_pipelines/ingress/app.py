@@ -47,4 +47,8 @@ def create_app(
         Route("/solutions/search", solutions["search"], methods=["GET"]),  # before {solution_id}
         Route("/solutions/{solution_id}", solutions["get"], methods=["GET"]),
     ]
-    return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+    # No redirect from "/path/" to "/path": it would answer an undocumented 307 whose Location is built
+    # from the client's Host header. Unknown paths are a plain JSON 404.
+    app.router.redirect_slashes = False
+    return app

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hspc_pipelines.ingress.body import BadContentLength, BodyTooLarge, read_body
+from hspc_pipelines.ingress.body import BodyError, read_body
 from hspc_pipelines.ingress.envelope import SUBMIT_REQUEST, encode_envelope
 from hspc_pipelines.ingress.errors import error
 from hspc_pipelines.ingress.queue import MessageTooLarge, QueueSender, QueueUnavailable
@@ -35,10 +35,8 @@ def submit_endpoint(settings: IngressSettings, sender: QueueSender):  # noqa: AN
             return error(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
         try:
             body = await read_body(request, min(settings.max_body_bytes, SUBMIT_MAX_BODY_BYTES))
-        except BodyTooLarge as exc:
-            return error(413, str(exc))
-        except BadContentLength as exc:
-            return error(400, str(exc))
+        except BodyError as exc:
+            return error(exc.status, str(exc), headers=exc.headers)
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):

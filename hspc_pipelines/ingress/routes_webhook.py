@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from hspc_pipelines.hubspot.signatures import SignatureError
 from hspc_pipelines.hubspot.webhook_events import WebhookPayloadError, parse_webhook_batch
-from hspc_pipelines.ingress.body import BadContentLength, BodyTooLarge, read_body
+from hspc_pipelines.ingress.body import BodyError, read_body
 from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, encode_envelope
 from hspc_pipelines.ingress.errors import error
 from hspc_pipelines.ingress.queue import MessageTooLarge, QueueSender, QueueUnavailable
@@ -26,10 +26,8 @@ def webhook_endpoint(settings: IngressSettings, sender: QueueSender):  # noqa: A
             return error(404, "HubSpot webhooks are switched off on this ingress")
         try:
             body = await read_body(request, settings.max_body_bytes)
-        except BodyTooLarge as exc:
-            return error(413, str(exc))
-        except BadContentLength as exc:
-            return error(400, str(exc))
+        except BodyError as exc:
+            return error(exc.status, str(exc), headers=exc.headers)
         # The signature comes first: nothing about an unauthenticated body is worth parsing or reporting.
         try:
             version = verify_request(

@@ -14,7 +14,7 @@ from typing import Any
 INVOLVEMENT_TYPES = ("Co-Sell", "For Visibility Only")
 VISIBILITIES = ("Full", "Limited")
 FIELDS = ("dealId", "involvementType", "visibility")
-_DEAL_ID = re.compile(r"^[0-9]{1,19}$")
+_DEAL_ID = re.compile(r"[0-9]{1,19}")  # whole string: "$" would let a trailing newline through
 _MAX_SHOWN = 60
 
 
@@ -47,7 +47,7 @@ def parse_submit_request(data: Any) -> SubmitRequest:
     if unknown:
         raise SubmitRequestError(unknown[0], data[unknown[0]], f"only the fields {', '.join(FIELDS)}")
     deal_id = data.get("dealId")
-    if not isinstance(deal_id, str) or not _DEAL_ID.match(deal_id):
+    if not isinstance(deal_id, str) or not _DEAL_ID.fullmatch(deal_id):
         raise SubmitRequestError("dealId", deal_id, "a HubSpot deal id: a string of 1 to 19 digits")
     involvement = data.get("involvementType", "Co-Sell")
     if involvement not in INVOLVEMENT_TYPES:

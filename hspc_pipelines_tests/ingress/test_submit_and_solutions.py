@@ -37,6 +37,7 @@ def test_submit_is_queued_with_defaults(make_ingress) -> None:
         ({}, ["dealId", "None", "string of 1 to 19 digits"]),
         ({"dealId": 12345}, ["dealId", "12345"]),
         ({"dealId": "12a"}, ["dealId", "'12a'"]),
+        ({"dealId": "123\n"}, ["dealId", "'123\\n'"]),  # regression: "$" let a trailing newline through
         (
             {"dealId": "1", "involvementType": "Sell"},
             ["involvementType", "'Sell'", "Co-Sell | For Visibility Only"],
