@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hspc_pipelines.hubspot.webhook_events import (
+    ASSOCIATION_CHANGE,
+    CREATION,
+    DELETION,
+    KNOWN_SUBSCRIPTION_TYPES,
+    MERGE,
+    PROPERTY_CHANGE,
+    RESTORE,
+)
 from hspc_pipelines.ingress.solutions import STATUSES
 from hspc_pipelines.ingress.submit import INVOLVEMENT_TYPES, VISIBILITIES
 
@@ -64,6 +73,140 @@ _WEBHOOK_OP = {
     },
 }
 
+
+def _ref(name: str, nullable: bool = False) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}", **({"nullable": True} if nullable else {})}
+
+
+# A HubSpot webhook event as the parser (hspc_pipelines.hubspot.webhook_events) accepts it. Known deal
+# subscription types are checked field by field; other types are kept and ignored, so only the fields
+# the parser reads for every event are constrained there. Fields not listed are ignored.
+_COUNT = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+_COMMON_EVENT_PROPERTIES: dict[str, Any] = {
+    "eventId": _ref("HubSpotId"),
+    "subscriptionType": {"type": "string", "minLength": 1},
+    "portalId": _ref("HubSpotId", nullable=True),
+    "attemptNumber": {**_COUNT, "nullable": True},
+    "occurredAt": {**_COUNT, "nullable": True, "description": "epoch milliseconds"},
+    "changeSource": {"type": "string", "nullable": True},
+}
+_PROPERTY_FIELDS: dict[str, Any] = {
+    "propertyName": {"type": "string", "nullable": True},
+    "propertyValue": {
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+        "nullable": True,
+        "description": "numbers and booleans are read as the CRM API's strings",
+    },
+}
+
+
+def _event(
+    types: list[str], required: list[str], properties: dict[str, Any], description: str
+) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["eventId", "subscriptionType", *required],
+        "properties": {
+            **_COMMON_EVENT_PROPERTIES,
+            "subscriptionType": {"type": "string", "enum": types},
+            "occurredAt": {**_COUNT, "description": "epoch milliseconds"},
+            **properties,
+        },
+    }
+
+
+_KNOWN_TYPES = sorted(KNOWN_SUBSCRIPTION_TYPES)
+_WEBHOOK_EVENT_SCHEMAS: dict[str, Any] = {
+    "HubSpotId": {
+        "description": "a HubSpot id: a JSON integer, or a string of digits",
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": 10**24 - 1},
+            {"type": "string", "pattern": "^[0-9]{1,24}$"},
+        ],
+    },
+    "DealEvent": _event(
+        [CREATION, DELETION, RESTORE],
+        ["objectId", "occurredAt"],
+        {"objectId": _ref("HubSpotId"), **_PROPERTY_FIELDS},
+        "a deal was created, deleted or restored",
+    ),
+    "DealPropertyChange": _event(
+        [PROPERTY_CHANGE],
+        ["objectId", "occurredAt", "propertyName"],
+        {
+            "objectId": _ref("HubSpotId"),
+            **_PROPERTY_FIELDS,
+            "propertyName": {"type": "string", "minLength": 1},
+        },
+        "a deal property changed",
+    ),
+    "DealMerge": _event(
+        [MERGE],
+        ["objectId", "occurredAt"],
+        {
+            "objectId": _ref("HubSpotId"),
+            "primaryObjectId": _ref("HubSpotId", nullable=True),
+            "mergedObjectIds": {"type": "array", "items": _ref("HubSpotId"), "nullable": True},
+            **_PROPERTY_FIELDS,
+        },
+        "deals were merged into primaryObjectId (or objectId)",
+    ),
+    "DealAssociationChange": _event(
+        [ASSOCIATION_CHANGE],
+        ["fromObjectId", "toObjectId", "occurredAt"],
+        {
+            "fromObjectId": _ref("HubSpotId"),
+            "toObjectId": _ref("HubSpotId"),
+            "associationType": {"type": "string", "nullable": True},
+            "associationRemoved": {"type": "boolean", "nullable": True},
+        },
+        "an association of a deal was added or removed",
+    ),
+    "OtherEvent": {
+        "description": "a subscription type hspc does not use: queued with the batch, then ignored",
+        "allOf": [
+            {
+                "type": "object",
+                "required": ["eventId", "subscriptionType"],
+                "properties": {
+                    **_COMMON_EVENT_PROPERTIES,
+                    "subscriptionType": {"type": "string", "minLength": 1, "not": {"enum": _KNOWN_TYPES}},
+                    **_PROPERTY_FIELDS,
+                },
+            },
+            {
+                "description": "the object is objectId, or fromObjectId when objectId is absent or null",
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "required": ["objectId"],
+                        "properties": {"objectId": _ref("HubSpotId")},
+                    },
+                    {
+                        "type": "object",
+                        "properties": {
+                            "objectId": {"nullable": True, "enum": [None]},
+                            "fromObjectId": _ref("HubSpotId", nullable=True),
+                        },
+                    },
+                ],
+            },
+        ],
+    },
+    "WebhookEvent": {
+        "anyOf": [
+            _ref("DealEvent"),
+            _ref("DealPropertyChange"),
+            _ref("DealMerge"),
+            _ref("DealAssociationChange"),
+            _ref("OtherEvent"),
+        ]
+    },
+}
+
+PAGE_TOKEN_FORMAT = "hspc-page-token"  # opaque: only tokens this API returned are valid
+
 _PAGING = [
     {
         "name": "category",
@@ -77,7 +220,13 @@ _PAGING = [
         "required": False,
         "schema": {"type": "string", "enum": list(STATUSES), "default": "Active"},
     },
-    {"name": "nextToken", "in": "query", "required": False, "schema": {"type": "string"}},
+    {
+        "name": "nextToken",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "format": PAGE_TOKEN_FORMAT},
+        "description": "the nextToken of the previous page, as returned; any other value is a 400",
+    },
 ]
 
 
@@ -165,7 +314,8 @@ SPEC: dict[str, Any] = {
                         "name": "q",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "description": "search words; blank is refused",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
                     },
                     *_PAGING,
                     _limit(50),
@@ -181,10 +331,17 @@ SPEC: dict[str, Any] = {
             "get": {
                 "operationId": "getSolution",
                 "parameters": [
-                    {"name": "solutionId", "in": "path", "required": True, "schema": {"type": "string"}}
+                    {
+                        "name": "solutionId",
+                        "in": "path",
+                        "required": True,
+                        "description": "a solution id such as S-0000001 (/solutions/search is the search)",
+                        "schema": {"type": "string", "minLength": 1, "not": {"enum": ["search"]}},
+                    }
                 ],
                 "responses": {
                     "200": _json("SolutionDetail", "the solution"),
+                    "400": _error("the id is 'search': /solutions/search is the search, which needs q"),
                     "404": _error("no solution with this id"),
                     "503": _error("Partner Central cannot be read right now"),
                 },
@@ -200,25 +357,7 @@ SPEC: dict[str, Any] = {
                 "required": ["status"],
                 "properties": {"status": {"type": "string", "enum": ["ok"]}},
             },
-            "WebhookEvent": {
-                "type": "object",
-                "required": ["eventId", "subscriptionType"],
-                "properties": {
-                    "eventId": {"type": "integer", "minimum": 0},
-                    "subscriptionType": {"type": "string", "minLength": 1},
-                    "objectId": {"type": "integer", "minimum": 0},
-                    "occurredAt": {"type": "integer", "minimum": 0},
-                    "attemptNumber": {"type": "integer", "minimum": 0},
-                    "portalId": {"type": "integer", "minimum": 0},
-                    "propertyName": {"type": "string"},
-                    "propertyValue": {"type": "string", "nullable": True},
-                    "changeSource": {"type": "string"},
-                    "fromObjectId": {"type": "integer", "minimum": 0},
-                    "toObjectId": {"type": "integer", "minimum": 0},
-                    "associationType": {"type": "string"},
-                    "associationRemoved": {"type": "boolean"},
-                },
-            },
+            **_WEBHOOK_EVENT_SCHEMAS,
             "WebhookBatch": {
                 "type": "array",
                 "minItems": 1,
