@@ -77,6 +77,16 @@ def deal_write_for(
             pipeline = current.get("pipeline")
             wanted.update(opportunity_to_deal_properties(result.record, None, config, pipeline))
             wanted.update({"aws_sync_status": "synced", "aws_sync_error": None})
+        elif result.status in ("created", "linked") and result.opportunity_id:
+            # Written, but reading the record back failed: link the deal now, or the next run would
+            # have to find it again; the Partner-Central-owned fields follow on the next run.
+            wanted.update(
+                {
+                    "aws_opportunity_id": str(result.opportunity_id),
+                    "aws_sync_status": "synced",
+                    "aws_sync_error": None,
+                }
+            )
         elif result.status == "failed":
             wanted = {"aws_sync_status": "failed", "aws_sync_error": _error_text(result)}
         elif result.status == "blocked":
