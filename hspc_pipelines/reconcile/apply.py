@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import replace
 from typing import Any, Protocol
 
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
@@ -104,8 +105,32 @@ def apply_creates(
     """CreateOpportunity for `create` rows (then their solutions); `link` rows need no call."""
     wanted = [row for row in rows if row["operation"] in ("create", "link")]
     creates = [row for row in wanted if row["operation"] == "create"]
-    created = iter(_each_row(lambda row: _create_one(client, store, row), creates, workers))
+    created = iter(
+        _read_back_again(
+            client, store, _each_row(lambda row: _create_one(client, store, row), creates, workers)
+        )
+    )
     return [next(created) if row["operation"] == "create" else _result(row, "linked") for row in wanted]
+
+
+def _read_back_again(
+    client: PartnerCentralWriter, store: SyncStateStore, results: list[ApplyResult]
+) -> list[ApplyResult]:
+    """One more read for creates whose read-back failed (after botocore's retries), so their deals
+    get the Partner-Central-owned fields in this run rather than the next."""
+    out = []
+    for result in results:
+        if result.status == "created" and result.record is None and result.opportunity_id:
+            try:
+                record = _read_and_store(client, store, result.opportunity_id)
+            except AccessDeniedError:
+                raise
+            except PartnerCentralError:
+                pass  # the deal is still linked by id; the next run reads it
+            else:
+                result = replace(result, record=record, error_code=None, error_message=None)
+        out.append(result)
+    return out
 
 
 def _create_one(client: PartnerCentralWriter, store: SyncStateStore, row: Mapping[str, Any]) -> ApplyResult:

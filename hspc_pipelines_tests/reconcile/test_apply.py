@@ -1,0 +1,86 @@
+"""The apply step against the Partner Central emulator over HTTP: pooled creates, read-back retry,
+AccessDenied stopping at the first call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator, start_partner_central_emulator
+from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.partner_central.errors import AccessDeniedError
+from hspc_pipelines.reconcile.apply import apply_creates
+from hspc_pipelines.state.store import SyncStateStore
+from hspc_pipelines_tests.emulators.test_partner_central_emulator import create_request
+
+
+@pytest.fixture
+def emulator() -> Iterator[tuple[PartnerCentralEmulator, str]]:
+    emu, server = start_partner_central_emulator()
+    yield emu, server.url
+    server.stop()
+    emu.close()
+
+
+@pytest.fixture
+def client(
+    emulator: tuple[PartnerCentralEmulator, str], monkeypatch: pytest.MonkeyPatch
+) -> PartnerCentralClient:
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(key, value)
+    return PartnerCentralClient(
+        "AWS", endpoint_url=emulator[1], reads_per_second=1000, writes_per_second=1000, max_attempts=1
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Any) -> SyncStateStore:
+    return SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+
+
+def _rows(n: int) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        request = create_request(token=f"token-{i}", title=f"Deal {i}")
+        request["PartnerOpportunityIdentifier"] = f"HUBSPOT-{i}"
+        rows.append(
+            {
+                "entity_key": f"deal:{i}",
+                "deal_id": str(i),
+                "operation": "create" if i % 5 else "link",
+                "opportunity_id": None if i % 5 else f"O{i}",
+                "partition_date": "2026-11-29",
+                "request": request,
+                "solution_ids": [],
+            }
+        )
+    return rows
+
+
+def test_pooled_creates_keep_the_rows_order_and_create_each_once(client, store, emulator) -> None:
+    rows = _rows(25)
+    results = apply_creates(client, store, rows, workers=4)
+    assert [r.entity_key for r in results] == [r["entity_key"] for r in rows]
+    assert [r.status for r in results] == ["linked" if i % 5 == 0 else "created" for i in range(25)]
+    assert emulator[0].stats()["calls"]["CreateOpportunity"] == 20
+    assert all(r.record and r.record["Id"] == r.opportunity_id for r in results if r.status == "created")
+    stored = store.find_by_partner_identifiers("AWS", [f"HUBSPOT-{i}" for i in range(25)])
+    assert len(stored) == 20
+
+
+def test_a_failed_read_back_is_read_again_in_the_same_run(client, store, emulator) -> None:
+    emu = emulator[0]
+    emu.set_faults({"schedule": ["ConflictException"], "operations": ["GetOpportunity"]})
+    results = apply_creates(client, store, _rows(2)[1:], workers=1)
+    assert [r.status for r in results] == ["created"]
+    assert results[0].record is not None and results[0].error_message is None
+    assert emu.stats()["calls"]["GetOpportunity"] == 2
+
+
+def test_access_denied_stops_at_the_first_create_even_with_a_pool(client, store, emulator) -> None:
+    emulator[0].set_denied(["CreateOpportunity"])
+    with pytest.raises(AccessDeniedError):
+        apply_creates(client, store, _rows(12), workers=4)
+    assert emulator[0].stats()["calls"] == {"CreateOpportunity": 1}
