@@ -27,6 +27,21 @@ from hspc_pipelines.sync.records import to_jsonable, with_timestamps
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 3
+# Failures worth one more try at the end of the step (after botocore's own retries): throttling and
+# server errors that outlasted them, a conflict, a connection dropped. Creates carry a deterministic
+# ClientToken, so a create repeated after an unseen success returns the same opportunity.
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "InternalServerException",
+        "ConflictException",
+        "ServiceUnavailableException",
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+    }
+)
 DEFAULT_WORKERS = 4
 
 
@@ -105,12 +120,25 @@ def apply_creates(
     """CreateOpportunity for `create` rows (then their solutions); `link` rows need no call."""
     wanted = [row for row in rows if row["operation"] in ("create", "link")]
     creates = [row for row in wanted if row["operation"] == "create"]
-    created = iter(
-        _read_back_again(
-            client, store, _each_row(lambda row: _create_one(client, store, row), creates, workers)
-        )
-    )
+    results = _each_row(lambda row: _create_one(client, store, row), creates, workers)
+    created = iter(_read_back_again(client, store, _retry_transient(client, store, creates, results)))
     return [next(created) if row["operation"] == "create" else _result(row, "linked") for row in wanted]
+
+
+def _retry_transient(
+    client: PartnerCentralWriter,
+    store: SyncStateStore,
+    rows: Sequence[Mapping[str, Any]],
+    results: list[ApplyResult],
+) -> list[ApplyResult]:
+    """One more create, one at a time, for rows that failed on a transient error: at 2% conflicts
+    and 10% throttling, a few rows of a thousand otherwise wait for the next run."""
+    return [
+        _create_one(client, store, row)
+        if result.status == "failed" and result.error_code in TRANSIENT_CODES
+        else result
+        for row, result in zip(rows, results, strict=True)
+    ]
 
 
 def _read_back_again(

@@ -84,3 +84,22 @@ def test_access_denied_stops_at_the_first_create_even_with_a_pool(client, store,
     with pytest.raises(AccessDeniedError):
         apply_creates(client, store, _rows(12), workers=4)
     assert emulator[0].stats()["calls"] == {"CreateOpportunity": 1}
+
+
+def test_a_create_failed_by_a_conflict_is_tried_once_more_at_the_end(client, store, emulator) -> None:
+    emu = emulator[0]
+    emu.set_faults({"schedule": ["ConflictException"], "operations": ["CreateOpportunity"]})
+    results = apply_creates(client, store, _rows(4)[1:], workers=2)
+    assert [r.status for r in results] == ["created"] * 3
+    assert emu.stats()["calls"]["CreateOpportunity"] == 4
+    assert len({r.opportunity_id for r in results}) == 3
+
+
+def test_a_row_failing_twice_keeps_its_reason(client, store, emulator) -> None:
+    emu = emulator[0]
+    emu.set_faults(
+        {"schedule": ["ConflictException", "ConflictException"], "operations": ["CreateOpportunity"]}
+    )
+    [result] = apply_creates(client, store, _rows(2)[1:], workers=1)
+    assert result.status == "failed" and result.error_code == "ConflictException"
+    assert "conflicts" in (result.error_message or "")
