@@ -12,6 +12,9 @@ from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.tick import Cursor, run_tick
 
 TICK_BUDGET_SECONDS = float(os.environ.get("HSPC_EVENTS_TICK_BUDGET_SECONDS", "20"))
+# Seconds between ticks (Dagster's sensor loop runs every 5 s, so lower values mean "every loop"). The
+# queue's visibility timeout must outlast two ticks: messages are deleted on the tick after their run.
+TICK_INTERVAL_SECONDS = int(os.environ.get("HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", "15"))
 
 
 def _run_exists(instance: dg.DagsterInstance, run_key: str) -> bool:
@@ -25,7 +28,7 @@ def build_events_sensor(
     @dg.sensor(
         name="events_sensor",
         jobs=jobs,
-        minimum_interval_seconds=15,
+        minimum_interval_seconds=TICK_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Reads HubSpot webhooks, Partner Central events and submit requests from SQS "
         "and starts reconcile, invitation and submission runs scoped to them.",
