@@ -53,7 +53,8 @@ def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) ->
     """Run intents for the triggers whose event ids were not seen before.
 
     Triggers whose event was already covered still report their message id on a run intent with no
-    new work (job ""), so the caller deletes them instead of leaving them to the DLQ."""
+    new work (job ""), so the caller can delete them instead of leaving them to the DLQ, unless the
+    same message also carries an event a run intent covers (then it is in that intent's message ids)."""
     seen = set(already_seen)
     fresh: dict[str, Trigger] = {}
     duplicate_messages: set[str] = set()

@@ -2,8 +2,10 @@
 
 Messages are deleted only on a later tick, once Dagster holds the run that covers them (checked by run
 key); a crash in between leaves them on the queue, where they come back and are recognised by their
-event ids. Messages that cannot be parsed are never deleted: SQS moves them to the DLQ after the
-queue's maxReceiveCount, and they never block the rest.
+event ids. A message carrying several events waits for every run that covers one of them: only a
+message none of whose events waits for a run (all already held, repeated in another message of the
+tick, or of types hspc ignores) is deleted at once. Messages that cannot be parsed are never deleted:
+SQS moves them to the DLQ after the queue's maxReceiveCount, and they never block the rest.
 """
 
 from __future__ import annotations
@@ -90,34 +92,36 @@ def run_tick(
                 exc,
             )
     seen, pending_key_of = set(cursor.seen), cursor.pending_key_of()
-    idle: list[str] = []
+    # Message id -> the run keys it waits for: it is deleted once Dagster holds all of them.
+    waits: dict[str, set[str]] = {}
     fresh = []
     for t in triggers:
-        if t.event_id in seen:  # its run exists: the redelivered copy is done
-            idle.append(handles[t.message_id])
-        elif t.event_id in pending_key_of:  # its run was requested: delete with the others on confirmation
-            cursor.pending[pending_key_of[t.event_id]].append(handles[t.message_id])
+        if t.event_id in seen:  # its run exists: nothing to wait for
+            continue
+        if t.event_id in pending_key_of:  # its run was requested: wait for it with the others
+            waits.setdefault(t.message_id, set()).add(pending_key_of[t.event_id])
         else:
             fresh.append(t)
-    intents = coalesce(fresh)
-    covered = {m for intent in intents for m in intent.message_ids} | {t.message_id for t in triggers}
-    # Messages with nothing to do (event types hspc ignores) are done now.
-    unusable_ids = {u[0] for u in unusable}
-    idle += [
-        handles[m.message_id]
-        for m in messages
-        if m.message_id not in covered and m.message_id not in unusable_ids
-    ]
-    runs = []
-    for intent in intents:
-        intent_handles = [handles[m] for m in intent.message_ids if m in handles]
-        if not intent.job:
-            idle.extend(intent_handles)
-            continue
-        runs.append(intent)
-        cursor.pending.setdefault(intent.run_key, []).extend(intent_handles)
+    runs = [intent for intent in coalesce(fresh) if intent.job]
+    for intent in runs:
+        for message_id in intent.message_ids:
+            waits.setdefault(message_id, set()).add(intent.run_key)
+        cursor.pending.setdefault(intent.run_key, [])
         cursor.pending_events.setdefault(intent.run_key, []).extend(intent.event_ids)
         cursor.pending_age[intent.run_key] = 0
+    for message_id, keys in waits.items():
+        for key in sorted(keys):
+            cursor.pending[key].append(handles[message_id])
+    # Messages none of whose events waits for a run are done now: redelivered events whose run is held,
+    # repeats of events another message of this tick waits for, event types hspc ignores. A message
+    # that also carries a new event waits: deleting it now would lose that event if the process died
+    # before Dagster stored the run.
+    unusable_ids = {u[0] for u in unusable}
+    idle = [
+        handles[m.message_id]
+        for m in messages
+        if m.message_id not in waits and m.message_id not in unusable_ids
+    ]
     if idle:
         queue.delete(idle)
         deleted += len(idle)
@@ -138,6 +142,9 @@ def _confirm_pending(queue: EventsQueue, cursor: Cursor, run_exists: Callable[[s
             cursor.pending.pop(key)
             cursor.pending_events.pop(key, None)
             cursor.pending_age.pop(key)
+    # A message that also waits for a run not yet held stays until that one is confirmed too.
+    still_waiting = {h for handles in cursor.pending.values() for h in handles}
+    done = [h for h in dict.fromkeys(done) if h not in still_waiting]
     if done:
         refused = queue.delete(done)
         if refused:
