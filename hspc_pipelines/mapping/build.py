@@ -6,6 +6,7 @@ replaces only the fields HubSpot owns (`OWNED_PATHS`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -41,8 +42,26 @@ OWNED_PATHS: Final[dict[str, tuple[Path, ...]]] = {
     "primary_needs": (("PrimaryNeedsFromAws",),),
     "use_case": (("Project", "CustomerUseCase"),),
 }
+# "Project.Title" etc.: the keys of the HubSpot-owned view, per path.
+OWNED_KEYS: Final[dict[Path, str]] = {
+    path: ".".join(path) for paths in OWNED_PATHS.values() for path in paths
+}
 COMPANY_NAME_MAX: Final = 120
+
+
+def owned_fields(config: MappingConfig) -> tuple[str, ...]:
+    """The logical fields of `OWNED_PATHS` that HubSpot owns under `config`, in table order."""
+    return _owned_fields(tuple(config.ownership.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _owned_fields(ownership: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    config = MappingConfig(ownership=dict(ownership))
+    return tuple(logical for logical in OWNED_PATHS if config.hubspot_owns(logical))
+
+
 _LIMITS: Final = {"City": 255, "PostalCode": 20, "StreetAddress": 255, "StateOrRegion": 255}
+_CURRENCIES: Final = frozenset(model.CURRENCY_CODES)
 
 
 @dataclass
@@ -140,7 +159,7 @@ def _spend(deal: object, body: Body, config: MappingConfig) -> list[dict[str, st
     override = text(deal, "aws_expected_spend", errors)
     amount = text(deal, "amount", errors)
     currency = (text(deal, "deal_currency_code", errors) or config.default_currency).upper()
-    if currency not in model.CURRENCY_CODES:
+    if currency not in _CURRENCIES:
         errors.append(
             FieldError(
                 "deal_currency_code",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -26,11 +27,23 @@ def _documented_use_cases() -> tuple[str, ...]:
 USE_CASES: Final = _documented_use_cases()
 
 
+def _lookup(allowed: Sequence[str]) -> dict[str, str]:
+    """Case-folded value -> value; built once per tuple of allowed values."""
+    if isinstance(allowed, tuple):
+        return _tuple_lookup(allowed)
+    return {a.casefold(): a for a in allowed}
+
+
+@functools.lru_cache(maxsize=64)
+def _tuple_lookup(allowed: tuple[str, ...]) -> dict[str, str]:
+    return {a.casefold(): a for a in allowed}
+
+
 def pick_many(value: str | None, field: str, allowed: Sequence[str], errors: list[FieldError]) -> list[str]:
     """Values separated by `;` or `,`, matched case-insensitively, deduplicated, in given order."""
     if not value:
         return []
-    lookup = {a.casefold(): a for a in allowed}
+    lookup = _lookup(allowed)
     out: list[str] = []
     for part in split_multi(value):
         found = lookup.get(" ".join(part.split()).casefold())
@@ -44,7 +57,7 @@ def pick_many(value: str | None, field: str, allowed: Sequence[str], errors: lis
 def pick_one(value: str | None, field: str, allowed: Sequence[str], errors: list[FieldError]) -> str | None:
     if not value:
         return None
-    found = {a.casefold(): a for a in allowed}.get(" ".join(value.split()).casefold())
+    found = _lookup(allowed).get(" ".join(value.split()).casefold())
     if found is None:
         errors.append(FieldError(field, value, "not an allowed value", list(allowed)))
     return found

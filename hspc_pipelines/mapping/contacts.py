@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -17,8 +18,11 @@ _PHONE = re.compile(r"\+[1-9]\d{1,14}")
 _NAME_MAX = 80
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise_phone(raw: str, region: str | None) -> str | None:
-    """E.164 (`+14155550123`) using the company's country as the hint for national numbers."""
+    """E.164 (`+14155550123`) using the company's country as the hint for national numbers.
+
+    Memoised: pure, and the same numbers (switchboards, formats) recur across contacts."""
     if len(raw) > 64:
         return None
     try:

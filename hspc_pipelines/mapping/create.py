@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from . import model
-from .build import build_body, nest
+from .build import Body, build_body, nest
 from .config import MappingConfig
 from .errors import FieldError, MappingResult
 from .guard import result_guard
@@ -48,12 +48,18 @@ def check_catalog(catalog: object) -> FieldError | None:
 @result_guard
 def build_create_request(bundle: DealBundle, config: MappingConfig, catalog: str) -> MappingResult:
     """The full CreateOpportunity input, or every reason it cannot be built."""
+    return create_request_from_body(bundle, build_body(bundle, config), config, catalog)
+
+
+def create_request_from_body(
+    bundle: DealBundle, body: Body, config: MappingConfig, catalog: str
+) -> MappingResult:
+    """`build_create_request` for a deal whose body (`build_body(bundle, config)`) is already built."""
     errors: list[FieldError] = []
     deal_id = getattr(bundle, "deal_id", None)
     for problem in (check_deal_id(deal_id, config), check_catalog(catalog)):
         if problem is not None:
             errors.append(problem)
-    body = build_body(bundle, config)
     for field_errors in body.errors.values():
         errors += field_errors
     if errors:

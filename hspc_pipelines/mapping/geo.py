@@ -184,6 +184,7 @@ def _us_state_lookup() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=4_096)
 def country_code(value: str, field: str = "country") -> str | FieldError:
     """An alpha-2 code from a name, alpha-2, alpha-3 or alias; never a silent default."""
     key = re.sub(r"\s+", " ", value.strip())
@@ -213,6 +214,7 @@ def country_name(code: str | None) -> str | None:
     return found.name if found is not None else code
 
 
+@functools.lru_cache(maxsize=4_096)
 def us_state(value: str, field: str = "state") -> str | FieldError:
     """The full state name ACE expects for a US address, from a name or a postal code."""
     name = _us_state_lookup().get(re.sub(r"\s+", " ", value.strip()).casefold())

@@ -82,12 +82,34 @@ class Industry:
     other: str | None = None  # OtherIndustry, only with industry "Other"
 
 
+@functools.cache
+def _industries_folded() -> dict[str, str]:
+    return {i.casefold(): i for i in model.INDUSTRIES}
+
+
 def from_hubspot(
     company_industry: str | None, override: str | None, overrides: Mapping[str, str]
 ) -> Industry | FieldError | None:
     """The Partner Central industry of a company; the deal's `aws_industry` wins when set."""
+    plain = (company_industry is None or type(company_industry) is str) and (
+        override is None or type(override) is str
+    )
+    if plain and not overrides:
+        return _from_hubspot_plain(company_industry, override)
+    return _from_hubspot(company_industry, override, overrides)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _from_hubspot_plain(company_industry: str | None, override: str | None) -> Industry | FieldError | None:
+    """`from_hubspot` without configured overrides, memoised (the answers are immutable)."""
+    return _from_hubspot(company_industry, override, {})
+
+
+def _from_hubspot(
+    company_industry: str | None, override: str | None, overrides: Mapping[str, str]
+) -> Industry | FieldError | None:
     if override:
-        exact = {i.casefold(): i for i in model.INDUSTRIES}.get(override.casefold())
+        exact = _industries_folded().get(override.casefold())
         if exact is None:
             return FieldError(
                 "aws_industry", override, "not a Partner Central industry", list(model.INDUSTRIES)
@@ -103,7 +125,7 @@ def from_hubspot(
     if known is not None:
         return _industry(industry_table()[known[0]], known[1])
     # A Partner Central industry given as is (an invitation's company, or a hand-typed value)
-    exact = {i.casefold(): i for i in model.INDUSTRIES}.get(company_industry.casefold())
+    exact = _industries_folded().get(company_industry.casefold())
     if exact is not None and exact != "Other":
         return Industry(exact)
     return Industry("Other", company_industry[:255])

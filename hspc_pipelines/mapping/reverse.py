@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import geo, industries, stages
+from .build import owned_fields
 from .config import MappingConfig
 from .contacts import contact_to_hubspot
 from .text_fields import deal_name, domain_of
@@ -100,9 +101,8 @@ def opportunity_to_deal_properties(
             }
         )
     # Fields a deployment gave to Partner Central flow back onto the deal as well.
-    owned_by_pc = {
-        f for f in ("title", "problem", "spend", "stage", "close_date") if not config.hubspot_owns(f)
-    }
+    owned = owned_fields(config)
+    owned_by_pc = {f for f in ("title", "problem", "spend", "stage", "close_date") if f not in owned}
     if "title" in owned_by_pc:
         props["dealname"] = deal_name(_s(dig(opportunity, "Project", "Title")), config.cosell_tag)
     if "problem" in owned_by_pc:

@@ -70,16 +70,19 @@ def problem(description: str | None, errors: list[FieldError], warnings: list[st
 
 
 _HOST = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=16_384)
 def website(raw: str | None) -> str | None:
     """An https:// URL for a website or a bare domain; None when it is not a usable web address."""
     if not raw:
         return None
     value = raw.strip()
-    if any(c.isspace() for c in value) or len(value) > 2 * WEBSITE_MAX:
+    # stripped, so any whitespace left is inside: split() then finds more than one part
+    if len(value.split(None, 1)) > 1 or len(value) > 2 * WEBSITE_MAX:
         return None
-    if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE) is None:
+    if _SCHEME.match(value) is None:
         value = "https://" + value.lstrip("/")
     try:
         parts = urlsplit(value)

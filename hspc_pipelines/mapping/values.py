@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -15,6 +16,8 @@ MAX_INPUT = 100_000  # longer property values are refused rather than processed
 
 
 def get(props: object, key: str) -> object:
+    if type(props) is dict:  # the common case, without the ABC check below
+        return props.get(key)
     if not isinstance(props, Mapping):
         return None
     try:
@@ -25,15 +28,17 @@ def get(props: object, key: str) -> object:
 
 def text(props: object, key: str, errors: list[FieldError], label: str | None = None) -> str | None:
     """A stripped string, None for null/empty; numbers are accepted as their text, other types refused."""
-    value = get(props, key)
+    value = props.get(key) if type(props) is dict else get(props, key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        errors.append(
-            FieldError(label or key, value, f"expected text, got {type(value).__name__}", "a string")
-        )
-        return None
-    out = str(value).strip()
+    if type(value) is not str:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            errors.append(
+                FieldError(label or key, value, f"expected text, got {type(value).__name__}", "a string")
+            )
+            return None
+        value = str(value)
+    out = value.strip()
     if len(out) > MAX_INPUT:
         errors.append(
             FieldError(label or key, out, f"value is {len(out)} characters long", f"at most {MAX_INPUT}")
@@ -84,6 +89,18 @@ def to_date(value: object, timezone: str = "UTC") -> dt.date | None:
     Date-times are read in `timezone` because HubSpot stores a date property as midnight in the
     portal's zone: read in UTC, a European portal's 31 December would become the 30th.
     """
+    if type(value) is str and type(timezone) is str:
+        return _text_to_date(value, timezone)
+    return _to_date(value, timezone)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _text_to_date(value: str, timezone: str) -> dt.date | None:
+    """`to_date` of a string, memoised: close dates repeat across deals."""
+    return _to_date(value, timezone)
+
+
+def _to_date(value: object, timezone: str) -> dt.date | None:
     try:
         if isinstance(value, dt.datetime):
             stamp = value
@@ -131,7 +148,7 @@ def dig(record: object, *path: str) -> Any:
     """`record[a][b]…` or None when any step is missing or not a mapping."""
     current: Any = record
     for part in path:
-        if not isinstance(current, Mapping):
+        if type(current) is not dict and not isinstance(current, Mapping):
             return None
         current = current.get(part)
     return current
