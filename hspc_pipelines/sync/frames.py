@@ -8,16 +8,17 @@ keeps the tables queryable with SQL (`json_extract`) and the schemas stable.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
 from hspc_pipelines.mapping import DealBundle
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, PlanRow
-from hspc_pipelines.sync.records import dumps, loads
+from hspc_pipelines.sync.records import StoredRecord, dumps, dumps_fast, loads
 
 DEAL_COLUMNS = (
     "deal_id",
@@ -121,6 +122,32 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+def _column(df: pd.DataFrame, name: str) -> list[Any]:
+    """One column as `records` gives its values (missing ones as None), without building row dicts."""
+    series = df[name]
+    values: list[Any] = series.to_numpy(dtype=object).tolist()
+    missing = series.isna().to_numpy()
+    if missing.any():
+        for i in missing.nonzero()[0].tolist():
+            values[i] = None
+    return values
+
+
+def _days(df: pd.DataFrame) -> list[str | None]:
+    """`partition_date` as `records` gives it (an ISO day), converting each distinct value once."""
+    seen: dict[Any, str] = {}
+    out: list[str | None] = []
+    for stamp in _column(df, "partition_date"):
+        if stamp is None:
+            out.append(None)
+            continue
+        text = seen.get(stamp)
+        if text is None:
+            text = seen[stamp] = day(pd.Timestamp(stamp).to_pydatetime())
+        out.append(text)
+    return out
+
+
 # -- deals --------------------------------------------------------------------------------------------
 
 
@@ -148,19 +175,55 @@ def deals_frame(snapshots: Iterable[DealSnapshot]) -> pd.DataFrame:
     return df
 
 
-def deal_snapshots(df: pd.DataFrame) -> list[DealSnapshot]:
-    out = []
-    for row in records(df):
+class DealSnapshots(Sequence[DealSnapshot]):
+    """The deal frame as snapshots, each decoded from its row when it is reached.
+
+    A plan over N deals holds one decoded deal at a time (plus what its plan row keeps), rather
+    than N; iterating again decodes again. Property names are interned: a plan row keeps a copy
+    of the deal's properties, and 100,000 copies of the same 30 names add up."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._ids = _column(df, "deal_id")
+        self._days = _days(df)
+        self._archived = _column(df, "archived")
+        self._deals = _column(df, "deal_json")
+        self._companies = _column(df, "company_json")
+        self._contacts = _column(df, "contacts_json")
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> DealSnapshot: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DealSnapshot]: ...
+
+    def __getitem__(self, index: int | slice) -> DealSnapshot | list[DealSnapshot]:
+        if isinstance(index, slice):
+            return [self._snapshot(i) for i in range(len(self))[index]]
+        return self._snapshot(range(len(self))[index])
+
+    def __iter__(self) -> Iterator[DealSnapshot]:
+        for i in range(len(self)):
+            yield self._snapshot(i)
+
+    def _snapshot(self, i: int) -> DealSnapshot:
+        deal = loads(self._deals[i]) or {}
+        if type(deal) is dict:
+            deal = {sys.intern(k): v for k, v in deal.items()}
         bundle = DealBundle(
-            deal_id=str(row["deal_id"]),
-            deal=loads(row["deal_json"]) or {},
-            company=loads(row["company_json"]),
-            contacts=loads(row["contacts_json"]) or [],
+            deal_id=str(self._ids[i]),
+            deal=deal,
+            company=loads(self._companies[i]),
+            contacts=loads(self._contacts[i]) or [],
         )
-        out.append(
-            DealSnapshot(bundle=bundle, partition_date=row["partition_date"], archived=bool(row["archived"]))
-        )
-    return out
+        return DealSnapshot(bundle=bundle, partition_date=self._days[i], archived=bool(self._archived[i]))  # type: ignore[arg-type]
+
+
+def deal_snapshots(df: pd.DataFrame) -> Sequence[DealSnapshot]:
+    """The deals as snapshots, decoded lazily (see `DealSnapshots`): iterate, or index."""
+    return DealSnapshots(df)
 
 
 # -- opportunities ------------------------------------------------------------------------------------
@@ -187,13 +250,26 @@ def opportunities_frame(items: Iterable[tuple[Mapping[str, Any], str, str]]) -> 
     return frame(rows, OPPORTUNITY_COLUMNS)
 
 
-def opportunity_records(df: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Records, and the partition day of those fetched because they changed in the window."""
-    recs, partitions = [], {}
-    for row in records(df):
-        recs.append(loads(row["record_json"]))
-        if row["source"] == "window":
-            partitions[str(row["opportunity_id"])] = row["partition_date"]
+def opportunity_records(df: pd.DataFrame) -> tuple[list[Mapping[str, Any]], dict[str, str]]:
+    """Records, and the partition day of those fetched because they changed in the window.
+
+    Each record is a `StoredRecord`: a read-only mapping over the row's JSON, decoded when read, so
+    that `build_plan` decodes one record at a time (`StoredRecord.decode` gives the dict)."""
+    recs: list[Mapping[str, Any]] = []
+    partitions: dict[str, str] = {}
+    ids = _column(df, "opportunity_id")
+    idents = _column(df, "partner_opportunity_identifier")
+    sources = _column(df, "source")
+    days = _days(df)
+    for text, opp_id, ident, source, partition in zip(
+        _column(df, "record_json"), ids, idents, sources, days, strict=True
+    ):
+        if text and isinstance(opp_id, str) and (ident is None or isinstance(ident, str)):
+            recs.append(StoredRecord(text, opp_id, ident))
+        else:
+            recs.append(loads(text))
+        if source == "window":
+            partitions[str(opp_id)] = partition  # type: ignore[assignment]
     return recs, partitions
 
 
@@ -201,27 +277,51 @@ def opportunity_records(df: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[st
 
 
 def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
-    out = []
+    columns: dict[str, list[Any]] = {c: [] for c in PLAN_COLUMNS}
+    (
+        entity_key,
+        partition_date,
+        deal_id,
+        opportunity_id,
+        operation,
+        reason,
+        changed_fields,
+        request,
+        deal_updates,
+        deal_current,
+        notes,
+        errors,
+        warnings,
+        solution_ids,
+    ) = (columns[c].append for c in PLAN_COLUMNS)
     for r in rows:
-        out.append(
-            {
-                "entity_key": r.entity_key,
-                "partition_date": r.partition_date,
-                "deal_id": r.deal_id,
-                "opportunity_id": r.opportunity_id,
-                "operation": r.operation,
-                "reason": r.reason,
-                "changed_fields_json": dumps({k: list(v) for k, v in r.changed_fields.items()}),
-                "request_json": dumps(r.request) if r.request is not None else None,
-                "deal_updates_json": dumps(r.deal_updates),
-                "deal_current_json": dumps(r.deal_current),
-                "notes_json": dumps([asdict(n) for n in r.notes]),
-                "errors_json": dumps(r.errors),
-                "warnings_json": dumps(r.warnings),
-                "solution_ids_json": dumps(r.solution_ids),
-            }
-        )
-    return frame(out, PLAN_COLUMNS)
+        entity_key(r.entity_key)
+        partition_date(r.partition_date)
+        deal_id(r.deal_id)
+        opportunity_id(r.opportunity_id)
+        operation(r.operation)
+        reason(r.reason)
+        changed_fields(dumps({k: list(v) for k, v in r.changed_fields.items()}) if r.changed_fields else "{}")
+        request(dumps(r.request) if r.request is not None else None)
+        deal_updates(dumps_fast(r.deal_updates))
+        deal_current(dumps_fast(r.deal_current))
+        notes(dumps([asdict(n) for n in r.notes]) if r.notes else "[]")
+        errors(dumps_fast(r.errors))
+        warnings(dumps_fast(r.warnings))
+        solution_ids(dumps_fast(r.solution_ids))
+    if not columns["entity_key"]:
+        return frame([], PLAN_COLUMNS)
+    return _frame_from_columns(columns, PLAN_COLUMNS)
+
+
+def _frame_from_columns(columns: dict[str, list[Any]], names: Sequence[str]) -> pd.DataFrame:
+    """`frame` for data given column by column (at least one row)."""
+    df = pd.DataFrame(columns, columns=list(names))
+    df["partition_date"] = pd.to_datetime(df["partition_date"], utc=True).dt.tz_convert(None)
+    for col in names:
+        if col != "partition_date" and df[col].dtype == object:
+            df[col] = df[col].astype("string")
+    return df
 
 
 def plan_rows(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -16,12 +16,13 @@ from hspc_pipelines.mapping import (
     FieldError,
     MappingConfig,
     build_create_request,
-    build_update_request,
-    hubspot_owned_view,
     is_cosell,
     opportunity_to_deal_properties,
 )
+from hspc_pipelines.mapping.update import plan_update
+from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
 from hspc_pipelines.sync.notes import NoteSpec, review_note, title_blocked_note
+from hspc_pipelines.sync.records import StoredRecord
 
 OPERATIONS = ("create", "link", "update", "write-back", "none", "blocked", "invalid")
 # ACE refuses updates while AWS is reviewing; the change waits for the review to end.
@@ -65,28 +66,55 @@ def property_changes(
     return {k: v for k, v in wanted.items() if _blank(current.get(k)) != _blank(v)}
 
 
-def diff_views(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {k: (old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys()) if old.get(k) != new.get(k)}
-
-
 def format_errors(errors: Sequence[FieldError]) -> list[str]:
     return [str(e) for e in errors]
 
 
+class _StaleKeys(Exception):
+    """A stored record's key columns do not match the record: plan again from decoded records."""
+
+
 class _OpportunityIndex:
+    """Opportunities by Id and by the deal their identifier names.
+
+    Records stored as JSON (`StoredRecord`) are indexed by their key columns and decoded only when a
+    deal finds them (`find` returns the decoded dict); `verify_rest` decodes the ones no deal found,
+    so that every key is checked against its record once."""
+
     def __init__(self, opportunities: Iterable[Mapping[str, Any]], prefix: str) -> None:
         self.by_id: dict[str, Mapping[str, Any]] = {}
         self.by_deal: dict[str, Mapping[str, Any]] = {}
+        self.verified: set[int] = set()
         for opp in opportunities:
-            self.by_id[str(opp["Id"])] = opp
-            ident = opp.get("PartnerOpportunityIdentifier") or ""
+            if isinstance(opp, StoredRecord):
+                opp_id, ident = opp.opportunity_id, opp.partner_opportunity_identifier or ""
+            else:
+                opp_id, ident = str(opp["Id"]), opp.get("PartnerOpportunityIdentifier") or ""
+            self.by_id[opp_id] = opp
             if ident.startswith(prefix):
                 self.by_deal.setdefault(ident[len(prefix) :], opp)
 
     def find(self, deal_id: str, linked_id: str | None) -> Mapping[str, Any] | None:
-        if linked_id:
-            return self.by_id.get(linked_id)
-        return self.by_deal.get(deal_id)
+        found = self.by_id.get(linked_id) if linked_id else self.by_deal.get(deal_id)
+        return self.record(found) if found is not None else None
+
+    def record(self, opp: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The record itself: a stored one decoded (and its keys checked)."""
+        if not isinstance(opp, StoredRecord):
+            return opp
+        record = opp.decode()
+        if not opp.keys_match(record):
+            raise _StaleKeys(opp.opportunity_id)
+        self.verified.add(id(opp))
+        return record  # type: ignore[no-any-return]
+
+    def record_id(self, opp: Mapping[str, Any]) -> str:
+        return opp.opportunity_id if isinstance(opp, StoredRecord) else str(opp["Id"])
+
+    def verify_rest(self, opportunities: Iterable[Mapping[str, Any]]) -> None:
+        for opp in opportunities:
+            if isinstance(opp, StoredRecord) and id(opp) not in self.verified:
+                self.record(opp)
 
 
 def _sync_state(row: PlanRow, status: str, error: str | None) -> None:
@@ -111,21 +139,20 @@ def _plan_existing(
         row.notes.append(note)
     linking = _blank(props.get("aws_opportunity_id")) != opp_id
 
-    result = build_update_request(snap.bundle, opp, config, catalog)
-    if result.errors or result.request is None:
-        row.operation, row.errors = "invalid", format_errors(result.errors)
+    # build_update_request, the view diff and the create request's title, with the deal mapped once
+    update = plan_update(snap.bundle, opp, config, catalog)
+    if update.errors:
+        row.operation, row.errors = "invalid", format_errors(update.errors)
         row.reason = "deal fails validation: " + "; ".join(row.errors)
         _sync_state(row, "invalid", "\n".join(row.errors))
         return
-    row.warnings = list(result.warnings)
-    if any(w.startswith("title_frozen") for w in result.warnings):
-        wanted_title = (
-            (build_create_request(snap.bundle, config, catalog).request or {}).get("Project", {}).get("Title")
-        )
+    row.warnings = list(update.warnings)
+    if any(w.startswith("title_frozen") for w in update.warnings):
+        wanted_title = update.wanted_title
         current_title = (opp.get("Project") or {}).get("Title") or ""
         if wanted_title and wanted_title != current_title:
             row.notes.append(title_blocked_note(opp_id, current_title, wanted_title))
-    changed = diff_views(hubspot_owned_view(opp, config), hubspot_owned_view(result.request, config))
+    changed = update.changed
     row.changed_fields = changed
     if changed and review in LOCKED_REVIEW_STATUSES:
         row.operation = "blocked"
@@ -135,7 +162,7 @@ def _plan_existing(
         _sync_state(row, "blocked", row.reason)
         return
     if changed:
-        row.operation, row.request = "update", result.request
+        row.operation, row.request = "update", update.request
         row.reason = "HubSpot-owned fields changed: " + ", ".join(changed)
         return
     _sync_state(row, "synced", None)
@@ -166,7 +193,7 @@ def plan_deal(
         deal_id=bundle.deal_id,
         deal_current=dict(props),
     )
-    opp = index.find(bundle.deal_id, linked_id)
+    opp = index.find(bundle.deal_id, linked_id)  # decoded, when stored as JSON
     if snap.archived:
         row.opportunity_id = linked_id or (str(opp["Id"]) if opp else None)
         if opp is None:
@@ -232,8 +259,30 @@ def build_plan(
     config: MappingConfig,
     catalog: str,
 ) -> list[PlanRow]:
-    """Plan every co-sell or linked deal, then the window's opportunities no deal accounted for."""
+    """Plan every co-sell or linked deal, then the window's opportunities no deal accounted for.
+
+    Opportunities may be `StoredRecord`s (`frames.opportunity_records`): each is decoded when its
+    deal is planned and dropped after, so memory does not grow with decoded records. Should a stored
+    record's key columns not match the record, the plan is made again from decoded records."""
     opp_list = list(opportunities)
+    if not any(isinstance(opp, StoredRecord) for opp in opp_list):
+        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog)
+    if not isinstance(deals, Sequence):
+        deals = list(deals)  # iterated again if the stored keys turn out stale
+    try:
+        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog)
+    except _StaleKeys:
+        decoded = [opp.decode() if isinstance(opp, StoredRecord) else opp for opp in opp_list]
+        return _build_plan(deals, decoded, opportunity_partitions, config, catalog)
+
+
+def _build_plan(
+    deals: Iterable[DealSnapshot],
+    opp_list: list[Mapping[str, Any]],
+    opportunity_partitions: Mapping[str, str],
+    config: MappingConfig,
+    catalog: str,
+) -> list[PlanRow]:
     index = _OpportunityIndex(opp_list, config.partner_opportunity_prefix)
     rows: list[PlanRow] = []
     seen_opps: set[str] = set()
@@ -245,7 +294,8 @@ def build_plan(
         if row.opportunity_id:
             seen_opps.add(row.opportunity_id)
     for opp in opp_list:
-        opp_id = str(opp["Id"])
+        opp_id = index.record_id(opp)
         if opp_id not in seen_opps and opp_id in opportunity_partitions:
-            rows.append(plan_orphan_opportunity(opp, opportunity_partitions[opp_id], config))
+            rows.append(plan_orphan_opportunity(index.record(opp), opportunity_partitions[opp_id], config))
+    index.verify_rest(opp_list)
     return rows
