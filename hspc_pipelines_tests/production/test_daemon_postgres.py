@@ -97,10 +97,15 @@ def test_daemon_on_postgres_ticks_dequeues_and_respects_pools(
         [dagster_bin("dagster-daemon"), "run", "-w", str(workspace_yaml)],
         daemon_home,
     )
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
     from hspc_pipelines.definitions import build_defs
 
-    job_def = build_defs(daemon_home["DAGSTER_HOME"]).resolve_job_def("reconcile")
     instance = dg.DagsterInstance.get()
+    # Resolving reads Dagster's "current" defs-state storage, which an earlier test in this worker
+    # process may have left pointing at its deleted temporary instance; use this test's own.
+    with set_defs_state_storage(instance.defs_state_storage):
+        job_def = build_defs(daemon_home["DAGSTER_HOME"]).resolve_job_def("reconcile")
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
 
