@@ -51,7 +51,17 @@ COMPANY_NAME_MAX: Final = 120
 
 def owned_fields(config: MappingConfig) -> tuple[str, ...]:
     """The logical fields of `OWNED_PATHS` that HubSpot owns under `config`, in table order."""
-    return _owned_fields(tuple(config.ownership.items()))
+    global _owned_last
+    ownership = config.ownership
+    last = _owned_last  # (copy of the ownership last asked about, its answer)
+    if last is not None and ownership == last[0]:
+        return last[1]
+    answer = _owned_fields(tuple(ownership.items()))
+    _owned_last = (dict(ownership), answer)
+    return answer
+
+
+_owned_last: tuple[dict[str, str], tuple[str, ...]] | None = None
 
 
 @functools.lru_cache(maxsize=64)
@@ -62,6 +72,7 @@ def _owned_fields(ownership: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
 
 _LIMITS: Final = {"City": 255, "PostalCode": 20, "StreetAddress": 255, "StateOrRegion": 255}
 _CURRENCIES: Final = frozenset(model.CURRENCY_CODES)
+_EMPTY: Final[tuple[Any, ...]] = (None, "", [], {})  # not values (compared with, never changed)
 
 
 @dataclass
@@ -74,10 +85,13 @@ class Body:
         self.errors.setdefault(logical, []).append(err)
 
     def errs(self, logical: str) -> list[FieldError]:
-        return self.errors.setdefault(logical, [])
+        found = self.errors.get(logical)
+        if found is None:
+            found = self.errors[logical] = []
+        return found
 
     def set(self, path: Path, value: Any) -> None:
-        if value not in (None, "", [], {}):
+        if value not in _EMPTY:
             self.values[path] = value
 
 
