@@ -124,7 +124,7 @@ def full_check(request: Mapping[str, Any], operation_name: str) -> list[FieldErr
     shape = input_shape(operation_name)
     report = ParamValidator().validate(request, shape)
     if report.has_errors():
-        for line in report.generate_report().splitlines()[1:]:
+        for line in report.generate_report().splitlines():
             errors.append(FieldError(operation_name, None, line.strip(), f"the {operation_name} input shape"))
     _constraints(request, shape, "", errors)
     return errors

@@ -389,3 +389,14 @@ def test_memoised_industry_and_dates(industry: str | None, override: str | None,
     assert to_date(day, zone) == _to_date(day, zone)
     assume(isinstance(day, str))
     assert to_date(day) == _to_date(day, "UTC")
+
+
+def test_full_check_reports_every_botocore_error_including_a_single_one() -> None:
+    from hspc_pipelines.mapping.model import full_check
+
+    one = full_check({"Catalog": "AWS", "Identifier": "O1"}, "UpdateOpportunity")
+    assert any("LastModifiedDate" in e.message for e in one), one
+    two = full_check({"Catalog": "AWS"}, "UpdateOpportunity")
+    assert {"LastModifiedDate", "Identifier"} <= {
+        name for e in two for name in ("LastModifiedDate", "Identifier") if name in e.message
+    }, two
