@@ -313,7 +313,7 @@ def engine_scenario(report: Report, n: int, log: Callable[[str], None]) -> None:
         f"{fig['peak_rss_mb']:.0f}",
         "< 1536",
         fig["peak_rss_mb"] < 1536,
-        note=f"includes building the input frames ({fig['rss_before_timing_mb']:.0f} MB before timing)",
+        note=f"peak of the process that loads and plans (input built in a child process); {fig['rss_before_timing_mb']:.0f} MB after loading the frames",
     )
 
 
