@@ -18,9 +18,7 @@ def _row(report, figure: str, after: str = ""):  # type: ignore[no-untyped-def]
 
 
 def test_bench_smoke_tiny() -> None:
-    report = run(
-        30, ("reconcile",), baseline_deals=10, quota_deals=0, engine_pairs=0, quiet=True, days=1
-    )
+    report = run(30, ("reconcile",), baseline_deals=10, quota_deals=0, engine_pairs=0, quiet=True, days=1)
     text = table(report.rows)
     assert "CreateOpportunity" in text and "Lambda baseline" in text
 
