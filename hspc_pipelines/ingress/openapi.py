@@ -315,7 +315,12 @@ SPEC: dict[str, Any] = {
                         "in": "query",
                         "required": True,
                         "description": "search words; blank is refused",
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+                        "schema": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 200,
+                            "pattern": r"[^\s\x1c-\x1f\x85]",
+                        },
                     },
                     *_PAGING,
                     _limit(50),

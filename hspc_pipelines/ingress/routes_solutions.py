@@ -25,6 +25,9 @@ from hspc_pipelines.ingress.solutions import (
 log = logging.getLogger(__name__)
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 200
+# Blank means whitespace to Python or to JavaScript regexes (the OpenAPI pattern's dialect), so the
+# document's pattern and this check refuse exactly the same queries.
+BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\ufeff"
 LIST_PARAMS = frozenset({"category", "status", "limit", "nextToken"})
 SEARCH_PARAMS = LIST_PARAMS | {"q"}
 
@@ -87,7 +90,7 @@ def solutions_endpoints(source: SolutionsSource) -> dict[str, Any]:
         except BadParameter as exc:
             return error(400, str(exc))
         q = request.query_params.get("q", "")
-        if not q.strip() or len(q) > MAX_QUERY_CHARS:
+        if not q.strip(BLANK) or len(q) > MAX_QUERY_CHARS:
             return error(400, f"q: allowed: search words, 1 to {MAX_QUERY_CHARS} characters")
         solutions = await _all(source)
         if solutions is None:
