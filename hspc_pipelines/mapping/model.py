@@ -283,13 +283,7 @@ def _compile_check(shape: Shape, stack: frozenset[str] = frozenset()) -> Check:
             for name, item in value.items():
                 spec = strings.get(name)
                 if spec is not None:
-                    shortest, longest, allowed, match = spec
-                    if not (
-                        isinstance(item, str)
-                        and shortest <= len(item) <= longest
-                        and (allowed is None or item in allowed)
-                        and (match is None or match(item) is not None)
-                    ):
+                    if not _string_ok(item, spec):
                         return False
                     continue
                 check = others.get(name)
@@ -450,13 +444,7 @@ def _compile_projected(shape: Shape, path: str, pruned: bool, stack: frozenset[s
                     continue
                 spec = strings.get(name)
                 if spec is not None:
-                    shortest, longest, allowed, match = spec
-                    if not (
-                        isinstance(item, str)
-                        and shortest <= len(item) <= longest
-                        and (allowed is None or item in allowed)
-                        and (match is None or match(item) is not None)
-                    ):
+                    if not _string_ok(item, spec):
                         return INVALID
                     present.append(name)
                     continue
