@@ -16,6 +16,7 @@ from typing import Any, overload
 import pandas as pd
 
 from hspc_pipelines.mapping import DealBundle
+from hspc_pipelines.mapping.values import dig
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, PlanRow
 from hspc_pipelines.sync.records import StoredRecord, dumps, dumps_fast, loads
@@ -229,20 +230,25 @@ def deal_snapshots(df: pd.DataFrame) -> Sequence[DealSnapshot]:
 # -- opportunities ------------------------------------------------------------------------------------
 
 
+def _text(value: Any) -> str | None:
+    """A display column's value: the member when it is a string (a hostile record's list or number
+    stays in record_json only)."""
+    return value if isinstance(value, str) else None
+
+
 def opportunities_frame(items: Iterable[tuple[Mapping[str, Any], str, str]]) -> pd.DataFrame:
     """From (JSON-safe record, partition day, source) triples."""
     rows = []
     for record, partition, source in items:
-        lifecycle = record.get("LifeCycle") or {}
         rows.append(
             {
                 "opportunity_id": record["Id"],
                 "partition_date": partition,
                 "last_modified": record.get("LastModifiedDate"),
                 "partner_opportunity_identifier": record.get("PartnerOpportunityIdentifier"),
-                "review_status": lifecycle.get("ReviewStatus"),
-                "stage": lifecycle.get("Stage"),
-                "title": (record.get("Project") or {}).get("Title"),
+                "review_status": _text(dig(record, "LifeCycle", "ReviewStatus")),
+                "stage": _text(dig(record, "LifeCycle", "Stage")),
+                "title": _text(dig(record, "Project", "Title")),
                 "source": source,
                 "record_json": dumps(record),
             }

@@ -20,6 +20,7 @@ from hspc_pipelines.mapping import (
     opportunity_to_deal_properties,
 )
 from hspc_pipelines.mapping.update import plan_update
+from hspc_pipelines.mapping.values import dig
 from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
 from hspc_pipelines.sync.notes import NoteSpec, review_note, title_blocked_note
 from hspc_pipelines.sync.records import StoredRecord
@@ -53,6 +54,12 @@ class PlanRow:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     solution_ids: list[str] = field(default_factory=list)
+
+
+def _text(value: Any) -> str | None:
+    """A string member of a record, or None when it is missing or not a string (hostile data plans as
+    an unknown value rather than failing the run)."""
+    return value if isinstance(value, str) else None
 
 
 def _blank(value: Any) -> Any:
@@ -129,12 +136,11 @@ def _plan_existing(
     props = snap.bundle.deal
     opp_id = str(opp["Id"])
     row.opportunity_id = opp_id
-    lifecycle = opp.get("LifeCycle") or {}
-    review = lifecycle.get("ReviewStatus") or "Pending Submission"
+    review = _text(dig(opp, "LifeCycle", "ReviewStatus")) or "Pending Submission"
 
     pc_owned = opportunity_to_deal_properties(opp, None, config, props.get("pipeline"))
     row.deal_updates.update(property_changes(props, pc_owned))
-    note = review_note(opp_id, review, lifecycle.get("ReviewComments"))
+    note = review_note(opp_id, review, _text(dig(opp, "LifeCycle", "ReviewComments")))
     if note and _blank(props.get("aws_review_status")) != review:
         row.notes.append(note)
     linking = _blank(props.get("aws_opportunity_id")) != opp_id
@@ -149,7 +155,7 @@ def _plan_existing(
     row.warnings = list(update.warnings)
     if any(w.startswith("title_frozen") for w in update.warnings):
         wanted_title = update.wanted_title
-        current_title = (opp.get("Project") or {}).get("Title") or ""
+        current_title = _text(dig(opp, "Project", "Title")) or ""
         if wanted_title and wanted_title != current_title:
             row.notes.append(title_blocked_note(opp_id, current_title, wanted_title))
     changed = update.changed
@@ -245,8 +251,11 @@ def plan_orphan_opportunity(opp: Mapping[str, Any], partition_date: str, config:
         row.operation = "write-back"
         row.reason = "opportunity changed in Partner Central; deal outside the window is refreshed"
         row.deal_updates = dict(opportunity_to_deal_properties(opp, None, config, None))
-        lifecycle = opp.get("LifeCycle") or {}
-        note = review_note(opp_id, lifecycle.get("ReviewStatus") or "", lifecycle.get("ReviewComments"))
+        note = review_note(
+            opp_id,
+            _text(dig(opp, "LifeCycle", "ReviewStatus")) or "",
+            _text(dig(opp, "LifeCycle", "ReviewComments")),
+        )
         if note:
             row.notes.append(note)
     return row
