@@ -12,11 +12,16 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from hspc_pipelines.env_numbers import env_count
+from hspc_pipelines.hubspot import pacing as hubspot_pacing
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, load_mapping_config
+from hspc_pipelines.partner_central import pacing as pc_pacing
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.state.store import SyncStateStore
+
+DEFAULT_WRITE_WORKERS = 4
 
 
 def _ssm_secret(parameter: str) -> str:
@@ -33,8 +38,8 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     access_token: str | None = None
     access_token_ssm_parameter: str | None = None
     base_url: str = "https://api.hubapi.com"
-    requests_per_10s: int = 190
-    search_per_second: float = 4.0
+    requests_per_10s: int = hubspot_pacing.DEFAULT_REQUESTS_PER_10S
+    search_per_second: float = hubspot_pacing.DEFAULT_SEARCH_PER_SECOND
     bootstrap: bool = True
 
     _client: HubSpotClient | None = PrivateAttr(default=None)
@@ -70,10 +75,10 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     role_arn: str | None = None
     external_id: str | None = None
     region: str = "us-east-1"
-    reads_per_second: float = 10.0
-    writes_per_second: float = 1.0
+    reads_per_second: float = pc_pacing.DEFAULT_READS_PER_SECOND
+    writes_per_second: float = pc_pacing.DEFAULT_WRITES_PER_SECOND
     # Threads applying rows; the pacer above still spaces every write, so this only hides latency.
-    write_workers: int = 4
+    write_workers: int = DEFAULT_WRITE_WORKERS
     default_solution_id: str | None = None
 
     _client: PartnerCentralClient | None = PrivateAttr(default=None)
@@ -117,11 +122,6 @@ class MappingResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return self._config
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
-
-
 def build_resources(dagster_home: str) -> dict[str, Any]:
     """Resources from the environment; names here are what the assets ask for."""
     from hspc_pipelines.defs.io import HspcDuckDBIOManager
@@ -131,17 +131,16 @@ def build_resources(dagster_home: str) -> dict[str, Any]:
         access_token=None if token_param else dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
         access_token_ssm_parameter=token_param,
         base_url=os.environ.get("HUBSPOT_BASE_URL", "https://api.hubapi.com"),
-        requests_per_10s=int(_env_float("HSPC_HUBSPOT_REQUESTS_PER_10S", 190)),
-        search_per_second=_env_float("HSPC_HUBSPOT_SEARCH_PER_SECOND", 4.0),
+        **hubspot_pacing.pacing_from_env(),
     )
     partner_central = PartnerCentralResource(
         catalog=os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS"),
         role_arn=os.environ.get("PARTNER_CENTRAL_ROLE_ARN") or None,
         external_id=os.environ.get("PARTNER_CENTRAL_EXTERNAL_ID") or None,
         region=os.environ.get("AWS_REGION", "us-east-1"),
-        reads_per_second=_env_float("HSPC_PC_READS_PER_SECOND", 10.0),
-        writes_per_second=_env_float("HSPC_PC_WRITES_PER_SECOND", 1.0),
-        write_workers=int(_env_float("HSPC_PC_WRITE_WORKERS", 4)),
+        **pc_pacing.pacing_from_env(),
+        # 0 or 1 applies rows one at a time.
+        write_workers=env_count("HSPC_PC_WRITE_WORKERS", DEFAULT_WRITE_WORKERS, minimum=0),
         default_solution_id=os.environ.get("PARTNER_CENTRAL_SOLUTION_ID") or None,
     )
     state_url = (

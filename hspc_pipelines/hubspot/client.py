@@ -28,7 +28,12 @@ from hspc_pipelines.hubspot.errors import (
     error_from_body,
     scrub,
 )
-from hspc_pipelines.hubspot.pacing import HubSpotPacer
+from hspc_pipelines.hubspot.pacing import (
+    DEFAULT_REQUESTS_PER_10S,
+    DEFAULT_SEARCH_PER_SECOND,
+    HubSpotPacer,
+    pacing_from_env,
+)
 from hspc_pipelines.hubspot.retry import HubSpotRetry
 from hspc_pipelines.hubspot.search import (
     MODIFIED,
@@ -68,8 +73,8 @@ class HubSpotClient:
         base_url: str = "https://api.hubapi.com",
         *,
         timeout: float | tuple[float, float] = (5, 30),
-        requests_per_10s: int = 190,
-        search_per_second: float = 4,
+        requests_per_10s: int = DEFAULT_REQUESTS_PER_10S,
+        search_per_second: float = DEFAULT_SEARCH_PER_SECOND,
         max_retries: int = 6,
         session: requests.Session | None = None,
     ) -> None:
@@ -96,12 +101,7 @@ class HubSpotClient:
         token = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
         if not token:
             raise ValueError("HUBSPOT_ACCESS_TOKEN is not set (a HubSpot private app access token)")
-        kw: dict[str, Any] = {}
-        if value := os.environ.get("HSPC_HUBSPOT_REQUESTS_PER_10S"):
-            kw["requests_per_10s"] = int(value)
-        if value := os.environ.get("HSPC_HUBSPOT_SEARCH_PER_SECOND"):
-            kw["search_per_second"] = float(value)
-        kw.update(overrides)
+        kw: dict[str, Any] = {**pacing_from_env(), **overrides}
         return cls(token, os.environ.get("HUBSPOT_BASE_URL") or "https://api.hubapi.com", **kw)
 
     def close(self) -> None:

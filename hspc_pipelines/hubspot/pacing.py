@@ -12,6 +12,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import TypedDict
+
+from hspc_pipelines.env_numbers import env_count, env_rate
+
+DEFAULT_REQUESTS_PER_10S = 190  # HubSpot's private-app limit
+DEFAULT_SEARCH_PER_SECOND = 4.0  # under the search endpoints' ~5/s
+
+
+class HubSpotPacing(TypedDict):
+    requests_per_10s: int
+    search_per_second: float
+
+
+def pacing_from_env() -> HubSpotPacing:
+    """HSPC_HUBSPOT_REQUESTS_PER_10S and HSPC_HUBSPOT_SEARCH_PER_SECOND: the one place that reads them."""
+    return {
+        "requests_per_10s": env_count("HSPC_HUBSPOT_REQUESTS_PER_10S", DEFAULT_REQUESTS_PER_10S, minimum=1),
+        "search_per_second": env_rate("HSPC_HUBSPOT_SEARCH_PER_SECOND", DEFAULT_SEARCH_PER_SECOND),
+    }
 
 
 class SlidingWindowPacer:

@@ -20,7 +20,12 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from hspc_pipelines.partner_central.errors import PartnerCentralError, from_error_response, scrub
-from hspc_pipelines.partner_central.pacing import OperationPacer
+from hspc_pipelines.partner_central.pacing import (
+    DEFAULT_READS_PER_SECOND,
+    DEFAULT_WRITES_PER_SECOND,
+    OperationPacer,
+    pacing_from_env,
+)
 from hspc_pipelines.partner_central.session import assumed_role_session
 from hspc_pipelines.partner_central.stats import OperationStats
 
@@ -74,8 +79,8 @@ class PartnerCentralClient:
         external_id: str | None = None,
         region: str = "us-east-1",
         endpoint_url: str | None = None,
-        reads_per_second: float = 10.0,
-        writes_per_second: float = 1.0,
+        reads_per_second: float = DEFAULT_READS_PER_SECOND,
+        writes_per_second: float = DEFAULT_WRITES_PER_SECOND,
         max_attempts: int = 8,
         boto3_session: boto3.Session | None = None,
         connect_timeout: float = 5,
@@ -114,12 +119,9 @@ class PartnerCentralClient:
             "role_arn": os.environ.get("PARTNER_CENTRAL_ROLE_ARN") or None,
             "external_id": os.environ.get("PARTNER_CENTRAL_EXTERNAL_ID") or None,
             "region": os.environ.get("AWS_REGION") or "us-east-1",
+            **pacing_from_env(),
+            **overrides,
         }
-        if value := os.environ.get("HSPC_PC_READS_PER_SECOND"):
-            kw["reads_per_second"] = float(value)
-        if value := os.environ.get("HSPC_PC_WRITES_PER_SECOND"):
-            kw["writes_per_second"] = float(value)
-        kw.update(overrides)
         return cls(os.environ.get("PARTNER_CENTRAL_CATALOG") or "AWS", **kw)
 
     def __repr__(self) -> str:

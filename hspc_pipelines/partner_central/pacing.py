@@ -10,6 +10,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TypedDict
+
+from hspc_pipelines.env_numbers import env_rate
+
+DEFAULT_READS_PER_SECOND = 10.0
+DEFAULT_WRITES_PER_SECOND = 1.0
+
+
+class PartnerCentralPacing(TypedDict):
+    reads_per_second: float
+    writes_per_second: float
+
+
+def pacing_from_env() -> PartnerCentralPacing:
+    """HSPC_PC_READS_PER_SECOND and HSPC_PC_WRITES_PER_SECOND: the one place that reads them."""
+    return {
+        "reads_per_second": env_rate("HSPC_PC_READS_PER_SECOND", DEFAULT_READS_PER_SECOND),
+        "writes_per_second": env_rate("HSPC_PC_WRITES_PER_SECOND", DEFAULT_WRITES_PER_SECOND),
+    }
+
 
 # Operation name prefixes that count against the write quota; everything else is a read.
 WRITE_PREFIXES = (
