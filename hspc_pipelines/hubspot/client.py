@@ -13,6 +13,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -347,74 +348,48 @@ class HubSpotClient:
                 item.setdefault("objectWriteTraceId", str(pos))
         # Calls spent isolating bad inputs are capped: a 400 that every input shares (a property missing
         # in the portal) must not cost two calls per input.
-        budget = [ISOLATION_BUDGET + len(items) // 10]
+        write = _BatchWrite(template, object_type, creates, path_params, ISOLATION_BUDGET + len(items) // 10)
         for offset, chunk in chunks(items, size):
             positions = list(range(offset, offset + len(chunk)))
-            out.merge(
-                self._write_chunk(template, object_type, list(chunk), positions, creates, path_params, budget)
-            )
+            out.merge(self._write_chunk(write, list(chunk), positions))
         return out
 
     def _write_chunk(
-        self,
-        template: str,
-        object_type: str,
-        chunk: list[dict[str, Any]],
-        positions: list[int],
-        creates: bool,
-        path_params: Mapping[str, Any],
-        budget: list[int],
+        self, write: _BatchWrite, chunk: list[dict[str, Any]], positions: list[int]
     ) -> BatchResult:
         try:
             page = self.request(
-                "POST", template, json={"inputs": chunk}, object_type=object_type, **path_params
+                "POST",
+                write.template,
+                json={"inputs": chunk},
+                object_type=write.object_type,
+                **write.path_params,
             )
         except RateLimitExhausted:
             raise
         except HubSpotError as exc:
-            if exc.status == 400 and len(chunk) > 1 and budget[0] > 0:
-                return self._isolate(
-                    template, object_type, chunk, positions, creates, path_params, budget, exc
-                )
+            if exc.status == 400 and len(chunk) > 1 and write.budget > 0:
+                return self._isolate(write, chunk, positions, exc)
             if exc.status in (401, 403):
                 raise
             message = exc.message
-            if creates and exc.status not in _INPUT_STATUSES:
+            if write.creates and exc.status not in _INPUT_STATUSES:
                 message += (
                     " (not repeated: HubSpot may or may not have created these; re-read before retrying)"
                 )
-            return BatchResult(
-                errors=[
-                    BatchFailure(pos, _strip_trace(item), exc.status, exc.category, message)
-                    for pos, item in zip(positions, chunk, strict=True)
-                ]
-            )
-        if creates:
+            return _failed(positions, chunk, exc, message)
+        if write.creates:
             return _collect(page, chunk, positions, key=lambda x: x.get("objectWriteTraceId"), trace=True)
         return _collect(page, chunk, positions, key=lambda x: str(x.get("id")))
 
     def _isolate(
-        self,
-        template: str,
-        object_type: str,
-        chunk: list[dict[str, Any]],
-        positions: list[int],
-        creates: bool,
-        path_params: Mapping[str, Any],
-        budget: list[int],
-        exc: HubSpotError,
+        self, write: _BatchWrite, chunk: list[dict[str, Any]], positions: list[int], exc: HubSpotError
     ) -> BatchResult:
         """A 400 refuses the whole chunk for one bad input: drop the input it names, or halve."""
         named = _as_list(exc.context.get("index"))
         index = int(named[0]) if len(named) == 1 and named[0].isdigit() else -1
         if 0 <= index < len(chunk):
-            result = BatchResult(
-                errors=[
-                    BatchFailure(
-                        positions[index], _strip_trace(chunk[index]), exc.status, exc.category, exc.message
-                    )
-                ]
-            )
+            result = _failed([positions[index]], [chunk[index]], exc, exc.message)
             rest = [i for i in range(len(chunk)) if i != index]
             parts = [rest] if rest else []
         else:
@@ -423,15 +398,11 @@ class HubSpotClient:
             parts = [list(range(half)), list(range(half, len(chunk)))]
         for part in parts:
             items, where = [chunk[i] for i in part], [positions[i] for i in part]
-            if budget[0] <= 0:  # out of calls: the part fails with the error that covered it
-                failures = [
-                    BatchFailure(p, _strip_trace(c), exc.status, exc.category, exc.message)
-                    for p, c in zip(where, items, strict=True)
-                ]
-                result.merge(BatchResult(errors=failures))
+            if write.budget <= 0:  # out of calls: the part fails with the error that covered it
+                result.merge(_failed(where, items, exc, exc.message))
                 continue
-            budget[0] -= 1
-            result.merge(self._write_chunk(template, object_type, items, where, creates, path_params, budget))
+            write.budget -= 1
+            result.merge(self._write_chunk(write, items, where))
         return result
 
     # -- single objects --------------------------------------------------------------------------
@@ -581,6 +552,29 @@ class HubSpotClient:
                 raise
             created.append(name)
         return created
+
+
+@dataclass
+class _BatchWrite:
+    """What every chunk of one batch write shares, with the calls left for isolating bad inputs."""
+
+    template: str
+    object_type: str
+    creates: bool
+    path_params: Mapping[str, Any]
+    budget: int
+
+
+def _failed(
+    positions: list[int], items: list[dict[str, Any]], exc: HubSpotError, message: str
+) -> BatchResult:
+    """Every input failed with `exc` (and `message`)."""
+    return BatchResult(
+        errors=[
+            BatchFailure(pos, _strip_trace(item), exc.status, exc.category, message)
+            for pos, item in zip(positions, items, strict=True)
+        ]
+    )
 
 
 def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

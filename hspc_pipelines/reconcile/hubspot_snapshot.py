@@ -7,8 +7,8 @@ A window of N co-sell deals costs about N/200 searches, 2·N/1000 association re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hspc_pipelines.hubspot.batch import BatchResult
 from hspc_pipelines.mapping import DealBundle, MappingConfig, is_cosell
@@ -16,31 +16,10 @@ from hspc_pipelines.mapping.properties import COMPANY_PROPERTIES, CONTACT_PROPER
 from hspc_pipelines.sync.frames import day
 from hspc_pipelines.sync.plan import DealSnapshot
 
+if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drift
+    from hspc_pipelines.hubspot.client import HubSpotClient
+
 PRIMARY_COMPANY_TYPE_ID = 5  # HubSpot's "Primary" deal-to-company association
-
-
-class HubSpotReader(Protocol):
-    def search_modified_between(
-        self,
-        object_type: str,
-        start: dt.datetime,
-        end: dt.datetime,
-        properties: Sequence[str],
-        extra_filters: Any = None,
-    ) -> Iterable[dict[str, Any]]: ...
-
-    def batch_read(
-        self,
-        object_type: str,
-        ids: Sequence[str],
-        properties: Sequence[str] = (),
-        archived: bool = False,
-        id_property: str | None = None,
-    ) -> BatchResult: ...
-
-    def batch_read_associations_detailed(
-        self, from_type: str, to_type: str, ids: Sequence[str]
-    ) -> dict[str, list[dict[str, Any]]]: ...
 
 
 def _partition_for(last_modified: str | None, start: dt.datetime, end: dt.datetime) -> str:
@@ -61,7 +40,7 @@ def _primary_company(links: list[dict[str, Any]]) -> str | None:
 
 
 def fetch_deal_snapshots(
-    client: HubSpotReader,
+    client: HubSpotClient,
     config: MappingConfig,
     start: dt.datetime,
     end: dt.datetime,

@@ -9,35 +9,18 @@ crash recovery write nothing twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from hspc_pipelines.hubspot.batch import BatchResult
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES, NOTE_KEY_PROPERTY
 from hspc_pipelines.sync.notes import NoteSpec
 from hspc_pipelines.sync.outcomes import DealWrite
 from hspc_pipelines.sync.plan import property_changes
 
+if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drift
+    from hspc_pipelines.hubspot.client import HubSpotClient
+
 NOTE_TO_DEAL_TYPE_ID = 214  # HubSpot-defined note -> deal association
-
-
-class HubSpotWriter(Protocol):
-    def batch_read(
-        self,
-        object_type: str,
-        ids: Sequence[str],
-        properties: Sequence[str] = (),
-        archived: bool = False,
-        id_property: str | None = None,
-    ) -> BatchResult: ...
-
-    def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult: ...
-
-    def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult: ...
-
-    def batch_read_associations(
-        self, from_type: str, to_type: str, ids: Sequence[str]
-    ) -> dict[str, list[str]]: ...
 
 
 Outcome = tuple[DealWrite, str, int, str | None]
@@ -48,7 +31,7 @@ def _wire(value: str | None) -> str:
     return "" if value is None else str(value)
 
 
-def _refresh_without_snapshot(client: HubSpotWriter, writes: list[DealWrite]) -> dict[str, str]:
+def _refresh_without_snapshot(client: HubSpotClient, writes: list[DealWrite]) -> dict[str, str]:
     """Diff writes that had no deal snapshot against the deal as it is now; returns errors by deal id."""
     blind = [w for w in writes if not w.has_current]
     if not blind:
@@ -65,7 +48,7 @@ def _refresh_without_snapshot(client: HubSpotWriter, writes: list[DealWrite]) ->
     return errors
 
 
-def existing_note_keys(client: HubSpotWriter, deal_ids: Iterable[str]) -> dict[str, set[str]]:
+def existing_note_keys(client: HubSpotClient, deal_ids: Iterable[str]) -> dict[str, set[str]]:
     """Note keys already on each deal."""
     ids = sorted(set(deal_ids))
     if not ids:
@@ -94,7 +77,7 @@ def _note_input(deal_id: str, note: NoteSpec, now: str) -> dict[str, Any]:
 
 
 def write_deals(
-    client: HubSpotWriter, writes: Sequence[DealWrite], now: dt.datetime | None = None
+    client: HubSpotClient, writes: Sequence[DealWrite], now: dt.datetime | None = None
 ) -> list[Outcome]:
     """Apply every write; one deal's failure never stops the others."""
     writes = list(writes)
