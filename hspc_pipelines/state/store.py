@@ -39,6 +39,17 @@ INVITATION_STATE = sa.Table(
     sa.Column("detail", sa.Text),
 )
 
+# Pairs whose last full plan was `none`, with the fingerprint of that plan's inputs
+# (`sync/settled.py`): the next plan skips them while the fingerprint holds.
+SETTLED_PAIRS = sa.Table(
+    "hspc_settled_pairs",
+    _METADATA,
+    sa.Column("catalog", sa.String(16), primary_key=True),
+    sa.Column("deal_id", sa.String(32), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("warnings_json", sa.Text, nullable=False),
+)
+
 _CHUNK = 500
 
 
@@ -152,6 +163,42 @@ class SyncStateStore:
             return int(
                 conn.execute(sa.select(sa.func.count()).where(table.c.catalog == catalog)).scalar_one()
             )
+
+    def get_settled(self, catalog: str, deal_ids: Iterable[str]) -> dict[str, tuple[str, list[str]]]:
+        """deal id -> (fingerprint, warnings) for the deals the store holds a settled pair for."""
+        wanted = list(dict.fromkeys(deal_ids))
+        found: dict[str, tuple[str, list[str]]] = {}
+        table = SETTLED_PAIRS
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = conn.execute(
+                    sa.select(table.c.deal_id, table.c.fingerprint, table.c.warnings_json).where(
+                        table.c.catalog == catalog, table.c.deal_id.in_(wanted[start : start + _CHUNK])
+                    )
+                )
+                for deal_id, fingerprint, warnings_json in rows:
+                    found[deal_id] = (fingerprint, json.loads(warnings_json))
+        return found
+
+    def put_settled(self, catalog: str, pairs: Mapping[str, tuple[str, Iterable[str]]]) -> int:
+        """Keep (fingerprint, warnings) for each deal id, replacing what was kept before."""
+        rows = [
+            {"catalog": catalog, "deal_id": d, "fingerprint": fp, "warnings_json": json.dumps(list(w))}
+            for d, (fp, w) in pairs.items()
+        ]
+        if not rows:
+            return 0
+        table = SETTLED_PAIRS
+        with self._engine.begin() as conn:
+            ids = [r["deal_id"] for r in rows]
+            for start in range(0, len(ids), _CHUNK):
+                conn.execute(
+                    table.delete().where(
+                        table.c.catalog == catalog, table.c.deal_id.in_(ids[start : start + _CHUNK])
+                    )
+                )
+            conn.execute(table.insert(), rows)
+        return len(rows)
 
     def get_invitation(self, catalog: str, invitation_id: str) -> dict[str, Any] | None:
         table = INVITATION_STATE

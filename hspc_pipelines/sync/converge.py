@@ -13,9 +13,14 @@ from typing import Any
 
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
-from hspc_pipelines.sync.plan import DealSnapshot, PlanRow, build_plan
+from hspc_pipelines.sync.plan import DealSnapshot, PlanRow, StoredDeals, build_plan
+from hspc_pipelines.sync.records import StoredRecord
 
 SETTLED = frozenset({"none", "blocked", "invalid"})
+
+
+def _record_id(record: Mapping[str, Any]) -> str:
+    return record.opportunity_id if isinstance(record, StoredRecord) else str(record["Id"])
 
 
 def replan_after_apply(
@@ -25,11 +30,20 @@ def replan_after_apply(
     writes: Iterable[tuple[DealWrite, str]],
     config: MappingConfig,
     catalog: str,
+    planned: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> list[PlanRow]:
-    records = {str(r["Id"]): r for r in opportunities}
+    """The plan of the deals after apply and write-back.
+
+    `planned` (deal id -> the first plan's operation and opportunity id) narrows it to what can have
+    moved: the plan is a pure function of a deal and its opportunity, so a deal that settled in the
+    first plan, was not written and whose opportunity was not written either plans the same again,
+    as does a deal the first plan left out. Without `planned` every deal is planned again."""
+    records = {_record_id(r): r for r in opportunities}
     failed: set[str] = set()
+    touched_opps: set[str] = set()
     for res in results:
         if res.record is not None:
+            touched_opps.add(str(res.record["Id"]))
             records[str(res.record["Id"])] = res.record
         if res.status == "failed" and res.deal_id:
             failed.add(res.deal_id)
@@ -39,11 +53,24 @@ def replan_after_apply(
             written.setdefault(write.deal_id, {}).update(write.properties)
         elif status == "failed":
             failed.add(write.deal_id)
+
+    def may_have_moved(deal_id: str) -> bool:
+        if planned is None or deal_id in written:
+            return True
+        operation, opportunity_id = planned.get(deal_id, ("none", None))
+        return operation not in SETTLED or (opportunity_id is not None and opportunity_id in touched_opps)
+
+    ids = (
+        [snapshots.text(i).deal_id for i in range(len(snapshots))]
+        if isinstance(snapshots, StoredDeals)
+        else [snap.bundle.deal_id for snap in snapshots]
+    )
     after = []
-    for snap in snapshots:
-        if snap.bundle.deal_id in failed:
+    for i, deal_id in enumerate(ids):
+        if deal_id in failed or not may_have_moved(deal_id):
             continue
-        deal = {**snap.bundle.deal, **written.get(snap.bundle.deal_id, {})}
+        snap = snapshots[i]
+        deal = {**snap.bundle.deal, **written.get(deal_id, {})}
         after.append(replace(snap, bundle=replace(snap.bundle, deal=deal)))
     return build_plan(after, records.values(), {}, config, catalog)
 

@@ -18,7 +18,7 @@ import pandas as pd
 from hspc_pipelines.mapping import DealBundle
 from hspc_pipelines.mapping.values import dig
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
-from hspc_pipelines.sync.plan import DealSnapshot, PlanRow
+from hspc_pipelines.sync.plan import DealSnapshot, DealText, PlanRow
 from hspc_pipelines.sync.records import StoredRecord, dumps, dumps_fast, loads
 
 DEAL_COLUMNS = (
@@ -185,6 +185,7 @@ class DealSnapshots(Sequence[DealSnapshot]):
 
     def __init__(self, df: pd.DataFrame) -> None:
         self._ids = _column(df, "deal_id")
+        self._linked = _column(df, "aws_opportunity_id")
         self._days = _days(df)
         self._archived = _column(df, "archived")
         self._deals = _column(df, "deal_json")
@@ -208,6 +209,20 @@ class DealSnapshots(Sequence[DealSnapshot]):
     def __iter__(self) -> Iterator[DealSnapshot]:
         for i in range(len(self)):
             yield self._snapshot(i)
+
+    def text(self, index: int) -> DealText:
+        """Row `index` undecoded: what a settled pair's fingerprint is taken from."""
+        i = range(len(self))[index]
+        linked = self._linked[i]
+        return DealText(
+            deal_id=str(self._ids[i]),
+            partition_date=self._days[i],  # type: ignore[arg-type]
+            linked_id=linked if isinstance(linked, str) and linked else None,
+            archived=bool(self._archived[i]),
+            deal=self._deals[i],
+            company=self._companies[i],
+            contacts=self._contacts[i],
+        )
 
     def _snapshot(self, i: int) -> DealSnapshot:
         deal = loads(self._deals[i]) or {}

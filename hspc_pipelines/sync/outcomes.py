@@ -91,7 +91,8 @@ def deal_write_for(
             wanted = {"aws_sync_status": "failed", "aws_sync_error": _error_text(result)}
         elif result.status == "blocked":
             wanted.update({"aws_sync_status": "blocked", "aws_sync_error": result.error_message})
-    has_current = bool(current)
+    # A write that wants nothing needs no copy of the deal to diff against (`none` rows carry none).
+    has_current = bool(current) or not wanted
     properties = property_changes(current, wanted) if has_current else wanted
     return DealWrite(
         deal_id=str(deal_id),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from hspc_pipelines.mapping import (
     DealBundle,
@@ -24,11 +24,13 @@ from hspc_pipelines.mapping.values import dig
 from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
 from hspc_pipelines.sync.notes import NoteSpec, review_note, title_blocked_note
 from hspc_pipelines.sync.records import StoredRecord
+from hspc_pipelines.sync.settled import Settled, context_digest, pair_fingerprint
 
 OPERATIONS = ("create", "link", "update", "write-back", "none", "blocked", "invalid")
 # ACE refuses updates while AWS is reviewing; the change waits for the review to end.
 LOCKED_REVIEW_STATUSES = frozenset({"Submitted", "In review"})
 SUBMITTED_REVIEW_STATUSES = frozenset({"Submitted", "In review", "Approved", "Rejected", "Action Required"})
+IN_SYNC = "in sync"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,30 @@ class DealSnapshot:
     bundle: DealBundle
     partition_date: str
     archived: bool = False
+
+
+@dataclass(frozen=True)
+class DealText:
+    """A stored deal as its frame row holds it: the key columns and the JSON texts (undecoded)."""
+
+    deal_id: str
+    partition_date: str
+    linked_id: str | None  # the aws_opportunity_id column
+    archived: bool
+    deal: str | None
+    company: str | None
+    contacts: str | None
+
+
+@runtime_checkable
+class StoredDeals(Protocol):
+    """Deals kept as frame rows (`frames.DealSnapshots`): each decoded on request, or read as text."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> DealSnapshot: ...
+
+    def text(self, index: int) -> DealText: ...
 
 
 @dataclass
@@ -54,6 +80,10 @@ class PlanRow:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     solution_ids: list[str] = field(default_factory=list)
+    # Set on a pair that planned `none` in full: what the state store keeps so that the next plan
+    # can skip the pair while its inputs stay the same (`sync/settled.py`). Not a plan-frame column.
+    settled: Settled | None = field(default=None, compare=False)
+    skipped: bool = field(default=False, compare=False)  # planned from `settled`, not mapped
 
 
 def _text(value: Any) -> str | None:
@@ -102,8 +132,12 @@ class _OpportunityIndex:
                 self.by_deal.setdefault(ident[len(prefix) :], opp)
 
     def find(self, deal_id: str, linked_id: str | None) -> Mapping[str, Any] | None:
-        found = self.by_id.get(linked_id) if linked_id else self.by_deal.get(deal_id)
+        found = self.find_stored(deal_id, linked_id)
         return self.record(found) if found is not None else None
+
+    def find_stored(self, deal_id: str, linked_id: str | None) -> Mapping[str, Any] | None:
+        """What `find` finds, not decoded."""
+        return self.by_id.get(linked_id) if linked_id else self.by_deal.get(deal_id)
 
     def record(self, opp: Mapping[str, Any]) -> Mapping[str, Any]:
         """The record itself: a stored one decoded (and its keys checked)."""
@@ -180,7 +214,8 @@ def _plan_existing(
             "Partner Central fields changed: " + ", ".join(sorted(row.deal_updates)),
         )
     else:
-        row.operation, row.reason = "none", "in sync"
+        # Nothing to write: the row needs no copy of the deal (see `outcomes.deal_write_for`).
+        row.operation, row.reason, row.deal_current = "none", IN_SYNC, {}
 
 
 def plan_deal(
@@ -267,22 +302,86 @@ def build_plan(
     opportunity_partitions: Mapping[str, str],
     config: MappingConfig,
     catalog: str,
+    settled: Mapping[str, Settled] | None = None,
 ) -> list[PlanRow]:
     """Plan every co-sell or linked deal, then the window's opportunities no deal accounted for.
 
     Opportunities may be `StoredRecord`s (`frames.opportunity_records`): each is decoded when its
     deal is planned and dropped after, so memory does not grow with decoded records. Should a stored
-    record's key columns not match the record, the plan is made again from decoded records."""
+    record's key columns not match the record, the plan is made again from decoded records.
+
+    With deals stored as frame rows (`StoredDeals`) and records as `StoredRecord`s, a pair whose
+    fingerprint is in `settled` (deal id -> what an earlier plan recorded) gets that plan's `none`
+    row without being mapped; each pair planned `none` in full carries its own `PlanRow.settled`."""
     opp_list = list(opportunities)
     if not any(isinstance(opp, StoredRecord) for opp in opp_list):
-        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog)
+        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog, settled)
     if not isinstance(deals, Sequence):
         deals = list(deals)  # iterated again if the stored keys turn out stale
     try:
-        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog)
+        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog, settled)
     except _StaleKeys:
         decoded = [opp.decode() if isinstance(opp, StoredRecord) else opp for opp in opp_list]
-        return _build_plan(deals, decoded, opportunity_partitions, config, catalog)
+        return _build_plan(deals, decoded, opportunity_partitions, config, catalog, None)
+
+
+class _Fingerprints:
+    """Settled-pair fingerprints of one plan (`sync/settled.py`): the skip, and what to record."""
+
+    def __init__(
+        self, index: _OpportunityIndex, settled: Mapping[str, Settled], config: MappingConfig, catalog: str
+    ) -> None:
+        self.index, self.settled, self.context = index, settled, context_digest(config, catalog)
+
+    def _of(self, text: DealText) -> tuple[StoredRecord, str] | None:
+        if text.archived:
+            return None
+        opp = self.index.find_stored(text.deal_id, text.linked_id)
+        if not isinstance(opp, StoredRecord):
+            return None
+        fingerprint = pair_fingerprint(
+            self.context,
+            text.deal_id,
+            text.linked_id,
+            text.deal,
+            text.company,
+            text.contacts,
+            opp.opportunity_id,
+            opp.partner_opportunity_identifier,
+            opp.text,
+        )
+        return opp, fingerprint
+
+    def skip(self, text: DealText) -> PlanRow | None:
+        """The `none` row of a pair whose inputs are those of an earlier `none` plan, or None."""
+        known = self.settled.get(text.deal_id)
+        if known is None:
+            return None
+        found = self._of(text)
+        if found is None or found[1] != known.fingerprint:
+            return None
+        opp, _ = found
+        # The record's key columns were checked against it when this fingerprint was recorded, and
+        # the fingerprint covers both: equal fingerprints mean they still match.
+        self.index.verified.add(id(opp))
+        return PlanRow(
+            entity_key=f"deal:{text.deal_id}",
+            partition_date=text.partition_date,
+            operation="none",
+            reason=IN_SYNC,
+            deal_id=text.deal_id,
+            opportunity_id=opp.opportunity_id,
+            warnings=list(known.warnings),
+            skipped=True,
+        )
+
+    def record(self, text: DealText, snap: DealSnapshot, row: PlanRow) -> None:
+        """Give a pair that planned `none` in full the fingerprint of its inputs."""
+        if row.operation != "none" or _blank(snap.bundle.deal.get("aws_opportunity_id")) != text.linked_id:
+            return  # (the column must say what the plan read from the deal)
+        found = self._of(text)
+        if found is not None and found[0].opportunity_id == row.opportunity_id:
+            row.settled = Settled(found[1], tuple(row.warnings))
 
 
 def _build_plan(
@@ -291,17 +390,34 @@ def _build_plan(
     opportunity_partitions: Mapping[str, str],
     config: MappingConfig,
     catalog: str,
+    settled: Mapping[str, Settled] | None,
 ) -> list[PlanRow]:
     index = _OpportunityIndex(opp_list, config.partner_opportunity_prefix)
     rows: list[PlanRow] = []
     seen_opps: set[str] = set()
-    for snap in deals:
-        row = plan_deal(snap, index, config, catalog)
-        if row is None:
-            continue
-        rows.append(row)
-        if row.opportunity_id:
-            seen_opps.add(row.opportunity_id)
+
+    def add(row: PlanRow | None) -> None:
+        if row is not None:
+            rows.append(row)
+            if row.opportunity_id:
+                seen_opps.add(row.opportunity_id)
+
+    if isinstance(deals, StoredDeals):
+        prints = _Fingerprints(index, settled or {}, config, catalog)
+        for i in range(len(deals)):
+            text = deals.text(i)
+            skipped = prints.skip(text)
+            if skipped is not None:
+                add(skipped)
+                continue
+            snap = deals[i]
+            row = plan_deal(snap, index, config, catalog)
+            if row is not None:
+                prints.record(text, snap, row)
+            add(row)
+    else:
+        for snap in deals:
+            add(plan_deal(snap, index, config, catalog))
     for opp in opp_list:
         opp_id = index.record_id(opp)
         if opp_id not in seen_opps and opp_id in opportunity_partitions:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections import Counter
 
+import dagster as dg
 import pytest
 import requests
 
@@ -276,3 +277,38 @@ def test_backfill_of_three_days_is_one_run_over_exactly_those_days(product):
     assert planned == window
     filed = {json.dumps(str(x)[:10]) for x in result.output_for_node("hubspot_deals")["partition_date"]}
     assert all(start <= json.loads(f) <= end for f in filed)
+
+
+def _plan_metadata(product, outcome) -> dict:
+    events = product.instance.all_logs(outcome.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    for event in events:
+        mat = event.asset_materialization
+        if mat is not None and mat.asset_key == dg.AssetKey("sync_plan"):
+            return {k: v.value for k, v in mat.metadata.items()}
+    raise AssertionError("no sync_plan materialization in the run")
+
+
+def test_settled_pairs_are_skipped_until_either_side_changes(synced):
+    product, _, outcome = synced
+    created = [d for d, w in _writes(outcome).items() if w["final_status"] == "created"]
+    second = product.reconcile(since=_since(130))  # the write-back moved every deal: planned in full
+    meta = _plan_metadata(product, second)
+    nones = Counter(second.frames["sync_plan"]["operation"])["none"]
+    assert nones >= len(created) > 2 and meta["settled_pairs_recorded"] == nones
+
+    third = product.reconcile(since=_since(130))
+    meta = _plan_metadata(product, third)
+    assert meta["settled_pairs_skipped"] == nones and meta["settled_pairs_recorded"] == 0
+    assert third.frames["sync_plan"].equals(second.frames["sync_plan"]), (
+        "the skip plans what the full plan did"
+    )
+
+    edited, reviewed = created[0], created[1]
+    product.hubspot("PATCH", f"/crm/v3/objects/deals/{edited}", json={"properties": {"amount": "777"}})
+    _review(product, product.deal(reviewed, "aws_opportunity_id")["aws_opportunity_id"], "Approved")
+    fourth = product.reconcile(since=_since(130))
+    plan = fourth.frames["sync_plan"].set_index("deal_id")
+    assert plan.loc[edited, "operation"] == "update"
+    assert plan.loc[reviewed, "operation"] == "write-back"
+    assert _plan_metadata(product, fourth)["settled_pairs_skipped"] == nones - 2
+    assert product.deal(reviewed, "aws_review_status")["aws_review_status"] == "Approved"

@@ -21,6 +21,7 @@ def store(request, tmp_path):
         with s._engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM hspc_opportunity_cache")
             conn.exec_driver_sql("DELETE FROM hspc_invitation_state")
+            conn.exec_driver_sql("DELETE FROM hspc_settled_pairs")
     yield s
     s.dispose()
 
@@ -90,3 +91,19 @@ def test_duplicate_partner_identifiers_are_reported(store):
     )
     assert store.duplicate_partner_identifiers("AWS") == {"HUBSPOT-1": ["O1", "O2"]}
     assert store.duplicate_partner_identifiers("Sandbox") == {}
+
+
+def test_settled_pairs_round_trip_replace_and_stay_per_catalog(store):
+    assert store.put_settled("AWS", {}) == 0
+    assert store.put_settled("AWS", {"1": ("a" * 40, ["w1"]), "2": ("b" * 40, [])}) == 2
+    assert store.put_settled("Sandbox", {"1": ("c" * 40, [])}) == 1
+    assert store.put_settled("AWS", {"1": ("d" * 40, [])}) == 1
+    assert store.get_settled("AWS", ["1", "2", "3", "1"]) == {"1": ("d" * 40, []), "2": ("b" * 40, [])}
+    assert store.get_settled("Sandbox", ["1", "2"]) == {"1": ("c" * 40, [])}
+
+
+def test_settled_pairs_are_read_and_written_in_chunks(store):
+    pairs = {str(i): (f"{i:040d}", ["title_frozen: x"] if i % 2 else []) for i in range(1203)}
+    assert store.put_settled("AWS", pairs) == 1203
+    got = store.get_settled("AWS", list(pairs) + ["missing"])
+    assert got == {d: (fp, list(w)) for d, (fp, w) in pairs.items()}

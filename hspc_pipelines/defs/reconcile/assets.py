@@ -17,6 +17,7 @@ from hspc_pipelines.defs.resources import (
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
+from hspc_pipelines.reconcile.settled import keep_settled, load_settled
 from hspc_pipelines.reconcile.solutions import fetch_solutions, solution_rows
 from hspc_pipelines.reconcile.writeback import write_deals
 from hspc_pipelines.sync import frames, report
@@ -138,14 +139,16 @@ def sync_plan(
     partner_central_solutions: pd.DataFrame,
     mapping: MappingResource,
     partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
 ):  # type: ignore[no-untyped-def]
     """What each entity needs: create, link, update, write-back, none, blocked or invalid, and why.
-    Materializing this asset alone is the dry run."""
-    config = mapping.get_config()
+    Materializing this asset alone is the dry run. Pairs whose inputs are those of an earlier `none`
+    plan are not mapped again (`settled_pairs_skipped`)."""
+    config, catalog, store = mapping.get_config(), partner_central.catalog, sync_state.get_store()
     records, partitions = frames.opportunity_records(partner_central_opportunities)
-    rows = build_plan(
-        frames.deal_snapshots(hubspot_deals), records, partitions, config, partner_central.catalog
-    )
+    settled = load_settled(store, catalog, hubspot_deals["deal_id"].astype(str))
+    rows = build_plan(frames.deal_snapshots(hubspot_deals), records, partitions, config, catalog, settled)
+    newly_settled = keep_settled(store, catalog, rows)
     choose_solutions(rows, frames.records(partner_central_solutions), partner_central.default_solution_id)
     df = frames.plan_frame(rows)
     ops = report.counts(df, "operation")
@@ -154,6 +157,8 @@ def sync_plan(
         metadata=_frame_metadata(
             df,
             operations=dg.MetadataValue.json(ops),
+            settled_pairs_skipped=sum(1 for r in rows if r.skipped),
+            settled_pairs_recorded=newly_settled,
             changed_fields=dg.MetadataValue.md(report.changed_fields_table(df)),
             invalid_and_blocked=dg.MetadataValue.md(
                 report.failures_table(df, "operation", ("invalid", "blocked"), "reason")
@@ -274,10 +279,13 @@ def hubspot_deal_writes(
     applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
     results = {r.entity_key: r for r in applied}
     writes = []
+    planned: dict[str, tuple[str, str | None]] = {}
     for row in frames.plan_rows(sync_plan):
         write = deal_write_for(row, results.get(row["entity_key"]), config)
         if write is not None:
             writes.append(write)
+        if row["deal_id"] and str(row["entity_key"]).startswith("deal:"):
+            planned[str(row["deal_id"])] = (str(row["operation"]), row["opportunity_id"])
     outcome = write_deals(hubspot.get_client(), writes)
     df = frames.writes_frame(outcome)
     df_status = df.rename(columns={"write_status": "status"})
@@ -305,6 +313,7 @@ def hubspot_deal_writes(
             [(w, status) for w, status, _, _ in outcome],
             config,
             partner_central.catalog,
+            planned,
         )
     )
     yield dg.AssetCheckResult(
