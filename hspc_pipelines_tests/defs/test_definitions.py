@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from hspc_pipelines.definitions import build_defs
+from hspc_pipelines_tests.support.names import RECONCILE_ASSETS
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -25,17 +26,7 @@ def test_definitions_load_with_every_name_others_depend_on(tmp_path):
     for sensor in ("events_sensor", "run_failure_sensor"):
         assert defs.resolve_sensor_def(sensor).name == sensor
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {
-        "hubspot_deals",
-        "partner_central_opportunities",
-        "partner_central_solutions",
-        "sync_plan",
-        "opportunity_creates",
-        "opportunity_updates",
-        "hubspot_deal_writes",
-        "hubspot/deals",
-        "partner_central/opportunities",
-    } <= keys
+    assert {*RECONCILE_ASSETS, "hubspot/deals", "partner_central/opportunities"} <= keys
 
 
 def test_dg_check_defs_passes():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -13,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from hspc_pipelines.emulators._server import free_port
+from hspc_pipelines_tests.support.postgres import dagster_pg_env
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -31,13 +27,7 @@ class Postgres:
     db: str
 
     def env(self) -> dict[str, str]:
-        return {
-            "DAGSTER_PG_HOST": self.host,
-            "DAGSTER_PG_PORT": str(self.port),
-            "DAGSTER_PG_USER": self.user,
-            "DAGSTER_PG_PASSWORD": "unused-trust-auth",
-            "DAGSTER_PG_DB": self.db,
-        }
+        return dagster_pg_env(self.host, self.port, self.user, self.db)
 
 
 def _pg_bin(name: str) -> str | None:

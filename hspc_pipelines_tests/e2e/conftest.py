@@ -9,21 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import dagster as dg
 import pytest
 import requests
 
 from hspc_pipelines.defs.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines.emulators.stack import EmulatorStack
-
-# Fast pacing: the emulators have no quota unless a test sets one.
-FAST_ENV = {
-    "HSPC_PC_WRITES_PER_SECOND": "500",
-    "HSPC_PC_READS_PER_SECOND": "1000",
-    "HSPC_HUBSPOT_REQUESTS_PER_10S": "100000",
-    "HSPC_HUBSPOT_SEARCH_PER_SECOND": "1000",
-}
+from hspc_pipelines_tests.support.environment import FAST_ENV
+from hspc_pipelines_tests.support.partner_central import list_opportunities, partner_central_client
 
 
 @dataclass
@@ -68,23 +61,10 @@ class Product:
     # -- direct access to the emulated systems, as a person would look ---------------------------
 
     def pc(self) -> Any:
-        return boto3.client(
-            "partnercentral-selling",
-            region_name="us-east-1",
-            endpoint_url=self.stack.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"],
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return partner_central_client(self.stack)
 
     def opportunities(self) -> list[dict[str, Any]]:
-        client, out, token = self.pc(), [], None
-        while True:
-            kw = {"Catalog": "AWS", "MaxResults": 100, **({"NextToken": token} if token else {})}
-            page = client.list_opportunities(**kw)
-            out += page["OpportunitySummaries"]
-            token = page.get("NextToken")
-            if not token:
-                return out
+        return list_opportunities(self.pc())
 
     def hubspot(self, method: str, path: str, **kw: Any) -> Any:
         resp = requests.request(

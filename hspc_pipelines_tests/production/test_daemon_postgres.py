@@ -27,10 +27,12 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from hspc_pipelines.defs.reconcile.jobs import range_tags
+from hspc_pipelines_tests.support.dagster_dev import LOCATION, workspace_file
+from hspc_pipelines_tests.support.environment import product_env
+from hspc_pipelines_tests.support.processes import REPO, Processes, venv_bin, wait_for
 
-from .conftest import REPO, Processes, Seeded, dagster_bin, product_env, wait_for, workspace_file
+from .conftest import Seeded
 
-LOCATION = "hspc_pipelines.definitions"
 REPOSITORY = "__repository__"
 POOLS = {
     "partner_central_writes": ("opportunity_creates", "opportunity_updates"),
@@ -94,7 +96,7 @@ def test_daemon_on_postgres_ticks_dequeues_and_respects_pools(
     workspace_yaml = workspace_file(Path(daemon_home["DAGSTER_HOME"]))
     daemon = processes.start(
         "daemon",
-        [dagster_bin("dagster-daemon"), "run", "-w", str(workspace_yaml)],
+        [venv_bin("dagster-daemon"), "run", "-w", str(workspace_yaml)],
         daemon_home,
     )
     from dagster._core.storage.defs_state.base import set_defs_state_storage
