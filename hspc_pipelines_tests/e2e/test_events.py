@@ -18,6 +18,7 @@ from hspc_pipelines.events.tick import Cursor, run_tick
 from hspc_pipelines.hubspot.signatures import sign_v3
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
 
 DEAL_ID = "7001"
 
@@ -140,33 +141,7 @@ def _seed_deal(product, deal_id=DEAL_ID):
 
 
 def _webhook(deal_id=DEAL_ID, event_id=101) -> bytes:
-    return json.dumps(
-        [
-            {
-                "objectId": int(deal_id),
-                "subscriptionType": "deal.creation",
-                "eventId": event_id,
-                "subscriptionId": 1,
-                "portalId": 42,
-                "appId": 7,
-                "occurredAt": int(time.time() * 1000),
-                "attemptNumber": 0,
-                "changeSource": "CRM_UI",
-            }
-        ]
-    ).encode()
-
-
-def _post_signed(url: str, body: bytes, secret: str, timestamp: int | None = None) -> requests.Response:
-    ts = str(timestamp if timestamp is not None else int(time.time() * 1000))
-    uri = f"{url}/webhook/hubspot"
-    headers = {
-        "Content-Type": "application/json",
-        "X-HubSpot-Signature-v3": sign_v3(secret, "POST", uri, body, ts),
-        "X-HubSpot-Request-Timestamp": ts,
-        "X-HubSpot-Signature-Version": "v3",
-    }
-    return requests.post(uri, data=body, headers=headers, timeout=10)
+    return deal_creation_batch([(deal_id, event_id)])
 
 
 def _queue_depth(product) -> int:
@@ -185,13 +160,13 @@ def test_signed_deal_creation_webhook_yields_exactly_one_opportunity_even_when_d
     secret = product.stack.env["HUBSPOT_CLIENT_SECRET"]
     body = _webhook()
     for _ in range(3):  # HubSpot retries: the same eventId three times
-        assert _post_signed(ingress, body, secret).status_code == 200
+        assert post_signed(ingress, body, secret).status_code == 200
     driver = SensorDriver(product)
     first = driver.tick()
     assert [r.job_name for r in first] == ["reconcile"]
     assert first[0].run_config["ops"]["hubspot_deals"]["config"]["deal_ids"] == [DEAL_ID]
     # A later redelivery of the same event starts nothing new.
-    assert _post_signed(ingress, body, secret).status_code == 200
+    assert post_signed(ingress, body, secret).status_code == 200
     driver.tick()
     driver.tick()
     by_webhook = [
@@ -213,11 +188,11 @@ def test_signed_deal_creation_webhook_yields_exactly_one_opportunity_even_when_d
 def test_tampered_wrong_secret_and_old_webhooks_are_401_and_enqueue_nothing(product, ingress):
     secret = product.stack.env["HUBSPOT_CLIENT_SECRET"]
     body = _webhook()
-    good = _post_signed(ingress, body, secret)
+    good = post_signed(ingress, body, secret)
     assert good.status_code == 200
     sqs = product.stack.aws_client("sqs")
     sqs.purge_queue(QueueUrl=product.stack.env["HSPC_EVENTS_QUEUE_URL"])
-    ts = str(int(time.time() * 1000))
+    ts = str(now_ms())
     uri = f"{ingress}/webhook/hubspot"
     tampered = requests.post(
         uri,
@@ -228,8 +203,8 @@ def test_tampered_wrong_secret_and_old_webhooks_are_401_and_enqueue_nothing(prod
             "X-HubSpot-Request-Timestamp": ts,
         },
     )
-    wrong = _post_signed(ingress, body, "not-the-secret")
-    old = _post_signed(ingress, body, secret, timestamp=int(time.time() * 1000) - 6 * 60 * 1000)
+    wrong = post_signed(ingress, body, "not-the-secret")
+    old = post_signed(ingress, body, secret, timestamp=now_ms() - 6 * 60 * 1000)
     assert [tampered.status_code, wrong.status_code, old.status_code] == [401, 401, 401]
     for resp in (tampered, wrong, old):
         assert "Traceback" not in resp.text and secret not in resp.text
@@ -239,7 +214,7 @@ def test_tampered_wrong_secret_and_old_webhooks_are_401_and_enqueue_nothing(prod
 def test_aws_review_event_puts_status_and_comments_on_the_deal(product, ingress):
     _seed_deal(product)
     driver = SensorDriver(product)
-    assert _post_signed(ingress, _webhook(), product.stack.env["HUBSPOT_CLIENT_SECRET"]).status_code == 200
+    assert post_signed(ingress, _webhook(), product.stack.env["HUBSPOT_CLIENT_SECRET"]).status_code == 200
     driver.tick()
     driver.tick()
     opp_id = product.deal(DEAL_ID, "aws_opportunity_id")["aws_opportunity_id"]

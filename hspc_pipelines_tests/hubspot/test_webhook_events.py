@@ -13,23 +13,11 @@ from hspc_pipelines.hubspot.webhook_events import (
     WebhookPayloadError,
     parse_webhook_batch,
 )
+from hspc_pipelines_tests.support.webhooks import PROPERTY_CHANGE_EVENT
 
 
 def event(**overrides: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "objectId": 12345,
-        "propertyName": "dealstage",
-        "propertyValue": "presentationscheduled",
-        "changeSource": "CRM",
-        "eventId": 1234567891,
-        "subscriptionId": 9876544,
-        "portalId": 123456,
-        "appId": 654321,
-        "occurredAt": 1708282260000,
-        "subscriptionType": "deal.propertyChange",
-        "attemptNumber": 0,
-    }
-    base.update(overrides)
+    base: dict[str, object] = {**PROPERTY_CHANGE_EVENT, **overrides}
     return {k: v for k, v in base.items() if v is not ...}
 
 

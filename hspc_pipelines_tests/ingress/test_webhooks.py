@@ -11,24 +11,13 @@ import requests
 
 from hspc_pipelines.emulators._server import free_port
 from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, decode_message
+from hspc_pipelines_tests.support.webhooks import PROPERTY_CHANGE_EVENT
 
 from .conftest import SECRET, signed_headers, sqs_client
 
 BATCH = json.dumps(
     [
-        {
-            "objectId": 12345,
-            "propertyName": "dealstage",
-            "propertyValue": "presentationscheduled",
-            "changeSource": "CRM",
-            "eventId": 1234567891,
-            "subscriptionId": 9876544,
-            "portalId": 123456,
-            "appId": 654321,
-            "occurredAt": 1708282260000,
-            "subscriptionType": "deal.propertyChange",
-            "attemptNumber": 0,
-        },
+        PROPERTY_CHANGE_EVENT,
         {"eventId": 5, "subscriptionType": "contact.creation", "objectId": 1, "occurredAt": 1},
     ]
 ).encode()

@@ -40,7 +40,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,7 +51,6 @@ from urllib.parse import urlsplit
 import boto3
 import dagster as dg
 import pytest
-import requests
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 
 from hspc_pipelines.emulators._server import serve_in_thread
@@ -60,21 +58,14 @@ from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import RULE_NAME, EmulatorStack
 from hspc_pipelines.events.queue import ReceivedMessage
 from hspc_pipelines.events.tick import Cursor, run_tick
-from hspc_pipelines.hubspot.signatures import sign_v3
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, encode_envelope
 from hspc_pipelines.ingress.settings import IngressSettings
-from hspc_pipelines_tests.production.conftest import (
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
-    REPO,
-    Processes,
-    dagster_bin,
-    product_env,
-    wait_for,
-    workspace_file,
-)
+from hspc_pipelines_tests.support.dagster_dev import workspace_file
+from hspc_pipelines_tests.support.environment import product_env
+from hspc_pipelines_tests.support.postgres import admin_connection, temporary_database
+from hspc_pipelines_tests.support.processes import REPO, Processes, venv_bin, wait_for
+from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
 
 SENSOR = "events_sensor"
 NEVER = "0 0 1 1 *"  # the schedules stay out of the way: only events may start runs here
@@ -256,7 +247,7 @@ class Daemon:
         self.starts += 1
         self.proc = self.processes.start(
             f"daemon-{self.starts}",
-            [dagster_bin("dagster-daemon"), "run", "-w", str(self.workspace)],
+            [venv_bin("dagster-daemon"), "run", "-w", str(self.workspace)],
             self.env,
         )
 
@@ -319,35 +310,14 @@ def instance_config(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     home.mkdir()
     admin: Any = None
     with contextlib.suppress(Exception):  # no driver or no server: the local instance
-        import psycopg2
-
-        admin = psycopg2.connect(
-            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=5
-        )
+        admin = admin_connection()
     if admin is None:
         shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
         yield "sqlite", {}
         return
-    admin.autocommit = True
-    name = f"hspc_restart_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    shutil.copy(REPO / "deploy" / "dagster.local-postgres.yaml", home / "dagster.yaml")
-    try:
-        yield (
-            "postgres",
-            {
-                "DAGSTER_PG_HOST": PG_HOST,
-                "DAGSTER_PG_PORT": str(PG_PORT),
-                "DAGSTER_PG_USER": PG_USER,
-                "DAGSTER_PG_PASSWORD": "unused-trust-auth",
-                "DAGSTER_PG_DB": name,
-            },
-        )
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with temporary_database(admin, "hspc_restart") as pg:
+        shutil.copy(REPO / "deploy" / "dagster.local-postgres.yaml", home / "dagster.yaml")
+        yield "postgres", pg
 
 
 @pytest.fixture
@@ -403,44 +373,11 @@ def world(
 # -- helpers -----------------------------------------------------------------------------------------
 
 
-def _webhook_body(events: list[tuple[str, int]], now: int) -> bytes:
-    """A HubSpot webhook batch of deal.creation events (deal id, event id)."""
-    return json.dumps(
-        [
-            {
-                "objectId": int(deal_id),
-                "subscriptionType": "deal.creation",
-                "eventId": event_id,
-                "subscriptionId": 1,
-                "portalId": 42,
-                "appId": 7,
-                "occurredAt": now,
-                "attemptNumber": 0,
-                "changeSource": "CRM_UI",
-            }
-            for deal_id, event_id in events
-        ]
-    ).encode()
-
-
 def _post_webhook(world: World, events: list[tuple[str, int]]) -> None:
     """One signed webhook batch, through the ingress onto the queue."""
-    now = int(time.time() * 1000)
-    body = _webhook_body(events, now)
-    uri = f"{world.ingress}/webhook/hubspot"
-    ts = str(now)
-    secret = world.stack.env["HUBSPOT_CLIENT_SECRET"]
-    resp = requests.post(
-        uri,
-        data=body,
-        timeout=10,
-        headers={
-            "Content-Type": "application/json",
-            "X-HubSpot-Signature-v3": sign_v3(secret, "POST", uri, body, ts),
-            "X-HubSpot-Request-Timestamp": ts,
-            "X-HubSpot-Signature-Version": "v3",
-        },
-    )
+    now = now_ms()
+    body = deal_creation_batch(events, now)
+    resp = post_signed(world.ingress, body, world.stack.env["HUBSPOT_CLIENT_SECRET"], timestamp=now)
     assert resp.status_code == 200, resp.text
 
 
@@ -702,7 +639,7 @@ class _Queue:
 
 
 def _message(message_id: str, events: list[tuple[str, int]]) -> ReceivedMessage:
-    body = encode_envelope(HUBSPOT_WEBHOOK, _webhook_body(events, int(time.time() * 1000)))
+    body = encode_envelope(HUBSPOT_WEBHOOK, deal_creation_batch(events))
     return ReceivedMessage(message_id, f"handle-{message_id}", body, 1)
 
 
