@@ -179,10 +179,52 @@ def _input_file(n: int, cache: Path | None, log: Any) -> tuple[Path, bool]:
 # -- the measured process ------------------------------------------------------------------------------
 
 
-def measure(path: Path, log: Any = lambda _m: None) -> dict[str, Any]:
-    """Load the frames, then time the `sync_plan` asset's work on them."""
+def _plan_once(deals_df: Any, opps_df: Any, config: Any, store: Any) -> dict[str, Any]:
+    """The `sync_plan` asset's work (hspc_pipelines/defs/reconcile/assets.py), split for timing:
+    frames -> snapshots/records, the settled fingerprints from the state store, build_plan, the
+    newly settled pairs back to the store, and the plan frame."""
+    from hspc_pipelines.reconcile.settled import keep_settled, load_settled
     from hspc_pipelines.sync import frames
     from hspc_pipelines.sync.plan import build_plan
+
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+    records, partitions = frames.opportunity_records(opps_df)
+    snapshots = frames.deal_snapshots(deals_df)
+    t_frames = time.perf_counter() - start
+    settled = load_settled(store, CATALOG, deals_df["deal_id"].astype(str))
+    t_load = time.perf_counter() - start - t_frames
+    rows = build_plan(snapshots, records, partitions, config, CATALOG, settled)
+    t_plan = time.perf_counter() - start - t_frames - t_load
+    recorded = keep_settled(store, CATALOG, rows)
+    t_keep = time.perf_counter() - start - t_frames - t_load - t_plan
+    plan_df = frames.plan_frame(rows)
+    total = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
+    ops: dict[str, int] = {}
+    for r in rows:
+        ops[r.operation] = ops.get(r.operation, 0) + 1
+    return {
+        "seconds": round(total, 2),
+        "seconds_frames_in": round(t_frames, 2),
+        "seconds_settled_read": round(t_load, 2),
+        "seconds_build_plan": round(t_plan, 2),
+        "seconds_settled_write": round(t_keep, 2),
+        "seconds_plan_frame": round(total - t_frames - t_load - t_plan - t_keep, 2),
+        "cpu_seconds": round(cpu, 2),
+        "operations": ops,
+        "skipped": sum(1 for r in rows if r.skipped),
+        "recorded": recorded,
+        "plan_rows": len(plan_df),
+    }
+
+
+def measure(path: Path, log: Any = lambda _m: None, state_url: str | None = None) -> dict[str, Any]:
+    """Load the frames, then time the `sync_plan` asset's work on them twice: the first plan (no
+    settled pair yet: every pair is mapped, as after a new mapping file or release) and the re-plan
+    of the unchanged pairs (the scheduled reconcile's case). The state store is a SQLite file unless
+    `state_url` names another (PostgreSQL in production)."""
+    from hspc_pipelines.state.store import SyncStateStore
 
     rss_start = _rss_mb()
     started = time.perf_counter()
@@ -194,60 +236,56 @@ def measure(path: Path, log: Any = lambda _m: None) -> dict[str, Any]:
     log(
         f"loaded {len(deals_df)} deals, {len(opps_df)} opportunities in {seconds_load:.1f} s; RSS {rss_before:.0f} MB"
     )
-
-    start = time.perf_counter()
-    cpu_start = time.process_time()
-    # The sync_plan asset's calls (hspc_pipelines/defs/reconcile/assets.py), split for timing.
-    records, partitions = frames.opportunity_records(opps_df)
-    snapshots = frames.deal_snapshots(deals_df)
-    t_frames = time.perf_counter() - start
-    rows = build_plan(snapshots, records, partitions, config, CATALOG)
-    t_plan = time.perf_counter() - start - t_frames
-    plan_df = frames.plan_frame(rows)
-    total = time.perf_counter() - start
-    cpu = time.process_time() - cpu_start
-    ops: dict[str, int] = {}
-    for r in rows:
-        ops[r.operation] = ops.get(r.operation, 0) + 1
+    with tempfile.TemporaryDirectory(prefix="hspc-engine-state-") as tmp:
+        store = SyncStateStore(state_url or f"sqlite:///{tmp}/state.sqlite")
+        try:
+            first = _plan_once(deals_df, opps_df, config, store)
+            log(f"first plan (every pair mapped): {first}")
+            gc.collect()
+            again = _plan_once(deals_df, opps_df, config, store)
+            log(f"re-plan (settled pairs skipped): {again}")
+        finally:
+            store.dispose()
     peak = _peak_rss_mb()
     return {
         "pairs": len(deals_df),
-        "seconds": round(total, 2),
-        "seconds_frames_in": round(t_frames, 2),
-        "seconds_build_plan": round(t_plan, 2),
-        "seconds_plan_frame": round(total - t_frames - t_plan, 2),
-        "cpu_seconds": round(cpu, 2),
+        **again,
+        "first_plan": first,
+        "state_store": "sqlite (temporary file)" if state_url is None else state_url.split(":")[0],
         "peak_rss_mb": round(peak, 1),
         "rss_before_timing_mb": round(rss_before, 1),
         "rss_interpreter_mb": round(rss_start, 1),
         "engine_rss_mb": round(peak - rss_before, 1),
         "seconds_load_input": round(seconds_load, 2),
         "input": "frames built in a child process, loaded from a pickle",
-        "operations": ops,
-        "plan_rows": len(plan_df),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
 def summary(fig: dict[str, Any]) -> str:
+    first = fig["first_plan"]
     return (
-        f"engine: {fig['pairs']:,} pairs in {fig['seconds']} s "
-        f"(frames->rows {fig['seconds_frames_in']} s, build_plan {fig['seconds_build_plan']} s, "
-        f"plan frame {fig['seconds_plan_frame']} s; CPU {fig['cpu_seconds']} s); "
+        f"engine: {fig['pairs']:,} pairs; re-plan {fig['seconds']} s ({fig['skipped']:,} settled pairs skipped; "
+        f"frames->rows {fig['seconds_frames_in']} s, settled read {fig['seconds_settled_read']} s, "
+        f"build_plan {fig['seconds_build_plan']} s, plan frame {fig['seconds_plan_frame']} s; CPU {fig['cpu_seconds']} s); "
+        f"first plan {first['seconds']} s (build_plan {first['seconds_build_plan']} s, "
+        f"settled write {first['seconds_settled_write']} s, {first['recorded']:,} recorded); "
         f"peak RSS {fig['peak_rss_mb']:.0f} MB (after loading the frames {fig['rss_before_timing_mb']:.0f} MB, "
         f"interpreter and imports {fig['rss_interpreter_mb']:.0f} MB); "
         f"operations {fig['operations']}; load average {fig['load_average']}"
     )
 
 
-def main(n: int, cache: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+def main(
+    n: int, cache: Path | None = None, quiet: bool = False, state_url: str | None = None
+) -> dict[str, Any]:
     def log(msg: str) -> None:
         if not quiet:
             print(f"[engine] {msg}", file=sys.stderr, flush=True)
 
     path, temporary = _input_file(n, cache, log)
     try:
-        fig = measure(path, log)
+        fig = measure(path, log, state_url)
     finally:
         if temporary:
             path.unlink(missing_ok=True)
@@ -265,12 +303,17 @@ def cli(argv: list[str] | None = None) -> int:
         help="keep the built input in this directory and reuse it (keyed by N and the sources)",
     )
     parser.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    parser.add_argument(
+        "--state-url",
+        default=None,
+        help="SQLAlchemy URL of the state store (default: a temporary SQLite file)",
+    )
     parser.add_argument("--write-input", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.write_input is not None:
         write_input(args.pairs, args.write_input)
         return 0
-    print(json.dumps(main(args.pairs, args.cache, args.quiet)))
+    print(json.dumps(main(args.pairs, args.cache, args.quiet, args.state_url)))
     return 0
 
 

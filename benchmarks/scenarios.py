@@ -301,19 +301,34 @@ def engine_scenario(report: Report, n: int, log: Callable[[str], None]) -> None:
     fig = json.loads(proc.stdout.strip().splitlines()[-1])
     report.facts["engine"] = fig
     log(f"engine: {fig}")
+    first = fig["first_plan"]
     title = f"5 engine only: plan {fig['pairs']} pairs from frames"
     note = (
-        f"frames->rows {fig['seconds_frames_in']}s, build_plan {fig['seconds_build_plan']}s, "
+        f"{fig['skipped']} settled pairs skipped; frames->rows {fig['seconds_frames_in']}s, "
+        f"settled read {fig['seconds_settled_read']}s, build_plan {fig['seconds_build_plan']}s, "
         f"plan frame {fig['seconds_plan_frame']}s"
     )
-    report.add(title, "time (s)", f"{fig['seconds']:.1f}", "< 10", fig["seconds"] < 10, note=note)
+    report.add(
+        title, "re-plan, pairs unchanged (s)", f"{fig['seconds']:.1f}", "< 10", fig["seconds"] < 10, note=note
+    )
+    report.add(
+        "",
+        "first plan, every pair mapped (s)",
+        f"{first['seconds']:.1f}",
+        "< 10",
+        first["seconds"] < 10,
+        note=(
+            f"as after a new mapping file or release; build_plan {first['seconds_build_plan']}s, "
+            f"{first['recorded']} fingerprints written in {first['seconds_settled_write']}s"
+        ),
+    )
     report.add(
         "",
         "peak memory (RSS, MB)",
         f"{fig['peak_rss_mb']:.0f}",
         "< 1536",
         fig["peak_rss_mb"] < 1536,
-        note=f"peak of the process that loads and plans (input built in a child process); {fig['rss_before_timing_mb']:.0f} MB after loading the frames",
+        note=f"peak of the process that loads and plans twice (input built in a child process); {fig['rss_before_timing_mb']:.0f} MB after loading the frames",
     )
 
 

@@ -44,3 +44,13 @@ def test_bench_full_size() -> None:
     )
     print(table(report.rows))
     assert report.rows
+
+
+def test_engine_smoke_plans_twice_and_skips_every_settled_pair() -> None:
+    from benchmarks.engine import main
+
+    fig = main(200, quiet=True)
+    first = fig["first_plan"]
+    assert fig["pairs"] == 200 and first["operations"] == {"none": 200} == fig["operations"]
+    assert first["recorded"] == 200 and first["skipped"] == 0
+    assert fig["skipped"] == 200 and fig["recorded"] == 0 and fig["plan_rows"] == 200
