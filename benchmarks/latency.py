@@ -36,10 +36,7 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -49,17 +46,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import boto3
 import requests
-import yaml
 
 from benchmarks.harness import FAST_ENV, cosell_seed
+from hspc_pipelines.emulators._server import free_port
 from hspc_pipelines.emulators.seed import SeedData
 from hspc_pipelines.emulators.stack import EmulatorStack
-from hspc_pipelines.hubspot.signatures import sign_v3
+from hspc_pipelines_tests.support.dagster_dev import LOCATION, DevServer
+from hspc_pipelines_tests.support.environment import product_env as support_env
+from hspc_pipelines_tests.support.partner_central import partner_central_client
+from hspc_pipelines_tests.support.processes import kill_group, log_tail, start_in_group, venv_bin, wait_for
+from hspc_pipelines_tests.support.webhooks import deal_creation_batch, post_signed
 
-REPO = Path(__file__).resolve().parents[1]
-LOCATION = "hspc_pipelines.definitions"
 REPOSITORY = "__repository__"
 SENSOR = "events_sensor"
 TARGET_P50, TARGET_P95 = 45.0, 90.0
@@ -95,10 +93,6 @@ mutation($selector: SensorSelector!) {
     ... on PythonError { message }
   }
 }
-"""
-WORKSPACE_QUERY = """
-{ workspaceOrError { __typename ... on Workspace { locationEntries {
-    name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }
 """
 
 
@@ -195,62 +189,28 @@ def percentile(values: list[float], q: float) -> float:
 # Processes -------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _bin(name: str) -> str:
-    path = Path(sys.executable).with_name(name)
-    return str(path) if path.exists() else (shutil.which(name) or name)
-
-
 class Proc:
     """A subprocess in its own process group (run workers and code servers included), log to a file."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
         self.name, self.log_path = name, logs / f"{name}.log"
         self._log: IO[bytes] = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            args, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self.proc = start_in_group(args, env, self._log)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
+        return log_tail(self.log_path, chars)
 
     def stop(self, grace: float = 15.0) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=grace)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=10)
+        kill_group(self.proc, grace)
         self._log.close()
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def product_env(stack: EmulatorStack, home: Path, product_schedules: bool) -> dict[str, str]:
     """The environment of the ingress and of Dagster's processes: the stack's variables, fast pacing."""
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HSPC_", "HUBSPOT_", "DAGSTER_"))
-    }
-    env = {**base, **stack.env, **FAST_ENV, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env = support_env(stack, home, pacing=FAST_ENV, PYTHONUNBUFFERED="1")
     if not product_schedules:
         now = dt.datetime.now(dt.UTC)
         away = f"{(now.minute + 30) % 60} {(now.hour + 12) % 24} * * *"
@@ -268,9 +228,9 @@ class Ingress:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**env, "HSPC_PUBLIC_URL": self.url}
-        self.proc = Proc("ingress", [_bin("hspc"), "ingress", "--port", str(self.port)], env, logs)
+        self.proc = Proc("ingress", [venv_bin("hspc"), "ingress", "--port", str(self.port)], env, logs)
         try:
-            wait_for("the ingress", self._up, 60, interval=0.3)
+            wait_for("the ingress", self._up, 60, interval=0.3, error=TimeoutError)
         except BaseException:
             self.proc.stop()
             raise
@@ -283,70 +243,22 @@ class Ingress:
         return False
 
     def post_webhook(self, body: bytes, secret: str) -> requests.Response:
-        ts = str(int(time.time() * 1000))
-        uri = f"{self.url}/webhook/hubspot"
-        headers = {
-            "Content-Type": "application/json",
-            "X-HubSpot-Signature-v3": sign_v3(secret, "POST", uri, body, ts),
-            "X-HubSpot-Request-Timestamp": ts,
-            "X-HubSpot-Signature-Version": "v3",
-        }
-        return requests.post(uri, data=body, headers=headers, timeout=30)
+        return post_signed(self.url, body, secret, timeout=30)
 
 
-class DagsterDev:
+class DagsterDev(DevServer):
     """`dagster dev` on a loopback port; GraphQL for the workspace, the sensor and its ticks."""
 
+    error = RuntimeError  # a benchmark, not a test: failures are errors, not failed assertions
+    load_timeout = 240.0
+    stop_grace = 20.0
+
     def __init__(self, home: Path, env: dict[str, str], logs: Path) -> None:
-        self.home = home
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
-        spec = yaml.safe_load((REPO / "workspace.yaml").read_text())
-        for entry in spec["load_from"]:
-            module = entry.get("python_module")
-            if isinstance(module, dict):
-                module.setdefault("attribute", "defs")
-                module.setdefault("location_name", module["module_name"])
-                module["working_directory"] = str(REPO)
-        (home / "workspace.yaml").write_text(yaml.safe_dump(spec))
-        args = [_bin("dagster"), "dev", "-w", str(home / "workspace.yaml"), "-h", "127.0.0.1"]
-        self.proc = Proc("dagster-dev", [*args, "-p", str(self.port)], env, logs)
-        try:
-            wait_for("dagster dev and its code location", self._loaded, 240, interval=1.0)
-        except BaseException:
-            self.proc.stop()
-            raise
+        super().__init__(home, env, logs / "dagster-dev.log")
 
     @property
     def selector(self) -> dict[str, str]:
         return {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": SENSOR}
-
-    def graphql(self, query: str, variables: dict[str, Any] | None = None, timeout: float = 30) -> Any:
-        resp = requests.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=timeout
-        )
-        resp.raise_for_status()
-        body = resp.json()
-        if body.get("errors"):
-            raise RuntimeError(f"GraphQL errors: {body['errors']}")
-        return body["data"]
-
-    def _loaded(self) -> bool:
-        if not self.proc.alive():
-            raise RuntimeError("dagster dev exited:\n" + self.proc.tail())
-        try:
-            data = self.graphql(WORKSPACE_QUERY, timeout=5)
-        except (requests.RequestException, RuntimeError):
-            return False
-        for entry in data["workspaceOrError"].get("locationEntries") or []:
-            loaded = entry["locationOrLoadError"]
-            if entry["name"] == LOCATION and loaded and loaded["__typename"] == "PythonError":
-                raise RuntimeError(f"code location failed to load: {loaded['message']}")
-            if entry["name"] == LOCATION and entry["loadStatus"] == "LOADED":
-                return True
-        return False
 
     def sensor(self) -> dict[str, Any]:
         data = self.graphql(SENSOR_QUERY, {"selector": self.selector})["sensorOrError"]
@@ -364,9 +276,6 @@ class DagsterDev:
         if started["__typename"] != "Sensor" or started["sensorState"]["status"] != "RUNNING":
             raise RuntimeError(f"could not start {SENSOR}: {started}")
         return "started through GraphQL", interval
-
-    def stop(self) -> None:
-        self.proc.stop(grace=20.0)
 
 
 # HubSpot deals and Partner Central -------------------------------------------------------------------
@@ -410,34 +319,14 @@ class Deals:
             }
         )
         self._event_id += 1
-        return json.dumps(
-            [
-                {
-                    "objectId": int(deal_id),
-                    "subscriptionType": "deal.creation",
-                    "eventId": self._event_id,
-                    "subscriptionId": 1,
-                    "portalId": 42,
-                    "appId": 7,
-                    "occurredAt": int(time.time() * 1000),
-                    "attemptNumber": 0,
-                    "changeSource": "CRM_UI",
-                }
-            ]
-        ).encode()
+        return deal_creation_batch([(deal_id, self._event_id)])
 
 
 class OpportunityPoller:
     """ListOpportunities every POLL_SECONDS: first-seen time and CreatedDate per partner identifier."""
 
     def __init__(self, stack: EmulatorStack) -> None:
-        self.client = boto3.client(
-            "partnercentral-selling",
-            region_name="us-east-1",
-            endpoint_url=stack.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"],
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        self.client = partner_central_client(stack)
         self.catalog = stack.env.get("PARTNER_CENTRAL_CATALOG", "AWS")
         self.found: dict[str, tuple[float, float, str]] = {}  # identifier -> (seen, created, id)
         self.errors = 0
@@ -650,7 +539,7 @@ def run(
         try:
             log(f"ingress on {ingress.url}; starting dagster dev (DAGSTER_HOME {work / 'dagster_home'})")
             t0 = time.monotonic()
-            dev = DagsterDev(work / "dagster_home", env, work)
+            dev = DagsterDev(work / "dagster_home", env, work).start()
             how, sensor_interval = dev.ensure_sensor_running()
             log(f"dagster dev up in {time.monotonic() - t0:.0f} s on {dev.url}; {SENSOR} {how}")
             poller = OpportunityPoller(stack)
@@ -659,7 +548,13 @@ def run(
             if warmup:
                 warm = _send(ingress, deals, ids.pop(0), secret, log)
                 found, wanted = poller.found, "HUBSPOT-" + warm.deal_id
-                wait_for("the warm-up opportunity", lambda: wanted in found, timeout, POLL_SECONDS)
+                wait_for(
+                    "the warm-up opportunity",
+                    lambda: wanted in found,
+                    timeout,
+                    POLL_SECONDS,
+                    error=TimeoutError,
+                )
                 _collect([warm], poller)
                 log(f"warm-up deal {warm.deal_id}: {_s(warm.latency)} (not counted)")
             out: list[Sample] = []
@@ -674,8 +569,8 @@ def run(
                 _collect(out, poller)
                 if all(s.created is not None for s in out):
                     break
-                if not dev.proc.alive():
-                    raise RuntimeError("dagster dev exited:\n" + dev.proc.tail())
+                if not dev.alive():
+                    raise RuntimeError("dagster dev exited:\n" + dev.log_tail())
                 time.sleep(POLL_SECONDS)
             _collect(out, poller)
             time.sleep(1.0)  # let the last tick's record settle before reading ticks
@@ -685,7 +580,7 @@ def run(
             if poller is not None:
                 poller.stop()
             if dev is not None:
-                dev.stop()
+                dev.close()
             ingress.proc.stop()
     latencies = [s.latency for s in out]
     phase_medians = {
