@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 _METADATA = sa.MetaData()
 
@@ -108,16 +109,7 @@ class SyncStateStore:
         ]
         if not rows:
             return 0
-        table = OPPORTUNITY_CACHE
-        with self._engine.begin() as conn:
-            ids = [r["opportunity_id"] for r in rows]
-            for start in range(0, len(ids), _CHUNK):
-                conn.execute(
-                    table.delete().where(
-                        table.c.catalog == catalog, table.c.opportunity_id.in_(ids[start : start + _CHUNK])
-                    )
-                )
-            conn.execute(table.insert(), rows)
+        self._upsert(OPPORTUNITY_CACHE, rows)
         return len(rows)
 
     def find_by_partner_identifiers(self, catalog: str, identifiers: Iterable[str]) -> dict[str, str]:
@@ -188,17 +180,25 @@ class SyncStateStore:
         ]
         if not rows:
             return 0
-        table = SETTLED_PAIRS
-        with self._engine.begin() as conn:
-            ids = [r["deal_id"] for r in rows]
-            for start in range(0, len(ids), _CHUNK):
-                conn.execute(
-                    table.delete().where(
-                        table.c.catalog == catalog, table.c.deal_id.in_(ids[start : start + _CHUNK])
-                    )
-                )
-            conn.execute(table.insert(), rows)
+        self._upsert(SETTLED_PAIRS, rows)
         return len(rows)
+
+    def _upsert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows, replacing those with the same key, in one statement per chunk: two runs writing
+        the same key at once (an event run and the sweep) both succeed, the later one wins."""
+        dialect = self._engine.dialect.name
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        keys = [c.name for c in table.primary_key.columns]
+        # One row per key (the last): a statement may not touch the same row twice.
+        rows = list({tuple(r[k] for k in keys): r for r in rows}.values())
+        with self._engine.begin() as conn:
+            for start in range(0, len(rows), _CHUNK):
+                stmt = insert(table)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=keys,
+                    set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+                )
+                conn.execute(stmt, rows[start : start + _CHUNK])
 
     def get_invitation(self, catalog: str, invitation_id: str) -> dict[str, Any] | None:
         table = INVITATION_STATE

@@ -107,3 +107,31 @@ def test_settled_pairs_are_read_and_written_in_chunks(store):
     assert store.put_settled("AWS", pairs) == 1203
     got = store.get_settled("AWS", list(pairs) + ["missing"])
     assert got == {d: (fp, list(w)) for d, (fp, w) in pairs.items()}
+
+
+def test_two_writers_of_the_same_keys_both_succeed(store):
+    """An event run and the sweep may plan (and put) the same pairs at once; neither may fail."""
+    errors = []
+
+    def writer(tag):
+        try:
+            for round_ in range(15):
+                store.put_settled("AWS", {str(i): (f"{tag}{round_}", []) for i in range(60)})
+                store.put_opportunities("AWS", [_rec(f"O{i}", f"{tag}-{round_}") for i in range(20)])
+        except Exception as exc:  # pragma: no cover - the failure being tested for
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert {fp for fp, _ in store.get_settled("AWS", [str(i) for i in range(60)]).values()} <= {"a14", "b14"}
+    assert store.count_opportunities("AWS") == 20
+
+
+def test_a_key_given_twice_in_one_call_keeps_the_last(store):
+    store.put_settled("AWS", {"1": ("x", [])})
+    store.put_opportunities("AWS", [_rec("O1", "first"), _rec("O1", "second")])
+    assert store.get_opportunities("AWS", ["O1"])["O1"][0] == "second"
