@@ -133,8 +133,8 @@ class LambdaBaseline:
         try:
             opp_id = deal.get("aws_opportunity_id")
             if opp_id:
-                current = self.pc.get_opportunity(Catalog=self.catalog, Identifier=opp_id)
-                current.pop("ResponseMetadata", None)
+                response = self.pc.get_opportunity(Catalog=self.catalog, Identifier=opp_id)
+                current = {k: v for k, v in response.items() if k != "ResponseMetadata"}
                 update = build_update_request(bundle, current, self.config, self.catalog).request
                 if update is None:
                     result.errors["invalid"] += 1

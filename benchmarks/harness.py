@@ -17,6 +17,7 @@ import dagster as dg
 import requests
 
 from hspc_pipelines.defs.runner import ReconcileOutcome, run_reconcile
+from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator
 from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import EmulatorStack
 
@@ -153,12 +154,18 @@ class Bench:
             else:
                 os.environ[key] = value
 
+    @property
+    def partner_central(self) -> PartnerCentralEmulator:
+        """The stack's Partner Central emulator (started with the stack, so never None here)."""
+        assert self.stack.partner_central is not None, "the emulator stack is not running"
+        return self.stack.partner_central
+
     def reset_stats(self) -> None:
         self.stack.hubspot.reset_stats()
-        self.stack.partner_central.reset_stats()
+        self.partner_central.reset_stats()
 
     def calls(self) -> Calls:
-        hs, pc = self.stack.hubspot.stats(), self.stack.partner_central.stats()
+        hs, pc = self.stack.hubspot.stats(), self.partner_central.stats()
         return Calls(
             hubspot=dict(hs["calls"]),
             hubspot_statuses=dict(hs["statuses"]),

@@ -243,7 +243,7 @@ def quota_scenario(
         out, calls, wall = b.reconcile()
         step = b.step_seconds(out.run_id, "opportunity_creates") or wall
         writes = calls.pc_writes
-        window = b.stack.partner_central.stats()["write_window"]
+        window = b.partner_central.stats()["write_window"]
         # Sustained: over the window from the first write to the last (the emulator's clock), so the
         # step's own setup and bookkeeping do not count as time the quota sat idle.
         span = (window[1] - window[0]) if window else step
