@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.metadata
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,13 @@ _PLANNING_SOURCES = ("mapping", "sync/plan.py", "sync/notes.py", "sync/records.p
 
 @functools.cache
 def code_digest() -> str:
-    """A digest of the planning code and botocore's version: a new release re-plans every pair."""
-    h = hashlib.sha256(f"botocore {botocore.__version__}\n".encode())
+    """A digest of the planning code, this package's and botocore's versions: a new release re-plans
+    every pair (the version also covers an install that ships no source files)."""
+    try:
+        release = importlib.metadata.version("hspc-pipelines")
+    except importlib.metadata.PackageNotFoundError:
+        release = "unknown"
+    h = hashlib.sha256(f"hspc-pipelines {release}\nbotocore {botocore.__version__}\n".encode())
     for name in _PLANNING_SOURCES:
         root = _PACKAGE / name
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
