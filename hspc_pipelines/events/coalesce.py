@@ -7,6 +7,7 @@ is a digest of the event ids it covers, so the same webhook delivered three time
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Trigger:
     invitation_id: str | None = None
     involvement_type: str | None = None
     visibility: str | None = None
+    detail_type: str | None = None  # Partner Central events: what happened (`events/echo.py`)
+    event_time: dt.datetime | None = None
 
 
 @dataclass

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from hspc_pipelines.events.coalesce import RunIntent, coalesce
+from hspc_pipelines.events.coalesce import RunIntent, Trigger, coalesce
 from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.triggers import UnusableMessage, triggers_for
 
@@ -67,6 +67,7 @@ class TickResult:
     received: int
     deleted: int
     unusable: list[tuple[str, str]]  # (message id, reason)
+    known: int = 0  # events dropped because the product already holds their change (`echo.py`)
 
 
 def run_tick(
@@ -75,7 +76,10 @@ def run_tick(
     run_exists: Callable[[str], bool],
     budget_seconds: float = 20.0,
     max_messages: int = 500,
+    known_events: Callable[[Sequence[Trigger]], set[str]] | None = None,
 ) -> TickResult:
+    """One tick. `known_events` names the event ids whose change the product already holds (our own
+    writes echoed back, `events/echo.py`): they start no run, like events whose run Dagster holds."""
     deleted = _confirm_pending(queue, cursor, run_exists)
     messages = queue.receive(budget_seconds, max_messages=max_messages)
     triggers, unusable, handles = [], [], {}
@@ -92,11 +96,12 @@ def run_tick(
                 exc,
             )
     seen, pending_key_of = set(cursor.seen), cursor.pending_key_of()
+    known = known_events(triggers) if known_events and triggers else set()
     # Message id -> the run keys it waits for: it is deleted once Dagster holds all of them.
     waits: dict[str, set[str]] = {}
     fresh = []
     for t in triggers:
-        if t.event_id in seen:  # its run exists: nothing to wait for
+        if t.event_id in seen or t.event_id in known:  # its run exists, or it needs none
             continue
         if t.event_id in pending_key_of:  # its run was requested: wait for it with the others
             waits.setdefault(t.message_id, set()).add(pending_key_of[t.event_id])
@@ -125,7 +130,7 @@ def run_tick(
     if idle:
         queue.delete(idle)
         deleted += len(idle)
-    return TickResult(runs, cursor, len(messages), deleted, unusable)
+    return TickResult(runs, cursor, len(messages), deleted, unusable, len(known))
 
 
 def _confirm_pending(queue: EventsQueue, cursor: Cursor, run_exists: Callable[[str], bool]) -> int:

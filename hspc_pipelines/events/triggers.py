@@ -70,7 +70,16 @@ def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[T
             return []  # the other catalog's events are not ours
         key = f"aws:{ev.event_id}"
         if ev.kind == OPPORTUNITY and ev.opportunity_id:
-            return [Trigger(RECONCILE, key, mid, opportunity_id=ev.opportunity_id)]
+            return [
+                Trigger(
+                    RECONCILE,
+                    key,
+                    mid,
+                    opportunity_id=ev.opportunity_id,
+                    detail_type=ev.detail_type,
+                    event_time=ev.time,
+                )
+            ]
         if ev.kind == INVITATION:
             return [Trigger(INVITATIONS, key, mid, invitation_id=ev.invitation_id)]
         return []  # engagement and snapshot events: the hourly AWS-summaries run reads them

@@ -95,6 +95,21 @@ class SyncStateStore:
                     found[opp_id] = (last_modified, json.loads(record_json))
         return found
 
+    def get_last_modified(self, catalog: str, ids: Iterable[str]) -> dict[str, str]:
+        """id -> stored LastModifiedDate (ISO string), without reading the records."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, str] = {}
+        table = OPPORTUNITY_CACHE
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = conn.execute(
+                    sa.select(table.c.opportunity_id, table.c.last_modified).where(
+                        table.c.catalog == catalog, table.c.opportunity_id.in_(wanted[start : start + _CHUNK])
+                    )
+                )
+                found.update({opp_id: last_modified for opp_id, last_modified in rows})
+        return found
+
     def put_opportunities(self, catalog: str, records: Iterable[Mapping[str, Any]]) -> int:
         """Store JSON-safe opportunity records (each with Id and LastModifiedDate as ISO string)."""
         rows = [

@@ -33,8 +33,11 @@ class SensorDriver:
 
     def tick(self) -> list[dg.RunRequest]:
         sensor = self.product.defs.resolve_sensor_def("events_sensor")
-        context = dg.build_sensor_context(
-            instance=self.product.instance, cursor=self.cursor, definitions=self.product.defs
+        context = dg.build_sensor_context(  # resources as the daemon binds them from the definitions
+            instance=self.product.instance,
+            cursor=self.cursor,
+            definitions=self.product.defs,
+            resources=self.product.defs.resources,
         )
         result = sensor(context)
         assert isinstance(result, dg.SensorResult)

@@ -1,20 +1,44 @@
 """events_sensor: SQS queue -> targeted runs. Thin: the tick logic lives in hspc_pipelines.events."""
 
-from __future__ import annotations
-
 import datetime as dt
 import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import dagster as dg
+from sqlalchemy.exc import SQLAlchemyError
 
-from hspc_pipelines.events.coalesce import RECONCILE
+from hspc_pipelines.defs.resources import SyncStateResource
+from hspc_pipelines.events import echo
+from hspc_pipelines.events.coalesce import RECONCILE, Trigger
 from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.tick import Cursor, run_tick
+from hspc_pipelines.state.store import SyncStateStore
+from hspc_pipelines.sync.records import parse_timestamp
 
 TICK_BUDGET_SECONDS = float(os.environ.get("HSPC_EVENTS_TICK_BUDGET_SECONDS", "20"))
 # Seconds between ticks (Dagster's sensor loop runs every 5 s, so lower values mean "every loop"). The
 # queue's visibility timeout must outlast two ticks: messages are deleted on the tick after their run.
 TICK_INTERVAL_SECONDS = int(os.environ.get("HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", "15"))
+
+
+def _known_events(store: SyncStateStore, catalog: str, log: Any) -> Callable[[Sequence[Trigger]], set[str]]:
+    """`echo.known_events` over the state store's stamps; with the store unreachable, none is known
+    (every event starts its run, as before)."""
+
+    def known(triggers: Sequence[Trigger]) -> set[str]:
+        ids = echo.opportunity_ids(triggers)
+        if not ids:
+            return set()
+        try:
+            stamps = store.get_last_modified(catalog, ids)
+            stored = {i: parse_timestamp(s) for i, s in stamps.items()}
+        except (SQLAlchemyError, ValueError) as exc:
+            log.warning(f"state store not read, every event starts its run: {type(exc).__name__}")
+            return set()
+        return echo.known_events(triggers, stored)
+
+    return known
 
 
 def _run_exists(instance: dg.DagsterInstance, run_key: str) -> bool:
@@ -23,7 +47,7 @@ def _run_exists(instance: dg.DagsterInstance, run_key: str) -> bool:
 
 
 def build_events_sensor(
-    jobs: list[dg.UnresolvedAssetJobDefinition | dg.JobDefinition],
+    jobs: "list[dg.UnresolvedAssetJobDefinition | dg.JobDefinition]",
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name="events_sensor",
@@ -33,7 +57,9 @@ def build_events_sensor(
         description="Reads HubSpot webhooks, Partner Central events and submit requests from SQS "
         "and starts reconcile, invitation and submission runs scoped to them.",
     )
-    def events_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    def events_sensor(
+        context: dg.SensorEvaluationContext, sync_state: SyncStateResource
+    ) -> dg.SensorResult | dg.SkipReason:
         queue_url = os.environ.get("HSPC_EVENTS_QUEUE_URL")
         if not queue_url:
             return dg.SkipReason("HSPC_EVENTS_QUEUE_URL is not set: the event path is off")
@@ -43,6 +69,9 @@ def build_events_sensor(
             cursor,
             lambda key: _run_exists(context.instance, key),
             budget_seconds=TICK_BUDGET_SECONDS,
+            known_events=_known_events(
+                sync_state.get_store(), os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS"), context.log
+            ),
         )
         for message_id, reason in result.unusable:
             context.log.warning(f"message {message_id} not processed, left for the DLQ: {reason}")
@@ -59,7 +88,7 @@ def build_events_sensor(
         ]
         context.log.info(
             f"received {result.received}, deleted {result.deleted}, runs {len(requests)}, "
-            f"unusable {len(result.unusable)}"
+            f"unusable {len(result.unusable)}, already known {result.known}"
         )
         return dg.SensorResult(run_requests=requests, cursor=result.cursor.dump())
 
