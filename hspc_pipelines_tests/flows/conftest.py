@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from dagster._core.storage.defs_state.base import set_defs_state_storage
 
 from hspc_pipelines.defs.cosell import cosell_defs
 from hspc_pipelines.defs.external import external_specs
@@ -36,16 +37,16 @@ class CosellWorld:
         )
 
     def run(self, job: str, run_config: dict[str, Any] | None = None, raise_on_error: bool = True) -> Any:
-        result = (
-            self.defs()
-            .resolve_job_def(job)
-            .execute_in_process(
-                instance=dg.DagsterInstance.ephemeral(),
-                run_config=run_config or {},
-                raise_on_error=raise_on_error,
-            )
+        instance = dg.DagsterInstance.ephemeral()
+        return self.job(job, instance).execute_in_process(
+            instance=instance, run_config=run_config or {}, raise_on_error=raise_on_error
         )
-        return result
+
+    def job(self, name: str, instance: dg.DagsterInstance) -> dg.JobDefinition:
+        """The job, resolved against `instance`'s defs-state storage: Dagster reads a process-wide
+        "current" one, which an earlier test's temporary instance may have left on a deleted folder."""
+        with set_defs_state_storage(instance.defs_state_storage):
+            return self.defs().resolve_job_def(name)
 
     def hs(self) -> HubSpotClient:
         return HubSpotClient(self.env["HUBSPOT_ACCESS_TOKEN"], self.env["HUBSPOT_BASE_URL"])

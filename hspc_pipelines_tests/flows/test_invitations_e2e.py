@@ -126,9 +126,9 @@ def test_event_first_then_poll_is_one_deal(world: CosellWorld) -> None:
 
 def test_run_that_stopped_after_accepting_is_completed_by_the_next(world: CosellWorld) -> None:
     invitation_id = send_invitation(world)
-    job = world.defs().resolve_job_def("sync_invitations")
-    accept_only = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=[dg.AssetKey("pending_invitations")]
+    instance = dg.DagsterInstance.ephemeral()
+    accept_only = world.job("sync_invitations", instance).execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey("pending_invitations")]
     )
     assert accept_only.success
     assert world.pc().get_engagement_invitation(invitation_id)["Status"] == "ACCEPTED"
