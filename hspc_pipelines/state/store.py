@@ -9,7 +9,7 @@ calls instead of one GetOpportunity per opportunity.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,37 +78,37 @@ class SyncStateStore:
     def url(self) -> str:
         return self._engine.url.render_as_string(hide_password=True)
 
-    def get_opportunities(self, catalog: str, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        """id -> (last_modified ISO string, record) for the ids the store holds."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, tuple[str, dict[str, Any]]] = {}
-        table = OPPORTUNITY_CACHE
+    def _select_in(
+        self, table: sa.Table, columns: Sequence[str], key: str, catalog: str, values: Iterable[str]
+    ) -> Iterator[Any]:
+        """Rows of `table` in `catalog` whose `key` is one of `values`, one IN query per chunk."""
+        wanted = list(dict.fromkeys(values))
+        selected = [table.c[name] for name in columns]
         with self._engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                rows = conn.execute(
-                    sa.select(table.c.opportunity_id, table.c.last_modified, table.c.record_json).where(
-                        table.c.catalog == catalog, table.c.opportunity_id.in_(chunk)
+                yield from conn.execute(
+                    sa.select(*selected).where(
+                        table.c.catalog == catalog, table.c[key].in_(wanted[start : start + _CHUNK])
                     )
                 )
-                for opp_id, last_modified, record_json in rows:
-                    found[opp_id] = (last_modified, json.loads(record_json))
-        return found
+
+    def get_opportunities(self, catalog: str, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """id -> (last_modified ISO string, record) for the ids the store holds."""
+        rows = self._select_in(
+            OPPORTUNITY_CACHE,
+            ("opportunity_id", "last_modified", "record_json"),
+            "opportunity_id",
+            catalog,
+            ids,
+        )
+        return {opp_id: (stamp, json.loads(text)) for opp_id, stamp, text in rows}
 
     def get_last_modified(self, catalog: str, ids: Iterable[str]) -> dict[str, str]:
         """id -> stored LastModifiedDate (ISO string), without reading the records."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, str] = {}
-        table = OPPORTUNITY_CACHE
-        with self._engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                rows = conn.execute(
-                    sa.select(table.c.opportunity_id, table.c.last_modified).where(
-                        table.c.catalog == catalog, table.c.opportunity_id.in_(wanted[start : start + _CHUNK])
-                    )
-                )
-                found.update({opp_id: last_modified for opp_id, last_modified in rows})
-        return found
+        rows = self._select_in(
+            OPPORTUNITY_CACHE, ("opportunity_id", "last_modified"), "opportunity_id", catalog, ids
+        )
+        return {opp_id: stamp for opp_id, stamp in rows}
 
     def put_opportunities(self, catalog: str, records: Iterable[Mapping[str, Any]]) -> int:
         """Store JSON-safe opportunity records (each with Id and LastModifiedDate as ISO string)."""
@@ -129,19 +129,12 @@ class SyncStateStore:
 
     def find_by_partner_identifiers(self, catalog: str, identifiers: Iterable[str]) -> dict[str, str]:
         """PartnerOpportunityIdentifier -> opportunity id, for opportunities this store has seen."""
-        wanted = list(dict.fromkeys(identifiers))
         found: dict[str, str] = {}
-        table = OPPORTUNITY_CACHE
-        with self._engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                rows = conn.execute(
-                    sa.select(table.c.partner_identifier, table.c.opportunity_id).where(
-                        table.c.catalog == catalog,
-                        table.c.partner_identifier.in_(wanted[start : start + _CHUNK]),
-                    )
-                )
-                for ident, opp_id in rows:
-                    found.setdefault(ident, opp_id)
+        columns = ("partner_identifier", "opportunity_id")
+        for ident, opp_id in self._select_in(
+            OPPORTUNITY_CACHE, columns, "partner_identifier", catalog, identifiers
+        ):
+            found.setdefault(ident, opp_id)
         return found
 
     def duplicate_partner_identifiers(self, catalog: str) -> dict[str, list[str]]:
@@ -173,19 +166,10 @@ class SyncStateStore:
 
     def get_settled(self, catalog: str, deal_ids: Iterable[str]) -> dict[str, tuple[str, list[str]]]:
         """deal id -> (fingerprint, warnings) for the deals the store holds a settled pair for."""
-        wanted = list(dict.fromkeys(deal_ids))
-        found: dict[str, tuple[str, list[str]]] = {}
-        table = SETTLED_PAIRS
-        with self._engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                rows = conn.execute(
-                    sa.select(table.c.deal_id, table.c.fingerprint, table.c.warnings_json).where(
-                        table.c.catalog == catalog, table.c.deal_id.in_(wanted[start : start + _CHUNK])
-                    )
-                )
-                for deal_id, fingerprint, warnings_json in rows:
-                    found[deal_id] = (fingerprint, json.loads(warnings_json))
-        return found
+        rows = self._select_in(
+            SETTLED_PAIRS, ("deal_id", "fingerprint", "warnings_json"), "deal_id", catalog, deal_ids
+        )
+        return {deal_id: (fingerprint, json.loads(warnings)) for deal_id, fingerprint, warnings in rows}
 
     def put_settled(self, catalog: str, pairs: Mapping[str, tuple[str, Iterable[str]]]) -> int:
         """Keep (fingerprint, warnings) for each deal id, replacing what was kept before."""
