@@ -53,12 +53,16 @@ class EmulatorStack:
         pc_writes_per_second: float | None = None,
         task_delay_seconds: float = 0.0,
         solutions: tuple[dict[str, Any], ...] = DEFAULT_SOLUTIONS,
+        deliver_events: bool = True,
     ) -> None:
         self.deals, self.seed, self.host, self.catalog = deals, seed, host, catalog
         self.webhook_url = webhook_url
         self.pc_limits = (pc_reads_per_second, pc_writes_per_second)
         self.task_delay_seconds = task_delay_seconds
         self.solutions = solutions
+        # False: Partner Central's events are kept by the emulator (`events_published`) but not put on
+        # EventBridge, for runs that never read the queue (its backlog costs moto CPU in this process).
+        self.deliver_events = deliver_events
         self.env: dict[str, str] = {}
         self.hubspot: Any = None
         self.partner_central: PartnerCentralEmulator | None = None
@@ -102,7 +106,11 @@ class EmulatorStack:
         self.event_bus = f"hspc-{self.suffix}"
         self._create_queues_and_rule()
 
-        sink = EventBridgeSink(self.aws_client("events"), bus_name=self.event_bus)
+        sink = (
+            EventBridgeSink(self.aws_client("events"), bus_name=self.event_bus)
+            if self.deliver_events
+            else None
+        )
         reads, writes = self.pc_limits
         self.partner_central, pc_server = start_partner_central_emulator(
             host=self.host,

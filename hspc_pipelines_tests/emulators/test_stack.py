@@ -105,6 +105,18 @@ def test_events_flow_through_eventbridge_rule_to_queue(stack: EmulatorStack) -> 
     assert by_type["Engagement Invitation Created"]["detail"]["engagementInvitation"]["id"] == invitation
 
 
+def test_a_stack_that_does_not_deliver_events_keeps_them_off_the_queue() -> None:
+    with EmulatorStack(deliver_events=False) as quiet:
+        assert quiet.partner_central is not None
+        quiet.partner_central.send_invitation()
+        assert quiet.partner_central.flush_events(5)
+        assert [e["detail-type"] for e in quiet.partner_central.published_events()] == [
+            "Engagement Invitation Created"
+        ]
+        sqs = quiet.aws_client("sqs")
+        assert sqs.receive_message(QueueUrl=quiet.queue_url, WaitTimeSeconds=1).get("Messages") is None
+
+
 def test_queue_redrives_to_dlq(stack: EmulatorStack) -> None:
     sqs = stack.aws_client("sqs")
     attributes = sqs.get_queue_attributes(
