@@ -33,7 +33,7 @@ def test_events_older_than_the_stored_record_are_dropped_and_a_newer_one_starts_
     assert product.stack.partner_central.flush_events()
 
     store = product.defs.resources["sync_state"].get_store()
-    known = _known_events(store, "AWS", logging.getLogger("test"))
+    known = _known_events(lambda: store, "AWS", logging.getLogger("test"))
     queue = EventsQueue(product.stack.env["HSPC_EVENTS_QUEUE_URL"], client=product.stack.aws_client("sqs"))
     cursor, runs, dropped, stored = Cursor(), [], 0, set()
     deadline = time.monotonic() + 30
@@ -51,3 +51,17 @@ def test_events_older_than_the_stored_record_are_dropped_and_a_newer_one_starts_
     assert scope["opportunity_ids"] == [opp_id]
     assert len(runs[0].event_ids) == 1, "only the review's event (the record's own second) starts the run"
     assert _queue_depth(product) == 0, "known events are deleted like covered ones"
+
+
+def test_a_state_store_that_cannot_be_opened_drops_nothing(tmp_path, caplog):
+    """The sensor must keep starting runs when the state database is down."""
+    from hspc_pipelines.events.coalesce import RECONCILE, Trigger
+    from hspc_pipelines.state.store import SyncStateStore
+
+    def unreachable() -> SyncStateStore:
+        return SyncStateStore(f"sqlite:///{tmp_path}/missing-dir/state.sqlite")  # cannot be created
+
+    created = Trigger(RECONCILE, "aws:1", "m1", opportunity_id="O1", detail_type="Opportunity Created")
+    with caplog.at_level(logging.WARNING):
+        assert _known_events(unreachable, "AWS", logging.getLogger("test"))([created]) == set()
+    assert "state store not read" in caplog.text

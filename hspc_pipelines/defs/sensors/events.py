@@ -22,16 +22,19 @@ TICK_BUDGET_SECONDS = float(os.environ.get("HSPC_EVENTS_TICK_BUDGET_SECONDS", "2
 TICK_INTERVAL_SECONDS = int(os.environ.get("HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", "15"))
 
 
-def _known_events(store: SyncStateStore, catalog: str, log: Any) -> Callable[[Sequence[Trigger]], set[str]]:
-    """`echo.known_events` over the state store's stamps; with the store unreachable, none is known
-    (every event starts its run, as before)."""
+def _known_events(
+    store: Callable[[], SyncStateStore], catalog: str, log: Any
+) -> Callable[[Sequence[Trigger]], set[str]]:
+    """`echo.known_events` over the state store's stamps. The store is opened only when a tick has
+    Partner Central opportunity events, and a store that cannot be opened or read makes none known:
+    every event starts its run, as before, and the sensor never fails on the store."""
 
     def known(triggers: Sequence[Trigger]) -> set[str]:
         ids = echo.opportunity_ids(triggers)
         if not ids:
             return set()
         try:
-            stamps = store.get_last_modified(catalog, ids)
+            stamps = store().get_last_modified(catalog, ids)
             stored = {i: parse_timestamp(s) for i, s in stamps.items()}
         except (SQLAlchemyError, ValueError) as exc:
             log.warning(f"state store not read, every event starts its run: {type(exc).__name__}")
@@ -70,7 +73,7 @@ def build_events_sensor(
             lambda key: _run_exists(context.instance, key),
             budget_seconds=TICK_BUDGET_SECONDS,
             known_events=_known_events(
-                sync_state.get_store(), os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS"), context.log
+                sync_state.get_store, os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS"), context.log
             ),
         )
         for message_id, reason in result.unusable:
