@@ -103,8 +103,8 @@ def test_settled_pairs_round_trip_replace_and_stay_per_catalog(store):
 
 
 def test_settled_pairs_are_read_and_written_in_chunks(store):
-    pairs = {str(i): (f"{i:040d}", ["title_frozen: x"] if i % 2 else []) for i in range(1203)}
-    assert store.put_settled("AWS", pairs) == 1203
+    pairs = {str(i): (f"{i:040d}", ["title_frozen: x"] if i % 2 else []) for i in range(5203)}
+    assert store.put_settled("AWS", pairs) == 5203
     got = store.get_settled("AWS", list(pairs) + ["missing"])
     assert got == {d: (fp, list(w)) for d, (fp, w) in pairs.items()}
 
