@@ -29,6 +29,11 @@ def env_rate(name: str, default: float) -> float:
     return _read(name, default, "a number above 0", lambda v: v > 0)
 
 
+def env_seconds(name: str, default: float) -> float:
+    """A duration in seconds, 0 or more (0: do not wait)."""
+    return _read(name, default, "a number of seconds, 0 or more", lambda v: v >= 0)
+
+
 def env_count(name: str, default: int, *, minimum: int) -> int:
     """A whole number of at least `minimum` ("10" and "10.0" both read as 10)."""
     allowed = f"a whole number, {minimum} or more"

@@ -52,3 +52,19 @@ def test_unset_or_empty_means_the_default_and_whole_numbers_may_be_written_as_fl
     monkeypatch.setenv("HSPC_PC_WRITE_WORKERS", "-1")
     with pytest.raises(EnvNumberError, match="HSPC_PC_WRITE_WORKERS='-1' .* a whole number, 0 or more"):
         build_resources(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", 60.0), ("0", 0.0), ("2.5", 2.5), ("-1", None), ("soon", None), ("inf", None)]
+)
+def test_a_wait_in_seconds_is_zero_or_more(monkeypatch, value, expected):
+    from hspc_pipelines.env_numbers import env_seconds
+
+    monkeypatch.setenv("HSPC_TASK_POLL_BUDGET_SECONDS", value)
+    if expected is None:
+        with pytest.raises(
+            EnvNumberError, match=r"HSPC_TASK_POLL_BUDGET_SECONDS=.* allowed: a number of seconds"
+        ):
+            env_seconds("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
+    else:
+        assert env_seconds("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0) == expected

@@ -17,6 +17,7 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.env_numbers import env_count, env_seconds
 from hspc_pipelines.flows.invitations import (
     DEFAULT_LOOKBACK_DAYS,
     InvitationRow,
@@ -71,11 +72,6 @@ SUMMARY_COLUMNS = (
     "snapshot_notes",
     "errors",
 )
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
 
 
 def _env_flag(name: str) -> bool:
@@ -163,12 +159,12 @@ def pending_invitations(
     lookback = (
         config.lookback_days
         if config.lookback_days >= 0
-        else int(_env_float("HSPC_INVITATION_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS))
+        else env_count("HSPC_INVITATION_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS, minimum=0)
     )
     budget = (
         config.poll_budget_seconds
         if config.poll_budget_seconds >= 0
-        else _env_float("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
+        else env_seconds("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
     )
     # An event names its invitations: exactly those; otherwise everything pending (and recent accepts).
     ids = (
@@ -272,7 +268,7 @@ def submission(
     budget = (
         config.poll_budget_seconds
         if config.poll_budget_seconds >= 0
-        else _env_float("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
+        else env_seconds("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
     )
     try:
         result = submit_deal(
