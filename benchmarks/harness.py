@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
-import requests
 
 from hspc_pipelines.defs.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator
 from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines_tests.support.hubspot_http import hubspot_request
 
 # The product's pacing when the emulators have no quota (as in the e2e tests).
 FAST_ENV = {
@@ -190,15 +190,7 @@ class Bench:
         return None
 
     def hubspot(self, method: str, path: str, **kw: Any) -> Any:
-        resp = requests.request(
-            method,
-            self.stack.env["HUBSPOT_BASE_URL"] + path,
-            timeout=30,
-            headers={"Authorization": f"Bearer {self.stack.env['HUBSPOT_ACCESS_TOKEN']}"},
-            **kw,
-        )
-        resp.raise_for_status()
-        return resp.json() if resp.content else None
+        return hubspot_request(self.stack.env, method, path, **kw)
 
 
 # Dagster's instance storage for the benchmark runs: "postgres" (what production runs, see

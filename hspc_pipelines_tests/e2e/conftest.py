@@ -11,11 +11,11 @@ from typing import Any
 
 import dagster as dg
 import pytest
-import requests
 
 from hspc_pipelines.defs.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines.emulators.stack import EmulatorStack
 from hspc_pipelines_tests.support.environment import FAST_ENV
+from hspc_pipelines_tests.support.hubspot_http import hubspot_request
 from hspc_pipelines_tests.support.partner_central import list_opportunities, partner_central_client
 
 
@@ -67,15 +67,7 @@ class Product:
         return list_opportunities(self.pc())
 
     def hubspot(self, method: str, path: str, **kw: Any) -> Any:
-        resp = requests.request(
-            method,
-            self.stack.env["HUBSPOT_BASE_URL"] + path,
-            timeout=30,
-            headers={"Authorization": f"Bearer {self.stack.env['HUBSPOT_ACCESS_TOKEN']}"},
-            **kw,
-        )
-        resp.raise_for_status()
-        return resp.json() if resp.content else None
+        return hubspot_request(self.stack.env, method, path, **kw)
 
     def deal(self, deal_id: str, *props: str) -> dict[str, Any]:
         names = ",".join(props)
