@@ -144,6 +144,12 @@ def split_multi(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
 
 
+def string_member(value: Any) -> str | None:
+    """A record member that must be a string, or None when it is missing or not one (a hostile
+    record's list or number reads as an unknown value rather than failing whoever reads it)."""
+    return value if isinstance(value, str) else None
+
+
 def dig(record: object, *path: str) -> Any:
     """`record[a][b]…` or None when any step is missing or not a mapping."""
     current: Any = record

@@ -16,7 +16,7 @@ from typing import Any, overload
 import pandas as pd
 
 from hspc_pipelines.mapping import DealBundle
-from hspc_pipelines.mapping.values import dig
+from hspc_pipelines.mapping.values import dig, string_member
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, DealText, PlanRow
 from hspc_pipelines.sync.records import StoredRecord, dumps, dumps_fast, loads
@@ -96,7 +96,11 @@ def day(value: str | dt.date | dt.datetime) -> str:
 
 def frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     """A frame with exactly `columns`; partition_date as timestamps, everything else as given."""
-    df = pd.DataFrame(list(rows), columns=list(columns))
+    return _typed(pd.DataFrame(list(rows), columns=list(columns)), columns)
+
+
+def _typed(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """partition_date as timestamps, text columns as pandas strings."""
     df["partition_date"] = pd.to_datetime(df["partition_date"], utc=True).dt.tz_convert(None)
     for col in columns:
         if col != "partition_date" and df[col].dtype == object:
@@ -245,12 +249,6 @@ def deal_snapshots(df: pd.DataFrame) -> Sequence[DealSnapshot]:
 # -- opportunities ------------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str | None:
-    """A display column's value: the member when it is a string (a hostile record's list or number
-    stays in record_json only)."""
-    return value if isinstance(value, str) else None
-
-
 def opportunities_frame(items: Iterable[tuple[Mapping[str, Any], str, str]]) -> pd.DataFrame:
     """From (JSON-safe record, partition day, source) triples."""
     rows = []
@@ -261,9 +259,9 @@ def opportunities_frame(items: Iterable[tuple[Mapping[str, Any], str, str]]) -> 
                 "partition_date": partition,
                 "last_modified": record.get("LastModifiedDate"),
                 "partner_opportunity_identifier": record.get("PartnerOpportunityIdentifier"),
-                "review_status": _text(dig(record, "LifeCycle", "ReviewStatus")),
-                "stage": _text(dig(record, "LifeCycle", "Stage")),
-                "title": _text(dig(record, "Project", "Title")),
+                "review_status": string_member(dig(record, "LifeCycle", "ReviewStatus")),
+                "stage": string_member(dig(record, "LifeCycle", "Stage")),
+                "title": string_member(dig(record, "Project", "Title")),
                 "source": source,
                 "record_json": dumps(record),
             }
@@ -332,17 +330,7 @@ def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
         solution_ids(dumps_fast(r.solution_ids))
     if not columns["entity_key"]:
         return frame([], PLAN_COLUMNS)
-    return _frame_from_columns(columns, PLAN_COLUMNS)
-
-
-def _frame_from_columns(columns: dict[str, list[Any]], names: Sequence[str]) -> pd.DataFrame:
-    """`frame` for data given column by column (at least one row)."""
-    df = pd.DataFrame(columns, columns=list(names))
-    df["partition_date"] = pd.to_datetime(df["partition_date"], utc=True).dt.tz_convert(None)
-    for col in names:
-        if col != "partition_date" and df[col].dtype == object:
-            df[col] = df[col].astype("string")
-    return df
+    return _typed(pd.DataFrame(columns, columns=list(PLAN_COLUMNS)), PLAN_COLUMNS)
 
 
 def plan_rows(df: pd.DataFrame) -> list[dict[str, Any]]:

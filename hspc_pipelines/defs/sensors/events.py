@@ -9,6 +9,7 @@ import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
 from hspc_pipelines.defs.resources import SyncStateResource
+from hspc_pipelines.env_numbers import env_count, env_seconds
 from hspc_pipelines.events import echo
 from hspc_pipelines.events.coalesce import RECONCILE, Trigger
 from hspc_pipelines.events.queue import EventsQueue
@@ -16,10 +17,10 @@ from hspc_pipelines.events.tick import Cursor, run_tick
 from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines.sync.records import parse_timestamp
 
-TICK_BUDGET_SECONDS = float(os.environ.get("HSPC_EVENTS_TICK_BUDGET_SECONDS", "20"))
+TICK_BUDGET_SECONDS = env_seconds("HSPC_EVENTS_TICK_BUDGET_SECONDS", 20.0)
 # Seconds between ticks (Dagster's sensor loop runs every 5 s, so lower values mean "every loop"). The
 # queue's visibility timeout must outlast two ticks: messages are deleted on the tick after their run.
-TICK_INTERVAL_SECONDS = int(os.environ.get("HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", "15"))
+TICK_INTERVAL_SECONDS = env_count("HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", 15, minimum=0)
 
 
 def _known_events(
