@@ -14,13 +14,9 @@ from typing import Any
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, PlanRow, StoredDeals, build_plan
-from hspc_pipelines.sync.records import StoredRecord
+from hspc_pipelines.sync.records import record_id
 
 SETTLED = frozenset({"none", "blocked", "invalid"})
-
-
-def _record_id(record: Mapping[str, Any]) -> str:
-    return record.opportunity_id if isinstance(record, StoredRecord) else str(record["Id"])
 
 
 def replan_after_apply(
@@ -38,15 +34,18 @@ def replan_after_apply(
     moved: the plan is a pure function of a deal and its opportunity, so a deal that settled in the
     first plan, was not written and whose opportunity was not written either plans the same again,
     as does a deal the first plan left out. Without `planned` every deal is planned again."""
-    records = {_record_id(r): r for r in opportunities}
+    read_back: dict[str, Mapping[str, Any]] = {}
     failed: set[str] = set()
-    touched_opps: set[str] = set()
     for res in results:
         if res.record is not None:
-            touched_opps.add(str(res.record["Id"]))
-            records[str(res.record["Id"])] = res.record
+            read_back[str(res.record["Id"])] = res.record
         if res.status == "failed" and res.deal_id:
             failed.add(res.deal_id)
+    touched_opps = set(read_back)
+    # The first plan's records as they were (a list: records whose key columns collide stay apart,
+    # as they did in the first plan), each one apply read back replaced.
+    records = [r for r in opportunities if not read_back or record_id(r) not in read_back]
+    records += read_back.values()
     written: dict[str, dict[str, str | None]] = {}
     for write, status in writes:
         if status == "written":
@@ -72,7 +71,7 @@ def replan_after_apply(
         snap = snapshots[i]
         deal = {**snap.bundle.deal, **written.get(deal_id, {})}
         after.append(replace(snap, bundle=replace(snap.bundle, deal=deal)))
-    return build_plan(after, records.values(), {}, config, catalog)
+    return build_plan(after, records, {}, config, catalog)
 
 
 def unsettled(rows: Iterable[PlanRow]) -> list[PlanRow]:

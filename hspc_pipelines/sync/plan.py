@@ -20,10 +20,10 @@ from hspc_pipelines.mapping import (
     opportunity_to_deal_properties,
 )
 from hspc_pipelines.mapping.update import plan_update
-from hspc_pipelines.mapping.values import dig
+from hspc_pipelines.mapping.values import dig, string_member
 from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
 from hspc_pipelines.sync.notes import NoteSpec, review_note, title_blocked_note
-from hspc_pipelines.sync.records import StoredRecord
+from hspc_pipelines.sync.records import StoredRecord, record_id
 from hspc_pipelines.sync.settled import Settled, context_digest, pair_fingerprint
 
 OPERATIONS = ("create", "link", "update", "write-back", "none", "blocked", "invalid")
@@ -86,12 +86,6 @@ class PlanRow:
     skipped: bool = field(default=False, compare=False)  # planned from `settled`, not mapped
 
 
-def _text(value: Any) -> str | None:
-    """A string member of a record, or None when it is missing or not a string (hostile data plans as
-    an unknown value rather than failing the run)."""
-    return value if isinstance(value, str) else None
-
-
 def _blank(value: Any) -> Any:
     return None if value in ("", None) else value
 
@@ -124,10 +118,10 @@ class _OpportunityIndex:
         self.verified: set[int] = set()
         for opp in opportunities:
             if isinstance(opp, StoredRecord):
-                opp_id, ident = opp.opportunity_id, opp.partner_opportunity_identifier or ""
+                ident = opp.partner_opportunity_identifier or ""
             else:
-                opp_id, ident = str(opp["Id"]), opp.get("PartnerOpportunityIdentifier") or ""
-            self.by_id[opp_id] = opp
+                ident = opp.get("PartnerOpportunityIdentifier") or ""
+            self.by_id[record_id(opp)] = opp
             if ident.startswith(prefix):
                 self.by_deal.setdefault(ident[len(prefix) :], opp)
 
@@ -149,9 +143,6 @@ class _OpportunityIndex:
         self.verified.add(id(opp))
         return record  # type: ignore[no-any-return]
 
-    def record_id(self, opp: Mapping[str, Any]) -> str:
-        return opp.opportunity_id if isinstance(opp, StoredRecord) else str(opp["Id"])
-
     def verify_rest(self, opportunities: Iterable[Mapping[str, Any]]) -> None:
         for opp in opportunities:
             if isinstance(opp, StoredRecord) and id(opp) not in self.verified:
@@ -170,11 +161,11 @@ def _plan_existing(
     props = snap.bundle.deal
     opp_id = str(opp["Id"])
     row.opportunity_id = opp_id
-    review = _text(dig(opp, "LifeCycle", "ReviewStatus")) or "Pending Submission"
+    review = string_member(dig(opp, "LifeCycle", "ReviewStatus")) or "Pending Submission"
 
     pc_owned = opportunity_to_deal_properties(opp, None, config, props.get("pipeline"))
     row.deal_updates.update(property_changes(props, pc_owned))
-    note = review_note(opp_id, review, _text(dig(opp, "LifeCycle", "ReviewComments")))
+    note = review_note(opp_id, review, string_member(dig(opp, "LifeCycle", "ReviewComments")))
     if note and _blank(props.get("aws_review_status")) != review:
         row.notes.append(note)
     linking = _blank(props.get("aws_opportunity_id")) != opp_id
@@ -189,7 +180,7 @@ def _plan_existing(
     row.warnings = list(update.warnings)
     if any(w.startswith("title_frozen") for w in update.warnings):
         wanted_title = update.wanted_title
-        current_title = _text(dig(opp, "Project", "Title")) or ""
+        current_title = string_member(dig(opp, "Project", "Title")) or ""
         if wanted_title and wanted_title != current_title:
             row.notes.append(title_blocked_note(opp_id, current_title, wanted_title))
     changed = update.changed
@@ -288,8 +279,8 @@ def plan_orphan_opportunity(opp: Mapping[str, Any], partition_date: str, config:
         row.deal_updates = dict(opportunity_to_deal_properties(opp, None, config, None))
         note = review_note(
             opp_id,
-            _text(dig(opp, "LifeCycle", "ReviewStatus")) or "",
-            _text(dig(opp, "LifeCycle", "ReviewComments")),
+            string_member(dig(opp, "LifeCycle", "ReviewStatus")) or "",
+            string_member(dig(opp, "LifeCycle", "ReviewComments")),
         )
         if note:
             row.notes.append(note)
@@ -419,7 +410,7 @@ def _build_plan(
         for snap in deals:
             add(plan_deal(snap, index, config, catalog))
     for opp in opp_list:
-        opp_id = index.record_id(opp)
+        opp_id = record_id(opp)
         if opp_id not in seen_opps and opp_id in opportunity_partitions:
             rows.append(plan_orphan_opportunity(index.record(opp), opportunity_partitions[opp_id], config))
     index.verify_rest(opp_list)

@@ -69,6 +69,22 @@ def dumps_fast(value: Any) -> str:
     return dumps(value)
 
 
+class RecordError(ValueError):
+    """An opportunity record the plan cannot use at all (stored data that was tampered with)."""
+
+
+def record_id(record: Mapping[str, Any]) -> str:
+    """An opportunity record's Id; a `StoredRecord`'s from its key column, without decoding it."""
+    if isinstance(record, StoredRecord):
+        return record.opportunity_id
+    if not isinstance(record, Mapping) or "Id" not in record:
+        members = sorted(map(str, record))[:10] if isinstance(record, Mapping) else type(record).__name__
+        raise RecordError(
+            f"opportunity record without 'Id' (it holds: {members}); allowed: a record with its Id"
+        )
+    return str(record["Id"])
+
+
 class StoredRecord(Mapping[str, Any]):
     """An opportunity record kept as the JSON text of its frame row and decoded when it is read, so
     that a plan over many pairs holds one decoded record at a time instead of all of them.

@@ -84,3 +84,17 @@ def test_the_opportunity_frame_keeps_a_hostile_record_whole(member: str, value: 
     assert row["title"] is None if member == "Project" else isinstance(row["title"], str)
     recs, _ = frames.opportunity_records(df)
     assert dict(recs[0])[member] == value, "the record itself is stored as it came"
+
+
+def test_a_stored_record_that_lost_its_id_is_refused_by_name() -> None:
+    """Key columns say O9001, the stored JSON has no Id (tampered): the plan cannot tell which
+    opportunity it is, so it stops with an error naming the member rather than create a second one."""
+    from hspc_pipelines.sync.records import RecordError
+
+    snap, record = _pair()
+    df = frames.opportunities_frame([(record, "2026-01-01", "window")])
+    df.loc[0, "record_json"] = frames.dumps({k: v for k, v in record.items() if k != "Id"})
+    records, partitions = frames.opportunity_records(df)
+    deals = frames.deal_snapshots(frames.deals_frame([snap]))
+    with pytest.raises(RecordError, match="opportunity record without 'Id'"):
+        build_plan(deals, records, partitions, CONFIG, "AWS")
