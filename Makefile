@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test lint typecheck dev bench emulate clean
+.PHONY: install tools run test lint typecheck dev bench emulate clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 install: $(VENV)/.installed
+
+# checkov scans deploy/cloudformation.yaml; its own pins (older boto3, botocore, packaging) conflict
+# with the project's, so it lives in a venv of its own that the deploy tests call.
+TOOLS := .tools
+$(TOOLS)/checkov/.installed: deploy/checkov-requirements.txt
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet -r deploy/checkov-requirements.txt
+	touch $@
+
+tools: $(TOOLS)/checkov/.installed
 
 $(DAGSTER_HOME):
 	mkdir -p $(DAGSTER_HOME)
@@ -43,4 +53,4 @@ emulate: install
 	$(BIN)/hspc emulate
 
 clean:
-	rm -rf $(VENV) .dagster_home .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .dagster_home .pytest_cache .mypy_cache .ruff_cache

@@ -90,6 +90,10 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
+    # moto's backends live in this process, shared by every server it starts: start empty.
+    import requests
+
+    requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k == "AWS_PROFILE"]:
         monkeypatch.delenv(key)
     for key, value in {
