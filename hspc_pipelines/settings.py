@@ -12,15 +12,17 @@ Semantics kept from the readers this replaced: unset and empty both mean the def
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import shutil
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hspc_pipelines.hubspot.pacing import DEFAULT_REQUESTS_PER_10S, DEFAULT_SEARCH_PER_SECOND
 from hspc_pipelines.partner_central.pacing import DEFAULT_READS_PER_SECOND, DEFAULT_WRITES_PER_SECOND
@@ -32,6 +34,9 @@ SECTIONS = ("HubSpot", "Partner Central", "Storage", "Schedules", "Events", "Co-
 DEFAULT_WRITE_WORKERS = 4  # threads applying rows; the pacer still spaces every write
 DEFAULT_INVITATION_LOOKBACK_DAYS = 14
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+# Set while `load_settings` builds Settings from values it read: the environment is not read again.
+_GIVEN_ONLY: ContextVar[bool] = ContextVar("hspc_settings_given_only", default=False)
 
 # Variables for which an empty value means something other than the default.
 _EMPTY_IS_A_VALUE = frozenset({"HSPC_WEBHOOK_ACCEPT_VERSIONS"})
@@ -75,7 +80,20 @@ def _is_cron(value: str) -> str:
 class Settings(BaseSettings):
     """The product's configuration, from the environment (field aliases are the variable names)."""
 
-    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", populate_by_name=True, frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment only (no .env file, no secrets directory); `load_settings` hands the values
+        # over itself, so that a given mapping is the whole configuration.
+        return (init_settings,) if _GIVEN_ONLY.get() else (init_settings, env_settings)
 
     # -- HubSpot ----------------------------------------------------------------------------------
     hubspot_access_token: SecretStr | None = _var(
@@ -300,7 +318,8 @@ def _alias(name: str) -> str:
     return Settings.model_fields[name].alias or name
 
 
-_ALIASES = frozenset(_alias(n) for n in Settings.model_fields)
+_ALIAS_ORDER = tuple(_alias(n) for n in Settings.model_fields)
+_ALIASES = frozenset(_ALIAS_ORDER)
 
 
 def _error_from(exc: ValidationError, source: Mapping[str, str]) -> SettingsError:
@@ -318,14 +337,23 @@ def _error_from(exc: ValidationError, source: Mapping[str, str]) -> SettingsErro
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the environment now (or from `env` alone); a bad value raises `SettingsError`."""
-    source: Mapping[str, str] = os.environ if env is None else env
+    """Settings from the environment now (or from `env` alone); a bad value raises `SettingsError`.
+
+    Cached by the variables' values, so calling it wherever a value is needed costs a few dict look-ups
+    (building Settings costs milliseconds) and a changed environment is always seen."""
+    source = os.environ if env is None else env
+    return _settings_for(tuple((name, source[name]) for name in _ALIAS_ORDER if name in source))
+
+
+@functools.lru_cache(maxsize=32)
+def _settings_for(values: tuple[tuple[str, str], ...]) -> Settings:
+    token = _GIVEN_ONLY.set(True)
     try:
-        if env is None:
-            return Settings()
-        return Settings.model_validate({k: v for k, v in env.items() if k in _ALIASES})
+        return Settings(**dict(values))
     except ValidationError as exc:
-        raise _error_from(exc, source) from None
+        raise _error_from(exc, dict(values)) from None
+    finally:
+        _GIVEN_ONLY.reset(token)
 
 
 def dagster_home(settings: Settings | None = None) -> Path:
