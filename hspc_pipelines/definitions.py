@@ -17,11 +17,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_features() -> dg.Definitions:
-    """What `dg.load_from_defs_folder` loads, from the package itself: that function finds the folder
-    through pyproject.toml's [tool.dg], which an installed package (the production image) lacks."""
-    return dg.ComponentTree.from_module(
-        defs_module=hspc_pipelines.defs, project_root=PROJECT_ROOT
-    ).build_defs()
+    """What `dg.load_from_defs_folder` loads (the same component tree), with two differences:
+    - the tree is found from the package itself: that function finds it through pyproject.toml's
+      [tool.dg], which an installed package (the production image) does not have;
+    - only the defs folder is built, not the catalog of every installed component type that the root
+      adds for the UI (it imports all of dagster-aws's components: seconds on every code-server and
+      run-worker start, for a catalog this project does not use)."""
+    tree = dg.ComponentTree.from_module(defs_module=hspc_pipelines.defs, project_root=PROJECT_ROOT)
+    return tree.build_defs(tree.defs_module_path)
 
 
 def build_defs(home: str | None = None) -> dg.Definitions:
