@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from hspc_pipelines.defs.resources import build_resources
@@ -206,3 +207,26 @@ def test_no_product_code_reads_the_environment_except_settings():
 def test_the_scan_finds_what_it_looks_for():
     source = "import os\nfrom os import getenv\ndef f():\n    return os.environ.get('X') or os.getenv('Y')\n"
     assert [f for _, f in _environ_uses(ast.parse(source))] == ["<module>", "f", "f"]
+
+
+def test_resources_take_secrets_and_urls_as_env_vars_not_their_values(monkeypatch, tmp_path):
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-secret")
+    monkeypatch.setenv("HUBSPOT_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("HSPC_STATE_URL", "postgresql://u:pw@h/db")
+    monkeypatch.delenv("HSPC_HUBSPOT_TOKEN_SSM_PARAMETER", raising=False)
+    monkeypatch.delenv("PARTNER_CENTRAL_ROLE_ARN", raising=False)
+    resources = build_resources(str(tmp_path), load_settings())
+    hubspot, state = resources["hubspot"], resources["sync_state"]
+    assert (hubspot.access_token, hubspot.base_url, state.url) == (
+        dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
+        dg.EnvVar("HUBSPOT_BASE_URL"),
+        dg.EnvVar("HSPC_STATE_URL"),
+    )
+    assert all(isinstance(v, dg.EnvVar) for v in (hubspot.access_token, hubspot.base_url, state.url))
+    # Unset: the defaults, as plain values.
+    monkeypatch.delenv("HSPC_STATE_URL")
+    monkeypatch.delenv("HUBSPOT_BASE_URL")
+    resources = build_resources(str(tmp_path), load_settings())
+    assert resources["hubspot"].base_url == "https://api.hubapi.com"
+    assert resources["sync_state"].url == f"sqlite:///{tmp_path / 'hspc_state.sqlite'}"
+    assert resources["partner_central"].role_arn is None
