@@ -25,8 +25,9 @@ import requests
 from botocore.config import Config
 
 from hspc_pipelines.mapping import DealBundle, build_create_request, build_update_request
-from hspc_pipelines.mapping.config import config_from_env
+from hspc_pipelines.mapping.config import load_mapping_config
 from hspc_pipelines.mapping.properties import COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES
+from hspc_pipelines.settings import load_settings
 from hspc_pipelines.sync.records import with_timestamps
 
 SEARCH_PAGE = 100  # the seed's search requests ask 100 a page
@@ -67,7 +68,7 @@ class LambdaBaseline:
             config=Config(retries={"mode": "standard", "max_attempts": 3}),
         )
         self.catalog = catalog
-        self.config = config_from_env()
+        self.config = load_mapping_config(load_settings().mapping_config)
 
     # -- HubSpot, one object per call ---------------------------------------------------------------
     def _hs(self, method: str, path: str, **kw: Any) -> Any:

@@ -15,10 +15,10 @@ from typing import Any
 
 import dagster as dg
 
-from hspc_pipelines.defs.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator
 from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.reconcile.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines_tests.support.hubspot_http import hubspot_request
 
 # The product's pacing when the emulators have no quota (as in the e2e tests).

@@ -15,7 +15,11 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "hspc_pipelines.emulators.cli",  # hspc emulate
     "hspc_pipelines.ingress.cli",  # hspc ingress
-    "hspc_pipelines.defs.cli",  # hspc run, hspc dev, hspc solutions, hspc bootstrap
+    "hspc_pipelines.reconcile.cli",  # hspc run
+    "hspc_pipelines.dev",  # hspc dev
+    "hspc_pipelines.hubspot.cli",  # hspc bootstrap
+    "hspc_pipelines.solutions.cli",  # hspc solutions
+    "hspc_pipelines.settings_cli",  # hspc config
 )
 
 

@@ -1,40 +1,40 @@
-"""The Dagster code location: assembles defs/ with resources chosen by environment."""
+"""The Dagster code location: every module under `defs/` (one per feature, each a lazy
+`@dg.definitions`), loaded by Dagster's defs-folder loader, plus the resources for this DAGSTER_HOME."""
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import dagster as dg
 
-from hspc_pipelines.defs import cosell
-from hspc_pipelines.defs.cosell.jobs import cosell_jobs
+import hspc_pipelines.defs
 from hspc_pipelines.defs.event_batching import apply_range_run_env
-from hspc_pipelines.defs.external import external_specs
-from hspc_pipelines.defs.reconcile.assets import reconcile_assets
-from hspc_pipelines.defs.reconcile.jobs import reconcile_dry_run_job, reconcile_job, reconcile_schedule
 from hspc_pipelines.defs.resources import build_resources
-from hspc_pipelines.defs.sensors.events import build_events_sensor
-from hspc_pipelines.defs.sensors.run_failure import run_failure_sensor
+from hspc_pipelines.settings import dagster_home, load_settings
+
+# The directory holding the `hspc_pipelines` package: the repository, or site-packages when installed.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def dagster_home() -> str:
-    home = os.environ.get("DAGSTER_HOME") or os.path.abspath(".dagster_home")
-    os.makedirs(home, exist_ok=True)
-    return home
+def load_features() -> dg.Definitions:
+    """What `dg.load_from_defs_folder` loads (the same component tree), with two differences:
+    - the tree is found from the package itself: that function finds it through pyproject.toml's
+      [tool.dg], which an installed package (the production image) does not have;
+    - only the defs folder is built, not the catalog of every installed component type that the root
+      adds for the UI (it imports all of dagster-aws's components: seconds on every code-server and
+      run-worker start, for a catalog this project does not use)."""
+    tree = dg.ComponentTree.from_module(defs_module=hspc_pipelines.defs, project_root=PROJECT_ROOT)
+    return tree.build_defs(tree.defs_module_path)
 
 
 def build_defs(home: str | None = None) -> dg.Definitions:
-    """Definitions with resources read from the environment now (tests call this after setting it)."""
+    """Definitions with settings read now (tests call this after setting the environment)."""
+    settings = load_settings()
     apply_range_run_env()  # the run worker and in-process runs log events in this process
-    reconcile = dg.Definitions(
-        assets=[*external_specs, *reconcile_assets],
-        jobs=[reconcile_job, reconcile_dry_run_job],
-        schedules=[reconcile_schedule],
-        sensors=[run_failure_sensor, build_events_sensor([reconcile_job, *cosell_jobs])],
-    )
-    return dg.Definitions.merge(
-        reconcile, cosell.cosell_defs, dg.Definitions(resources=build_resources(home or dagster_home()))
-    )
+    home = home or str(dagster_home(settings))
+    return load_features().with_resources(build_resources(home, settings))
 
 
-defs = build_defs()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_defs()

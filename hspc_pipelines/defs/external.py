@@ -56,3 +56,8 @@ external_specs = [
         kinds={"aws"},
     ),
 ]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=external_specs)

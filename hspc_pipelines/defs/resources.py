@@ -1,34 +1,36 @@
 """Dagster resources: thin wrappers that build one client per service and the shared state.
 
-Configured from the environment with EnvVar, so secrets are read at run time and never stored in run
-config. A secret may instead come from SSM Parameter Store (SecureString) through dagster-aws.
+Secrets and URLs reach them as `dg.EnvVar`, so they are read when a run starts and never stored in run
+config; `Settings` only says whether a variable is set (else the default applies) and supplies the
+plain numbers. A HubSpot token may instead come from SSM Parameter Store (SecureString) through
+dagster-aws.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from hspc_pipelines.env_numbers import env_count
+from hspc_pipelines.defs.io import HspcDuckDBIOManager
 from hspc_pipelines.hubspot import pacing as hubspot_pacing
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, load_mapping_config
 from hspc_pipelines.partner_central import pacing as pc_pacing
 from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS, Settings
 from hspc_pipelines.state.store import SyncStateStore
 
-DEFAULT_WRITE_WORKERS = 4
+DEFAULT_HUBSPOT_URL = "https://api.hubapi.com"
 
 
-def _ssm_secret(parameter: str) -> str:
+def _ssm_secret(parameter: str, region: str) -> str:
     """Read a SecureString through dagster-aws's SSM resource (boto3 honours AWS_ENDPOINT_URL_SSM)."""
     from dagster_aws.ssm import SSMResource
 
-    client = SSMResource(region_name=os.environ.get("AWS_REGION", "us-east-1")).get_client()
+    client = SSMResource(region_name=region).get_client()
     return str(client.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"])
 
 
@@ -37,35 +39,46 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     access_token: str | None = None
     access_token_ssm_parameter: str | None = None
-    base_url: str = "https://api.hubapi.com"
+    base_url: str = DEFAULT_HUBSPOT_URL
+    region: str = "us-east-1"  # of the SSM parameter
     requests_per_10s: int = hubspot_pacing.DEFAULT_REQUESTS_PER_10S
     search_per_second: float = hubspot_pacing.DEFAULT_SEARCH_PER_SECOND
+    # Whether `ensure_properties` creates the properties hspc writes (off: an operator ran `hspc bootstrap`).
     bootstrap: bool = True
 
     _client: HubSpotClient | None = PrivateAttr(default=None)
+    _properties_checked: bool = PrivateAttr(default=False)
 
     def get_client(self) -> HubSpotClient:
         if self._client is None:
             token = self.access_token
             if not token and self.access_token_ssm_parameter:
-                token = _ssm_secret(self.access_token_ssm_parameter)
+                token = _ssm_secret(self.access_token_ssm_parameter, self.region)
             if not token:
                 raise dg.DagsterInvalidConfigError(
                     "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER",
                     [],
                     None,
                 )
-            client = HubSpotClient(
+            self._client = HubSpotClient(
                 token,
                 self.base_url,
                 requests_per_10s=self.requests_per_10s,
                 search_per_second=self.search_per_second,
             )
-            if self.bootstrap:
-                # The properties hspc writes must exist before the first write; cheap when they do.
-                bootstrap_properties(client)
-            self._client = client
         return self._client
+
+    def ensure_properties(self, log: Any = None) -> list[str]:
+        """The setup step every asset that talks to HubSpot takes first: the custom properties hspc
+        reads and writes exist before its first write in a run. Checked once per run (cheap when they
+        exist); returns those created now."""
+        if not self.bootstrap or self._properties_checked:
+            return []
+        created = bootstrap_properties(self.get_client())
+        self._properties_checked = True
+        if created and log is not None:
+            log.info(f"created HubSpot properties: {', '.join(created)}")
+        return created
 
 
 class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -122,35 +135,39 @@ class MappingResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return self._config
 
 
-def build_resources(dagster_home: str) -> dict[str, Any]:
-    """Resources from the environment; names here are what the assets ask for."""
-    from hspc_pipelines.defs.io import HspcDuckDBIOManager
+def _env_or(settings: Settings, field: str, default: Any) -> Any:
+    """`dg.EnvVar` of the field's variable when it is set (read again when a run starts), else `default`."""
+    if field in settings.model_fields_set and getattr(settings, field) is not None:
+        return dg.EnvVar(str(Settings.model_fields[field].alias))
+    return default
 
-    token_param = os.environ.get("HSPC_HUBSPOT_TOKEN_SSM_PARAMETER")
+
+def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
+    """The resources the assets ask for by name, from the settings of this code location."""
+    ssm_parameter = settings.hubspot_token_ssm_parameter
     hubspot = HubSpotResource(
-        access_token=None if token_param else dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
-        access_token_ssm_parameter=token_param,
-        base_url=os.environ.get("HUBSPOT_BASE_URL", "https://api.hubapi.com"),
-        **hubspot_pacing.pacing_from_env(),
+        access_token=None if ssm_parameter else dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
+        access_token_ssm_parameter=ssm_parameter,
+        base_url=_env_or(settings, "hubspot_base_url", DEFAULT_HUBSPOT_URL),
+        region=settings.aws_region,
+        **hubspot_pacing.pacing_from_settings(settings),
     )
     partner_central = PartnerCentralResource(
-        catalog=os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS"),
-        role_arn=os.environ.get("PARTNER_CENTRAL_ROLE_ARN") or None,
-        external_id=os.environ.get("PARTNER_CENTRAL_EXTERNAL_ID") or None,
-        region=os.environ.get("AWS_REGION", "us-east-1"),
-        **pc_pacing.pacing_from_env(),
-        # 0 or 1 applies rows one at a time.
-        write_workers=env_count("HSPC_PC_WRITE_WORKERS", DEFAULT_WRITE_WORKERS, minimum=0),
-        default_solution_id=os.environ.get("PARTNER_CENTRAL_SOLUTION_ID") or None,
+        catalog=settings.partner_central_catalog,
+        role_arn=_env_or(settings, "partner_central_role_arn", None),
+        external_id=_env_or(settings, "partner_central_external_id", None),
+        region=settings.aws_region,
+        **pc_pacing.pacing_from_settings(settings),
+        write_workers=settings.pc_write_workers,  # 0 or 1 applies rows one at a time
+        default_solution_id=settings.partner_central_solution_id,
     )
-    state_url = (
-        os.environ.get("HSPC_STATE_URL") or f"sqlite:///{os.path.join(dagster_home, 'hspc_state.sqlite')}"
-    )
-    duckdb_path = os.environ.get("HSPC_DUCKDB_PATH") or os.path.join(dagster_home, "hspc_history.duckdb")
+    state_url = _env_or(settings, "state_url", settings.state_url_or_default(dagster_home))
     return {
         "hubspot": hubspot,
         "partner_central": partner_central,
         "sync_state": SyncStateResource(url=state_url),
-        "mapping": MappingResource(config_path=os.environ.get("HSPC_MAPPING_CONFIG")),
-        "io_manager": HspcDuckDBIOManager(database=duckdb_path, schema="hspc"),
+        "mapping": MappingResource(config_path=settings.mapping_config),
+        "io_manager": HspcDuckDBIOManager(
+            database=settings.duckdb_path_or_default(dagster_home), schema="hspc"
+        ),
     }

@@ -7,13 +7,14 @@ them was stored.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from hspc_pipelines.settings import load_settings
 
 MAX_BATCH = 10  # SQS limit for ReceiveMessage and DeleteMessageBatch
 
@@ -31,7 +32,7 @@ class EventsQueue:
         self.queue_url = queue_url
         self._client = client or boto3.client(
             "sqs",
-            region_name=os.environ.get("AWS_REGION", "us-east-1"),
+            region_name=load_settings().aws_region,
             config=Config(
                 retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10
             ),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from hspc_pipelines.events.coalesce import INVITATIONS, RECONCILE, SUBMIT, Trigger
 from hspc_pipelines.events.queue import ReceivedMessage
 from hspc_pipelines.ingress.envelope import (
@@ -14,6 +12,7 @@ from hspc_pipelines.ingress.envelope import (
     decode_message,
 )
 from hspc_pipelines.partner_central.events import INVITATION, OPPORTUNITY
+from hspc_pipelines.settings import load_settings
 
 # Deal events that can change what the reconcile must do for that deal.
 DEAL_EVENTS = frozenset(
@@ -65,7 +64,7 @@ def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[T
         ]
     if decoded.kind == PARTNER_CENTRAL_EVENT and decoded.partner_central_event is not None:
         ev = decoded.partner_central_event
-        wanted = catalog or os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS")
+        wanted = catalog or load_settings().partner_central_catalog
         if ev.catalog and ev.catalog != wanted:
             return []  # the other catalog's events are not ours
         key = f"aws:{ev.event_id}"

@@ -40,6 +40,7 @@ from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
 from hspc_pipelines.reconcile.writeback import write_deals
+from hspc_pipelines.settings import DEFAULT_INVITATION_LOOKBACK_DAYS as DEFAULT_LOOKBACK_DAYS
 from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines.sync import cosell_steps as steps
 from hspc_pipelines.sync.invitation_rules import InvitationRules, facts_from_invitation
@@ -50,7 +51,6 @@ from hspc_pipelines.sync.records import to_jsonable
 log = logging.getLogger(__name__)
 
 OPPORTUNITY_INVITATION = "OpportunityInvitation"
-DEFAULT_LOOKBACK_DAYS = 14
 DEAL_LOOKUP_PROPERTIES = ("dealname", "aws_opportunity_id", "aws_invitation_id")
 
 

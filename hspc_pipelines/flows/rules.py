@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pycountry
 import yaml
 
+from hspc_pipelines.settings import load_settings
 from hspc_pipelines.sync.invitation_rules import ACCEPT_ALL, InvitationRules, RulesConfigError, parse_rules
 
 RULES_ENV = "HSPC_INVITATION_RULES"
@@ -38,7 +38,7 @@ def read_rules_file(path: str) -> Any:
 
 def load_invitation_rules(path: str | None = None, mapping_config: object | None = None) -> InvitationRules:
     """The rule set in force (validated; a bad file fails the run with field, value and what is allowed)."""
-    path = path if path is not None else os.environ.get(RULES_ENV) or None
+    path = path if path is not None else load_settings().invitation_rules
     if path:
         return parse_rules(read_rules_file(path), _countries())
     section = getattr(mapping_config, "invitation_rules", None) if mapping_config is not None else None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,7 +32,7 @@ from hspc_pipelines.hubspot.pacing import (
     DEFAULT_REQUESTS_PER_10S,
     DEFAULT_SEARCH_PER_SECOND,
     HubSpotPacer,
-    pacing_from_env,
+    pacing_from_settings,
 )
 from hspc_pipelines.hubspot.retry import HubSpotRetry
 from hspc_pipelines.hubspot.search import (
@@ -46,6 +45,7 @@ from hspc_pipelines.hubspot.search import (
     window_filter_groups,
 )
 from hspc_pipelines.hubspot.stats import CallStats
+from hspc_pipelines.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,11 @@ class HubSpotClient:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> HubSpotClient:
-        token = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
-        if not token:
+        settings = load_settings()
+        if settings.hubspot_access_token is None:
             raise ValueError("HUBSPOT_ACCESS_TOKEN is not set (a HubSpot private app access token)")
-        kw: dict[str, Any] = {**pacing_from_env(), **overrides}
-        return cls(token, os.environ.get("HUBSPOT_BASE_URL") or "https://api.hubapi.com", **kw)
+        kw: dict[str, Any] = {**pacing_from_settings(settings), **overrides}
+        return cls(settings.hubspot_access_token.get_secret_value(), settings.hubspot_base_url, **kw)
 
     def close(self) -> None:
         self.session.close()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
-from hspc_pipelines.env_numbers import env_count, env_rate
+if TYPE_CHECKING:
+    from hspc_pipelines.settings import Settings
+
 
 DEFAULT_REQUESTS_PER_10S = 190  # HubSpot's private-app limit
 DEFAULT_SEARCH_PER_SECOND = 4.0  # under the search endpoints' ~5/s
@@ -25,11 +27,11 @@ class HubSpotPacing(TypedDict):
     search_per_second: float
 
 
-def pacing_from_env() -> HubSpotPacing:
-    """HSPC_HUBSPOT_REQUESTS_PER_10S and HSPC_HUBSPOT_SEARCH_PER_SECOND: the one place that reads them."""
+def pacing_from_settings(settings: Settings) -> HubSpotPacing:
+    """HSPC_HUBSPOT_REQUESTS_PER_10S and HSPC_HUBSPOT_SEARCH_PER_SECOND, as the clients take them."""
     return {
-        "requests_per_10s": env_count("HSPC_HUBSPOT_REQUESTS_PER_10S", DEFAULT_REQUESTS_PER_10S, minimum=1),
-        "search_per_second": env_rate("HSPC_HUBSPOT_SEARCH_PER_SECOND", DEFAULT_SEARCH_PER_SECOND),
+        "requests_per_10s": settings.hubspot_requests_per_10s,
+        "search_per_second": settings.hubspot_search_per_second,
     }
 
 

@@ -1,4 +1,4 @@
-"""Ingress configuration, read from the environment once at start-up.
+"""Ingress configuration, built from the product's `Settings` once at start-up.
 
 `HUBSPOT_CLIENT_SECRET` is required unless webhooks are switched off with
 `HSPC_WEBHOOK_ACCEPT_VERSIONS=none`: the ingress never accepts an unsigned webhook.
@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hspc_pipelines.settings import DEFAULT_MAX_BODY_BYTES, Settings, SettingsError, load_settings
+
 SIGNATURE_VERSIONS = ("v1", "v2", "v3")
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "IngressConfigError", "IngressSettings", "SIGNATURE_VERSIONS"]
 
 
 class IngressConfigError(ValueError):
@@ -52,26 +53,28 @@ class IngressSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
-        env = os.environ if env is None else env
-        versions_text = env.get("HSPC_WEBHOOK_ACCEPT_VERSIONS", "v3").strip().lower()
+        """From the product's settings (the environment now, or `env` alone)."""
+        try:
+            settings = load_settings(env)
+        except SettingsError as exc:
+            raise IngressConfigError(str(exc)) from None
+        return cls.from_settings(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngressSettings:
+        versions_text = settings.webhook_accept_versions.strip().lower()
         versions = (
             frozenset()
             if versions_text in ("none", "off", "")
             else frozenset(v.strip() for v in versions_text.split(",") if v.strip())
         )
-        max_body_text = env.get("HSPC_INGRESS_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES))
-        try:
-            max_body = int(max_body_text)
-        except ValueError:
-            raise IngressConfigError(
-                f"HSPC_INGRESS_MAX_BODY_BYTES must be an integer, not {max_body_text!r}"
-            ) from None
+        secret, token = settings.hubspot_client_secret, settings.ingress_api_token
         return cls(
-            client_secret=env.get("HUBSPOT_CLIENT_SECRET") or None,
-            queue_url=env.get("HSPC_EVENTS_QUEUE_URL") or None,
-            public_url=(env.get("HSPC_PUBLIC_URL") or "").rstrip("/") or None,
+            client_secret=secret.get_secret_value() if secret else None,
+            queue_url=settings.events_queue_url,
+            public_url=(settings.public_url or "").rstrip("/") or None,
             accept_versions=versions,
-            max_body_bytes=max_body,
-            api_token=env.get("HSPC_INGRESS_API_TOKEN") or None,
-            region=env.get("AWS_REGION") or "us-east-1",
+            max_body_bytes=settings.ingress_max_body_bytes,
+            api_token=token.get_secret_value() if token else None,
+            region=settings.aws_region,
         )

@@ -7,7 +7,6 @@ Everything a deployment may want to change lives here and is loaded from a YAML 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -108,10 +107,6 @@ def load_mapping_config(path: str | None) -> MappingConfig:
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise MappingConfigError(f"mapping config {path}: cannot read: {exc}") from exc
     return config_from_dict(raw or {}, source=path)
-
-
-def config_from_env() -> MappingConfig:
-    return load_mapping_config(os.environ.get(ENV_VAR))
 
 
 def config_from_dict(raw: Any, source: str = "<dict>") -> MappingConfig:

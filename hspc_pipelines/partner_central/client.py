@@ -9,7 +9,6 @@ and write quotas. Each method adds the catalog, strips `ResponseMetadata`, and t
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,10 +23,11 @@ from hspc_pipelines.partner_central.pacing import (
     DEFAULT_READS_PER_SECOND,
     DEFAULT_WRITES_PER_SECOND,
     OperationPacer,
-    pacing_from_env,
+    pacing_from_settings,
 )
 from hspc_pipelines.partner_central.session import assumed_role_session
 from hspc_pipelines.partner_central.stats import OperationStats
+from hspc_pipelines.settings import load_settings
 
 CATALOGS = ("AWS", "Sandbox")
 OPPORTUNITY_IDS_PER_FILTER = 20
@@ -115,14 +115,15 @@ class PartnerCentralClient:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> PartnerCentralClient:
+        settings = load_settings()
         kw: dict[str, Any] = {
-            "role_arn": os.environ.get("PARTNER_CENTRAL_ROLE_ARN") or None,
-            "external_id": os.environ.get("PARTNER_CENTRAL_EXTERNAL_ID") or None,
-            "region": os.environ.get("AWS_REGION") or "us-east-1",
-            **pacing_from_env(),
+            "role_arn": settings.partner_central_role_arn,
+            "external_id": settings.partner_central_external_id,
+            "region": settings.aws_region,
+            **pacing_from_settings(settings),
             **overrides,
         }
-        return cls(os.environ.get("PARTNER_CENTRAL_CATALOG") or "AWS", **kw)
+        return cls(settings.partner_central_catalog, **kw)
 
     def __repr__(self) -> str:
         return f"PartnerCentralClient(catalog={self.catalog!r}, region={self.region!r})"

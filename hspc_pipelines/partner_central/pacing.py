@@ -10,9 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
-from hspc_pipelines.env_numbers import env_rate
+if TYPE_CHECKING:
+    from hspc_pipelines.settings import Settings
+
 
 DEFAULT_READS_PER_SECOND = 10.0
 DEFAULT_WRITES_PER_SECOND = 1.0
@@ -23,11 +25,11 @@ class PartnerCentralPacing(TypedDict):
     writes_per_second: float
 
 
-def pacing_from_env() -> PartnerCentralPacing:
-    """HSPC_PC_READS_PER_SECOND and HSPC_PC_WRITES_PER_SECOND: the one place that reads them."""
+def pacing_from_settings(settings: Settings) -> PartnerCentralPacing:
+    """HSPC_PC_READS_PER_SECOND and HSPC_PC_WRITES_PER_SECOND, as the clients take them."""
     return {
-        "reads_per_second": env_rate("HSPC_PC_READS_PER_SECOND", DEFAULT_READS_PER_SECOND),
-        "writes_per_second": env_rate("HSPC_PC_WRITES_PER_SECOND", DEFAULT_WRITES_PER_SECOND),
+        "reads_per_second": settings.pc_reads_per_second,
+        "writes_per_second": settings.pc_writes_per_second,
     }
 
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
 from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
+from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS as DEFAULT_WORKERS
 from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines.sync.outcomes import ApplyResult
 from hspc_pipelines.sync.plan import LOCKED_REVIEW_STATUSES, diff_views
@@ -42,7 +43,6 @@ TRANSIENT_CODES = frozenset(
         "ConnectionClosedError",
     }
 )
-DEFAULT_WORKERS = 4
 
 
 class PartnerCentralWriter(Protocol):

@@ -12,8 +12,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from hspc_pipelines.defs.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.reconcile.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines_tests.support.environment import FAST_ENV
 from hspc_pipelines_tests.support.hubspot_http import hubspot_request
 from hspc_pipelines_tests.support.partner_central import list_opportunities, partner_central_client

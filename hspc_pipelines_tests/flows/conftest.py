@@ -12,14 +12,16 @@ import dagster as dg
 import pytest
 from dagster._core.storage.defs_state.base import set_defs_state_storage
 
-from hspc_pipelines.defs.cosell import cosell_defs
-from hspc_pipelines.defs.external import external_specs
+from hspc_pipelines.defs import external
+from hspc_pipelines.defs.cosell import assets as cosell_assets
+from hspc_pipelines.defs.cosell import jobs as cosell_jobs
 from hspc_pipelines.defs.resources import build_resources
 from hspc_pipelines.emulators.stack import EmulatorStack
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
 from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.settings import load_settings
 
 
 @dataclass
@@ -31,9 +33,10 @@ class CosellWorld:
 
     def defs(self) -> dg.Definitions:
         return dg.Definitions.merge(
-            dg.Definitions(assets=external_specs),
-            cosell_defs,
-            dg.Definitions(resources=build_resources(self.home)),
+            external.defs(),
+            cosell_assets.defs(),
+            cosell_jobs.defs(),
+            dg.Definitions(resources=build_resources(self.home, load_settings())),
         )
 
     def run(self, job: str, run_config: dict[str, Any] | None = None, raise_on_error: bool = True) -> Any:
@@ -92,5 +95,5 @@ def world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[CosellWorl
         world = CosellWorld(
             env=dict(stack.env), hubspot=stack.hubspot, partner_central=stack.partner_central, home=home
         )
-        bootstrap_properties(world.hs())  # what the HubSpot resource does on first use
+        bootstrap_properties(world.hs())  # what HubSpotResource.ensure_properties does first in a run
         yield world

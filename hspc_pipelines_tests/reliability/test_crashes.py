@@ -27,7 +27,7 @@ SCRIPT = """
 import sys
 import dagster as dg
 from hspc_pipelines.definitions import build_defs
-from hspc_pipelines.defs.runner import run_reconcile
+from hspc_pipelines.reconcile.runner import run_reconcile
 defs = build_defs()
 with dg.DagsterInstance.get() as instance:
     run_reconcile(since=sys.argv[1], today=sys.argv[2], instance=instance, defs=defs)

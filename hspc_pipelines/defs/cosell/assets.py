@@ -2,7 +2,6 @@
 hspc_pipelines.flows (I/O) and hspc_pipelines.sync (pure)."""
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,9 +16,7 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
-from hspc_pipelines.env_numbers import env_count, env_seconds
 from hspc_pipelines.flows.invitations import (
-    DEFAULT_LOOKBACK_DAYS,
     InvitationRow,
     advance_invitations,
     create_invitation_deals,
@@ -28,6 +25,7 @@ from hspc_pipelines.flows.invitations import (
 from hspc_pipelines.flows.rules import load_invitation_rules
 from hspc_pipelines.flows.submission import SubmissionConfigError, submit_deal
 from hspc_pipelines.flows.summaries import sync_aws_summaries
+from hspc_pipelines.settings import load_settings
 from hspc_pipelines.sync import report
 from hspc_pipelines.sync.cosell_steps import invitation_id_of
 from hspc_pipelines.sync.invitation_rules import RulesConfigError
@@ -72,10 +70,6 @@ SUMMARY_COLUMNS = (
     "snapshot_notes",
     "errors",
 )
-
-
-def _env_flag(name: str) -> bool:
-    return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 COUNT_COLUMNS = frozenset({"notes_written", "tasks_written", "snapshot_notes"})
@@ -155,16 +149,10 @@ def pending_invitations(
         rules = load_invitation_rules(mapping_config=mapping.get_config())
     except RulesConfigError as exc:
         raise dg.Failure(description=str(exc)) from exc
-    client = partner_central.get_client()
-    lookback = (
-        config.lookback_days
-        if config.lookback_days >= 0
-        else env_count("HSPC_INVITATION_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS, minimum=0)
-    )
+    client, settings = partner_central.get_client(), load_settings()
+    lookback = config.lookback_days if config.lookback_days >= 0 else settings.invitation_lookback_days
     budget = (
-        config.poll_budget_seconds
-        if config.poll_budget_seconds >= 0
-        else env_seconds("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
+        config.poll_budget_seconds if config.poll_budget_seconds >= 0 else settings.task_poll_budget_seconds
     )
     # An event names its invitations: exactly those; otherwise everything pending (and recent accepts).
     ids = (
@@ -212,6 +200,7 @@ def invitation_deals(
         InvitationRow(**{c: _blank(r.get(c)) for c in INVITATION_COLUMNS})
         for r in pending_invitations.to_dict("records")
     ]
+    hubspot.ensure_properties(context.log)
     rows = create_invitation_deals(
         hubspot.get_client(), partner_central.get_client(), sync_state.get_store(), mapping.get_config(), rows
     )
@@ -268,8 +257,9 @@ def submission(
     budget = (
         config.poll_budget_seconds
         if config.poll_budget_seconds >= 0
-        else env_seconds("HSPC_TASK_POLL_BUDGET_SECONDS", 60.0)
+        else load_settings().task_poll_budget_seconds
     )
+    hubspot.ensure_properties(context.log)
     try:
         result = submit_deal(
             hubspot.get_client(),
@@ -321,12 +311,13 @@ def aws_summaries(
     mapping: MappingResource,
 ):  # type: ignore[no-untyped-def]
     """AWS's view (review, insights, team, resource snapshots) written to the deals; notifications once."""
+    hubspot.ensure_properties(context.log)
     rows = sync_aws_summaries(
         hubspot.get_client(),
         partner_central.get_client(),
         sync_state.get_store(),
         mapping.get_config(),
-        notify_tasks=_env_flag("HSPC_NOTIFY_TASKS"),
+        notify_tasks=load_settings().notify_tasks,
         deal_ids=list(config.deal_ids) or None,
     )
     df = _frame([r.as_dict() for r in rows], SUMMARY_COLUMNS)
@@ -350,3 +341,8 @@ def aws_summaries(
 
 
 cosell_assets = [pending_invitations, invitation_deals, submission, aws_summaries]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=cosell_assets)

@@ -1,13 +1,18 @@
 """The reconciliation graph: snapshot -> plan -> apply -> write back. Wiring only; logic lives in
-hspc_pipelines.reconcile (I/O) and hspc_pipelines.sync (pure)."""
+hspc_pipelines.reconcile (I/O) and hspc_pipelines.sync (pure).
+
+The assets are partitioned by a setting (the first day), so each body is registered here with its
+decorator arguments and `reconcile_assets(partitions_def)` builds them when definitions load.
+"""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from hspc_pipelines.defs import external
-from hspc_pipelines.defs.partitions import daily_partitions
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -27,12 +32,27 @@ from hspc_pipelines.sync.plan import build_plan
 from hspc_pipelines.sync.solutions import choose_solutions
 
 GROUP = "reconcile"
-COMMON = {
-    "partitions_def": daily_partitions,
+COMMON: dict[str, Any] = {
     "backfill_policy": dg.BackfillPolicy.single_run(),
     "group_name": GROUP,
     "metadata": {"partition_expr": "partition_date"},
 }
+_TEMPLATES: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+
+
+def _reconcile_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`@dg.asset(**kwargs, **COMMON)` once the partitions are known (see `reconcile_assets`)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _TEMPLATES.append((fn, kwargs))
+        return fn
+
+    return register
+
+
+def reconcile_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The graph's seven assets over `partitions_def`, in graph order."""
+    return [dg.asset(**kwargs, **COMMON, partitions_def=partitions_def)(fn) for fn, kwargs in _TEMPLATES]
 
 
 class ScopeConfig(dg.Config):
@@ -57,15 +77,15 @@ def _frame_metadata(df: pd.DataFrame, **extra: object) -> dict[str, object]:
     }
 
 
-@dg.asset(
+@_reconcile_asset(
     deps=[external.HUBSPOT_DEALS, external.HUBSPOT_COMPANIES, external.HUBSPOT_CONTACTS],
     kinds={"hubspot", "pandas"},
-    **COMMON,
-)  # type: ignore[arg-type]
+)
 def hubspot_deals(
     context: dg.AssetExecutionContext, config: ScopeConfig, hubspot: HubSpotResource, mapping: MappingResource
 ) -> dg.Output[pd.DataFrame]:
     """Co-sell (or already linked) deals changed in the window, with their company and contacts."""
+    hubspot.ensure_properties(context.log)
     start, end = _window(context)
     snaps = fetch_deal_snapshots(
         hubspot.get_client(), mapping.get_config(), start, end, config.deal_ids or None
@@ -80,7 +100,7 @@ def hubspot_deals(
     )
 
 
-@dg.asset(deps=[external.PC_OPPORTUNITIES], kinds={"aws", "pandas"}, **COMMON)  # type: ignore[arg-type]
+@_reconcile_asset(deps=[external.PC_OPPORTUNITIES], kinds={"aws", "pandas"})
 def partner_central_opportunities(
     context: dg.AssetExecutionContext,
     config: ScopeConfig,
@@ -114,7 +134,7 @@ def partner_central_opportunities(
     )
 
 
-@dg.asset(deps=[external.PC_SOLUTIONS], kinds={"aws", "pandas"}, **COMMON)  # type: ignore[arg-type]
+@_reconcile_asset(deps=[external.PC_SOLUTIONS], kinds={"aws", "pandas"})
 def partner_central_solutions(
     context: dg.AssetExecutionContext, partner_central: PartnerCentralResource
 ) -> dg.Output[pd.DataFrame]:
@@ -127,11 +147,10 @@ def partner_central_solutions(
     return dg.Output(df, metadata=_frame_metadata(df))
 
 
-@dg.asset(
+@_reconcile_asset(
     kinds={"pandas"},
     check_specs=[dg.AssetCheckSpec("no_invalid_rows", asset="sync_plan", blocking=False)],
-    **COMMON,
-)  # type: ignore[arg-type]
+)
 def sync_plan(
     context: dg.AssetExecutionContext,
     hubspot_deals: pd.DataFrame,
@@ -199,12 +218,11 @@ def _report_external(
         )
 
 
-@dg.asset(
+@_reconcile_asset(
     kinds={"aws", "pandas"},
     pool="partner_central_writes",
     check_specs=[dg.AssetCheckSpec("one_opportunity_per_deal", asset="opportunity_creates")],
-    **COMMON,
-)  # type: ignore[arg-type]
+)
 def opportunity_creates(
     context: dg.AssetExecutionContext,
     sync_plan: pd.DataFrame,
@@ -229,7 +247,7 @@ def opportunity_creates(
     )
 
 
-@dg.asset(kinds={"aws", "pandas"}, pool="partner_central_writes", **COMMON)  # type: ignore[arg-type]
+@_reconcile_asset(kinds={"aws", "pandas"}, pool="partner_central_writes")
 def opportunity_updates(
     context: dg.AssetExecutionContext,
     sync_plan: pd.DataFrame,
@@ -254,15 +272,14 @@ def opportunity_updates(
     return dg.Output(df, metadata=_apply_metadata(df))
 
 
-@dg.asset(
+@_reconcile_asset(
     kinds={"hubspot", "pandas"},
     pool="hubspot_writes",
     check_specs=[
         dg.AssetCheckSpec("no_failed_writes", asset="hubspot_deal_writes", blocking=False),
         dg.AssetCheckSpec("plan_converged", asset="hubspot_deal_writes"),
     ],
-    **COMMON,
-)  # type: ignore[arg-type]
+)
 def hubspot_deal_writes(
     context: dg.AssetExecutionContext,
     sync_plan: pd.DataFrame,
@@ -275,6 +292,7 @@ def hubspot_deal_writes(
     partner_central: PartnerCentralResource,
 ):  # type: ignore[no-untyped-def]
     """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once."""
+    hubspot.ensure_properties(context.log)
     config = mapping.get_config()
     applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
     results = {r.entity_key: r for r in applied}
@@ -332,14 +350,3 @@ def hubspot_deal_writes(
             ),
         },
     )
-
-
-reconcile_assets = [
-    hubspot_deals,
-    partner_central_opportunities,
-    partner_central_solutions,
-    sync_plan,
-    opportunity_creates,
-    opportunity_updates,
-    hubspot_deal_writes,
-]

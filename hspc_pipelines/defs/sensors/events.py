@@ -1,26 +1,22 @@
 """events_sensor: SQS queue -> targeted runs. Thin: the tick logic lives in hspc_pipelines.events."""
 
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
+from hspc_pipelines.defs.cosell.jobs import cosell_jobs
+from hspc_pipelines.defs.reconcile.jobs import reconcile_graph
 from hspc_pipelines.defs.resources import SyncStateResource
-from hspc_pipelines.env_numbers import env_count, env_seconds
 from hspc_pipelines.events import echo
 from hspc_pipelines.events.coalesce import RECONCILE, Trigger
 from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.tick import Cursor, run_tick
+from hspc_pipelines.settings import Settings, load_settings
 from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines.sync.records import parse_timestamp
-
-TICK_BUDGET_SECONDS = env_seconds("HSPC_EVENTS_TICK_BUDGET_SECONDS", 20.0)
-# Seconds between ticks (Dagster's sensor loop runs every 5 s, so lower values mean "every loop"). The
-# queue's visibility timeout must outlast two ticks: messages are deleted on the tick after their run.
-TICK_INTERVAL_SECONDS = env_count("HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", 15, minimum=0)
 
 
 def _known_events(
@@ -51,12 +47,14 @@ def _run_exists(instance: dg.DagsterInstance, run_key: str) -> bool:
 
 
 def build_events_sensor(
-    jobs: "list[dg.UnresolvedAssetJobDefinition | dg.JobDefinition]",
+    jobs: "list[dg.UnresolvedAssetJobDefinition | dg.JobDefinition]", settings: Settings
 ) -> dg.SensorDefinition:
+    # Seconds between ticks (Dagster's sensor loop runs every 5 s, so lower values mean "every loop").
+    # The queue's visibility timeout must outlast two ticks: messages are deleted on the tick after their run.
     @dg.sensor(
         name="events_sensor",
         jobs=jobs,
-        minimum_interval_seconds=TICK_INTERVAL_SECONDS,
+        minimum_interval_seconds=settings.events_sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Reads HubSpot webhooks, Partner Central events and submit requests from SQS "
         "and starts reconcile, invitation and submission runs scoped to them.",
@@ -64,7 +62,8 @@ def build_events_sensor(
     def events_sensor(
         context: dg.SensorEvaluationContext, sync_state: SyncStateResource
     ) -> dg.SensorResult | dg.SkipReason:
-        queue_url = os.environ.get("HSPC_EVENTS_QUEUE_URL")
+        tick = load_settings()  # read when the tick runs, as the sensor always has
+        queue_url = tick.events_queue_url
         if not queue_url:
             return dg.SkipReason("HSPC_EVENTS_QUEUE_URL is not set: the event path is off")
         cursor = Cursor.load(context.cursor)
@@ -72,10 +71,8 @@ def build_events_sensor(
             EventsQueue(queue_url),
             cursor,
             lambda key: _run_exists(context.instance, key),
-            budget_seconds=TICK_BUDGET_SECONDS,
-            known_events=_known_events(
-                sync_state.get_store, os.environ.get("PARTNER_CENTRAL_CATALOG", "AWS"), context.log
-            ),
+            budget_seconds=tick.events_tick_budget_seconds,
+            known_events=_known_events(sync_state.get_store, tick.partner_central_catalog, context.log),
         )
         for message_id, reason in result.unusable:
             context.log.warning(f"message {message_id} not processed, left for the DLQ: {reason}")
@@ -97,3 +94,10 @@ def build_events_sensor(
         return dg.SensorResult(run_requests=requests, cursor=result.cursor.dump())
 
     return events_sensor
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    settings = load_settings()
+    jobs = [reconcile_graph(settings.partitions_start_date).job, *cosell_jobs]
+    return dg.Definitions(sensors=[build_events_sensor(jobs, settings)])

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import dagster as dg
 import requests
+
+from hspc_pipelines.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,16 @@ def run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
     message = context.failure_event.message or "run failed"
     text = f"hspc run {run.run_id} of job {run.job_name} failed: {message}"
     context.log.error(text)
-    url = os.environ.get("HSPC_ALERT_WEBHOOK_URL")
+    url = load_settings().alert_webhook_url
     if url:
         try:
-            requests.post(url, json={"text": text[:3000]}, timeout=(3, 10)).raise_for_status()
+            requests.post(
+                url.get_secret_value(), json={"text": text[:3000]}, timeout=(3, 10)
+            ).raise_for_status()
         except requests.RequestException as exc:
             context.log.warning(f"alert webhook failed: {type(exc).__name__}")
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(sensors=[run_failure_sensor])

@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from hspc_pipelines.defs.reconcile.jobs import range_tags
+from hspc_pipelines.defs.tags import range_tags
 from hspc_pipelines.sync import report
 
 

@@ -1,0 +1,13 @@
+"""Run tags the product sets and the instance configuration reads (dagster.yaml, deploy/dagster.yaml)."""
+
+from __future__ import annotations
+
+WRITES_TAG = "hspc/writes"  # runs that write to either system queue one at a time (dagster.yaml)
+WRITES = {WRITES_TAG: "true"}
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def range_tags(start: str, end: str) -> dict[str, str]:
+    """Tags that make one run cover the partitions from `start` to `end` (a single-run backfill)."""
+    return {RANGE_START_TAG: start, RANGE_END_TAG: end}

@@ -1,0 +1,1 @@
+"""The partner's Partner Central solutions catalog, as the `hspc solutions` command shows it."""
