@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "hspc_pipelines.emulators.cli",  # hspc emulate
     "hspc_pipelines.ingress.cli",  # hspc ingress
     "hspc_pipelines.defs.cli",  # hspc run, hspc dev, hspc solutions, hspc bootstrap
+    "hspc_pipelines.history.cli",  # hspc history
 )
 
 
