@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
         description="Read the sync history: `hspc history DEAL_ID` (newest first) or `hspc history --failed`.",
     )
     history.add_argument("deal_id", nargs="?", metavar="DEAL_ID", help="the HubSpot deal id")
-    history.add_argument("--limit", type=_positive, default=50, help="rows to show (default 50)")
+    history.add_argument("--limit", type=_positive, default=50, metavar="N", help="rows to show (default 50)")
     history.add_argument("--failed", action="store_true", help="list failed rows with their reasons")
     history.add_argument(
         "--since",
