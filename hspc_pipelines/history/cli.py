@@ -32,7 +32,7 @@ def _date(value: str) -> dt.date:
 
 
 def _bad_date(value: str) -> dt.date:
-    raise argparse.ArgumentTypeError(f"--since {value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-01-31")
+    raise argparse.ArgumentTypeError(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-01-31")
 
 
 def _positive(value: str) -> int:
@@ -41,7 +41,7 @@ def _positive(value: str) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        raise argparse.ArgumentTypeError(f"--limit {value!r} must be a whole number of rows, at least 1")
+        raise argparse.ArgumentTypeError(f"{value!r} must be a whole number of rows, at least 1")
     return number
 
 

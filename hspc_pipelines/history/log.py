@@ -28,6 +28,8 @@ from hspc_pipelines.state.store import _sqlite_wal
 
 DEFAULT_RETENTION_DAYS = 400
 PURGE_BATCH = 5_000
+# pg_advisory_xact_lock key serialising the first CREATE TABLE ("hspc" "hist" in ASCII).
+_CREATE_LOCK = 0x6873_7063_6869_7374
 _ROWS_PER_STATEMENT = 2_500
 
 
@@ -43,8 +45,7 @@ class SyncHistory:
         are never stored, on top of the names `records.is_secret_name` recognises."""
         self._engine = engine
         self._secret_fields = frozenset(secret_fields)
-        METADATA.create_all(engine)
-        self._check_version()
+        self._create()
 
     @classmethod
     def from_url(cls, url: str, secret_fields: Iterable[str] = ()) -> SyncHistory:
@@ -60,17 +61,28 @@ class SyncHistory:
     def engine(self) -> sa.Engine:
         return self._engine
 
-    def _check_version(self) -> None:
-        with self._engine.begin() as conn:
-            stored = conn.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).scalar()
-            if stored is None:
-                try:
-                    with conn.begin_nested():
+    def _create(self) -> None:
+        """Create the tables and record the schema version once, even when several runs start on a
+        fresh database at the same moment (without the lock, 6 concurrent first uses on PostgreSQL
+        failed on a duplicate key in every trial)."""
+        for attempt in range(3):
+            try:
+                with self._engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK})
+                    METADATA.create_all(conn)
+                    stored = conn.execute(
+                        sa.select(META.c.value).where(META.c.key == "schema_version")
+                    ).scalar()
+                    if stored is None:
                         conn.execute(META.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                except sa.exc.IntegrityError:
-                    pass  # another process recorded it first
-                return
-        if int(stored) > SCHEMA_VERSION:
+                break
+            except (sa.exc.OperationalError, sa.exc.IntegrityError):
+                # SQLite has no such lock: another process created a table or the version row
+                # between our check and our write; they exist now.
+                if self._engine.dialect.name == "postgresql" or attempt == 2:
+                    raise
+        if stored is not None and int(stored) > SCHEMA_VERSION:
             raise HistorySchemaError(
                 f"{META.name}.schema_version is {stored}, newer than this hspc knows ({SCHEMA_VERSION}); "
                 "upgrade hspc before reading or writing the sync history"

@@ -107,7 +107,7 @@ def test_bad_since_is_refused_naming_option_value_and_format(
         main(["history", "--failed", "--since", value])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert f"--since {value!r} is not a date; expected YYYY-MM-DD" in err
+    assert f"argument --since: {value!r} is not a date; expected YYYY-MM-DD" in err
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,10 @@ def test_bad_since_is_refused_naming_option_value_and_format(
         (["history"], "give either DEAL_ID or --failed"),
         (["history", "1001", "--failed"], "give either DEAL_ID or --failed"),
         (["history", "1001", "--since", "2026-12-01"], "--since only applies with --failed"),
-        (["history", "1001", "--limit", "0"], "--limit '0' must be a whole number of rows, at least 1"),
+        (
+            ["history", "1001", "--limit", "0"],
+            "argument --limit: '0' must be a whole number of rows, at least 1",
+        ),
     ],
 )
 def test_bad_combinations_are_refused(

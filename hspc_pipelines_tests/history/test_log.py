@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +23,7 @@ from hspc_pipelines.history import (
 )
 from hspc_pipelines.history.schema import HISTORY, META, METADATA
 from hspc_pipelines_tests.history.conftest import NOW, entry
+from hspc_pipelines_tests.support.postgres import admin_connection, temporary_database
 
 
 @contextmanager
@@ -292,3 +295,52 @@ def test_purge_deletes_exactly_the_rows_older_than_the_cutoff(
     assert history.purge(cutoff, batch_size=batch) == sum(o < cutoff_offset for o in offsets)
     kept = sorted(int(r.message or "") for r in history.run_rows("run-a"))
     assert kept == sorted(o for o in offsets if o >= cutoff_offset)
+
+
+def open_together(url: str, processes: int) -> list[BaseException]:
+    """Open the history from `processes` threads released at the same instant; their errors."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(processes)
+
+    def open_history() -> None:
+        barrier.wait()
+        try:
+            SyncHistory.from_url(url).dispose()
+        except BaseException as exc:  # reported by the test, with the trial
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_history) for _ in range(processes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_runs_starting_together_on_a_fresh_database_all_open_it(dialect: str, tmp_path: Path) -> None:
+    """Six first uses at once (runs launched together on a new database) create the tables once."""
+    for trial in range(3):
+        with fresh_database(dialect, tmp_path / str(trial)) as url:
+            errors = open_together(url, 6)
+            assert errors == [], f"trial {trial}: {errors[0]!r}"
+            history = SyncHistory.from_url(url)
+            with history.engine.connect() as conn:
+                assert conn.execute(sa.select(sa.func.count()).select_from(META)).scalar_one() == 1
+            history.dispose()
+
+
+@contextmanager
+def fresh_database(dialect: str, folder: Path) -> Iterator[str]:
+    if dialect == "sqlite":
+        folder.mkdir()
+        yield f"sqlite:///{folder / 'state.sqlite'}"
+        return
+    import psycopg2
+
+    try:
+        admin = admin_connection()
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
+    with temporary_database(admin, "hspc_history_race") as env:
+        yield f"postgresql+psycopg2://{env['DAGSTER_PG_USER']}@{env['DAGSTER_PG_HOST']}:{env['DAGSTER_PG_PORT']}/{env['DAGSTER_PG_DB']}"
