@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from hspc_pipelines.history.records import FieldChange, HistoryRecord
 
 _MESSAGE_WIDTH = 120  # terminal cells; markdown keeps the whole message
+# Outcomes a run's metadata table counts but does not list row by row.
+QUIET_STATUSES: tuple[str, ...] = ("unchanged", "skipped")
 
 
 def _when(record: HistoryRecord) -> str:
@@ -117,6 +119,22 @@ def failures_markdown(records: Sequence[HistoryRecord]) -> str:
     return markdown_table(records, FAILURE_COLUMNS)
 
 
-def run_markdown(records: Sequence[HistoryRecord]) -> str:
-    """One run's rows, for the metadata of the asset or report that run materialized."""
-    return markdown_table(records, RUN_COLUMNS)
+def run_markdown(records: Sequence[HistoryRecord], max_rows: int = 200) -> str:
+    """One run's rows for the metadata of the asset or report it materialized: the count per status,
+    then the rows that did something (failures first), at most `max_rows` of them, so a 10,000-row
+    no-op run stays a short table."""
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+    shown = sorted((r for r in records if r.status not in QUIET_STATUSES), key=lambda r: not r.failed)
+    lines = [f"**{len(records)} row(s)**: {summary}" if records else "**0 rows**"]
+    if shown:
+        lines += ["", markdown_table(shown[:max_rows], RUN_COLUMNS)]
+    if len(shown) > max_rows:
+        run_id = records[0].run_id
+        lines += [
+            "",
+            f"... and {len(shown) - max_rows} more: `SELECT * FROM hspc_sync_history WHERE run_id = '{run_id}'`",
+        ]
+    return "\n".join(lines)

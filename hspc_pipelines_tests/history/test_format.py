@@ -77,6 +77,8 @@ def test_markdown_escapes_pipes_and_keeps_one_line_per_row() -> None:
         [record(message="a | b\nc", reason_code="E1"), record(deal_id=None, opportunity_id="O1")]
     )
     assert md.splitlines() == [
+        "**2 row(s)**: updated 2",
+        "",
         "| deal | opportunity | operation | status | reason | changes |",
         "|---|---|---|---|---|---|",
         "| 1001 |  | update | updated | E1: a \\| b c |  |",
@@ -88,3 +90,19 @@ def test_empty_lists() -> None:
     assert timeline_text("5", []) == "No sync history for deal 5."
     assert failures_text([]) == "No failed rows."
     assert failures_markdown([]).count("\n") == 1
+
+
+def test_run_markdown_lists_failures_first_and_caps_quiet_runs() -> None:
+    rows = [record(id=i, deal_id=str(i), operation="none", status="unchanged") for i in range(10_000)]
+    rows += [
+        record(id=10_001, deal_id="a", status="updated"),
+        record(id=10_002, deal_id="b", status="failed"),
+    ]
+    md = run_markdown(rows)
+    lines = md.splitlines()
+    assert lines[0] == "**10002 row(s)**: failed 1, unchanged 10000, updated 1"
+    assert [line.split(" | ")[0] for line in lines[4:]] == ["| b", "| a"]
+    capped = run_markdown(rows, max_rows=1).splitlines()
+    assert capped[4].startswith("| b |") and len(capped) == 7
+    assert capped[-1] == "... and 1 more: `SELECT * FROM hspc_sync_history WHERE run_id = 'run-1'`"
+    assert run_markdown([]) == "**0 rows**"
