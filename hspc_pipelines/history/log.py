@@ -31,6 +31,7 @@ PURGE_BATCH = 5_000
 # pg_advisory_xact_lock key serialising the first CREATE TABLE ("hspc" "hist" in ASCII).
 _CREATE_LOCK = 0x6873_7063_6869_7374
 _ROWS_PER_STATEMENT = 2_500
+_LIMITS = {c.name: c.type.length for c in HISTORY.columns if isinstance(c.type, sa.String) and c.type.length}
 
 
 class HistorySchemaError(RuntimeError):
@@ -97,7 +98,9 @@ class SyncHistory:
     # -- writing ---------------------------------------------------------------------------------
 
     def _row(self, entry: HistoryEntry, now: dt.datetime) -> dict[str, Any]:
-        return {
+        if isinstance(entry.scope, str):
+            raise TypeError(f"scope {entry.scope!r} must be a list of ids, not one string")
+        row = {
             "recorded_at": entry.recorded_at or now,
             "run_id": entry.run_id,
             "job_name": entry.job_name,
@@ -113,6 +116,15 @@ class SyncHistory:
             "changes": changes_to_json(entry.changes, self._secret_fields),
             "actor": entry.actor,
         }
+        # PostgreSQL refuses an over-long value and SQLite would keep it: refuse it on both.
+        for name, limit in _LIMITS.items():
+            value = row[name]
+            if isinstance(value, str) and len(value) > limit:
+                cut = "..." if len(value) > 80 else ""
+                raise ValueError(
+                    f"history {name} {value[:80]!r}{cut} has {len(value)} characters; at most {limit}"
+                )
+        return row
 
     def append(self, entries: Iterable[HistoryEntry]) -> int:
         """Insert the entries in one transaction, in multi-row pages; returns how many."""

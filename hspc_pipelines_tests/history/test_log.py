@@ -344,3 +344,15 @@ def fresh_database(dialect: str, folder: Path) -> Iterator[str]:
         pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
     with temporary_database(admin, "hspc_history_race") as env:
         yield f"postgresql+psycopg2://{env['DAGSTER_PG_USER']}@{env['DAGSTER_PG_HOST']}:{env['DAGSTER_PG_PORT']}/{env['DAGSTER_PG_DB']}"
+
+
+def test_over_long_values_are_refused_on_both_databases(history: SyncHistory) -> None:
+    with pytest.raises(ValueError, match=r"history deal_id '9{33}' has 33 characters; at most 32"):
+        history.append([entry(deal_id="9" * 33)])
+    with pytest.raises(
+        ValueError, match=r"history reason_code 'E{80}'\.\.\. has 200 characters; at most 128"
+    ):
+        history.append([entry(), entry(reason_code="E" * 200)])
+    with pytest.raises(TypeError, match="scope '1001' must be a list of ids"):
+        history.append([entry(scope="1001")])
+    assert history.timeline("1001") == []  # nothing of a refused batch is written
