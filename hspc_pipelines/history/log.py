@@ -149,7 +149,8 @@ class SyncHistory:
             due = (
                 sa.select(HISTORY.c.id)
                 .where(HISTORY.c.recorded_at < older_than)
-                .order_by(HISTORY.c.id)
+                # Oldest first along the recorded_at index: no sort of the whole backlog.
+                .order_by(HISTORY.c.recorded_at)
                 .limit(batch_size)
             )
             with self._engine.begin() as conn:
