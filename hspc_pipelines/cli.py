@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "hspc_pipelines.hubspot.cli",  # hspc bootstrap
     "hspc_pipelines.solutions.cli",  # hspc solutions
     "hspc_pipelines.settings_cli",  # hspc config
+    "hspc_pipelines.history.cli",  # hspc history
 )
 
 
