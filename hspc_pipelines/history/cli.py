@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +12,16 @@ import sqlalchemy as sa
 
 from hspc_pipelines.history.format import failures_text, timeline_text
 from hspc_pipelines.history.log import SyncHistory
+from hspc_pipelines.settings import load_settings
 
 DEFAULT_FAILED_DAYS = 7  # `--failed` without --since: the last week
 
 
 def state_url() -> str:
     """The state database the product writes to: HSPC_STATE_URL, else SQLite under DAGSTER_HOME (the
-    same default as defs/resources.py; DAGSTER_HOME defaults to ./.dagster_home like `hspc run`)."""
-    home = os.environ.get("DAGSTER_HOME") or str(Path.cwd() / ".dagster_home")
-    return os.environ.get("HSPC_STATE_URL") or f"sqlite:///{os.path.join(home, 'hspc_state.sqlite')}"
+    same default the Dagster resources use)."""
+    settings = load_settings()
+    return settings.state_url_or_default(str(settings.home()))
 
 
 def _date(value: str) -> dt.date:
