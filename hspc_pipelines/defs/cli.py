@@ -69,8 +69,10 @@ def product_environment(deals: int) -> Iterator[bool]:
     if os.environ.get("HUBSPOT_ACCESS_TOKEN") or os.environ.get("HSPC_HUBSPOT_TOKEN_SSM_PARAMETER"):
         yield False
         return
-    from hspc_pipelines.emulators.stack import EmulatorStack
+    from hspc_pipelines.extras import emulator_stack
 
+    # Only the demo needs the emulators (the emulators extra); with a token nothing imports them.
+    EmulatorStack = emulator_stack("Running without HUBSPOT_ACCESS_TOKEN (the demo on local emulators)")
     print(f"HUBSPOT_ACCESS_TOKEN is not set: starting the local emulators with {deals} seeded deals.")
     with EmulatorStack(deals=deals, seed=0) as stack:
         saved = {k: os.environ.get(k) for k in stack.env}
