@@ -15,7 +15,7 @@ import botocore.session
 import pytest
 from cfnlint.decode import decode_str
 
-from .conftest import DEPLOY, REPO
+from hspc_pipelines_tests.support.paths import DEPLOY, REPO
 
 TEMPLATE = DEPLOY / "cloudformation.yaml"
 ACTIONS = DEPLOY / "partner_central_actions.txt"
