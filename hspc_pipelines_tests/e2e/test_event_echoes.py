@@ -35,7 +35,8 @@ def test_events_older_than_the_stored_record_are_dropped_and_a_newer_one_starts_
     store = product.defs.resources["sync_state"].get_store()
     known = _known_events(lambda: store, "AWS", logging.getLogger("test"))
     queue = EventsQueue(product.stack.env["HSPC_EVENTS_QUEUE_URL"], client=product.stack.aws_client("sqs"))
-    cursor, runs, dropped, stored = Cursor(), [], 0, set()
+    cursor, runs, dropped = Cursor(), [], 0
+    stored: set[str] = set()  # run keys of the runs started so far
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         result = run_tick(queue, cursor, stored.__contains__, budget_seconds=1, known_events=known)
