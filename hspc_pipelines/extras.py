@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from hspc_pipelines.emulators.stack import EmulatorStack
 
 EMULATORS_EXTRA = "emulators"
-# Modules the emulators need that only the extra installs (moto[server] brings flask and werkzeug).
-_EMULATOR_MODULES = ("hspc_pipelines.emulators", "moto", "flask", "werkzeug")
+# Modules the emulators need that only the extra installs (moto[server] brings flask, flask-cors, werkzeug).
+_EMULATOR_MODULES = ("hspc_pipelines.emulators", "moto", "flask", "flask_cors", "werkzeug")
 
 
 class MissingExtraError(RuntimeError):
