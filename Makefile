@@ -1,4 +1,5 @@
-# Two commands set everything up on a fresh machine: `make run` and `make test`.
+# Two commands set everything up on a fresh machine: `make run` and `make test`. Both install the
+# package with the dev and emulators extras (the emulators and moto are not runtime dependencies).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ $(BIN)/activate:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,emulators]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -37,8 +38,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The package as [tool.mypy] sets it, then tests, benchmarks and scripts (not strict, see pyproject); the
+# second run reads the package's types without reporting on modules outside the first run's files.
 typecheck: install
 	$(BIN)/mypy
+	$(BIN)/mypy --follow-imports=silent hspc_pipelines_tests benchmarks scripts
 
 test: lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -10,10 +10,14 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from hspc_pipelines.extras import MissingExtraError, missing_emulators
+
+EMULATORS_CLI = "hspc_pipelines.emulators.cli"
 # Modules that add sub-commands.
 COMMAND_MODULES = (
-    "hspc_pipelines.emulators.cli",  # hspc emulate
+    EMULATORS_CLI,  # hspc emulate (only with the emulators extra)
     "hspc_pipelines.ingress.cli",  # hspc ingress
     "hspc_pipelines.reconcile.cli",  # hspc run
     "hspc_pipelines.dev",  # hspc dev
@@ -24,11 +28,33 @@ COMMAND_MODULES = (
 )
 
 
+def _register_emulate_without_emulators(subparsers: Any) -> None:
+    """`hspc emulate` where the emulators are not installed (the production image): it still shows in
+    the help, and says which extra to install."""
+    # Its options live with the emulators: take every argument as it comes ("\0" is no option prefix).
+    parser = subparsers.add_parser(
+        "emulate", help="(needs the emulators extra) run the local emulators", prefix_chars="\0"
+    )
+    parser.add_argument("ignored", nargs="*", help=argparse.SUPPRESS)
+
+    def handler(args: argparse.Namespace) -> int:
+        raise missing_emulators("hspc emulate", "hspc_pipelines.emulators")
+
+    parser.set_defaults(handler=handler)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hspc", description="HubSpot <-> AWS Partner Central co-sell sync")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if name != EMULATORS_CLI or exc.name not in ("hspc_pipelines.emulators", EMULATORS_CLI):
+                raise
+            _register_emulate_without_emulators(subparsers)
+            continue
+        module.register(subparsers)
     return parser
 
 
@@ -38,7 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except MissingExtraError as exc:
+        print(f"hspc {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

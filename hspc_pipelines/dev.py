@@ -35,8 +35,10 @@ def product_environment(deals: int) -> Iterator[bool]:
     if settings.hubspot_access_token or settings.hubspot_token_ssm_parameter:
         yield False
         return
-    from hspc_pipelines.emulators.stack import EmulatorStack
+    from hspc_pipelines.extras import emulator_stack
 
+    # Only the demo needs the emulators (the emulators extra); with a token nothing imports them.
+    EmulatorStack = emulator_stack("Running without HUBSPOT_ACCESS_TOKEN (the demo on local emulators)")
     print(f"HUBSPOT_ACCESS_TOKEN is not set: starting the local emulators with {deals} seeded deals.")
     with EmulatorStack(deals=deals, seed=0) as stack:
         # The emulators' addresses become this process's environment: the code it runs, and the

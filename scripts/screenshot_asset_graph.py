@@ -22,17 +22,18 @@ sys.path.insert(0, str(REPO))
 
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed  # noqa: E402
 from hspc_pipelines.emulators.stack import EmulatorStack  # noqa: E402
-from hspc_pipelines_tests.production.conftest import product_env, wait_for  # noqa: E402
-from hspc_pipelines_tests.production.ui import (  # noqa: E402
+from hspc_pipelines_tests.support.dagster_dev import DevServer  # noqa: E402
+from hspc_pipelines_tests.support.dagster_ui import (  # noqa: E402
     BACKFILL,
     CHROMIUM,
     DONE,
     GRAPH_PATH,
     LAUNCH_BACKFILL,
-    RECONCILE_ASSETS,
-    DevServer,
     chromium,
 )
+from hspc_pipelines_tests.support.environment import product_env  # noqa: E402
+from hspc_pipelines_tests.support.names import RECONCILE_ASSETS  # noqa: E402
+from hspc_pipelines_tests.support.processes import wait_for  # noqa: E402
 
 
 def main() -> int:

@@ -27,8 +27,9 @@ def export_lines(env: dict[str, str]) -> list[str]:
 
 
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
-    from .stack import EmulatorStack
+    from hspc_pipelines.extras import emulator_stack
 
+    EmulatorStack = emulator_stack("hspc emulate")  # moto may be missing: the extra installs it
     stop = stop or threading.Event()
     with EmulatorStack(deals=args.deals, seed=args.seed, host=args.host, catalog=args.catalog) as stack:
         print("\n".join(export_lines(stack.env)), flush=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hspc_pipelines.history.records import (
     FAILURE_STATUSES,
@@ -66,7 +67,7 @@ class SyncHistory:
         """Create the tables and record the schema version once, even when several runs start on a
         fresh database at the same moment (without the lock, 6 concurrent first uses on PostgreSQL
         failed on a duplicate key in every trial)."""
-        for attempt in range(3):
+        for attempt in range(5):
             try:
                 with self._engine.begin() as conn:
                     if conn.dialect.name == "postgresql":
@@ -76,12 +77,20 @@ class SyncHistory:
                         sa.select(META.c.value).where(META.c.key == "schema_version")
                     ).scalar()
                     if stored is None:
-                        conn.execute(META.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                        # Idempotent: a run that got there first already wrote the same row.
+                        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+                            META
+                        )
+                        conn.execute(
+                            insert.values(
+                                key="schema_version", value=str(SCHEMA_VERSION)
+                            ).on_conflict_do_nothing()
+                        )
                 break
             except (sa.exc.OperationalError, sa.exc.IntegrityError):
-                # SQLite has no such lock: another process created a table or the version row
-                # between our check and our write; they exist now.
-                if self._engine.dialect.name == "postgresql" or attempt == 2:
+                # SQLite has no such lock: another process created a table between our check and
+                # our CREATE; it exists now.
+                if self._engine.dialect.name == "postgresql" or attempt == 4:
                     raise
         if stored is not None and int(stored) > SCHEMA_VERSION:
             raise HistorySchemaError(

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.run import run, table
+from benchmarks.scenarios import Report, Row
 
 
-def _row(report, figure: str, after: str = ""):  # type: ignore[no-untyped-def]
+def _row(report: Report, figure: str, after: str = "") -> Row:
     seen = not after
     for r in report.rows:
         seen = seen or r.scenario.startswith(after)

@@ -45,13 +45,13 @@ def test_reconcile_schedule_runs_today_every_tick_and_the_whole_range_at_night(t
         ctx = dg.build_schedule_context(
             instance=instance, scheduled_execution_time=day, repository_def=defs.get_repository_def()
         )
-        [request] = schedule.evaluate_tick(ctx).run_requests
+        [request] = schedule.evaluate_tick(ctx).run_requests or []
         assert request.partition_key == "2026-11-20"
         night = day.replace(hour=2, minute=0)
         ctx = dg.build_schedule_context(
             instance=instance, scheduled_execution_time=night, repository_def=defs.get_repository_def()
         )
-        [sweep] = schedule.evaluate_tick(ctx).run_requests
+        [sweep] = schedule.evaluate_tick(ctx).run_requests or []
         assert sweep.tags["dagster/asset_partition_range_start"] == "2025-01-01"
         assert sweep.tags["dagster/asset_partition_range_end"] == "2026-11-20"
 

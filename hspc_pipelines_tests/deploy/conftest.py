@@ -7,27 +7,12 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from hspc_pipelines.emulators._server import free_port
-from hspc_pipelines_tests.support.postgres import dagster_pg_env
-
-REPO = Path(__file__).resolve().parents[2]
-DEPLOY = REPO / "deploy"
-
-
-@dataclass(frozen=True)
-class Postgres:
-    host: str
-    port: int
-    user: str
-    db: str
-
-    def env(self) -> dict[str, str]:
-        return dagster_pg_env(self.host, self.port, self.user, self.db)
+from hspc_pipelines_tests.support.postgres import Postgres
 
 
 def _pg_bin(name: str) -> str | None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import DEPLOY, REPO
-from .test_cloudformation import template
+from hspc_pipelines_tests.support.cloudformation import template
+from hspc_pipelines_tests.support.paths import DEPLOY, REPO
 
 TEMPLATE = DEPLOY / "cloudformation.yaml"
 

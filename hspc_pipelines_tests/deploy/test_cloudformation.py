@@ -15,12 +15,10 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
-from cfnlint.decode import decode_str
 
-from .conftest import DEPLOY, REPO
+from hspc_pipelines_tests.support.cloudformation import TEMPLATE, listed_actions, template
+from hspc_pipelines_tests.support.paths import DEPLOY, REPO
 
-TEMPLATE = DEPLOY / "cloudformation.yaml"
-ACTIONS = DEPLOY / "partner_central_actions.txt"
 PACKAGE = REPO / "hspc_pipelines"
 CLIENT = PACKAGE / "partner_central" / "client.py"
 
@@ -57,16 +55,6 @@ SECRET_VARIABLES = {
     "DAGSTER_PG_PASSWORD",
     "PGPASSWORD",
 }
-
-
-def template() -> dict[str, Any]:
-    decoded, matches = decode_str(TEMPLATE.read_text())
-    assert not matches, matches
-    return dict(json.loads(json.dumps(decoded, default=str)))
-
-
-def listed_actions() -> list[str]:
-    return [line.strip() for line in ACTIONS.read_text().splitlines() if line.strip()]
 
 
 def statements(resource: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DEPLOY, REPO
+from hspc_pipelines_tests.support.paths import DEPLOY, REPO
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 ENTRYPOINT = DEPLOY / "entrypoint.sh"
@@ -77,6 +77,21 @@ def test_pip_installs_the_project_without_dev_extras() -> None:
     runs = " ".join(of("RUN"))
     assert "pip install ." in runs
     assert "[dev]" not in runs and ".[" not in runs
+    assert "[emulators]" not in runs and "moto" not in runs
+
+
+def test_the_emulators_are_not_in_the_image() -> None:
+    """The build context leaves out hspc_pipelines/emulators, the rest of the package goes in, and a
+    context that has the emulators fails the build before pip runs."""
+    assert ignored("hspc_pipelines/emulators")
+    assert ignored("hspc_pipelines/emulators/stack.py")
+    assert not ignored("hspc_pipelines")
+    for kept in ("hspc_pipelines/cli.py", "hspc_pipelines/extras.py", "hspc_pipelines/definitions.py"):
+        assert (REPO / kept).exists() and not ignored(kept), kept
+    (install,) = [args for args in of("RUN") if "pip install ." in args]
+    guard = "if [ -e hspc_pipelines/emulators ]; then"
+    assert guard in install and install.index(guard) < install.index("pip install .")
+    assert "exit 1" in install.split("pip install .")[0]
 
 
 def _copy_sources() -> list[str]:
@@ -87,19 +102,20 @@ def _copy_sources() -> list[str]:
     return sources
 
 
-def test_copy_sources_exist_and_are_not_ignored() -> None:
+def ignored(path: str) -> bool:
+    """Whether Dockerfile.dockerignore leaves `path` out of the build context (Docker's rule: the
+    last matching pattern wins; a pattern matches a path and everything under it)."""
     patterns = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()]
-    patterns = [p for p in patterns if p and not p.startswith("#")]
+    verdict = False
+    for pattern in (p for p in patterns if p and not p.startswith("#")):
+        negate = pattern.startswith("!")
+        pat = pattern.lstrip("!").rstrip("/")
+        if fnmatch.fnmatch(path, pat) or fnmatch.fnmatch(path, pat + "/*"):
+            verdict = not negate
+    return verdict
 
-    def ignored(path: str) -> bool:  # Docker's rule: the last matching pattern wins
-        verdict = False
-        for pattern in patterns:
-            negate = pattern.startswith("!")
-            pat = pattern.lstrip("!").rstrip("/")
-            if fnmatch.fnmatch(path, pat) or fnmatch.fnmatch(path, pat + "/*"):
-                verdict = not negate
-        return verdict
 
+def test_copy_sources_exist_and_are_not_ignored() -> None:
     sources = _copy_sources()
     assert sources
     for source in sources:

@@ -21,7 +21,8 @@ from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.config import dagster_instance_config
 from dagster._serdes.config_class import class_from_code_pointer
 
-from .conftest import DEPLOY, Postgres
+from hspc_pipelines_tests.support.paths import DEPLOY
+from hspc_pipelines_tests.support.postgres import Postgres
 
 PROD = "dagster.yaml"
 LOCAL = "dagster.local-postgres.yaml"
@@ -79,7 +80,7 @@ def test_instance_yaml_validates(name: str, env: None) -> None:
 def test_configurable_classes_accept_their_config(name: str, section: str, env: None) -> None:
     """What dagster_instance_config leaves to instantiation: each class's own config type."""
     entry = load(name)[section]
-    klass = class_from_code_pointer(entry["module"], entry["class"])
+    klass: Any = class_from_code_pointer(entry["module"], entry["class"])  # each has config_type()
     result = process_config(klass.config_type(), entry.get("config") or {})
     assert result.success, [e.message for e in result.errors or []]
 
@@ -181,10 +182,10 @@ def test_production_instance_starts_with_ecs_launcher_and_s3_logs(
     monkeypatch.setenv("DAGSTER_COMPUTE_LOGS_PREFIX", "dagster/compute-logs")
     instance = _instance_from(tmp_path, PROD)
     try:
-        launcher = instance.run_launcher
+        launcher: Any = instance.run_launcher  # an EcsRunLauncher, checked by name below
         assert type(launcher).__name__ == "EcsRunLauncher"
         assert launcher.task_definition == arn  # resolved through ECS, container "run" checked
-        logs = instance.compute_log_manager
+        logs: Any = instance.compute_log_manager  # an S3ComputeLogManager, checked by name below
         assert type(logs).__name__ == "S3ComputeLogManager"
         assert (logs._s3_bucket, logs._s3_prefix) == ("hspc-data", "dagster/compute-logs")
     finally:
@@ -199,7 +200,8 @@ def test_workspace_points_at_the_code_location_server(monkeypatch: pytest.Monkey
     workspace = yaml.safe_load((DEPLOY / "workspace.yaml").read_text())
     result = process_workspace_config(workspace)
     assert result.success, [e.message for e in result.errors or []]
-    (location,) = result.value["load_from"]
+    config: Any = result.value
+    (location,) = config["load_from"]
     assert location["grpc_server"]["location_name"] == "hspc"
     workspace["load_from"][0]["grpc_server"]["hots"] = "typo"
     assert not process_workspace_config(workspace).success

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from .conftest import REPO
-from .iam_grants import distinct_actions, documented_grants, role_grants
-from .test_cloudformation import listed_actions, template
+from hspc_pipelines_tests.support.cloudformation import listed_actions, template
+from hspc_pipelines_tests.support.iam_grants import distinct_actions, documented_grants, role_grants
+from hspc_pipelines_tests.support.paths import REPO
 
 SECURITY = REPO / "docs" / "security.md"
 TASK_ROLES = {

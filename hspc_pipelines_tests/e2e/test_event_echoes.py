@@ -11,11 +11,11 @@ import requests
 from hspc_pipelines.defs.sensors.events import _known_events
 from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.tick import Cursor, run_tick
-from hspc_pipelines_tests.e2e.test_events import DEAL_ID, _queue_depth, _seed_deal
+from hspc_pipelines_tests.support.product import DEAL_ID, queue_depth, seed_deal
 
 
 def test_events_older_than_the_stored_record_are_dropped_and_a_newer_one_starts_its_run(product):
-    _seed_deal(product)
+    seed_deal(product)
     assert product.reconcile().success  # creates the opportunity: "Opportunity Created" (+ our association)
     opp_id = product.deal(DEAL_ID, "aws_opportunity_id")["aws_opportunity_id"]
     assert opp_id
@@ -35,7 +35,8 @@ def test_events_older_than_the_stored_record_are_dropped_and_a_newer_one_starts_
     store = product.defs.resources["sync_state"].get_store()
     known = _known_events(lambda: store, "AWS", logging.getLogger("test"))
     queue = EventsQueue(product.stack.env["HSPC_EVENTS_QUEUE_URL"], client=product.stack.aws_client("sqs"))
-    cursor, runs, dropped, stored = Cursor(), [], 0, set()
+    cursor, runs, dropped = Cursor(), [], 0
+    stored: set[str] = set()  # run keys of the runs started so far
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         result = run_tick(queue, cursor, stored.__contains__, budget_seconds=1, known_events=known)
@@ -43,14 +44,14 @@ def test_events_older_than_the_stored_record_are_dropped_and_a_newer_one_starts_
         runs += result.intents
         dropped += result.known
         cursor = result.cursor
-        if runs and not cursor.pending and _queue_depth(product) == 0:
+        if runs and not cursor.pending and queue_depth(product) == 0:
             break
     assert dropped >= 1, "'Opportunity Created' for an opportunity the store holds is known"
     assert [r.job for r in runs] == ["reconcile"]
     scope = runs[0].run_config["ops"]["partner_central_opportunities"]["config"]
     assert scope["opportunity_ids"] == [opp_id]
     assert len(runs[0].event_ids) == 1, "only the review's event (the record's own second) starts the run"
-    assert _queue_depth(product) == 0, "known events are deleted like covered ones"
+    assert queue_depth(product) == 0, "known events are deleted like covered ones"
 
 
 def test_a_state_store_that_cannot_be_opened_drops_nothing(tmp_path, caplog):

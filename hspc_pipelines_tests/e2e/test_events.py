@@ -18,9 +18,8 @@ from hspc_pipelines.events.tick import Cursor, run_tick
 from hspc_pipelines.hubspot.signatures import sign_v3
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines_tests.support.product import DEAL_ID, queue_depth, seed_deal
 from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
-
-DEAL_ID = "7001"
 
 
 class SensorDriver:
@@ -44,6 +43,7 @@ class SensorDriver:
         self.cursor = result.cursor
         requests_ = list(result.run_requests or [])
         for rr in requests_:
+            assert rr.run_key is not None, "events_sensor keys every run it requests"
             if self.product.instance.get_run_records(
                 dg.RunsFilter(tags={"dagster/run_key": rr.run_key}), limit=1
             ):
@@ -79,87 +79,14 @@ def ingress(product):
     server.stop()
 
 
-def _seed_deal(product, deal_id=DEAL_ID):
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-    product.stack.hubspot.load_seed(
-        {
-            "objects": {
-                "companies": [
-                    {
-                        "id": "9001",
-                        "properties": {
-                            "name": "Acme Analytics",
-                            "domain": "acme.example",
-                            "industry": "COMPUTER_SOFTWARE",
-                            "country": "USA",
-                            "city": "Seattle",
-                            "state": "WA",
-                            "zip": "98101",
-                        },
-                    }
-                ],
-                "contacts": [
-                    {
-                        "id": "8001",
-                        "properties": {
-                            "firstname": "Ada",
-                            "lastname": "Lovelace",
-                            "email": "ada@acme.example",
-                            "jobtitle": "CTO",
-                            "phone": "+1 206-555-0100",
-                        },
-                    }
-                ],
-                "deals": [
-                    {
-                        "id": deal_id,
-                        "properties": {
-                            "dealname": "Acme data platform migration #AWS",
-                            "amount": "25000",
-                            "dealstage": "qualifiedtobuy",
-                            "pipeline": "default",
-                            "closedate": "2027-03-31T00:00:00.000Z",
-                            "deal_currency_code": "USD",
-                            "description": "Acme needs to move its on-premises analytics cluster to a managed AWS service.",
-                            "hs_lastmodifieddate": now,
-                            "createdate": now,
-                        },
-                    }
-                ],
-            },
-            "associations": [
-                {
-                    "from": {"type": "deals", "id": deal_id},
-                    "to": {"type": "companies", "id": "9001"},
-                    "types": [5, 341],
-                },
-                {
-                    "from": {"type": "deals", "id": deal_id},
-                    "to": {"type": "contacts", "id": "8001"},
-                    "types": [3],
-                },
-            ],
-        }
-    )
-
-
 def _webhook(deal_id=DEAL_ID, event_id=101) -> bytes:
     return deal_creation_batch([(deal_id, event_id)])
-
-
-def _queue_depth(product) -> int:
-    sqs = product.stack.aws_client("sqs")
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=product.stack.env["HSPC_EVENTS_QUEUE_URL"],
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
 def test_signed_deal_creation_webhook_yields_exactly_one_opportunity_even_when_delivered_three_times(
     product, ingress
 ):
-    _seed_deal(product)
+    seed_deal(product)
     secret = product.stack.env["HUBSPOT_CLIENT_SECRET"]
     body = _webhook()
     for _ in range(3):  # HubSpot retries: the same eventId three times
@@ -185,7 +112,7 @@ def test_signed_deal_creation_webhook_yields_exactly_one_opportunity_even_when_d
     ]
     assert len(opps) == 1
     assert product.deal(DEAL_ID, "aws_opportunity_id")["aws_opportunity_id"] == opps[0]["Id"]
-    assert _queue_depth(product) == 0, "every message is deleted once its run is stored"
+    assert queue_depth(product) == 0, "every message is deleted once its run is stored"
 
 
 def test_tampered_wrong_secret_and_old_webhooks_are_401_and_enqueue_nothing(product, ingress):
@@ -211,11 +138,11 @@ def test_tampered_wrong_secret_and_old_webhooks_are_401_and_enqueue_nothing(prod
     assert [tampered.status_code, wrong.status_code, old.status_code] == [401, 401, 401]
     for resp in (tampered, wrong, old):
         assert "Traceback" not in resp.text and secret not in resp.text
-    assert _queue_depth(product) == 0
+    assert queue_depth(product) == 0
 
 
 def test_aws_review_event_puts_status_and_comments_on_the_deal(product, ingress):
-    _seed_deal(product)
+    seed_deal(product)
     driver = SensorDriver(product)
     assert post_signed(ingress, _webhook(), product.stack.env["HUBSPOT_CLIENT_SECRET"]).status_code == 200
     driver.tick()

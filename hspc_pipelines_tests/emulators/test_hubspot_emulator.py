@@ -140,7 +140,7 @@ def test_list_pages_with_a_cursor_until_every_record_is_seen(hs: requests.Sessio
     seen: list[str] = []
     after = None
     while True:
-        params = {"limit": 3, "properties": "name", **({"after": after} if after else {})}
+        params: dict[str, Any] = {"limit": 3, "properties": "name", **({"after": after} if after else {})}
         page = hs.get(f"{url}/crm/v3/objects/companies", params=params).json()
         seen += [r["id"] for r in page["results"]]
         after = page.get("paging", {}).get("next", {}).get("after")

@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator, start_partner_central_emulator
 from hspc_pipelines.emulators.partner_central.validation import convert
+from hspc_pipelines_tests.support.partner_central import create_request
 
 TARGET = "AWSPartnerCentralSelling."
 
@@ -71,46 +72,6 @@ def raw(url: str, operation: str, body: Any, auth: bool = True) -> requests.Resp
     return requests.post(url + "/", data=json.dumps(body), headers=headers, timeout=10)
 
 
-def create_request(
-    token: str | None = None, catalog: str = "AWS", title: str = "Acme data platform"
-) -> dict[str, Any]:
-    return {
-        "Catalog": catalog,
-        "ClientToken": token or str(uuid.uuid4()),
-        "Origin": "Partner Referral",
-        "OpportunityType": "Net New Business",
-        "NationalSecurity": "No",
-        "PartnerOpportunityIdentifier": "HUBSPOT-42",
-        "PrimaryNeedsFromAws": ["Co-Sell - Architectural Validation"],
-        "Customer": {
-            "Account": {
-                "CompanyName": "Acme Corp",
-                "Industry": "Software and Internet",
-                "WebsiteUrl": "https://acme.example.com",
-                "Address": {"CountryCode": "US", "City": "Seattle", "PostalCode": "98101"},
-            },
-            "Contacts": [
-                {
-                    "FirstName": "Jo",
-                    "LastName": "Doe",
-                    "Email": "jo@acme.example.com",
-                    "BusinessTitle": "CTO",
-                    "Phone": "+14155550100",
-                }
-            ],
-        },
-        "LifeCycle": {"Stage": "Qualified", "TargetCloseDate": "2031-06-30", "NextSteps": "Kick-off"},
-        "Project": {
-            "Title": title,
-            "CustomerBusinessProblem": "Acme needs to move its analytics estate to AWS this year.",
-            "DeliveryModels": ["SaaS or PaaS"],
-            "ExpectedCustomerSpend": [
-                {"Amount": "25000", "CurrencyCode": "USD", "Frequency": "Monthly", "TargetCompany": "AWS"}
-            ],
-        },
-    }
-
-
 def update_request(pc: Any, opportunity: dict[str, Any]) -> dict[str, Any]:
     """The current record projected onto UpdateOpportunity's input, as a real client does."""
     members = pc.meta.service_model.operation_model("UpdateOpportunity").input_shape.members
@@ -119,8 +80,13 @@ def update_request(pc: Any, opportunity: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
+def error_response(exc: pytest.ExceptionInfo[ClientError]) -> dict[str, Any]:
+    """The error's whole body: Partner Central adds Reason and ErrorList, which boto3's stubs do not know."""
+    return cast(dict[str, Any], exc.value.response)
+
+
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(exc.value.response["Error"]["Code"])
+    return str(error_response(exc)["Error"]["Code"])
 
 
 def create(pc: Any, **kw: Any) -> dict[str, Any]:
@@ -171,7 +137,7 @@ def test_get_unknown_is_not_found(pc: Any) -> None:
     with pytest.raises(ClientError) as exc:
         pc.get_opportunity(Catalog="AWS", Identifier="O999")
     assert code(exc) == "ResourceNotFoundException"
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert error_response(exc)["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
 def test_client_token_idempotency_and_conflict(pc: Any) -> None:
@@ -185,9 +151,9 @@ def test_client_token_idempotency_and_conflict(pc: Any) -> None:
         pc.create_opportunity(**changed)
     assert code(exc) == "ConflictException"
     assert (
-        exc.value.response["Error"]["Message"] == "Conflicting client token submitted for a new request body"
+        error_response(exc)["Error"]["Message"] == "Conflicting client token submitted for a new request body"
     )
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert error_response(exc)["ResponseMetadata"]["HTTPStatusCode"] == 409
 
 
 def test_update_replaces_whole_record_and_moves_last_modified(pc: Any) -> None:
@@ -235,8 +201,8 @@ def test_update_refused_while_submitted_and_title_frozen_after(
     with pytest.raises(ClientError) as exc:
         pc.update_opportunity(**update_request(pc, current))
     assert code(exc) == "ValidationException"
-    assert exc.value.response["Reason"] == "BUSINESS_VALIDATION_FAILED"
-    assert exc.value.response["ErrorList"][0]["FieldName"] == "LifeCycle.ReviewStatus"
+    assert error_response(exc)["Reason"] == "BUSINESS_VALIDATION_FAILED"
+    assert error_response(exc)["ErrorList"][0]["FieldName"] == "LifeCycle.ReviewStatus"
 
     # AWS approves (control API over HTTP); updates are allowed again, but not to the title.
     reviewed = requests.post(
@@ -251,7 +217,7 @@ def test_update_refused_while_submitted_and_title_frozen_after(
     request["Project"]["Title"] = "A new title"
     with pytest.raises(ClientError) as exc:
         pc.update_opportunity(**request)
-    assert exc.value.response["ErrorList"][0]["FieldName"] == "Project.Title"
+    assert error_response(exc)["ErrorList"][0]["FieldName"] == "Project.Title"
     request["Project"]["Title"] = current["Project"]["Title"]
     request["LifeCycle"]["Stage"] = "Committed"
     pc.update_opportunity(**request)
@@ -266,7 +232,7 @@ def test_aws_catalog_refuses_review_status_but_sandbox_simulates_review(pc: Any)
     request["LifeCycle"]["ReviewStatus"] = "Approved"
     with pytest.raises(ClientError) as exc:
         pc.update_opportunity(**request)
-    assert exc.value.response["ErrorList"][0]["FieldName"] == "LifeCycle.ReviewStatus"
+    assert error_response(exc)["ErrorList"][0]["FieldName"] == "LifeCycle.ReviewStatus"
 
     sandbox = create(pc, catalog="Sandbox")
     request = update_request(pc, sandbox)
@@ -280,7 +246,7 @@ def test_aws_catalog_refuses_review_status_but_sandbox_simulates_review(pc: Any)
     request["Project"]["Title"] = "Changed"
     with pytest.raises(ClientError) as exc:
         pc.update_opportunity(**request)
-    assert exc.value.response["ErrorList"][0]["FieldName"] == "Project.Title"
+    assert error_response(exc)["ErrorList"][0]["FieldName"] == "Project.Title"
 
 
 def test_catalogs_are_kept_apart(pc: Any) -> None:
@@ -294,7 +260,7 @@ def test_catalogs_are_kept_apart(pc: Any) -> None:
     ]
     with pytest.raises(ClientError) as exc:
         pc.list_opportunities(Catalog="Prod")
-    assert exc.value.response["ErrorList"][0]["FieldName"] == "Catalog"
+    assert error_response(exc)["ErrorList"][0]["FieldName"] == "Catalog"
 
 
 def test_list_opportunities_summaries_filters_and_paging(pc: Any) -> None:
@@ -375,7 +341,7 @@ def test_validation_error_reaches_boto3_with_error_list(pc: Any) -> None:
     with pytest.raises(ClientError) as exc:
         pc.get_opportunity(Catalog="AWS", Identifier="not-an-id")  # botocore does not check patterns
     assert code(exc) == "ValidationException"
-    assert exc.value.response["ErrorList"] == [
+    assert error_response(exc)["ErrorList"] == [
         {
             "FieldName": "Identifier",
             "Code": "INVALID_STRING_FORMAT",
@@ -457,10 +423,9 @@ def _botocore_fields(params: dict[str, Any]) -> set[str]:
     del shape
     from hspc_pipelines.emulators.partner_central import model
 
-    report = ParamValidator().validate(
-        convert(params, model.operation("CreateOpportunity").input_shape),
-        model.operation("CreateOpportunity").input_shape,
-    )
+    input_shape = model.operation("CreateOpportunity").input_shape
+    assert input_shape is not None
+    report = ParamValidator().validate(convert(params, input_shape), input_shape)
     names = set()
     for _kind, name, details in report._errors:
         base = name.lstrip(".")

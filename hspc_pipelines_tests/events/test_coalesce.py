@@ -1,10 +1,12 @@
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hspc_pipelines.events.coalesce import INVITATIONS, RECONCILE, SUBMIT, Trigger, coalesce, run_key
 
 
-def _t(event_id: str, kind: str = RECONCILE, **kw: str) -> Trigger:
+def _t(event_id: str, kind: str = RECONCILE, **kw: Any) -> Trigger:
     return Trigger(kind=kind, event_id=event_id, message_id=f"m-{event_id}", **kw)
 
 

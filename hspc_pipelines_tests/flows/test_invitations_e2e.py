@@ -5,59 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-import requests
 
-from hspc_pipelines_tests.flows.conftest import CosellWorld
-
-CONTACTS = [
-    {
-        "Email": "Dana.Buyer@northwind.example",
-        "FirstName": "Dana",
-        "LastName": "Buyer",
-        "BusinessTitle": "CTO",
-        "Phone": "+14155550100",
-    },
-    {
-        "Email": "lee.ops@northwind.example",
-        "FirstName": "Lee",
-        "LastName": "Ops",
-        "BusinessTitle": "Head of Ops",
-    },
-]
-
-
-def send_invitation(
-    world: CosellWorld,
-    country: str = "US",
-    company: str = "Northwind Traders",
-    website: str = "https://www.northwind.example",
-    industry: str = "Retail",
-) -> str:
-    body = {
-        "Payload": {
-            "Customer": {
-                "CompanyName": company,
-                "WebsiteUrl": website,
-                "CountryCode": country,
-                "Industry": industry,
-            },
-            "Project": {
-                "Title": f"{company} data platform",
-                "BusinessProblem": "Legacy warehouse cannot scale "
-                "with seasonal demand; they want a managed analytics platform on AWS.",
-                "TargetCompletionDate": "2031-03-31",
-                "ExpectedCustomerSpend": [
-                    {"Amount": "25000", "CurrencyCode": "USD", "Frequency": "Monthly", "TargetCompany": "AWS"}
-                ],
-            },
-        },
-        "InvitationMessage": "Let's co-sell Northwind",
-        "CustomerContacts": CONTACTS,
-    }
-    url = world.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"].rstrip("/") + "/_emulator/invitations"
-    response = requests.post(url, json=body, timeout=10)
-    response.raise_for_status()
-    return str(response.json()["Id"])
+from hspc_pipelines_tests.support.cosell import CosellWorld, send_invitation
 
 
 def event_config(*invitation_ids: str) -> dict[str, Any]:

@@ -8,8 +8,7 @@ from typing import Any
 import requests
 
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_create_request
-from hspc_pipelines_tests.flows.conftest import CosellWorld
-from hspc_pipelines_tests.flows.test_invitations_e2e import send_invitation
+from hspc_pipelines_tests.support.cosell import CosellWorld, send_invitation
 
 WRITE_ENDPOINT = re.compile(
     r"^(POST .*/batch/(create|update|archive)|PATCH |PUT |DELETE |POST /crm/v3/objects/[^/]+$)"
@@ -108,7 +107,7 @@ def linked_deal(world: CosellWorld, deal: dict[str, str] | None = None) -> tuple
         contacts=[GOOD_CONTACT],
     )
     mapped = build_create_request(bundle, MappingConfig.default(), pc.catalog)
-    assert not mapped.errors, mapped.errors
+    assert not mapped.errors and mapped.request is not None, mapped.errors
     opportunity_id = str(pc.create_opportunity(mapped.request)["Id"])
     solution = next(iter(pc.list_solutions()))["Id"]
     pc.associate_opportunity(opportunity_id, solution, "Solutions")

@@ -3,18 +3,14 @@ temporary database on 127.0.0.1:5432, created for the test session and dropped a
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from hspc_pipelines.history import HistoryEntry, SyncHistory
+from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.history.schema import METADATA
 from hspc_pipelines_tests.support.postgres import admin_connection, temporary_database
-
-NOW = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +45,3 @@ def history(database_url: str) -> Iterator[SyncHistory]:
         # The PostgreSQL database lives for the session: leave it empty for the next test.
         METADATA.drop_all(log.engine)
         log.dispose()
-
-
-def entry(**values: Any) -> HistoryEntry:
-    """A reconcile row with the given fields overriding plain defaults."""
-    fields: dict[str, Any] = {
-        "run_id": "run-a",
-        "job_name": "reconcile",
-        "operation": "update",
-        "status": "updated",
-        "deal_id": "1001",
-        "window": "2026-12-05",
-        "recorded_at": NOW,
-    }
-    fields.update(values)
-    return HistoryEntry(**fields)

@@ -10,7 +10,7 @@ import pytest
 from hspc_pipelines.cli import main
 from hspc_pipelines.history import FieldChange, SyncHistory
 from hspc_pipelines.history.cli import state_url
-from hspc_pipelines_tests.history.conftest import entry
+from hspc_pipelines_tests.support.history import entry
 
 TODAY = dt.datetime.now(dt.UTC).replace(microsecond=0)
 

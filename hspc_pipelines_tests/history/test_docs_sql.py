@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from hspc_pipelines.history import FieldChange, HistoryEntry, SyncHistory
-from hspc_pipelines_tests.history.conftest import entry
+from hspc_pipelines_tests.support.history import entry
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "history.md"
 DIALECTS = ("sqlite", "postgresql")

@@ -22,7 +22,7 @@ from hspc_pipelines.history import (
     changes_between,
 )
 from hspc_pipelines.history.schema import HISTORY, META, METADATA
-from hspc_pipelines_tests.history.conftest import NOW, entry
+from hspc_pipelines_tests.support.history import NOW, entry
 from hspc_pipelines_tests.support.postgres import admin_connection, temporary_database
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from starlette.applications import Starlette
@@ -542,7 +542,7 @@ def emulator() -> Iterator[Any]:
     from hspc_pipelines.emulators.hubspot import start_hubspot_emulator
 
     emu, server = start_hubspot_emulator(access_tokens=[TOKEN])
-    emu.url = server.url
+    cast(Any, emu).url = server.url  # the tests reach the emulator's URL through it
     yield emu
     server.stop()
 

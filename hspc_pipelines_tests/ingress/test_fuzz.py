@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hspc_pipelines.ingress.envelope import decode_message
-
-from .conftest import SECRET, signed_headers
+from hspc_pipelines_tests.support.ingress import SECRET, signed_headers
 
 PATHS = [
     "/webhook/hubspot",

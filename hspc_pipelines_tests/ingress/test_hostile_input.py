@@ -7,14 +7,14 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
 
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
-
-from .conftest import SECRET, ListSource
+from hspc_pipelines_tests.support.ingress import SECRET, ListSource
 
 LIMIT = 1000
 HUGE = 50 * 1024 * 1024  # declared, never sent
@@ -91,12 +91,14 @@ def test_a_client_that_hangs_up_mid_body_is_not_a_server_error() -> None:
             {"type": "http.request", "body": b'[{"eventId": 1', "more_body": True},
             {"type": "http.disconnect"},
         ]
-        sent: list[dict[str, Any]] = []
+        sent: list[MutableMapping[str, Any]] = []
 
         async def receive(messages: list[dict[str, Any]] = messages) -> dict[str, Any]:
             return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-        async def send(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
+        async def send(
+            message: MutableMapping[str, Any], sent: list[MutableMapping[str, Any]] = sent
+        ) -> None:
             sent.append(message)
 
         scope = {

@@ -33,8 +33,7 @@ from hspc_pipelines.ingress.envelope import (
 )
 from hspc_pipelines.ingress.openapi import PAGE_TOKEN_FORMAT, SPEC
 from hspc_pipelines.ingress.solutions import encode_token
-
-from .conftest import SECRET, Ingress, ListSource, now_ms, v3_signature
+from hspc_pipelines_tests.support.ingress import SECRET, Ingress, ListSource, now_ms, v3_signature
 
 TOKEN = "api-token-91be"
 SOLUTIONS = [

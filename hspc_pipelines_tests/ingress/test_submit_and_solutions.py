@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import jsonschema
 import pytest
 
 from hspc_pipelines.ingress.envelope import SUBMIT_REQUEST, decode_message
 from hspc_pipelines.ingress.openapi import SPEC
-
-from .conftest import ListSource
+from hspc_pipelines_tests.support.ingress import ListSource
 
 TOKEN = "api-token-91b7"
 
@@ -80,7 +80,7 @@ def test_submit_requires_the_bearer_token_when_configured(make_ingress) -> None:
     assert ok.status_code == 202
 
 
-SOLUTIONS = [
+SOLUTIONS: list[dict[str, Any]] = [
     {
         "Id": f"S-{i:07d}",
         "Name": name,
@@ -116,7 +116,8 @@ def test_list_filters_and_pages(make_ingress) -> None:
     assert [s["id"] for s in db["solutions"]] == ["S-0000001", "S-0000002"]
     inactive = ingress.http.get(ingress.url + "/solutions", params={"status": "Inactive"}).json()
     assert [s["id"] for s in inactive["solutions"]] == ["S-0000004"]
-    seen, token = [], None
+    seen: list[str] = []
+    token = None
     while True:
         params = {"limit": 3, "status": "All", **({"nextToken": token} if token else {})}
         page = ingress.http.get(ingress.url + "/solutions", params=params).json()

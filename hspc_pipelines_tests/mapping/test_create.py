@@ -7,8 +7,7 @@ from botocore.validate import ParamValidator
 
 from hspc_pipelines.mapping import MappingConfig, build_create_request, is_cosell, model
 from hspc_pipelines.mapping.contacts import normalise_phone
-
-from .conftest import bundle, good_company, good_deal
+from hspc_pipelines_tests.support.deals import bundle, good_company, good_deal
 
 
 def _fields(result: object) -> set[str]:

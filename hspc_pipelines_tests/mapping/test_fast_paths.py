@@ -7,10 +7,9 @@ generic or unmemoised version on generated values, junk included."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from botocore.model import ListShape, Shape, StructureShape
@@ -28,26 +27,12 @@ from hspc_pipelines.mapping.text_fields import _HOST, WEBSITE_MAX, WEBSITE_MIN, 
 from hspc_pipelines.mapping.update import _prune
 from hspc_pipelines.mapping.values import _to_date, to_date
 from hspc_pipelines.mapping.view import diff_views, owned_changes, same_raw
-
-from .conftest import bundle
-from .test_properties import valid_bundles
+from hspc_pipelines_tests.support.deals import bundle
+from hspc_pipelines_tests.support.strategies import junk, mutated, valid_bundles
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 OPERATIONS = ("UpdateOpportunity", "CreateOpportunity")
 
-junk = st.one_of(
-    st.none(),
-    st.integers(-3, 3),
-    st.floats(allow_nan=True),
-    st.booleans(),
-    st.just(""),
-    st.text(max_size=8),
-    st.just([]),
-    st.just({}),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-    st.decimals(allow_nan=False, allow_infinity=False, places=2),
-)
 timestamps = st.one_of(
     st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5))])),
     st.datetimes(),
@@ -119,47 +104,14 @@ def values(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
 REQUESTS = {op: values(model.input_shape(op)) for op in OPERATIONS}
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out += _paths(item, (*prefix, i))
-    return out
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: st.SearchStrategy[Any]) -> Any:
-    """A value from `base` with up to two members replaced, deleted or added: near misses."""
-    value = copy.deepcopy(draw(base))
-    for _ in range(draw(st.integers(0, 2))):
-        path = draw(st.sampled_from(_paths(value)))
-        if not path:
-            continue
-        parent = value
-        for part in path[:-1]:
-            parent = parent[part]
-        action = draw(st.sampled_from(["junk", "delete", "none", "add", "empty"]))
-        if action == "junk":
-            parent[path[-1]] = draw(junk)
-        elif action == "none":
-            parent[path[-1]] = None
-        elif action == "empty":
-            parent[path[-1]] = {} if isinstance(parent[path[-1]], dict) else ""
-        elif action == "delete" and isinstance(parent, dict):
-            del parent[path[-1]]
-        elif action == "add" and isinstance(parent[path[-1]], dict):
-            parent[path[-1]][draw(st.sampled_from(["Unknown", "Title", "Address", "Contacts"]))] = draw(junk)
-    return value
-
-
 def _created(bundle: Any) -> dict[str, Any] | None:
     return build_create_request(bundle, MappingConfig.default(), "AWS").request
 
 
-created = valid_bundles.map(_created).filter(lambda r: r is not None)
+# filter() does not narrow the element type: the cast says what the filter leaves
+created = cast(
+    "st.SearchStrategy[dict[str, Any]]", valid_bundles.map(_created).filter(lambda r: r is not None)
+)
 stored = created.map(
     lambda r: {
         **{k: v for k, v in r.items() if k != "ClientToken"},
@@ -230,7 +182,7 @@ def test_projected_valid_only_when_the_built_request_is_valid(
 
 
 def test_projected_valid_accepts_a_stored_record() -> None:
-    record = {
+    record: dict[str, Any] = {
         "Id": "O1",
         "Arn": "arn",
         "Catalog": "AWS",

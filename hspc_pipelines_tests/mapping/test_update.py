@@ -15,8 +15,7 @@ from hspc_pipelines.mapping import (
     opportunity_to_new_deal,
     validate_for_submission,
 )
-
-from .conftest import bundle, current_opportunity, good_deal
+from hspc_pipelines_tests.support.deals import bundle, current_opportunity, good_deal
 
 
 def test_update_projects_current_record_and_replaces_owned_fields(config: MappingConfig) -> None:

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 import boto3
@@ -263,7 +263,9 @@ def test_from_env(monkeypatch, partner_central):
 
 
 def signing_key(headers: dict[str, str]) -> str:
-    return re.search(r"Credential=([A-Z0-9]+)/", headers["authorization"]).group(1)
+    found = re.search(r"Credential=([A-Z0-9]+)/", headers["authorization"])
+    assert found, headers["authorization"]
+    return found.group(1)
 
 
 @pytest.fixture
@@ -379,7 +381,7 @@ def pc_emulator() -> Iterator[Any]:
     from hspc_pipelines.emulators.partner_central import start_partner_central_emulator
 
     emu, server = start_partner_central_emulator()
-    emu.url = server.url
+    cast(Any, emu).url = server.url  # the tests reach the emulator's URL through it
     yield emu
     server.stop()
     emu.close()
@@ -387,7 +389,9 @@ def pc_emulator() -> Iterator[Any]:
 
 def update_request(record: dict[str, Any], client: PartnerCentralClient) -> dict[str, Any]:
     """The full record projected onto UpdateOpportunity's input (UpdateOpportunity replaces everything)."""
-    members = client.boto_client.meta.service_model.operation_model("UpdateOpportunity").input_shape.members
+    shape = client.boto_client.meta.service_model.operation_model("UpdateOpportunity").input_shape
+    assert shape is not None
+    members = shape.members
     request = {k: v for k, v in record.items() if k in members and k != "Catalog"}
     request["Identifier"] = record["Id"]
     return request
@@ -561,7 +565,7 @@ def test_fast_timestamp_parser_agrees_with_botocore(moment: dt.datetime, style: 
 
     from hspc_pipelines.partner_central.client import parse_timestamp
 
-    text: object = {
+    text: Any = {  # a string, or an int for epoch seconds
         "z_millis": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
         "z_seconds": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "offset": moment.astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30))).isoformat(),

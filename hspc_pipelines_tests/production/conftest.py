@@ -4,45 +4,16 @@ are always killed (whole process group) with bounded waits."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
+from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import EmulatorStack
-from hspc_pipelines_tests.support.environment import product_env
-from hspc_pipelines_tests.support.partner_central import list_opportunities, partner_central_client
 from hspc_pipelines_tests.support.postgres import admin_connection, temporary_database
-from hspc_pipelines_tests.support.processes import Processes, wait_for
-
-# scripts/screenshot_asset_graph.py imports these two from here.
-__all__ = ["Seeded", "product_env", "wait_for"]
-
-
-@dataclass
-class Seeded:
-    stack: EmulatorStack
-    data: SeedData
-
-    @property
-    def today(self) -> str:
-        return dt.datetime.now(dt.UTC).date().isoformat()
-
-    def cosell_ids_modified(self, first: str, last: str) -> set[str]:
-        """Co-sell deals whose last-modified day is in [first, last] (the window a run reconciles)."""
-        cosell = set(self.data.cosell_deal_ids)
-        return {
-            d["id"]
-            for d in self.data.deals
-            if d["id"] in cosell and first <= d["properties"]["hs_lastmodifieddate"][:10] <= last
-        }
-
-    def opportunities(self) -> list[dict[str, Any]]:
-        return list_opportunities(partner_central_client(self.stack))
+from hspc_pipelines_tests.support.processes import Processes
+from hspc_pipelines_tests.support.seeded import Seeded
 
 
 @pytest.fixture

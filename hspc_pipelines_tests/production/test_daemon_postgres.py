@@ -30,8 +30,7 @@ from hspc_pipelines.defs.reconcile.jobs import range_tags
 from hspc_pipelines_tests.support.dagster_dev import LOCATION, workspace_file
 from hspc_pipelines_tests.support.environment import product_env
 from hspc_pipelines_tests.support.processes import REPO, Processes, venv_bin, wait_for
-
-from .conftest import Seeded
+from hspc_pipelines_tests.support.seeded import Seeded
 
 REPOSITORY = "__repository__"
 POOLS = {
@@ -52,16 +51,18 @@ def daemon_home(
     home.mkdir()
     shutil.copy(REPO / "deploy" / "dagster.local-postgres.yaml", home / "dagster.yaml")
     now = dt.datetime.now(dt.UTC)
-    env = product_env(
-        seeded.stack,
-        home,
-        **pg_database,
-        DAGSTER_COMPUTE_LOGS_DIR=str(tmp_path / "compute_logs"),
-        # Tick every minute; keep the nightly whole-range sweep away from this hour.
-        HSPC_RECONCILE_CRON="* * * * *",
-        HSPC_NIGHTLY_SWEEP_HOUR_UTC=str((now.hour + 12) % 24),
-        HSPC_EVENTS_TICK_BUDGET_SECONDS="5",
-    )
+    env = (
+        product_env(
+            seeded.stack,
+            home,
+            DAGSTER_COMPUTE_LOGS_DIR=str(tmp_path / "compute_logs"),
+            # Tick every minute; keep the nightly whole-range sweep away from this hour.
+            HSPC_RECONCILE_CRON="* * * * *",
+            HSPC_NIGHTLY_SWEEP_HOUR_UTC=str((now.hour + 12) % 24),
+            HSPC_EVENTS_TICK_BUDGET_SECONDS="5",
+        )
+        | pg_database
+    )  # the database's DAGSTER_PG_* variables
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     yield env

@@ -22,12 +22,19 @@ import pytest
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import EmulatorStack
 from hspc_pipelines_tests.support.dagster_dev import DevServer
+from hspc_pipelines_tests.support.dagster_ui import (
+    BACKFILL,
+    CHROMIUM,
+    DONE,
+    EXTERNAL_LABELS,
+    GRAPH_PATH,
+    LAUNCH_BACKFILL,
+    chromium,
+)
 from hspc_pipelines_tests.support.environment import product_env
 from hspc_pipelines_tests.support.names import RECONCILE_ASSETS
 from hspc_pipelines_tests.support.processes import wait_for
-
-from .conftest import Seeded
-from .ui import BACKFILL, CHROMIUM, DONE, EXTERNAL_LABELS, GRAPH_PATH, LAUNCH_BACKFILL, chromium
+from hspc_pipelines_tests.support.seeded import Seeded
 
 BACKFILL_TIMEOUT = 150  # the backfill daemon iterates every 30 s: launch, run, completion
 

@@ -13,7 +13,7 @@ from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError
 from hspc_pipelines.reconcile.apply import apply_creates
 from hspc_pipelines.state.store import SyncStateStore
-from hspc_pipelines_tests.emulators.test_partner_central_emulator import create_request
+from hspc_pipelines_tests.support.partner_central import create_request
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def store(tmp_path: Any) -> SyncStateStore:
 
 
 def _rows(n: int) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(n):
         request = create_request(token=f"token-{i}", title=f"Deal {i}")
         request["PartnerOpportunityIdentifier"] = f"HUBSPOT-{i}"

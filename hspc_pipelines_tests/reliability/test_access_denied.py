@@ -6,8 +6,7 @@ from __future__ import annotations
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
-
-from .conftest import since, step_failures
+from hspc_pipelines_tests.support.outcomes import since, step_failures
 
 HUBSPOT_WRITES = ("batch/update", "batch/create", "PATCH ", "PUT ", "DELETE ", "POST /crm/v3/properties")
 

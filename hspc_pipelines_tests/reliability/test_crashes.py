@@ -20,8 +20,7 @@ import dagster as dg
 import requests
 
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
-
-from .conftest import SYNC_PROPS, deals, duplicate_identifiers, since
+from hspc_pipelines_tests.support.outcomes import SYNC_PROPS, deals, duplicate_identifiers, since
 
 SCRIPT = """
 import sys

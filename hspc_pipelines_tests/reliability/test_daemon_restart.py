@@ -342,18 +342,20 @@ def world(
         )
         stack.hubspot.load_seed(data)
         gate = SqsGate(stack.moto_url)
-        env = product_env(
-            stack,
-            home,
-            **pg,
-            DAGSTER_COMPUTE_LOGS_DIR=str(tmp_path / "compute_logs"),
-            AWS_ENDPOINT_URL_SQS=gate.url,  # the daemon's (and its runs') SQS calls go through the gate
-            HSPC_EVENTS_SENSOR_INTERVAL_SECONDS="1",  # every pass of the daemon's sensor loop (5 s)
-            HSPC_EVENTS_TICK_BUDGET_SECONDS="5",
-            HSPC_RECONCILE_CRON=NEVER,
-            HSPC_INVITATIONS_CRON=NEVER,
-            HSPC_AWS_SUMMARIES_CRON=NEVER,
-        )
+        env = (
+            product_env(
+                stack,
+                home,
+                DAGSTER_COMPUTE_LOGS_DIR=str(tmp_path / "compute_logs"),
+                AWS_ENDPOINT_URL_SQS=gate.url,  # the daemon's (and its runs') SQS calls go through the gate
+                HSPC_EVENTS_SENSOR_INTERVAL_SECONDS="1",  # every pass of the daemon's sensor loop (5 s)
+                HSPC_EVENTS_TICK_BUDGET_SECONDS="5",
+                HSPC_RECONCILE_CRON=NEVER,
+                HSPC_INVITATIONS_CRON=NEVER,
+                HSPC_AWS_SUMMARIES_CRON=NEVER,
+            )
+            | pg
+        )  # the database's DAGSTER_PG_* variables
         for key, value in {**pg, "DAGSTER_HOME": str(home)}.items():
             monkeypatch.setenv(key, value)
         settings = IngressSettings(

@@ -6,18 +6,26 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
+from hspc_pipelines_tests.support.outcomes import (
+    SYNC_PROPS,
+    deals,
+    duplicate_identifiers,
+    plan_ops,
+    since,
+    step_failures,
+    writes_by_deal,
+)
 
-from .conftest import SYNC_PROPS, deals, duplicate_identifiers, plan_ops, since, step_failures, writes_by_deal
-
-HUBSPOT_FAULTS = {"rate": 0.10, "kinds": ["429", "500", "503"], "seed": 11}
+HUBSPOT_FAULTS: dict[str, Any] = {"rate": 0.10, "kinds": ["429", "500", "503"], "seed": 11}
 # rate 0.12 over 12 kinds: 5/12 throttling + 5/12 500s = 10%, 2/12 conflicts = 2%.
-PC_FAULTS = {
+PC_FAULTS: dict[str, Any] = {
     "rate": 0.12,
     "kinds": ["ThrottlingException"] * 5 + ["InternalServerException"] * 5 + ["ConflictException"] * 2,
     "seed": 7,
@@ -36,7 +44,7 @@ def _converges(product, caplog, n_deals: int) -> dict[str, object]:
     )
     caplog.set_level(logging.INFO, logger="hspc_pipelines")
 
-    figures: dict[str, object] = {"deals": n_deals, "cosell": len(cosell)}
+    figures: dict[str, Any] = {"deals": n_deals, "cosell": len(cosell)}
     failed_seen: dict[str, str] = {}
     runs_to_converge = None
     hs_injected: Counter[str] = Counter()

@@ -4,8 +4,7 @@ wrong types and unknown enums give invalid (or failed) rows with reasons, never 
 from __future__ import annotations
 
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
-
-from .conftest import SYNC_PROPS, deals, since, step_failures, writes_by_deal
+from hspc_pipelines_tests.support.outcomes import SYNC_PROPS, deals, since, step_failures, writes_by_deal
 
 HUGE = "x" * 300_000
 HOSTILE_DEALS = {

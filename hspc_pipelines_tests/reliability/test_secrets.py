@@ -13,8 +13,8 @@ from dagster._serdes import serialize_value
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
-
-from .conftest import Product, since, step_failures
+from hspc_pipelines_tests.support.outcomes import since, step_failures
+from hspc_pipelines_tests.support.product import Product
 
 HUBSPOT_TOKEN = "pat-na1-SECRETHUBSPOTTOKEN-7f3a9c"
 CLIENT_SECRET = "SECRETCLIENTSECRET-1b2c3d4e"

@@ -1,7 +1,9 @@
-"""Partner Central as a person would look at it: a boto3 client on the stack's emulator, all opportunities."""
+"""Partner Central as a person would look at it: a boto3 client on the stack's emulator, all opportunities,
+and a CreateOpportunity request it accepts."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import boto3
@@ -34,3 +36,44 @@ def list_opportunities(client: Any, catalog: str = "AWS") -> list[dict[str, Any]
         token = page.get("NextToken")
         if not token:
             return out
+
+
+def create_request(
+    token: str | None = None, catalog: str = "AWS", title: str = "Acme data platform"
+) -> dict[str, Any]:
+    """A CreateOpportunity request Partner Central accepts (a fresh client token unless given)."""
+    return {
+        "Catalog": catalog,
+        "ClientToken": token or str(uuid.uuid4()),
+        "Origin": "Partner Referral",
+        "OpportunityType": "Net New Business",
+        "NationalSecurity": "No",
+        "PartnerOpportunityIdentifier": "HUBSPOT-42",
+        "PrimaryNeedsFromAws": ["Co-Sell - Architectural Validation"],
+        "Customer": {
+            "Account": {
+                "CompanyName": "Acme Corp",
+                "Industry": "Software and Internet",
+                "WebsiteUrl": "https://acme.example.com",
+                "Address": {"CountryCode": "US", "City": "Seattle", "PostalCode": "98101"},
+            },
+            "Contacts": [
+                {
+                    "FirstName": "Jo",
+                    "LastName": "Doe",
+                    "Email": "jo@acme.example.com",
+                    "BusinessTitle": "CTO",
+                    "Phone": "+14155550100",
+                }
+            ],
+        },
+        "LifeCycle": {"Stage": "Qualified", "TargetCloseDate": "2031-06-30", "NextSteps": "Kick-off"},
+        "Project": {
+            "Title": title,
+            "CustomerBusinessProblem": "Acme needs to move its analytics estate to AWS this year.",
+            "DeliveryModels": ["SaaS or PaaS"],
+            "ExpectedCustomerSpend": [
+                {"Amount": "25000", "CurrencyCode": "USD", "Frequency": "Monthly", "TargetCompany": "AWS"}
+            ],
+        },
+    }

@@ -5,9 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+
+
+@dataclass(frozen=True)
+class Postgres:
+    """A PostgreSQL server the tests started, and the database Dagster's instance uses on it."""
+
+    host: str
+    port: int
+    user: str
+    db: str
+
+    def env(self) -> dict[str, str]:
+        return dagster_pg_env(self.host, self.port, self.user, self.db)
 
 
 def dagster_pg_env(host: str, port: int, user: str, db: str) -> dict[str, str]:

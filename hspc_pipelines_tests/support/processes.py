@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TypeVar
 
-REPO = Path(__file__).resolve().parents[2]
+from hspc_pipelines_tests.support.paths import REPO
 
 T = TypeVar("T")
 

@@ -8,12 +8,20 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
+from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.sync import frames
 from hspc_pipelines.sync.converge import replan_after_apply, unsettled
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import PlanRow, build_plan
-from hspc_pipelines_tests.sync.test_fast_plan import linked_frames
-from hspc_pipelines_tests.sync.test_settled import CONFIG, _pair_frames, settled_frames
+from hspc_pipelines.sync.records import dumps
+from hspc_pipelines_tests.support.sync_frames import (
+    json_cell,
+    linked_frames,
+    settled_frames,
+    settled_pair_frames,
+)
+
+CONFIG = MappingConfig.default()
 
 
 def _planned(rows: list[PlanRow]) -> dict[str, tuple[str, str | None]]:
@@ -55,7 +63,7 @@ def _write(deal_id: str, **properties: Any) -> tuple[DealWrite, str]:
 
 
 def test_a_written_deal_and_a_deal_whose_opportunity_was_written_are_planned_again() -> None:
-    deals_df, opps_df = _pair_frames()
+    deals_df, opps_df = settled_pair_frames()
     snapshots, records, rows = _first(deals_df, opps_df)
     assert [r.operation for r in rows] == ["none"]
     planned = _planned(rows)
@@ -66,7 +74,7 @@ def test_a_written_deal_and_a_deal_whose_opportunity_was_written_are_planned_aga
     assert row.deal_id == "501" and row.operation == "update"
 
     # another row's update rewrote the opportunity this settled deal is linked to
-    record = dict(frames.loads(opps_df.loc[0, "record_json"]))
+    record = dict(json_cell(opps_df, 0, "record_json"))
     record["Project"] = {**record["Project"], "Title": "Renamed elsewhere"}
     result = ApplyResult("deal:999", "999", "O9001", "update", "updated", "2026-01-01", record=record)
     (row,) = replan_after_apply(snapshots, records, [result], [], CONFIG, "AWS", planned)
@@ -75,10 +83,10 @@ def test_a_written_deal_and_a_deal_whose_opportunity_was_written_are_planned_aga
 
 def test_a_deal_the_plan_left_out_is_planned_again_once_written() -> None:
     """An orphan's write-back can link a deal the first plan skipped (not co-sell, not linked)."""
-    deals_df, opps_df = _pair_frames(dealname="Acme data platform")
-    deal = frames.loads(deals_df.loc[0, "deal_json"])
+    deals_df, opps_df = settled_pair_frames(dealname="Acme data platform")
+    deal = json_cell(deals_df, 0, "deal_json")
     deal.pop("aws_opportunity_id")
-    deals_df.loc[0, "deal_json"] = frames.dumps(deal)
+    deals_df.loc[0, "deal_json"] = dumps(deal)
     deals_df.loc[0, "aws_opportunity_id"] = None
     snapshots, records, rows = _first(deals_df, opps_df.iloc[0:0])
     assert rows == []

@@ -29,30 +29,16 @@ from hspc_pipelines.mapping import (
     model,
 )
 from hspc_pipelines.mapping.build import build_body
-from hspc_pipelines.mapping.config import DEFAULT_OWNERSHIP, PARTNER_CENTRAL
 from hspc_pipelines.mapping.update import UpdatePlan, _unchanged, plan_update
 from hspc_pipelines.mapping.view import diff_views
 from hspc_pipelines.sync import frames
 from hspc_pipelines.sync.plan import DealSnapshot, build_plan
 from hspc_pipelines.sync.records import StoredRecord, dumps, loads, to_jsonable
-from hspc_pipelines_tests.mapping.test_fast_paths import junk, mutated
-from hspc_pipelines_tests.mapping.test_properties import bundles, valid_bundles
+from hspc_pipelines_tests.support.deals import bundle
+from hspc_pipelines_tests.support.strategies import valid_bundles
+from hspc_pipelines_tests.support.sync_frames import CONFIGS, REVIEW, linked_frames, opportunity_record, pairs
 
 SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
-CONFIGS = [
-    MappingConfig.default(),
-    MappingConfig(amount_mode="total_contract", primary_needs_default=("Co-Sell - Deal Support",)),
-    MappingConfig(ownership={**DEFAULT_OWNERSHIP, "title": PARTNER_CENTRAL, "stage": PARTNER_CENTRAL}),
-    MappingConfig(ownership={**DEFAULT_OWNERSHIP, "contacts": PARTNER_CENTRAL, "customer": PARTNER_CENTRAL}),
-]
-REVIEW = st.sampled_from(
-    [None, "Pending Submission", "Submitted", "In review", "Approved", "Action Required"]
-)
-DEAL_EDITS = st.dictionaries(
-    st.sampled_from(["dealname", "amount", "dealstage", "closedate", "description", "aws_delivery_models"]),
-    st.one_of(junk, st.sampled_from(["New name #AWS", "12.5", "closedwon", "2031-02-03", "SaaS or PaaS"])),
-    max_size=2,
-)
 
 
 def full_path(bundle: DealBundle, current: Any, config: MappingConfig, catalog: str) -> UpdatePlan:
@@ -66,39 +52,6 @@ def full_path(bundle: DealBundle, current: Any, config: MappingConfig, catalog: 
         created = build_create_request(bundle, config, catalog).request or {}
         plan.wanted_title = created.get("Project", {}).get("Title")
     return plan
-
-
-def _record(request: dict[str, Any] | None, review: str | None, stamp: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {k: v for k, v in (request or {}).items() if k != "ClientToken"}
-    record.update(Id="O123", Arn="arn:aws:partnercentral:x", CreatedDate=stamp, LastModifiedDate=stamp)
-    record["LifeCycle"] = {**record.get("LifeCycle", {}), "ReviewStatus": review}
-    return record
-
-
-STAMPS = st.one_of(
-    st.just("2026-01-01T00:00:00+00:00"),
-    st.datetimes(timezones=st.just(dt.UTC)),
-    st.datetimes(timezones=st.just(dt.UTC)).map(lambda d: d.isoformat()),
-)
-
-
-@st.composite
-def pairs(draw: st.DrawFn) -> tuple[DealBundle, Any, MappingConfig]:
-    """A deal and its opportunity: mostly created from the same deal (in sync), else with the deal
-    or the record edited, an opportunity of another deal, or junk on either side."""
-    config = draw(st.sampled_from(CONFIGS))
-    how = draw(st.sampled_from(["sync", "sync", "sync", "edit deal", "edit record", "other", "junk"]))
-    bundle = draw(bundles if how == "junk" else valid_bundles)
-    source = draw(valid_bundles) if how == "other" else bundle
-    stamp = draw(st.one_of(STAMPS, junk) if how == "junk" else STAMPS)
-    record: Any = _record(build_create_request(source, config, "AWS").request, draw(REVIEW), stamp)
-    if draw(st.booleans()):
-        record = to_jsonable(record)  # as stored: timestamps as text
-    if how in ("edit record", "junk"):
-        record = draw(mutated(st.just(record)))
-    if how in ("edit deal", "junk") and isinstance(bundle.deal, dict):
-        bundle = dataclasses.replace(bundle, deal={**bundle.deal, **draw(DEAL_EDITS)})
-    return bundle, record, config
 
 
 @SETTINGS
@@ -131,7 +84,7 @@ def test_a_pair_in_sync_takes_the_fast_path(
     created = build_create_request(bundle, config, "AWS").request
     if created is None:
         return
-    record = to_jsonable(_record(created, review, dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
+    record = to_jsonable(opportunity_record(created, review, dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))
     plan = _unchanged(bundle, record, config, "AWS", build_body(bundle, config))
     assert plan is not None, "an opportunity created from the deal is recognised without the full path"
     assert plan.errors == [] and plan.changed == {}
@@ -144,7 +97,7 @@ def test_unchanged_pair_with_an_invalid_record_is_still_invalid() -> None:
     bundle = next(iter(_sample_bundles(1)))
     config = MappingConfig.default()
     record = to_jsonable(
-        _record(build_create_request(bundle, config, "AWS").request, None, "2026-01-01T00:00:00Z")
+        opportunity_record(build_create_request(bundle, config, "AWS").request, None, "2026-01-01T00:00:00Z")
     )
     record["Marketing"] = {"Source": "Not a source"}
     fast = plan_update(bundle, record, config, "AWS")
@@ -153,8 +106,6 @@ def test_unchanged_pair_with_an_invalid_record_is_still_invalid() -> None:
 
 
 def _sample_bundles(n: int) -> list[DealBundle]:
-    from hspc_pipelines_tests.mapping.conftest import bundle
-
     return [bundle(deal_id=str(100 + i)) for i in range(n)]
 
 
@@ -199,55 +150,6 @@ def _plan_frame_reference(rows: Any) -> pd.DataFrame:  # frames.plan_frame befor
     return frames.frame(out, frames.PLAN_COLUMNS)
 
 
-def _texts(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if isinstance(v, str | None)}
-
-
-@st.composite
-def linked_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, MappingConfig]:
-    config = draw(st.sampled_from(CONFIGS))
-    snaps, opps = [], []
-    for i in range(draw(st.integers(0, 6))):
-        bundle, record, _ = draw(pairs())
-        deal_id = f"{500 + i}"
-        deal = dict(bundle.deal) if isinstance(bundle.deal, dict) else {}
-        deal = {k: v for k, v in deal.items() if isinstance(v, str | None)}  # as HubSpot gives them
-        opp_id = f"O{9000 + i}"
-        if isinstance(record, dict):
-            record = to_jsonable(
-                {**record, "Id": opp_id, "PartnerOpportunityIdentifier": f"HUBSPOT-{deal_id}"}
-            )
-            try:
-                dumps(record)
-            except (TypeError, ValueError):  # junk JSON cannot hold (Decimal): no opportunity
-                record = None
-        if isinstance(record, dict):
-            how = draw(st.sampled_from(["linked", "by-identifier", "orphan", "stale"]))
-            if how == "linked":
-                deal["aws_opportunity_id"] = opp_id
-            elif how == "orphan":
-                record["PartnerOpportunityIdentifier"] = f"HUBSPOT-{700 + i}"
-            opps.append((record, "2025-12-31", draw(st.sampled_from(["window", "counterpart"]))))
-        company = _texts(bundle.company) if isinstance(bundle.company, dict) else None
-        contacts = (
-            [_texts(c) for c in bundle.contacts if isinstance(c, dict)]
-            if isinstance(bundle.contacts, list)
-            else []
-        )
-        snaps.append(
-            DealSnapshot(
-                DealBundle(deal_id, {**deal, "dealname": f"{deal.get('dealname')} #AWS"}, company, contacts),
-                draw(st.sampled_from(["2025-12-30", "2025-12-31"])),
-                archived=draw(st.integers(0, 9)) == 0,
-            )
-        )
-    deals_df = frames.deals_frame(snaps)
-    opps_df = frames.opportunities_frame(opps)
-    if len(opps_df) and draw(st.booleans()):  # a key column that does not match its record
-        opps_df.loc[0, "opportunity_id"] = draw(st.sampled_from(["O9001", "O1", "bogus"]))
-    return deals_df, opps_df, config
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(linked_frames())
 def test_frames_plan_like_decoded_dicts(data: tuple[pd.DataFrame, pd.DataFrame, MappingConfig]) -> None:
@@ -268,7 +170,7 @@ def test_frames_plan_like_decoded_dicts(data: tuple[pd.DataFrame, pd.DataFrame, 
     assert df.equals(expected_df) and list(df.dtypes) == list(expected_df.dtypes)
 
 
-def test_stored_record_is_the_decoded_record() -> None:
+def test_stored_record_is_the_decodedopportunity_record() -> None:
     record = {"Id": "O1", "PartnerOpportunityIdentifier": "HUBSPOT-1", "Project": {"Title": "T"}}
     stored = StoredRecord(dumps(record), "O1", "HUBSPOT-1")
     assert dict(stored) == record and stored["Project"] == {"Title": "T"} and len(stored) == 3

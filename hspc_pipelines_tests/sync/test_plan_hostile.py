@@ -14,9 +14,9 @@ import pytest
 from hspc_pipelines.mapping import MappingConfig, build_create_request
 from hspc_pipelines.sync import frames
 from hspc_pipelines.sync.plan import DealSnapshot, build_plan
-from hspc_pipelines.sync.records import to_jsonable
-from hspc_pipelines_tests.mapping.conftest import bundle as make_bundle
-from hspc_pipelines_tests.mapping.conftest import good_deal
+from hspc_pipelines.sync.records import dumps, to_jsonable
+from hspc_pipelines_tests.support.deals import bundle as make_bundle
+from hspc_pipelines_tests.support.deals import good_deal
 
 CONFIG = MappingConfig.default()
 HOSTILE = [["Submitted"], {"a": 1}, 7, 1.5, True]
@@ -93,7 +93,7 @@ def test_a_stored_record_that_lost_its_id_is_refused_by_name() -> None:
 
     snap, record = _pair()
     df = frames.opportunities_frame([(record, "2026-01-01", "window")])
-    df.loc[0, "record_json"] = frames.dumps({k: v for k, v in record.items() if k != "Id"})
+    df.loc[0, "record_json"] = dumps({k: v for k, v in record.items() if k != "Id"})
     records, partitions = frames.opportunity_records(df)
     deals = frames.deal_snapshots(frames.deals_frame([snap]))
     with pytest.raises(RecordError, match="opportunity record without 'Id'"):

@@ -9,23 +9,28 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from hspc_pipelines.mapping import MappingConfig, build_create_request, opportunity_to_deal_properties
+from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.sync import frames
-from hspc_pipelines.sync.plan import DealSnapshot, PlanRow, build_plan
-from hspc_pipelines.sync.records import RecordError, to_jsonable
+from hspc_pipelines.sync.plan import PlanRow, build_plan
+from hspc_pipelines.sync.records import RecordError, dumps
 from hspc_pipelines.sync.settled import Settled, code_digest, context_digest
-from hspc_pipelines_tests.mapping.conftest import bundle as make_bundle
-from hspc_pipelines_tests.mapping.conftest import good_deal
-from hspc_pipelines_tests.mapping.test_fast_paths import mutated
-from hspc_pipelines_tests.mapping.test_properties import valid_bundles
-from hspc_pipelines_tests.sync.test_fast_plan import CONFIGS, DEAL_EDITS, REVIEW, _record, linked_frames
+from hspc_pipelines_tests.support.strategies import mutated
+from hspc_pipelines_tests.support.sync_frames import (
+    CONFIGS,
+    DEAL_EDITS,
+    json_cell,
+    linked_frames,
+    settled_frames,
+    settled_pair_frames,
+)
 
 CONFIG = MappingConfig.default()
 
@@ -89,34 +94,15 @@ def test_a_fingerprint_from_other_inputs_is_not_trusted(data: Any, draw: st.Data
     assert again == full and not any(r.skipped for r in again)
 
 
-def _pair_frames(**deal_overrides: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    bundle = make_bundle(good_deal(aws_opportunity_id="O9001", **deal_overrides), deal_id="501")
-    request = build_create_request(make_bundle(good_deal(), deal_id="501"), CONFIG, "AWS").request
-    assert request is not None
-    record = {k: v for k, v in request.items() if k != "ClientToken"}
-    record.update(
-        Id="O9001", PartnerOpportunityIdentifier="HUBSPOT-501", LastModifiedDate="2026-01-01T00:00:00Z"
-    )
-    record["LifeCycle"] = {**record["LifeCycle"], "ReviewStatus": "Pending Submission"}
-    record = to_jsonable(record)
-    deal = dict(bundle.deal)  # as the write-back left it
-    deal.update(opportunity_to_deal_properties(record, None, CONFIG, deal.get("pipeline")))
-    deal.update(aws_sync_status="synced", aws_sync_error=None)
-    bundle = dataclasses.replace(bundle, deal=deal)
-    deals_df = frames.deals_frame([DealSnapshot(bundle, "2026-01-01")])
-    opps_df = frames.opportunities_frame([(record, "2026-01-01", "counterpart")])
-    return deals_df, opps_df
-
-
 def test_a_settled_pair_is_planned_in_full_again_after_any_change() -> None:
-    deals_df, opps_df = _pair_frames()
+    deals_df, opps_df = settled_pair_frames()
     (row,) = _plan(deals_df, opps_df, CONFIG)
     assert row.operation == "none" and row.settled is not None, row.reason
     kept = {"501": row.settled}
     (same,) = _plan(deals_df, opps_df, CONFIG, kept)
     assert same.skipped
 
-    edited_deal, _ = _pair_frames(description="Acme now wants a data lake on AWS, this quarter.")
+    edited_deal, _ = settled_pair_frames(description="Acme now wants a data lake on AWS, this quarter.")
     (row,) = _plan(edited_deal, opps_df, CONFIG, kept)
     assert (
         not row.skipped
@@ -126,7 +112,7 @@ def test_a_settled_pair_is_planned_in_full_again_after_any_change() -> None:
     )
 
     edited_opp = opps_df.copy()
-    edited_opp.loc[0, "record_json"] = edited_opp.loc[0, "record_json"].replace(
+    edited_opp.loc[0, "record_json"] = cast(str, edited_opp.loc[0, "record_json"]).replace(
         "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"
     )
     (row,) = _plan(deals_df, edited_opp, CONFIG, kept)
@@ -146,7 +132,7 @@ def test_a_settled_pair_is_planned_in_full_again_after_any_change() -> None:
 def test_a_none_row_carries_no_copy_of_the_deal_and_needs_no_read_to_write() -> None:
     from hspc_pipelines.sync.outcomes import deal_write_for
 
-    deals_df, opps_df = _pair_frames()
+    deals_df, opps_df = settled_pair_frames()
     (row,) = _plan(deals_df, opps_df, CONFIG)
     assert row.operation == "none" and row.deal_current == {}
     (plan,) = frames.plan_rows(frames.plan_frame([row]))
@@ -190,31 +176,8 @@ def test_the_code_digest_follows_the_planning_source(monkeypatch: pytest.MonkeyP
         settled.code_digest.cache_clear()
 
 
-@st.composite
-def settled_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, MappingConfig]:
-    """Pairs as a finished sync leaves them: each opportunity created from its deal, the deal carrying
-    the opportunity's id (or only its identifier) and the written-back Partner-Central-owned fields."""
-    config = draw(st.sampled_from(CONFIGS))
-    snaps, opps = [], []
-    for i in range(draw(st.integers(1, 5))):
-        bundle = draw(valid_bundles)
-        deal_id, opp_id = f"{500 + i}", f"O{9000 + i}"
-        request = build_create_request(bundle, config, "AWS").request
-        deal = {k: v for k, v in bundle.deal.items() if isinstance(v, str | None)}
-        if request is not None:
-            record = to_jsonable(_record(request, draw(REVIEW), "2026-01-01T00:00:00+00:00"))
-            record.update(Id=opp_id, PartnerOpportunityIdentifier=f"HUBSPOT-{deal_id}")
-            if draw(st.integers(0, 4)):
-                deal["aws_opportunity_id"] = opp_id
-            deal.update(opportunity_to_deal_properties(record, None, config, deal.get("pipeline")))
-            deal.update(aws_sync_status="synced", aws_sync_error=None)
-            opps.append((record, "2026-01-01", draw(st.sampled_from(["window", "counterpart"]))))
-        snaps.append(DealSnapshot(dataclasses.replace(bundle, deal_id=deal_id, deal=deal), "2026-01-01"))
-    return frames.deals_frame(snaps), frames.opportunities_frame(opps), config
-
-
 def _edit_frames(
-    draw: st.DrawFn, deals_df: pd.DataFrame, opps_df: pd.DataFrame
+    draw: Callable[..., Any], deals_df: pd.DataFrame, opps_df: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One change of the kind a later run sees: an edit on either side, or frames that lie."""
     deals_df, opps_df = deals_df.copy(), opps_df.copy()
@@ -226,27 +189,28 @@ def _edit_frames(
     )
     event(f"edit: {what}")
     if what == "deal":
-        deal = {**frames.loads(deals_df.loc[i, "deal_json"]), **draw(DEAL_EDITS)}
+        deal = {**json_cell(deals_df, i, "deal_json"), **draw(DEAL_EDITS)}
         with contextlib.suppress(TypeError, ValueError):  # junk JSON cannot hold (Decimal)
-            deals_df.loc[i, "deal_json"] = frames.dumps(deal)
-    elif what == "company" and deals_df.loc[i, "company_json"] is not pd.NA:
-        company = frames.loads(deals_df.loc[i, "company_json"]) or {}
+            deals_df.loc[i, "deal_json"] = dumps(deal)
+    elif what == "company" and cast(object, deals_df.loc[i, "company_json"]) is not pd.NA:
+        company = json_cell(deals_df, i, "company_json") or {}
         company[draw(st.sampled_from(["name", "country", "industry", "zip"]))] = draw(
             st.sampled_from(["", "Germany", "COMPUTER_SOFTWARE", "New Name GmbH", "10115"])
         )
-        deals_df.loc[i, "company_json"] = frames.dumps(company)
+        deals_df.loc[i, "company_json"] = dumps(company)
     elif what == "contacts":
-        contacts = frames.loads(deals_df.loc[i, "contacts_json"]) or []
-        deals_df.loc[i, "contacts_json"] = frames.dumps(contacts[1:] or [{"email": "new@example.com"}])
+        contacts = json_cell(deals_df, i, "contacts_json") or []
+        deals_df.loc[i, "contacts_json"] = dumps(contacts[1:] or [{"email": "new@example.com"}])
     elif what == "record" and len(opps_df):
         j = draw(st.integers(0, len(opps_df) - 1))
-        record = draw(mutated(st.just(frames.loads(opps_df.loc[j, "record_json"]))))
+        record = draw(mutated(st.just(json_cell(opps_df, j, "record_json"))))
         with contextlib.suppress(TypeError, ValueError):  # junk JSON cannot hold
-            opps_df.loc[j, "record_json"] = frames.dumps(record)
+            opps_df.loc[j, "record_json"] = dumps(record)
     elif what == "archived":
         deals_df.loc[i, "archived"] = not deals_df.loc[i, "archived"]
     elif what == "linked column":
-        deals_df.loc[i, "aws_opportunity_id"] = draw(st.sampled_from([pd.NA, "O9000", "O9001", "O1"]))
+        linked: list[Any] = [pd.NA, "O9000", "O9001", "O1"]
+        deals_df.loc[i, "aws_opportunity_id"] = draw(st.sampled_from(linked))
     elif what == "record key" and len(opps_df):
         opps_df.loc[0, "opportunity_id"] = draw(st.sampled_from(["O9001", "O1", "bogus"]))
     return deals_df, opps_df

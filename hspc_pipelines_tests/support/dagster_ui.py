@@ -1,6 +1,5 @@
 """The Dagster UI's GraphQL operations and pages the tests use, and headless Chromium.
-Used by test_webserver_backfill.py and scripts/screenshot_asset_graph.py (which also imports
-DevServer and RECONCILE_ASSETS from here)."""
+Used by production/test_webserver_backfill.py and scripts/screenshot_asset_graph.py."""
 
 from __future__ import annotations
 
@@ -10,20 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from hspc_pipelines_tests.support.dagster_dev import LOCATION, DevServer
-from hspc_pipelines_tests.support.names import RECONCILE_ASSETS
-
-__all__ = [
-    "BACKFILL",
-    "CHROMIUM",
-    "DONE",
-    "EXTERNAL_LABELS",
-    "GRAPH_PATH",
-    "LAUNCH_BACKFILL",
-    "RECONCILE_ASSETS",
-    "DevServer",
-    "chromium",
-]
+from hspc_pipelines_tests.support.dagster_dev import LOCATION
 
 CHROMIUM = Path("/usr/bin/chromium")
 # How the group's graph labels the external HubSpot / Partner Central assets it reads and writes.
