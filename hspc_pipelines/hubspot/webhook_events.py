@@ -98,18 +98,35 @@ class HubSpotWebhookEvent:
 # --- field types: HubSpot's rules, with the wording of the error a bad value gets ----------------------
 
 
+def _json_integer(value: Any) -> int | None:
+    """A JSON integer as JSON Schema (and so the OpenAPI 3.1 document) defines it: `5` or `5.0`.
+
+    HubSpot sends integer literals; a number with a zero fraction is the same integer to the schema, so
+    it is taken too rather than refusing what the document allows.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def _hubspot_id(value: Any) -> str:
     """HubSpot ids are JSON integers; digit strings are accepted too (some proxies re-encode)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_ID:
-        return str(value)
+    number = _json_integer(value)
+    if number is not None and 0 <= number < MAX_ID:
+        return str(number)
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 24:
         return value
     raise PydanticCustomError("hubspot_id", "an integer id")
 
 
 def _count(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_COUNT:
-        return value
+    number = _json_integer(value)
+    if number is not None and 0 <= number < MAX_COUNT:
+        return number
     raise PydanticCustomError("count", "an integer" if value is None else "a non-negative integer")
 
 
