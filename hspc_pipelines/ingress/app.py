@@ -21,7 +21,7 @@ from hspc_pipelines.ingress import routes_submit, routes_webhook
 from hspc_pipelines.ingress.errors import http_exception, unexpected, validation_handler
 from hspc_pipelines.ingress.models import (
     ALLOWED,
-    ErrorBody,
+    Error,
     Health,
     ListQuery,
     SearchQuery,
@@ -41,7 +41,7 @@ REF = "#/components/schemas/{model}"
 
 
 def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorBody, "description": text} for status, text in descriptions.items()}
+    return {status: {"model": Error, "description": text} for status, text in descriptions.items()}
 
 
 def _query_names(model: type[ListQuery]) -> list[str]:

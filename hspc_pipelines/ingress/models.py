@@ -38,10 +38,9 @@ ALLOWED = {
 }
 
 
-class ErrorBody(BaseModel):
+class Error(BaseModel):
     """Every refusal: one message naming the problem (field, value, what is allowed)."""
 
-    model_config = ConfigDict(title="Error")
     error: str
 
 
@@ -57,8 +56,6 @@ class WebhookAccepted(BaseModel):
 
 
 class SubmitQueued(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True)
-
     status: Literal["queued"]
     deal_id: str = Field(alias="dealId")
     involvement_type: InvolvementType = Field(alias="involvementType")
@@ -73,8 +70,6 @@ class Solution(BaseModel):
 
 
 class SearchHit(Solution):
-    model_config = ConfigDict(serialize_by_alias=True)
-
     relevance_score: int = Field(alias="relevanceScore", ge=1, le=100)
 
 
@@ -82,20 +77,14 @@ class SolutionDetail(Solution):
     arn: str | None = None
     created_date: str | None = Field(default=None, alias="createdDate")
 
-    model_config = ConfigDict(serialize_by_alias=True)
-
 
 class SolutionList(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True)
-
     solutions: list[Solution]
     count: int
     next_token: str | None = Field(alias="nextToken")
 
 
 class SolutionSearch(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True)
-
     solutions: list[SearchHit]
     count: int
     query: str

@@ -228,3 +228,14 @@ def _nullable_to_union(node: object) -> object:
     if isinstance(node, list):
         return [_nullable_to_union(v) for v in node]
     return node
+
+
+def test_head_answers_like_get_and_stays_out_of_the_document(make_ingress) -> None:
+    """Load balancers probe with HEAD: it answers on every GET route, as the Starlette routes did."""
+    ingress = make_ingress()
+    response = ingress.http.head(ingress.url + "/healthz")
+    assert response.status_code == 200 and response.content == b""
+    assert ingress.http.head(ingress.url + "/solutions?limit=0").status_code == 400
+    assert ingress.http.head(ingress.url + "/webhook/hubspot").status_code == 405
+    served = ingress.http.get(ingress.url + "/openapi.json").json()
+    assert all(set(item) <= {"get", "post"} for item in served["paths"].values())
