@@ -87,7 +87,9 @@ def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) ->
     if invitations:
         ids = [t.event_id for t in invitations]
         invitation_ids = sorted({t.invitation_id for t in invitations if t.invitation_id})
-        config = {"ops": {"pending_invitations": {"config": {"invitation_ids": invitation_ids}}}}
+        config: dict[str, Any] = {
+            "ops": {"pending_invitations": {"config": {"invitation_ids": invitation_ids}}}
+        }
         intents.append(
             RunIntent(
                 INVITATIONS,

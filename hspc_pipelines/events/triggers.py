@@ -63,23 +63,23 @@ def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[T
             )
         ]
     if decoded.kind == PARTNER_CENTRAL_EVENT and decoded.partner_central_event is not None:
-        ev = decoded.partner_central_event
+        pc = decoded.partner_central_event
         wanted = catalog or load_settings().partner_central_catalog
-        if ev.catalog and ev.catalog != wanted:
+        if pc.catalog and pc.catalog != wanted:
             return []  # the other catalog's events are not ours
-        key = f"aws:{ev.event_id}"
-        if ev.kind == OPPORTUNITY and ev.opportunity_id:
+        key = f"aws:{pc.event_id}"
+        if pc.kind == OPPORTUNITY and pc.opportunity_id:
             return [
                 Trigger(
                     RECONCILE,
                     key,
                     mid,
-                    opportunity_id=ev.opportunity_id,
-                    detail_type=ev.detail_type,
-                    event_time=ev.time,
+                    opportunity_id=pc.opportunity_id,
+                    detail_type=pc.detail_type,
+                    event_time=pc.time,
                 )
             ]
-        if ev.kind == INVITATION:
-            return [Trigger(INVITATIONS, key, mid, invitation_id=ev.invitation_id)]
+        if pc.kind == INVITATION:
+            return [Trigger(INVITATIONS, key, mid, invitation_id=pc.invitation_id)]
         return []  # engagement and snapshot events: the hourly AWS-summaries run reads them
     raise UnusableMessage(f"message kind {decoded.kind!r} carries no payload")

@@ -1,17 +1,36 @@
 """Parse a HubSpot webhook batch (the raw request body) into typed events.
 
-Pure: bytes in, events out. HubSpot posts a JSON array of up to 100 events; every error names the JSON
-path of the offending value (for example `[2].objectId`), shows the value (truncated) and says what was
-expected, so a bad delivery can be diagnosed from the log line alone. Subscription types this module does
-not know are kept with `known=False` so the caller can log and ignore them instead of failing the batch.
+Pure: bytes in, events out. HubSpot posts a JSON array of up to 100 events; each event is validated by
+the pydantic model of its subscription type, and the first error names the JSON path of the offending
+value (for example `[2].objectId`, from pydantic's error location), shows the value (truncated) and says
+what was expected, so a bad delivery can be diagnosed from the log line alone. Subscription types this
+module does not know are kept with `known=False` so the caller can log and ignore them instead of
+failing the batch. The same models give the ingress's OpenAPI schema (`WEBHOOK_BATCH`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 CREATION = "deal.creation"
 PROPERTY_CHANGE = "deal.propertyChange"
@@ -24,6 +43,8 @@ KNOWN_SUBSCRIPTION_TYPES = frozenset(
 )
 
 MAX_SHOWN_VALUE = 60
+MAX_ID = 10**24
+MAX_COUNT = 2**63
 
 
 class WebhookPayloadError(ValueError):
@@ -74,59 +95,295 @@ class HubSpotWebhookEvent:
         return tuple(ids + [i for i in self.merged_object_ids if i not in ids])
 
 
+# --- field types: HubSpot's rules, with the wording of the error a bad value gets ----------------------
+
+
+def _json_integer(value: Any) -> int | None:
+    """A JSON integer as JSON Schema (and so the OpenAPI 3.1 document) defines it: `5` or `5.0`.
+
+    HubSpot sends integer literals; a number with a zero fraction is the same integer to the schema, so
+    it is taken too rather than refusing what the document allows.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _hubspot_id(value: Any) -> str:
+    """HubSpot ids are JSON integers; digit strings are accepted too (some proxies re-encode)."""
+    number = _json_integer(value)
+    if number is not None and 0 <= number < MAX_ID:
+        return str(number)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 24:
+        return value
+    raise PydanticCustomError("hubspot_id", "an integer id")
+
+
+def _count(value: Any) -> int:
+    number = _json_integer(value)
+    if number is not None and 0 <= number < MAX_COUNT:
+        return number
+    raise PydanticCustomError("count", "an integer" if value is None else "a non-negative integer")
+
+
+def _required_text(value: Any) -> str:
+    if isinstance(value, str) and value:
+        return value
+    raise PydanticCustomError("text", "a string" if value is None else "a non-empty string")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise PydanticCustomError("text", "a string")
+
+
+def _property_value(value: Any) -> str:
+    """Values arrive as strings; numbers and booleans are normalised to the CRM API's string form."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise PydanticCustomError("property_value", "a string, number, boolean or null")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise PydanticCustomError("flag", "true or false")
+
+
+ID_SCHEMA: JsonDict = {
+    "description": "a HubSpot id: a JSON integer, or a string of digits",
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_ID - 1},
+        {"type": "string", "pattern": "^[0-9]{1,24}$"},
+    ],
+}
+COUNT_SCHEMA: JsonDict = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT - 1}
+HubSpotId = Annotated[str, PlainValidator(_hubspot_id), WithJsonSchema(ID_SCHEMA)]
+Count = Annotated[int, PlainValidator(_count), WithJsonSchema(COUNT_SCHEMA)]
+RequiredText = Annotated[
+    str, PlainValidator(_required_text), WithJsonSchema({"type": "string", "minLength": 1})
+]
+Text = Annotated[str, PlainValidator(_text), WithJsonSchema({"type": "string"})]
+Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"})]
+PropertyValue = Annotated[
+    str,
+    PlainValidator(_property_value),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+            "description": "numbers and booleans are read as the CRM API's strings",
+        }
+    ),
+]
+
+# What a missing (or null) required field should have been, by JSON name.
+_MISSING_EXPECTED = {
+    "eventId": "an integer id",
+    "objectId": "an integer id",
+    "fromObjectId": "an integer id",
+    "toObjectId": "an integer id",
+    "occurredAt": "an integer",
+    "subscriptionType": "a string",
+    "propertyName": "a string",
+}
+
+
+# --- the events, one model per shape ---------------------------------------------------------------
+
+
+class _Event(BaseModel):
+    """The fields every event carries. JSON names are camelCase; fields not listed are ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="ignore", frozen=True)
+
+    subscription_type: str  # each model narrows it; the discriminator picks the model from it
+    event_id: HubSpotId
+    portal_id: HubSpotId | None = None
+    attempt_number: Count | None = None
+    occurred_at: Count = Field(description="epoch milliseconds")
+    change_source: Text | None = None
+
+    def _common(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "subscription_type": self.subscription_type,
+            "occurred_at_ms": self.occurred_at or 0,
+            "attempt_number": self.attempt_number or 0,
+            "portal_id": self.portal_id,
+            "change_source": self.change_source,
+        }
+
+
+class _DealObjectEvent(_Event):
+    object_id: HubSpotId
+    property_name: Text | None = None
+    property_value: PropertyValue | None = None
+
+    def to_event(self) -> HubSpotWebhookEvent:
+        return HubSpotWebhookEvent(
+            object_id=self.object_id,
+            property_name=self.property_name,
+            property_value=self.property_value,
+            **self._common(),
+        )
+
+
+class DealEvent(_DealObjectEvent):
+    """A deal was created, deleted or restored."""
+
+    subscription_type: Literal["deal.creation", "deal.deletion", "deal.restore"]
+
+
+class DealPropertyChange(_DealObjectEvent):
+    """A deal property changed."""
+
+    subscription_type: Literal["deal.propertyChange"]
+    property_name: RequiredText
+
+
+class DealMerge(_DealObjectEvent):
+    """Deals were merged into primaryObjectId (or objectId)."""
+
+    subscription_type: Literal["deal.merge"]
+    primary_object_id: HubSpotId | None = None
+    merged_object_ids: list[HubSpotId] | None = None
+
+    def to_event(self) -> HubSpotWebhookEvent:
+        return HubSpotWebhookEvent(
+            object_id=self.primary_object_id or self.object_id,
+            property_name=self.property_name,
+            property_value=self.property_value,
+            merged_object_ids=tuple(self.merged_object_ids or ()),
+            **self._common(),
+        )
+
+
+class DealAssociationChange(_Event):
+    """An association of a deal was added or removed."""
+
+    subscription_type: Literal["deal.associationChange"]
+    from_object_id: HubSpotId
+    to_object_id: HubSpotId
+    association_type: Text | None = None
+    association_removed: Flag | None = None
+
+    def to_event(self) -> HubSpotWebhookEvent:
+        return HubSpotWebhookEvent(
+            object_id=self.from_object_id,
+            from_object_id=self.from_object_id,
+            to_object_id=self.to_object_id,
+            association_type=self.association_type,
+            association_removed=self.association_removed,
+            **self._common(),
+        )
+
+
+_ANY_ID_OR_NULL: JsonDict = {"anyOf": [ID_SCHEMA, {"type": "null"}]}
+
+
+class OtherEvent(_Event):
+    """A subscription type hspc does not use: queued with the batch, then ignored."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "the object is objectId, or fromObjectId when objectId is absent or null",
+            "anyOf": [
+                {"type": "object", "required": ["objectId"], "properties": {"objectId": ID_SCHEMA}},
+                {
+                    "type": "object",
+                    "properties": {"objectId": {"type": "null"}, "fromObjectId": _ANY_ID_OR_NULL},
+                },
+            ],
+        }
+    )
+
+    subscription_type: Annotated[
+        str,
+        PlainValidator(_required_text),
+        WithJsonSchema({"type": "string", "minLength": 1, "not": {"enum": sorted(KNOWN_SUBSCRIPTION_TYPES)}}),
+    ]
+    occurred_at: Count | None = Field(default=None, description="epoch milliseconds")  # type: ignore[assignment]
+    object_id: HubSpotId | None = None
+    # Read only when objectId is absent or null (the model's anyOf says so in the schema).
+    from_object_id: Annotated[str | None, WithJsonSchema({})] = None
+    property_name: Text | None = None
+    property_value: PropertyValue | None = None
+
+    @field_validator("from_object_id", mode="wrap")
+    @classmethod
+    def _from_only_without_object_id(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> str | None:
+        if info.data.get("object_id") is not None:
+            return None
+        return None if value is None else _hubspot_id(value)
+
+    def to_event(self) -> HubSpotWebhookEvent:
+        return HubSpotWebhookEvent(
+            object_id=self.object_id or self.from_object_id or "",
+            property_name=self.property_name,
+            property_value=self.property_value,
+            **self._common(),
+        )
+
+
+_TAGS = {CREATION: "deal", DELETION: "deal", RESTORE: "deal", PROPERTY_CHANGE: "property_change"}
+_TAGS |= {MERGE: "merge", ASSOCIATION_CHANGE: "association"}
+
+
+def _tag(item: Any) -> str:
+    sub_type = item.get("subscriptionType") if isinstance(item, dict) else None
+    return _TAGS.get(sub_type, "other") if isinstance(sub_type, str) else "other"
+
+
+WebhookEvent = Annotated[
+    Annotated[DealEvent, Tag("deal")]
+    | Annotated[DealPropertyChange, Tag("property_change")]
+    | Annotated[DealMerge, Tag("merge")]
+    | Annotated[DealAssociationChange, Tag("association")]
+    | Annotated[OtherEvent, Tag("other")],
+    Discriminator(_tag),
+]
+WEBHOOK_BATCH: TypeAdapter[list[Any]] = TypeAdapter(Annotated[list[WebhookEvent], Field(min_length=1)])
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
 def parse_webhook_batch(raw: bytes | str) -> list[HubSpotWebhookEvent]:
     """Parse the body HubSpot posted. Raises WebhookPayloadError naming the first problem found."""
     data = _load_json(raw)
-    if not isinstance(data, list):
-        raise WebhookPayloadError("$", _kind(data), "a JSON array of events")
-    if not data:
-        raise WebhookPayloadError("$", "[]", "at least one event")
-    return [parse_webhook_event(item, f"[{i}]") for i, item in enumerate(data)]
+    try:
+        models = WEBHOOK_BATCH.validate_python(data)
+    except ValidationError as exc:
+        raise _payload_error(exc.errors()[0], data) from None
+    return [m.to_event() for m in models]
 
 
-def parse_webhook_event(item: Any, path: str = "$") -> HubSpotWebhookEvent:
-    if not isinstance(item, Mapping):
-        raise WebhookPayloadError(path, _kind(item), "an event object")
-    sub_type = _string(item, "subscriptionType", path)
-    event_id = _id(item, "eventId", path)
-    known = sub_type in KNOWN_SUBSCRIPTION_TYPES
-    portal = _id(item, "portalId", path, required=False)
-    attempt = _int(item, "attemptNumber", path, required=False)
-    occurred = _int(item, "occurredAt", path, required=known)
-    common: dict[str, Any] = {
-        "event_id": event_id,
-        "subscription_type": sub_type,
-        "occurred_at_ms": occurred or 0,
-        "attempt_number": attempt or 0,
-        "portal_id": portal,
-        "change_source": _string(item, "changeSource", path, required=False),
-    }
-    if sub_type == ASSOCIATION_CHANGE:
-        from_id = _id(item, "fromObjectId", path)
-        removed = item.get("associationRemoved")
-        if removed is not None and not isinstance(removed, bool):
-            raise WebhookPayloadError(f"{path}.associationRemoved", removed, "true or false")
-        return HubSpotWebhookEvent(
-            object_id=from_id,
-            from_object_id=from_id,
-            to_object_id=_id(item, "toObjectId", path),
-            association_type=_string(item, "associationType", path, required=False),
-            association_removed=removed,
-            **common,
-        )
-    object_id = _id(item, "objectId", path, required=known) or _id(item, "fromObjectId", path, required=False)
-    merged: tuple[str, ...] = ()
-    if sub_type == MERGE:
-        merged = _id_list(item, "mergedObjectIds", path)
-        object_id = _id(item, "primaryObjectId", path, required=False) or object_id
-    prop_name = _string(item, "propertyName", path, required=sub_type == PROPERTY_CHANGE)
-    return HubSpotWebhookEvent(
-        object_id=object_id or "",
-        property_name=prop_name,
-        property_value=_property_value(item, path),
-        merged_object_ids=merged,
-        **common,
-    )
+def _payload_error(error: ErrorDetails, data: Any) -> WebhookPayloadError:
+    loc = error["loc"]
+    if not loc:  # the batch itself
+        if error["type"] == "too_short":
+            return WebhookPayloadError("$", "[]", "at least one event")
+        return WebhookPayloadError("$", _kind(data), "a JSON array of events")
+    index, fields = loc[0], loc[2:]  # loc[1] is the union tag, not part of the JSON path
+    path = f"[{index}]" + "".join(f".{f}" if isinstance(f, str) else f"[{f}]" for f in fields)
+    if not fields:
+        return WebhookPayloadError(path, _kind(error["input"]), "an event object")
+    if error["type"] == "list_type":
+        return WebhookPayloadError(path, error["input"], "an array of integer ids")
+    if error["type"] == "missing":
+        return WebhookPayloadError(path, _MISSING, _MISSING_EXPECTED.get(str(fields[-1]), "a value"))
+    return WebhookPayloadError(path, error["input"], error["msg"])
 
 
 def _load_json(raw: bytes | str) -> Any:
@@ -149,64 +406,3 @@ def _kind(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
         type(value), "a number" if isinstance(value, int | float) else "null"
     )
-
-
-def _id(item: Mapping[str, Any], key: str, path: str, required: bool = True) -> str | None:
-    """HubSpot ids are JSON integers; digit strings are accepted too (some proxies re-encode)."""
-    value = item.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            raise WebhookPayloadError(f"{path}.{key}", value, "an integer id")
-        return None
-    return _checked_id(value, f"{path}.{key}")
-
-
-def _int(item: Mapping[str, Any], key: str, path: str, required: bool = True) -> int | None:
-    value = item.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            raise WebhookPayloadError(f"{path}.{key}", value, "an integer")
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
-        return value
-    raise WebhookPayloadError(f"{path}.{key}", value, "a non-negative integer")
-
-
-def _string(item: Mapping[str, Any], key: str, path: str, required: bool = True) -> Any:
-    value = item.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            raise WebhookPayloadError(f"{path}.{key}", value, "a string")
-        return None
-    if isinstance(value, str) and (value or not required):
-        return value
-    raise WebhookPayloadError(f"{path}.{key}", value, "a non-empty string" if required else "a string")
-
-
-def _property_value(item: Mapping[str, Any], path: str) -> str | None:
-    """Values arrive as strings; numbers and booleans are normalised to the CRM API's string form."""
-    value = item.get("propertyValue")
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    raise WebhookPayloadError(f"{path}.propertyValue", value, "a string, number, boolean or null")
-
-
-def _id_list(item: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
-    value = item.get(key)
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise WebhookPayloadError(f"{path}.{key}", value, "an array of integer ids")
-    return tuple(_checked_id(v, f"{path}.{key}[{i}]") for i, v in enumerate(value))
-
-
-def _checked_id(value: Any, path: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**24:
-        return str(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 24:
-        return value
-    raise WebhookPayloadError(path, value, "an integer id")

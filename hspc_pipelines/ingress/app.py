@@ -1,54 +1,166 @@
 """The ingress ASGI app: HubSpot webhooks and submit requests onto the events queue, solutions look-up.
 
 It does no sync work itself: it authenticates, checks shapes, queues and answers fast. The events
-sensor picks the messages up.
+sensor picks the messages up. FastAPI writes the OpenAPI document (/openapi.json) from the routes and
+the pydantic models they are validated with.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from hspc_pipelines.ingress.errors import EXCEPTION_HANDLERS
-from hspc_pipelines.ingress.openapi import SPEC
+from hspc_pipelines.hubspot.webhook_events import WEBHOOK_BATCH
+from hspc_pipelines.ingress import routes_submit, routes_webhook
+from hspc_pipelines.ingress.errors import http_exception, unexpected, validation_handler
+from hspc_pipelines.ingress.models import (
+    ALLOWED,
+    Error,
+    Health,
+    ListQuery,
+    SearchQuery,
+    SubmitQueued,
+    WebhookAccepted,
+)
 from hspc_pipelines.ingress.queue import QueueSender
-from hspc_pipelines.ingress.routes_solutions import solutions_endpoints
-from hspc_pipelines.ingress.routes_submit import submit_endpoint
-from hspc_pipelines.ingress.routes_webhook import webhook_endpoint
+from hspc_pipelines.ingress.routes_solutions import add_solutions_routes
 from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.ingress.solutions import PartnerCentralSolutionsSource, SolutionsSource
+from hspc_pipelines.ingress.submit import SubmitRequest
+
+TITLE = "hspc ingress"
+VERSION = "1.0.0"
+DESCRIPTION = "HubSpot webhooks and submit requests onto the hspc events queue; partner solution look-up."
+REF = "#/components/schemas/{model}"
 
 
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": Error, "description": text} for status, text in descriptions.items()}
 
 
-async def openapi(request: Request) -> Response:
-    return JSONResponse(SPEC)
+def _query_names(model: type[ListQuery]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+class IngressAPI(FastAPI):
+    """FastAPI with the document completed by `openapi_document` (built once, on first use)."""
+
+    _document: dict[str, Any] | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        if self._document is None:
+            self._document = openapi_document(self)
+        return self._document
 
 
 def create_app(
     settings: IngressSettings, *, sqs_client: Any = None, solutions_source: SolutionsSource | None = None
-) -> Starlette:
+) -> IngressAPI:
     sender = QueueSender(settings.queue_url, sqs_client, settings.region)
-    webhook = webhook_endpoint(settings, sender)
-    solutions = solutions_endpoints(solutions_source or PartnerCentralSolutionsSource())
-    routes = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/webhook/hubspot", webhook, methods=["POST"]),
-        Route("/webhook/deal-update", webhook, methods=["POST"]),
-        Route("/submit-opportunity", submit_endpoint(settings, sender), methods=["POST"]),
-        Route("/solutions", solutions["list"], methods=["GET"]),
-        Route("/solutions/search", solutions["search"], methods=["GET"]),  # before {solution_id}
-        Route("/solutions/{solution_id}", solutions["get"], methods=["GET"]),
-    ]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
-    # No redirect from "/path/" to "/path": it would answer an undocumented 307 whose Location is built
-    # from the client's Host header. Unknown paths are a plain JSON 404.
-    app.router.redirect_slashes = False
+    app = IngressAPI(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        # /openapi.json is a route of its own below (so the document describes it too); no HTML pages.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        # No redirect from "/path/" to "/path": it would answer an undocumented 307 whose Location is
+        # built from the client's Host header. Unknown paths are a plain JSON 404.
+        redirect_slashes=False,
+        exception_handlers={
+            RequestValidationError: validation_handler(
+                ALLOWED,
+                {"/solutions": _query_names(ListQuery), "/solutions/search": _query_names(SearchQuery)},
+            ),
+            HTTPException: http_exception,
+            Exception: unexpected,
+        },
+    )
+
+    async def healthz() -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def openapi() -> Response:
+        return JSONResponse(app.openapi())
+
+    app.add_api_route(
+        "/healthz",
+        healthz,
+        methods=["GET"],
+        operation_id="healthz",
+        response_model=Health,
+        response_description="the process is up",
+    )
+    app.add_api_route(
+        "/openapi.json",
+        openapi,
+        methods=["GET"],
+        operation_id="openapi",
+        response_model=dict[str, Any],
+        response_description="this document",
+    )
+    webhook = routes_webhook.webhook_endpoint(settings, sender)
+    for path, operation_id in (
+        ("/webhook/hubspot", "hubspotWebhook"),
+        ("/webhook/deal-update", "dealUpdateWebhook"),
+    ):
+        app.add_api_route(
+            path,
+            webhook,
+            methods=["POST"],
+            operation_id=operation_id,
+            response_model=WebhookAccepted,
+            response_description="the batch is on the events queue",
+            responses=error_responses(routes_webhook.RESPONSES),
+            openapi_extra=routes_webhook.OPENAPI_EXTRA,
+        )
+    app.add_api_route(
+        "/submit-opportunity",
+        routes_submit.submit_endpoint(settings, sender),
+        methods=["POST"],
+        operation_id="submitOpportunity",
+        status_code=202,
+        response_model=SubmitQueued,
+        response_description="queued; a submission run follows",
+        responses=error_responses(routes_submit.RESPONSES),
+        openapi_extra=routes_submit.OPENAPI_EXTRA,
+    )
+    add_solutions_routes(app, solutions_source or PartnerCentralSolutionsSource(), error_responses)
+    _answer_head_like_get(app)
     return app
+
+
+def _answer_head_like_get(app: FastAPI) -> None:
+    """HEAD on every GET route, as plain Starlette routes do (load balancers probe /healthz with HEAD);
+    left out of the document like any HEAD (the server sends the GET answer's headers, no body)."""
+    for route in list(app.routes):
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()):
+            app.add_api_route(route.path, route.endpoint, methods=["HEAD"], include_in_schema=False)
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document for the routes, plus what FastAPI cannot see on its own."""
+    doc = get_openapi(title=TITLE, version=VERSION, description=DESCRIPTION, routes=app.routes)
+    # Refusals are 400s with {"error": ...} (errors.validation_handler), never FastAPI's 422 shape.
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            operation["responses"].pop("422", None)
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    # Bodies read raw by their handlers (signature or token first, size capped): their schemas are the
+    # models the handlers validate with.
+    batch = WEBHOOK_BATCH.json_schema(ref_template=REF)
+    schemas.update(batch.pop("$defs", {}))
+    schemas["WebhookBatch"] = batch
+    schemas["SubmitRequest"] = SubmitRequest.model_json_schema(ref_template=REF)
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    return doc

@@ -20,12 +20,16 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from hspc_pipelines.hubspot.webhook_events import (
     HubSpotWebhookEvent,
     WebhookPayloadError,
     parse_webhook_batch,
+    shown_value,
 )
 from hspc_pipelines.ingress.submit import SubmitRequest, parse_submit_request
 from hspc_pipelines.partner_central.events import (
@@ -58,6 +62,59 @@ KEPT_HEADERS = frozenset(
 
 class MessageFormatError(ValueError):
     """A queue message that is neither an envelope we wrote nor a Partner Central event."""
+
+
+class _Envelope(BaseModel):
+    """The fields of every envelope; each kind narrows `kind`. Unknown fields are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    v: Literal[1]
+    id: StrictStr = Field(min_length=1)
+    kind: str
+    received_at: StrictStr | None = None
+    path: StrictStr | None = None
+    headers: dict[str, StrictStr] | None = None  # null is read as no headers
+    body: StrictStr
+    body_encoding: Literal["utf-8", "base64"] = "utf-8"
+
+    def body_bytes(self) -> bytes:
+        if self.body_encoding == "utf-8":
+            try:
+                return self.body.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate from a JSON escape
+                raise MessageFormatError("envelope body is not valid UTF-8 text") from None
+        try:
+            return base64.b64decode(self.body, validate=True)
+        except binascii.Error:
+            raise MessageFormatError("envelope body is not valid base64") from None
+
+
+class HubSpotWebhookEnvelope(_Envelope):
+    """A HubSpot webhook batch, byte for byte, with its signature headers."""
+
+    kind: Literal["hubspot_webhook"]
+
+
+class SubmitRequestEnvelope(_Envelope):
+    """A submit request the ingress accepted (its body is the SubmitRequest JSON)."""
+
+    kind: Literal["submit_request"]
+
+
+Envelope = Annotated[HubSpotWebhookEnvelope | SubmitRequestEnvelope, Field(discriminator="kind")]
+ENVELOPE: TypeAdapter[HubSpotWebhookEnvelope | SubmitRequestEnvelope] = TypeAdapter(Envelope)
+# What each envelope field allows, in the words of the error.
+_ALLOWED = {
+    "v": str(VERSION),
+    "kind": " | ".join(ENVELOPE_KINDS),
+    "id": "a non-empty string",
+    "received_at": "a string or null",
+    "path": "a string or null",
+    "headers": "an object of strings",
+    "body": "a string",
+    "body_encoding": "utf-8 | base64",
+}
 
 
 @dataclass(frozen=True)
@@ -93,17 +150,19 @@ def encode_envelope(
         text, encoding = body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text, encoding = base64.b64encode(body).decode("ascii"), "base64"
-    envelope = {
-        "v": VERSION,
-        "id": envelope_id or str(uuid.uuid4()),
-        "kind": kind,
-        "received_at": (received_at or dt.datetime.now(dt.UTC)).isoformat(),
-        "path": path,
-        "headers": kept_headers(headers or {}),
-        "body": text,
-        "body_encoding": encoding,
-    }
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+    envelope = ENVELOPE.validate_python(
+        {
+            "v": VERSION,
+            "id": envelope_id or str(uuid.uuid4()),
+            "kind": kind,
+            "received_at": (received_at or dt.datetime.now(dt.UTC)).isoformat(),
+            "path": path,
+            "headers": kept_headers(headers or {}),
+            "body": text,
+            "body_encoding": encoding,
+        }
+    )
+    return envelope.model_dump_json()
 
 
 def decode_message(body: str | bytes) -> QueueMessage:
@@ -124,26 +183,19 @@ def decode_message(body: str | bytes) -> QueueMessage:
         raise MessageFormatError(
             "message is neither an hspc envelope nor a Partner Central EventBridge event"
         )
-    if data["v"] != VERSION:
-        raise MessageFormatError(f"envelope version {data['v']!r} is not supported (expected {VERSION})")
-    kind = data["kind"]
-    if kind not in ENVELOPE_KINDS:
-        raise MessageFormatError(f"envelope kind {kind!r} is unknown (expected one of {ENVELOPE_KINDS})")
-    envelope_id = data.get("id")
-    if not isinstance(envelope_id, str) or not envelope_id:
-        raise MessageFormatError("envelope id is missing")
-    raw = _body_bytes(data)
-    headers = data.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise MessageFormatError("envelope headers must be an object of strings")
+    try:
+        envelope = ENVELOPE.validate_python(data)
+    except ValidationError as exc:
+        raise _format_error(exc.errors()[0]) from None
+    raw = envelope.body_bytes()
     common: dict[str, Any] = {
-        "message_id": envelope_id,
+        "message_id": envelope.id,
         "body": raw,
-        "headers": headers,
-        "path": data.get("path"),
-        "received_at": data.get("received_at"),
+        "headers": envelope.headers or {},
+        "path": envelope.path,
+        "received_at": envelope.received_at,
     }
-    if kind == HUBSPOT_WEBHOOK:
+    if isinstance(envelope, HubSpotWebhookEnvelope):
         try:
             events = parse_webhook_batch(raw)
         except WebhookPayloadError as exc:
@@ -156,18 +208,15 @@ def decode_message(body: str | bytes) -> QueueMessage:
     return QueueMessage(SUBMIT_REQUEST, submit_request=request, **common)
 
 
-def _body_bytes(data: Mapping[str, Any]) -> bytes:
-    body, encoding = data.get("body"), data.get("body_encoding", "utf-8")
-    if not isinstance(body, str):
-        raise MessageFormatError("envelope body must be a string")
-    if encoding == "utf-8":
-        try:
-            return body.encode("utf-8")
-        except UnicodeEncodeError:
-            raise MessageFormatError("envelope body is not valid UTF-8 text") from None
-    if encoding == "base64":
-        try:
-            return base64.b64decode(body, validate=True)
-        except binascii.Error:
-            raise MessageFormatError("envelope body is not valid base64") from None
-    raise MessageFormatError(f"envelope body_encoding {encoding!r} is unknown (expected utf-8 or base64)")
+def _format_error(error: ErrorDetails) -> MessageFormatError:
+    """`envelope <field>: got <value>, allowed: <what>`, the field from pydantic's error location."""
+    if error["type"] == "union_tag_invalid":  # the discriminator: loc is empty, the value is the kind
+        name, value = "kind", error.get("ctx", {}).get("tag")
+    else:
+        # loc is (kind, field, ...): the kind is the union's tag, not part of the path
+        parts = error["loc"][1:]
+        name = ".".join(str(p) for p in parts) or "kind"
+        value = error["input"]
+    shown = "nothing (field missing)" if error["type"] == "missing" else shown_value(value)
+    top = name.split(".", 1)[0]
+    return MessageFormatError(f"envelope {name}: got {shown}, allowed: {_ALLOWED.get(top, 'see docs')}")

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from hspc_pipelines.ingress.body import BodyError, read_body
 from hspc_pipelines.ingress.envelope import SUBMIT_REQUEST, encode_envelope
-from hspc_pipelines.ingress.errors import error
+from hspc_pipelines.ingress.errors import answer, error
+from hspc_pipelines.ingress.models import SubmitQueued
 from hspc_pipelines.ingress.queue import MessageTooLarge, QueueSender, QueueUnavailable
 from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.ingress.submit import SubmitRequestError, parse_submit_request
 
 SUBMIT_MAX_BODY_BYTES = 16 * 1024  # three short fields
+
+# The body is read raw, never by FastAPI: the token is checked and the size capped before anything is
+# parsed. The document's request schema is the model the handler validates with (submit.SubmitRequest).
+OPENAPI_EXTRA = {
+    "security": [{"bearer": []}],
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}}},
+    },
+}
+RESPONSES = {
+    400: "the body is invalid (the message names the field, the value and what is allowed)",
+    401: "bearer token missing or wrong (when HSPC_INGRESS_API_TOKEN is set)",
+    413: "body too large",
+    503: "the events queue is unavailable",
+}
 
 
 def authorized(request: Request, token: str | None) -> bool:
@@ -29,7 +47,9 @@ def authorized(request: Request, token: str | None) -> bool:
     )
 
 
-def submit_endpoint(settings: IngressSettings, sender: QueueSender):  # noqa: ANN201 - starlette endpoint
+def submit_endpoint(
+    settings: IngressSettings, sender: QueueSender
+) -> Callable[[Request], Awaitable[Response]]:
     async def submit_opportunity(request: Request) -> Response:
         if not authorized(request, settings.api_token):
             return error(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
@@ -52,6 +72,6 @@ def submit_endpoint(settings: IngressSettings, sender: QueueSender):  # noqa: AN
             await run_in_threadpool(sender.send, message)
         except (QueueUnavailable, MessageTooLarge) as exc:
             return error(503, str(exc), headers={"Retry-After": "30"})
-        return JSONResponse({"status": "queued", **submit.to_json()}, status_code=202)
+        return answer(SubmitQueued.model_validate({"status": "queued", **submit.to_json()}), 202)
 
     return submit_opportunity

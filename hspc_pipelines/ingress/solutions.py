@@ -10,12 +10,13 @@ import base64
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from hspc_pipelines.sync.solutions import score, words
 
 CACHE_SECONDS = 300.0
-STATUSES = ("Active", "Inactive", "Draft", "All")
+SolutionStatus = Literal["Active", "Inactive", "Draft", "All"]
+STATUSES: tuple[str, ...] = get_args(SolutionStatus)
 
 
 class SolutionsSource(Protocol):
@@ -49,14 +50,14 @@ class BadPageToken(ValueError):
 
 
 def public_view(solution: Mapping[str, Any], detailed: bool = False) -> dict[str, Any]:
-    view = {
+    view: dict[str, Any] = {
         "id": str(solution.get("Id") or ""),
         "name": solution.get("Name"),
         "category": solution.get("Category"),
         "status": solution.get("Status"),
     }
     if detailed:
-        created = solution.get("CreatedDate")
+        created: Any = solution.get("CreatedDate")
         view["arn"] = solution.get("Arn")
         view["createdDate"] = created.isoformat() if hasattr(created, "isoformat") else created
     return view

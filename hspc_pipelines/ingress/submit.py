@@ -1,21 +1,29 @@
 """The submit-opportunity request: `{"dealId": "123", "involvementType": …, "visibility": …}`.
 
-Validated twice with the same function: by the ingress before queueing (so the caller gets a 400 naming
+One pydantic model, validated twice: by the ingress before queueing (so the caller gets a 400 naming
 the field) and by the events sensor after dequeueing (so a hand-crafted message cannot start a run).
+The same model gives the request body's schema in the ingress's OpenAPI document.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
-INVOLVEMENT_TYPES = ("Co-Sell", "For Visibility Only")
-VISIBILITIES = ("Full", "Limited")
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+InvolvementType = Literal["Co-Sell", "For Visibility Only"]
+Visibility = Literal["Full", "Limited"]
+INVOLVEMENT_TYPES: tuple[str, ...] = get_args(InvolvementType)
+VISIBILITIES: tuple[str, ...] = get_args(Visibility)
 FIELDS = ("dealId", "involvementType", "visibility")
-_DEAL_ID = re.compile(r"[0-9]{1,19}")  # whole string: "$" would let a trailing newline through
 _MAX_SHOWN = 60
+# What each field allows, in the words of the 400 a caller gets.
+ALLOWED = {
+    "dealId": "a HubSpot deal id: a string of 1 to 19 digits",
+    "involvementType": " | ".join(INVOLVEMENT_TYPES),
+    "visibility": " | ".join(VISIBILITIES),
+}
 
 
 class SubmitRequestError(ValueError):
@@ -26,11 +34,15 @@ class SubmitRequestError(ValueError):
         super().__init__(f"{field}: got {self.shown}, allowed: {allowed}")
 
 
-@dataclass(frozen=True)
-class SubmitRequest:
-    deal_id: str
-    involvement_type: str = "Co-Sell"
-    visibility: str = "Full"
+class SubmitRequest(BaseModel):
+    """Submit a HubSpot deal to Partner Central (an opportunity, then a review)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Strict: a JSON number is not a deal id; "$" in the pattern matches only at the very end.
+    deal_id: str = Field(alias="dealId", strict=True, pattern=r"^[0-9]{1,19}$")
+    involvement_type: InvolvementType = Field(default="Co-Sell", alias="involvementType")
+    visibility: Visibility = "Full"
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -41,18 +53,23 @@ class SubmitRequest:
 
 
 def parse_submit_request(data: Any) -> SubmitRequest:
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         raise SubmitRequestError("body", type(data).__name__, "a JSON object with dealId")
-    unknown = sorted(str(k) for k in data if k not in FIELDS)
-    if unknown:
-        raise SubmitRequestError(unknown[0], data[unknown[0]], f"only the fields {', '.join(FIELDS)}")
-    deal_id = data.get("dealId")
-    if not isinstance(deal_id, str) or not _DEAL_ID.fullmatch(deal_id):
-        raise SubmitRequestError("dealId", deal_id, "a HubSpot deal id: a string of 1 to 19 digits")
-    involvement = data.get("involvementType", "Co-Sell")
-    if involvement not in INVOLVEMENT_TYPES:
-        raise SubmitRequestError("involvementType", involvement, " | ".join(INVOLVEMENT_TYPES))
-    visibility = data.get("visibility", "Full")
-    if visibility not in VISIBILITIES:
-        raise SubmitRequestError("visibility", visibility, " | ".join(VISIBILITIES))
-    return SubmitRequest(deal_id, involvement, visibility)
+    try:
+        return SubmitRequest.model_validate(data)
+    except ValidationError as exc:
+        raise submit_error(_first(exc.errors())) from None
+
+
+def submit_error(error: ErrorDetails) -> SubmitRequestError:
+    name = str(error["loc"][0]) if error["loc"] else "body"
+    if error["type"] == "extra_forbidden":
+        return SubmitRequestError(name, error["input"], f"only the fields {', '.join(FIELDS)}")
+    value = None if error["type"] == "missing" else error["input"]
+    return SubmitRequestError(name, value, ALLOWED.get(name, "a JSON object with dealId"))
+
+
+def _first(errors: list[ErrorDetails]) -> ErrorDetails:
+    """Unknown fields are reported first (alphabetically), then the fields in their order."""
+    extras = sorted((e for e in errors if e["type"] == "extra_forbidden"), key=lambda e: str(e["loc"]))
+    return extras[0] if extras else errors[0]

@@ -24,7 +24,7 @@ VERSION_HEADER = "x-hubspot-signature-version"
 def signed_uri(request: Request, public_url: str | None) -> str:
     scope = request.scope
     raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    path: str = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
     query = scope.get("query_string", b"").decode("latin-1")
     tail = path + (f"?{query}" if query else "")
     if public_url:

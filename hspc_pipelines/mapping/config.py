@@ -7,12 +7,23 @@ Everything a deployment may want to change lives here and is loaded from a YAML 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from . import model
 
@@ -110,79 +121,147 @@ def load_mapping_config(path: str | None) -> MappingConfig:
 
 
 def config_from_dict(raw: Any, source: str = "<dict>") -> MappingConfig:
+    """The file's content, validated by `MappingFile`, merged over the defaults and checked as a whole."""
     try:
-        return _config_from_dict(raw, source)
-    except MappingConfigError:
-        raise
-    except (TypeError, ValueError, AttributeError) as exc:  # wrong shapes in a hand-written file
-        raise MappingConfigError(f"mapping config {source}: {exc}") from exc
-
-
-def _config_from_dict(raw: Any, source: str) -> MappingConfig:
-    if not isinstance(raw, Mapping):
-        raise MappingConfigError(f"mapping config {source}: expected a mapping at the top level")
-    known = {f.name for f in fields(MappingConfig)} | {"pipelines"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise MappingConfigError(f"mapping config {source}: unknown keys {unknown}; allowed: {sorted(known)}")
-    base = MappingConfig.default()
-    changes: dict[str, Any] = {}
-    stage_maps = {k: dict(v) for k, v in base.stage_maps.items()}
-    reverse_maps: dict[str, dict[str, str]] = {}
-    # `pipelines: {id: {stages: {...}, reverse: {...}}}` is the friendly form of the two maps
-    for pipeline, spec in (raw.get("pipelines") or {}).items():
-        spec = spec or {}
-        stage_maps[str(pipeline)] = {str(k): str(v) for k, v in (spec.get("stages") or {}).items()}
-        if spec.get("reverse"):
-            reverse_maps[str(pipeline)] = {str(k): str(v) for k, v in spec["reverse"].items()}
-    for pipeline, stages in (raw.get("stage_maps") or {}).items():
-        stage_maps[str(pipeline)] = {str(k): str(v) for k, v in stages.items()}
-    for pipeline, rev in (raw.get("reverse_stage_maps") or {}).items():
-        reverse_maps[str(pipeline)] = {str(k): str(v) for k, v in rev.items()}
-    changes["stage_maps"] = stage_maps
-    changes["reverse_stage_maps"] = reverse_maps
-    for key in (
-        "default_pipeline",
-        "amount_mode",
-        "default_currency",
-        "cosell_tag",
-        "cosell_property",
-        "origin",
-        "opportunity_type",
-        "national_security",
-        "target_company",
-        "partner_opportunity_prefix",
-        "timezone",
-    ):
-        if key in raw:
-            changes[key] = None if raw[key] is None else str(raw[key])
-    for key in ("contract_term_months", "max_contacts"):
-        if key in raw:
-            changes[key] = int(raw[key])
-    for key in ("cosell_property_values", "cosell_pipelines", "primary_needs_default"):
-        if key in raw:
-            changes[key] = tuple(str(v) for v in (raw[key] or ()))
-    if "ownership" in raw:
-        changes["ownership"] = {**DEFAULT_OWNERSHIP, **{str(k): str(v) for k, v in raw["ownership"].items()}}
-    if "industry_overrides" in raw:
-        changes["industry_overrides"] = {str(k): str(v) for k, v in raw["industry_overrides"].items()}
-    config = replace(base, **changes)
+        parsed = MappingFile.model_validate(raw)
+    except ValidationError as exc:
+        raise MappingConfigError(
+            f"mapping config {source}: " + "; ".join(_problem(e) for e in exc.errors())
+        ) from None
+    config = parsed.merged_over(MappingConfig.default())
     problems = check_config(config)
     if problems:
         raise MappingConfigError(f"mapping config {source}: " + "; ".join(problems))
     return config
 
 
-def check_config(config: MappingConfig) -> list[str]:
-    """Every reason the configuration cannot work, so a deployment fails at start, not per deal."""
-    problems: list[str] = []
-    for pipeline, stages in config.stage_maps.items():
-        for hs_stage, pc_stage in stages.items():
-            if pc_stage not in model.STAGES:
-                problems.append(
-                    f"pipelines.{pipeline}: stage {hs_stage!r} maps to {pc_stage!r}, "
-                    f"allowed: {list(model.STAGES)}"
+# --- the file, as a pydantic model -------------------------------------------------------------------
+
+
+def _as_text(value: Any) -> Any:
+    # YAML reads 110001, 1.5 or yes as numbers and booleans; the file means their text, as str() gives it.
+    return str(value) if isinstance(value, int | float | bool) else value
+
+
+def _one_of(allowed: Collection[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise PydanticCustomError("not_allowed", "allowed: {allowed}", {"allowed": list(allowed)})
+        return value
+
+    return AfterValidator(check)
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except Exception:  # ValueError, ZoneInfoNotFoundError, or an OS error reading the tz database
+        raise PydanticCustomError("time_zone", "allowed: an IANA time zone such as Europe/Paris") from None
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_as_text)]
+Stage = Annotated[Text, _one_of(model.STAGES)]
+Owner = Annotated[Text, _one_of(OWNERS)]
+OwnedField = Annotated[Text, _one_of(tuple(DEFAULT_OWNERSHIP))]
+
+
+_DEFAULTS = MappingConfig()  # the file's defaults are the configuration's (only keys set are applied)
+
+
+class PipelineSpec(BaseModel):
+    """`pipelines: {id: {stages: {...}, reverse: {...}}}`, the friendly form of the two stage maps."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stages: dict[Text, Stage] | None = None  # HubSpot stage id -> Partner Central stage
+    reverse: dict[Text, Text] | None = None  # Partner Central stage -> HubSpot stage id
+
+
+class MappingFile(BaseModel):
+    """What a mapping file may say. Unknown keys are refused; a key left out keeps its default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pipelines: dict[Text, PipelineSpec | None] | None = None
+    stage_maps: dict[Text, dict[Text, Stage]] | None = None
+    reverse_stage_maps: dict[Text, dict[Text, Text]] | None = None
+    default_pipeline: Text = _DEFAULTS.default_pipeline
+    amount_mode: Literal["monthly", "total_contract"] = _DEFAULTS.amount_mode
+    contract_term_months: Annotated[int, Field(ge=1)] = _DEFAULTS.contract_term_months
+    default_currency: Annotated[Text, _one_of(model.CURRENCY_CODES)] = _DEFAULTS.default_currency
+    cosell_tag: Text = _DEFAULTS.cosell_tag
+    cosell_property: Text | None = None
+    cosell_property_values: tuple[Text, ...] | None = None
+    cosell_pipelines: tuple[Text, ...] | None = None
+    ownership: dict[OwnedField, Owner] = Field(default_factory=dict)
+    origin: Annotated[Text, _one_of(model.ORIGINS)] = _DEFAULTS.origin
+    opportunity_type: Annotated[Text, _one_of(model.OPPORTUNITY_TYPES)] = _DEFAULTS.opportunity_type
+    national_security: Annotated[Text, _one_of(model.NATIONAL_SECURITY)] = _DEFAULTS.national_security
+    primary_needs_default: tuple[Annotated[Text, _one_of(model.PRIMARY_NEEDS)], ...] | None = None
+    target_company: Text = _DEFAULTS.target_company
+    partner_opportunity_prefix: Text = _DEFAULTS.partner_opportunity_prefix
+    industry_overrides: dict[Text, Annotated[Text, _one_of(model.INDUSTRIES)]] = Field(default_factory=dict)
+    timezone: Annotated[Text, AfterValidator(_time_zone)] = _DEFAULTS.timezone
+    max_contacts: Annotated[int, Field(ge=1, le=10)] = _DEFAULTS.max_contacts
+
+    @field_validator("ownership")
+    @classmethod
+    def _partner_central_fields_stay_with_partner_central(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, owner in value.items():
+            if name in PARTNER_CENTRAL_FIELDS and owner != PARTNER_CENTRAL:
+                raise PydanticCustomError(
+                    "owner",
+                    "{field}: only partner_central can own it (HubSpot has no source)",
+                    {"field": name},
                 )
+        return value
+
+    def merged_over(self, base: MappingConfig) -> MappingConfig:
+        """The configuration: the keys the file set, over `base` (stage maps are added pipeline by pipeline)."""
+        stage_maps = {k: dict(v) for k, v in base.stage_maps.items()}
+        reverse_maps: dict[str, dict[str, str]] = {}
+        for pipeline, spec in (self.pipelines or {}).items():
+            stage_maps[pipeline] = dict(spec.stages or {}) if spec else {}
+            if spec and spec.reverse:
+                reverse_maps[pipeline] = dict(spec.reverse)
+        stage_maps.update({k: dict(v) for k, v in (self.stage_maps or {}).items()})
+        reverse_maps.update({k: dict(v) for k, v in (self.reverse_stage_maps or {}).items()})
+        changes: dict[str, Any] = {"stage_maps": stage_maps, "reverse_stage_maps": reverse_maps}
+        for key in self.model_fields_set - {"pipelines", "stage_maps", "reverse_stage_maps"}:
+            value = getattr(self, key)
+            if key in ("cosell_property_values", "cosell_pipelines", "primary_needs_default"):
+                value = value or ()
+            elif key == "ownership":
+                value = {**DEFAULT_OWNERSHIP, **value}
+            changes[key] = value
+        return replace(base, **changes)
+
+
+def _problem(error: ErrorDetails) -> str:
+    """`<path>: got <value>, <what is allowed>`, the path from pydantic's location (stage_maps.default.x)."""
+    loc = [str(p) for p in error["loc"]]
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {loc[-1]!r}; allowed: {sorted(MappingFile.model_fields)}"
+    is_key = bool(loc) and loc[-1] == "[key]"  # a dict key in error: the path ends at the key itself
+    path = ".".join(loc[:-1] if is_key else loc) or "(top level)"
+    if error["type"] in ("model_type", "dict_type") and not loc:
+        return "expected a mapping at the top level"
+    if error["type"] == "owner":
+        return f"{path}.{error['msg']}"
+    got = "" if error["type"] == "missing" else f"{'key' if is_key else 'got'} {error['input']!r}, "
+    what = error["msg"] if error["type"] in _CUSTOM else error["msg"][0].lower() + error["msg"][1:]
+    return f"{path}: {got}{what}"
+
+
+_CUSTOM = frozenset({"not_allowed", "time_zone"})
+
+
+def check_config(config: MappingConfig) -> list[str]:
+    """The rules that span fields (each field's own values are checked by `MappingFile`): reverse maps
+    agree with the forward maps and the default pipeline has a stage map. Every reason, so a deployment
+    fails at start, not per deal."""
+    problems: list[str] = []
     for pipeline, rev in config.reverse_stage_maps.items():
         forward = config.stage_maps.get(pipeline)
         if forward is None:
@@ -201,42 +280,4 @@ def check_config(config: MappingConfig) -> list[str]:
             f"default_pipeline {config.default_pipeline!r} has no stage map; "
             f"pipelines: {sorted(config.stage_maps)}"
         )
-    if config.amount_mode not in ("monthly", "total_contract"):
-        problems.append(f"amount_mode {config.amount_mode!r}; allowed: monthly, total_contract")
-    if config.contract_term_months < 1:
-        problems.append(f"contract_term_months {config.contract_term_months}; must be at least 1")
-    checks = (
-        ("default_currency", config.default_currency, model.CURRENCY_CODES),
-        ("origin", config.origin, model.ORIGINS),
-        ("opportunity_type", config.opportunity_type, model.OPPORTUNITY_TYPES),
-        ("national_security", config.national_security, model.NATIONAL_SECURITY),
-    )
-    for name, value, allowed in checks:
-        if value not in allowed:
-            problems.append(f"{name} {value!r}; allowed: {list(allowed)}")
-    problems += [
-        f"primary_needs_default {v!r}; allowed: {list(model.PRIMARY_NEEDS)}"
-        for v in config.primary_needs_default
-        if v not in model.PRIMARY_NEEDS
-    ]
-    for name, owner in config.ownership.items():
-        if name not in DEFAULT_OWNERSHIP:
-            problems.append(f"ownership: unknown field {name!r}; fields: {list(DEFAULT_OWNERSHIP)}")
-        elif owner not in OWNERS:
-            problems.append(f"ownership.{name}: {owner!r}; allowed: {list(OWNERS)}")
-        elif name in PARTNER_CENTRAL_FIELDS and owner != PARTNER_CENTRAL:
-            problems.append(f"ownership.{name}: only partner_central can own it (HubSpot has no source)")
-    problems += [
-        f"industry_overrides.{k}: {v!r}; allowed: {list(model.INDUSTRIES)}"
-        for k, v in config.industry_overrides.items()
-        if v not in model.INDUSTRIES
-    ]
-    if not 1 <= config.max_contacts <= 10:
-        problems.append(f"max_contacts {config.max_contacts}; allowed 1..10")
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(config.timezone)
-    except Exception:
-        problems.append(f"timezone {config.timezone!r} is not an IANA time zone")
     return problems

@@ -142,3 +142,12 @@ def test_long_values_are_truncated_in_messages() -> None:
     with pytest.raises(WebhookPayloadError) as info:
         parse_webhook_batch(batch(event(objectId="x" * 5000)))
     assert len(str(info.value)) < 200 and str(info.value).endswith("...")
+
+
+def test_integral_numbers_are_integers_as_json_schema_defines_them() -> None:
+    """The OpenAPI 3.1 document says "integer", which JSON Schema defines as any number with a zero
+    fraction: `5.0` is taken as 5, and a real fraction is still refused."""
+    (parsed,) = parse_webhook_batch(batch(event(objectId=5.0, occurredAt=1708282260000.0)))
+    assert (parsed.object_id, parsed.occurred_at_ms) == ("5", 1708282260000)
+    with pytest.raises(WebhookPayloadError, match=r"\[0\]\.objectId: expected an integer id, got 5\.5"):
+        parse_webhook_batch(batch(event(objectId=5.5)))

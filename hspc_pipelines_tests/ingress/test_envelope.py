@@ -103,10 +103,16 @@ def test_unknown_envelope_kind_cannot_be_encoded() -> None:
     [
         ("not json", "not JSON"),
         ("[1, 2]", "neither an hspc envelope"),
-        (json.dumps({"v": 2, "kind": HUBSPOT_WEBHOOK}), "version 2"),
-        (json.dumps({"v": 1, "kind": "other", "id": "x"}), "kind 'other'"),
-        (json.dumps({"v": 1, "kind": HUBSPOT_WEBHOOK, "body": "[]"}), "id is missing"),
-        (json.dumps({"v": 1, "kind": HUBSPOT_WEBHOOK, "id": "x", "body": 5}), "body must be a string"),
+        (json.dumps({"v": 2, "kind": HUBSPOT_WEBHOOK}), "envelope v: got 2, allowed: 1"),
+        (
+            json.dumps({"v": 1, "kind": "other", "id": "x"}),
+            "kind: got 'other', allowed: hubspot_webhook | submit_request",
+        ),
+        (json.dumps({"v": 1, "kind": HUBSPOT_WEBHOOK, "body": "[]"}), "id: got nothing (field missing)"),
+        (
+            json.dumps({"v": 1, "kind": HUBSPOT_WEBHOOK, "id": "x", "body": 5}),
+            "body: got 5, allowed: a string",
+        ),
         (
             json.dumps({"v": 1, "kind": HUBSPOT_WEBHOOK, "id": "x", "body": "%%", "body_encoding": "base64"}),
             "base64",

@@ -9,7 +9,6 @@ import jsonschema
 import pytest
 
 from hspc_pipelines.ingress.envelope import SUBMIT_REQUEST, decode_message
-from hspc_pipelines.ingress.openapi import SPEC
 from hspc_pipelines_tests.support.ingress import ListSource
 
 TOKEN = "api-token-91b7"
@@ -180,10 +179,10 @@ def test_solutions_unavailable_is_503(make_ingress) -> None:
         assert response.status_code == 503 and "retry" in response.json()["error"]
 
 
-def _schema_for(path: str, method: str, status: int) -> dict[str, object]:
-    response = SPEC["paths"][path][method]["responses"][str(status)]
+def _schema_for(spec: dict, path: str, method: str, status: int) -> dict[str, object]:
+    response = spec["paths"][path][method]["responses"][str(status)]
     schema = response["content"]["application/json"]["schema"]
-    return {**schema, "components": SPEC["components"]}
+    return {**schema, "components": spec["components"]}
 
 
 def test_openapi_describes_every_route_and_answers_match_it(make_ingress) -> None:
@@ -199,7 +198,7 @@ def test_openapi_describes_every_route_and_answers_match_it(make_ingress) -> Non
         "/solutions/search",
         "/solutions/{solutionId}",
     }
-    resolver_base = {"components": SPEC["components"]}
+    resolver_base = {"components": served["components"]}
     checks = [
         ("/healthz", "get", ingress.http.get(ingress.url + "/healthz")),
         ("/solutions", "get", ingress.http.get(ingress.url + "/solutions")),
@@ -216,7 +215,7 @@ def test_openapi_describes_every_route_and_answers_match_it(make_ingress) -> Non
         ("/webhook/hubspot", "post", ingress.http.post(ingress.url + "/webhook/hubspot", json=[])),
     ]
     for path, method, response in checks:
-        schema = _schema_for(path, method, response.status_code)
+        schema = _schema_for(served, path, method, response.status_code)
         # OpenAPI 3.0 "nullable" is not JSON Schema: validate with it spelled as a type union.
         jsonschema.validate(response.json(), _nullable_to_union({**schema, **resolver_base}))
 
@@ -230,3 +229,14 @@ def _nullable_to_union(node: object) -> object:
     if isinstance(node, list):
         return [_nullable_to_union(v) for v in node]
     return node
+
+
+def test_head_answers_like_get_and_stays_out_of_the_document(make_ingress) -> None:
+    """Load balancers probe with HEAD: it answers on every GET route, as the Starlette routes did."""
+    ingress = make_ingress()
+    response = ingress.http.head(ingress.url + "/healthz")
+    assert response.status_code == 200 and response.content == b""
+    assert ingress.http.head(ingress.url + "/solutions?limit=0").status_code == 400
+    assert ingress.http.head(ingress.url + "/webhook/hubspot").status_code == 405
+    served = ingress.http.get(ingress.url + "/openapi.json").json()
+    assert all(set(item) <= {"get", "post"} for item in served["paths"].values())

@@ -105,3 +105,34 @@ def test_bad_config_is_refused_with_a_reason(tmp_path: Path, bad: str) -> None:
 def test_no_path_gives_defaults() -> None:
     assert load_mapping_config(None) == MappingConfig.default()
     assert load_mapping_config("") == MappingConfig.default()
+
+
+@pytest.mark.parametrize(
+    ("bad", "needles"),
+    [
+        ("stage_maps: {default: {closedwon: Won}}", ["stage_maps.default.closedwon", "'Won'", "'Launched'"]),
+        ("pipelines: {p: {stages: {'1': Nope}}}", ["pipelines.p.stages.1", "'Nope'", "'Prospect'"]),
+        ("primary_needs_default: [Nope]", ["primary_needs_default.0", "'Nope'", "allowed"]),
+        ("ownership: {nonsense: hubspot}", ["ownership.nonsense", "'nonsense'", "'close_date'"]),
+        ("ownership: {review_status: hubspot}", ["ownership.review_status", "only partner_central"]),
+        ("max_contacts: 11", ["max_contacts", "11", "10"]),
+        ("unknown_key: 1", ["unknown key 'unknown_key'", "'stage_maps'"]),
+    ],
+)
+def test_bad_config_errors_name_the_path_the_value_and_what_is_allowed(
+    tmp_path: Path, bad: str, needles: list[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad)
+    with pytest.raises(MappingConfigError) as info:
+        load_mapping_config(str(path))
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+def test_yaml_scalars_are_read_as_their_text(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text("stage_maps: {default: {110001: Prospect}}\ncosell_property_values: [yes, 1]")
+    config = load_mapping_config(str(path))
+    assert config.stage_maps["default"] == {"110001": "Prospect"}
+    assert config.cosell_property_values == ("True", "1")
