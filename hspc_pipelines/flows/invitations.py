@@ -36,6 +36,7 @@ from hspc_pipelines.flows.hubspot_ops import (
 from hspc_pipelines.flows.tasks import COMPLETE, FAILED, follow_tasks
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, opportunity_to_new_deal
+from hspc_pipelines.mapping.vocabulary import RowStatus, SyncStatus
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
@@ -419,7 +420,7 @@ def _create_deals(
         deal["dealname"] = steps.deal_name_with_tag(_text(deal.get("dealname")) or r.title)
         deal["aws_opportunity_id"] = str(r.opportunity_id)
         deal["aws_invitation_id"] = r.invitation_id
-        deal.setdefault("aws_sync_status", "synced")
+        deal.setdefault("aws_sync_status", SyncStatus.SYNCED.value)
         assoc = []
         company_id = companies.ids.get(_company_domain(new.company) or "")
         if company_id:
@@ -472,13 +473,13 @@ def _add_origin_notes(hs: HubSpotClient, rows: list[InvitationRow], now: dt.date
             deal_id=str(r.deal_id),
             entity_key=f"invitation:{r.invitation_id}",
             partition_date=now.date().isoformat(),
-            final_status="created",
+            final_status=RowStatus.CREATED,
             notes=[invitation_accepted_note(r.invitation_id, str(r.opportunity_id), r.sender, r.message)],
         )
         for r in rows
     ]
     for write, status, _, error in write_deals(hs, writes, now):
-        if status == "failed":
+        if status == RowStatus.FAILED:
             log.warning("deal %s: origin note not written: %s", write.deal_id, error)
 
 
