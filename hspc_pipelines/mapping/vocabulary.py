@@ -146,6 +146,20 @@ PLANNED_STATUS: Final[dict[Operation, RowStatus]] = {
 }
 
 
+class InvitationAction(StrEnum):
+    """What one run did with one engagement invitation (the invitation rows' `action`)."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    POLLED = "polled"
+    DEAL_CREATED = "deal_created"
+    LINKED = "linked"
+    ADOPTED = "adopted"
+    NONE = "none"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 class SyncStatus(StrEnum):
     """The deal's `aws_sync_status` property (a HubSpot enumeration the bootstrap creates)."""
 

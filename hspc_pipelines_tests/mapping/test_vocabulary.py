@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 
 from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator, start_partner_central_emulator
 from hspc_pipelines.emulators.partner_central import rules as emulator_rules
+from hspc_pipelines.emulators.partner_central.aws_side import REVIEW_EVENTS
 from hspc_pipelines.events.triggers import DEAL_EVENTS
+from hspc_pipelines.flows.invitations import InvitationRow
 from hspc_pipelines.flows.summaries import SummaryRow
 from hspc_pipelines.hubspot.webhook_events import KNOWN_SUBSCRIPTION_TYPES
 from hspc_pipelines.mapping import MappingConfig, build_create_request, build_update_request
@@ -42,6 +44,7 @@ from hspc_pipelines.mapping.vocabulary import (
     WATCHED_REVIEW_STATUSES,
     DealEvent,
     DetailType,
+    InvitationAction,
     Operation,
     ReviewStatus,
     RowStatus,
@@ -222,6 +225,17 @@ def test_the_typed_freeze_is_found_where_the_prefix_was(status: str | None, titl
     assert (plan.wanted_title is not None) == (plan.title_frozen is not None and not plan.errors)
 
 
+@given(st.one_of(st.none(), st.sampled_from(list(ReviewStatus)), st.text(max_size=12)))
+def test_a_changed_pair_waits_exactly_in_the_lock_statuses(status: str | None) -> None:
+    """The plan's side of the lock rule, for any status a record may carry (junk included)."""
+    opportunity = current_opportunity(ReviewStatus=status)  # differs from the deal (customer name...)
+    (row,) = build_plan(
+        [DealSnapshot(bundle(), "2026-01-02")], [opportunity], {}, MappingConfig.default(), "AWS"
+    )
+    assert row.changed_fields
+    assert row.operation == (Operation.BLOCKED if status in LOCKED_REVIEW_STATUSES else Operation.UPDATE)
+
+
 # -- the sync's words ---------------------------------------------------------------------------------
 
 
@@ -235,6 +249,8 @@ def test_event_names_have_one_home() -> None:
     assert KNOWN_SUBSCRIPTION_TYPES == DEAL_EVENTS == frozenset(DealEvent)
     assert all(event.startswith("deal.") for event in DealEvent)
     assert set(KINDS) == set(DetailType) and UNKNOWN not in KINDS.values()
+    # what the emulator publishes when AWS's reviewer decides is a detail type hspc understands
+    assert set(REVIEW_EVENTS) <= set(ReviewStatus) and set(REVIEW_EVENTS.values()) <= set(DetailType)
 
 
 def test_watched_statuses_go_to_hubspot_in_the_order_they_always_had() -> None:
@@ -299,6 +315,8 @@ def test_results_and_writes_frames_hold_the_same_strings() -> None:
     assert b"vocabulary" not in pickle.dumps(writes)
 
 
-def test_summary_rows_leave_as_plain_strings() -> None:
-    row = SummaryRow("1", "O1", RowStatus.WRITTEN).as_dict()
-    assert row["status"] == "written" and type(row["status"]) is str
+def test_flow_rows_leave_as_plain_strings() -> None:
+    summary = SummaryRow("1", "O1", RowStatus.WRITTEN).as_dict()
+    assert summary["status"] == "written" and type(summary["status"]) is str
+    invitation = InvitationRow("engi-1", "deal_created", InvitationAction.DEAL_CREATED).as_dict()
+    assert invitation["action"] == "deal_created" and type(invitation["action"]) is str
