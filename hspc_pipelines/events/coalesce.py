@@ -13,6 +13,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hspc_pipelines.mapping.vocabulary import DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY
+
 RECONCILE, INVITATIONS, SUBMIT = "reconcile", "sync_invitations", "submit_opportunity"
 
 
@@ -107,8 +109,8 @@ def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) ->
                     "submission": {
                         "config": {
                             "deal_id": t.deal_id,
-                            "involvement_type": t.involvement_type or "Co-Sell",
-                            "visibility": t.visibility or "Full",
+                            "involvement_type": t.involvement_type or DEFAULT_INVOLVEMENT_TYPE,
+                            "visibility": t.visibility or DEFAULT_VISIBILITY,
                         }
                     }
                 }

@@ -18,8 +18,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from hspc_pipelines.events.coalesce import RECONCILE, Trigger
+from hspc_pipelines.mapping.vocabulary import DetailType
 
-CREATED, UPDATED = "Opportunity Created", "Opportunity Updated"
+CREATED, UPDATED = DetailType.OPPORTUNITY_CREATED, DetailType.OPPORTUNITY_UPDATED
 
 
 def opportunity_ids(triggers: Iterable[Trigger]) -> list[str]:

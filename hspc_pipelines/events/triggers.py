@@ -11,20 +11,12 @@ from hspc_pipelines.ingress.envelope import (
     MessageFormatError,
     decode_message,
 )
+from hspc_pipelines.mapping.vocabulary import DealEvent
 from hspc_pipelines.partner_central.events import INVITATION, OPPORTUNITY
 from hspc_pipelines.settings import load_settings
 
-# Deal events that can change what the reconcile must do for that deal.
-DEAL_EVENTS = frozenset(
-    {
-        "deal.creation",
-        "deal.propertyChange",
-        "deal.deletion",
-        "deal.restore",
-        "deal.associationChange",
-        "deal.merge",
-    }
-)
+# Deal events that can change what the reconcile must do for that deal: every one there is.
+DEAL_EVENTS = frozenset(DealEvent)
 SUBMIT_PROPERTY = "aws_submit_requested"
 
 

@@ -36,6 +36,7 @@ from hspc_pipelines.flows.hubspot_ops import (
 from hspc_pipelines.flows.tasks import COMPLETE, FAILED, follow_tasks
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, opportunity_to_new_deal
+from hspc_pipelines.mapping.vocabulary import InvitationAction, RowStatus, SyncStatus, plain_fields
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
@@ -60,7 +61,7 @@ class InvitationRow:
 
     invitation_id: str
     status: str  # the stored status after this run (cosell_steps constants), or skipped
-    action: str  # accepted | rejected | polled | deal_created | linked | adopted | none | failed | skipped
+    action: str  # an InvitationAction (read back from a stored frame as its plain string)
     opportunity_id: str | None = None
     deal_id: str | None = None
     task_id: str | None = None
@@ -72,7 +73,7 @@ class InvitationRow:
     message: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self, dict_factory=plain_fields)
 
 
 def _detail(row: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -139,7 +140,7 @@ def advance_invitations(
             out[inv_id] = InvitationRow(
                 inv_id,
                 str(status),
-                "none",
+                InvitationAction.NONE,
                 row.get("opportunity_id") if row else None,
                 row.get("deal_id") if row else None,
                 rule=detail.get("rule"),
@@ -151,13 +152,15 @@ def advance_invitations(
         except AccessDeniedError:
             raise
         except PartnerCentralError as exc:
-            out[inv_id] = InvitationRow(inv_id, status or steps.SKIPPED, "failed", reason=str(exc))
+            out[inv_id] = InvitationRow(
+                inv_id, status or steps.SKIPPED, InvitationAction.FAILED, reason=str(exc)
+            )
             continue
         facts = facts_from_invitation(invitation)
         result = InvitationRow(
             inv_id,
             status or "",
-            "none",
+            InvitationAction.NONE,
             title=facts.title,
             customer=facts.company_name,
             opportunity_id=row.get("opportunity_id") if row else None,
@@ -167,7 +170,7 @@ def advance_invitations(
         )
         out[inv_id] = result
         if invitation.get("PayloadType") not in (None, OPPORTUNITY_INVITATION):
-            result.status, result.action = steps.SKIPPED, "skipped"
+            result.status, result.action = steps.SKIPPED, InvitationAction.SKIPPED
             result.reason = (
                 f"PayloadType {invitation.get('PayloadType')!r}: only {OPPORTUNITY_INVITATION} is handled"
             )
@@ -176,7 +179,7 @@ def advance_invitations(
         if step == steps.RETRY and not steps.may_retry_accept(
             detail.get("reason_code"), int(detail.get("attempt", 0))
         ):
-            result.status, result.action = steps.FAILED, "none"
+            result.status, result.action = steps.FAILED, InvitationAction.NONE
             result.reason = f"accept failed and is not retried: {detail.get('reason')}"
             continue
         try:
@@ -184,7 +187,7 @@ def advance_invitations(
         except AccessDeniedError:
             raise
         except PartnerCentralError as exc:
-            result.action, result.reason = "failed", str(exc)
+            result.action, result.reason = InvitationAction.FAILED, str(exc)
             log.warning("invitation %s: %s", inv_id, exc)
 
     if started:
@@ -210,7 +213,7 @@ def _apply_step(
     catalog = pc.catalog
     if step in (steps.DONE, steps.SKIP):
         result.status = result.status or steps.SKIPPED
-        result.action = "none" if step == steps.DONE else "skipped"
+        result.action = InvitationAction.NONE if step == steps.DONE else InvitationAction.SKIPPED
         result.reason = detail.get("reason") or f"invitation is {invitation.get('Status')}"
         return
     if step == steps.CREATE_DEAL:
@@ -220,7 +223,7 @@ def _apply_step(
         task_id = str(row["task_id"])
         started[task_id] = {"TaskId": task_id, "TaskStatus": "IN_PROGRESS"}
         task_owner[task_id] = inv_id
-        result.status, result.action, result.task_id = steps.ACCEPTING, "polled", task_id
+        result.status, result.action, result.task_id = steps.ACCEPTING, InvitationAction.POLLED, task_id
         return
     if step == steps.ADOPT:
         _adopt(pc, store, inv_id, result)
@@ -257,7 +260,7 @@ def _apply_step(
         task_id=task_id or None,
         opportunity_id=task.get("OpportunityId"),
     )
-    result.status, result.action, result.task_id = steps.ACCEPTING, "accepted", task_id
+    result.status, result.action, result.task_id = steps.ACCEPTING, InvitationAction.ACCEPTED, task_id
     result.opportunity_id = task.get("OpportunityId") or result.opportunity_id
     if task_id:
         started[task_id] = dict(task)
@@ -276,7 +279,12 @@ def _reject(
     store.put_invitation(
         pc.catalog, inv_id, status=steps.REJECTED, detail=_dump({"reason": reason, "rule": rule})
     )
-    result.status, result.action, result.reason, result.rule = steps.REJECTED, "rejected", reason, rule
+    result.status, result.action, result.reason, result.rule = (
+        steps.REJECTED,
+        InvitationAction.REJECTED,
+        reason,
+        rule,
+    )
     log.info("invitation %s rejected (rule %s): %s", inv_id, rule, reason)
 
 
@@ -287,7 +295,7 @@ def _adopt(pc: PartnerCentralClient, store: SyncStateStore, inv_id: str, result:
     ).get("TaskSummaries", [])
     done = [t for t in tasks if t.get("TaskStatus") == COMPLETE and t.get("OpportunityId")]
     if not done:
-        result.status, result.action = steps.SKIPPED, "skipped"
+        result.status, result.action = steps.SKIPPED, InvitationAction.SKIPPED
         result.reason = "invitation accepted outside hspc; no completed accept task names its opportunity"
         return
     task = done[0]
@@ -299,7 +307,7 @@ def _adopt(pc: PartnerCentralClient, store: SyncStateStore, inv_id: str, result:
         opportunity_id=task["OpportunityId"],
         detail=_dump({"adopted": True}),
     )
-    result.status, result.action = steps.ACCEPTED, "adopted"
+    result.status, result.action = steps.ACCEPTED, InvitationAction.ADOPTED
     result.opportunity_id, result.task_id = str(task["OpportunityId"]), task.get("TaskId")
 
 
@@ -316,7 +324,7 @@ def _record_task(store: SyncStateStore, catalog: str, result: InvitationRow, tas
         row = store.get_invitation(catalog, inv_id)
         detail = {**_detail(row), "reason": reason, "reason_code": task.get("ReasonCode")}
         store.put_invitation(catalog, inv_id, status=steps.FAILED, detail=_dump(detail))
-        result.status, result.action, result.reason = steps.FAILED, "failed", reason
+        result.status, result.action, result.reason = steps.FAILED, InvitationAction.FAILED, reason
     else:
         result.status = steps.ACCEPTING
         result.reason = f"accept task {task.get('TaskId')} still in progress; the next run follows it"
@@ -370,13 +378,16 @@ def create_invitation_deals(
             ("aws_invitation_id", r.invitation_id)
         )
         if found:
-            r.deal_id, r.status, r.action = str(found[0]["id"]), steps.DEAL_CREATED, "linked"
+            r.deal_id, r.status, r.action = str(found[0]["id"]), steps.DEAL_CREATED, InvitationAction.LINKED
             r.reason = "a deal already carries this opportunity; linked instead of creating another"
             store.put_invitation(catalog, r.invitation_id, status=steps.DEAL_CREATED, deal_id=r.deal_id)
             continue
         opp = records.get(str(r.opportunity_id))
         if opp is None:
-            r.action, r.reason = "failed", f"opportunity {r.opportunity_id} not found in catalog {catalog}"
+            r.action, r.reason = (
+                InvitationAction.FAILED,
+                f"opportunity {r.opportunity_id} not found in catalog {catalog}",
+            )
             continue
         r.title = r.title or _text((opp.get("Project") or {}).get("Title"))
         to_create.append((r, opportunity_to_new_deal(opp, config, r.invitation_id)))
@@ -419,7 +430,7 @@ def _create_deals(
         deal["dealname"] = steps.deal_name_with_tag(_text(deal.get("dealname")) or r.title)
         deal["aws_opportunity_id"] = str(r.opportunity_id)
         deal["aws_invitation_id"] = r.invitation_id
-        deal.setdefault("aws_sync_status", "synced")
+        deal.setdefault("aws_sync_status", SyncStatus.SYNCED.value)
         assoc = []
         company_id = companies.ids.get(_company_domain(new.company) or "")
         if company_id:
@@ -436,12 +447,17 @@ def _create_deals(
     for pos, (r, _) in enumerate(items):
         created = by_invitation.get(r.invitation_id)
         if created is None:
-            r.action = "failed"
+            r.action = InvitationAction.FAILED
             r.reason = (
                 f"deal not created: {failed.get(pos, 'HubSpot returned no record')} (the next run retries)"
             )
             continue
-        r.deal_id, r.status, r.action, r.reason = str(created["id"]), steps.DEAL_CREATED, "deal_created", None
+        r.deal_id, r.status, r.action, r.reason = (
+            str(created["id"]),
+            steps.DEAL_CREATED,
+            InvitationAction.DEAL_CREATED,
+            None,
+        )
         store.put_invitation(catalog, r.invitation_id, status=steps.DEAL_CREATED, deal_id=r.deal_id)
     problems = list(companies.errors.values()) + list(contacts.errors.values())
     if problems:
@@ -472,13 +488,13 @@ def _add_origin_notes(hs: HubSpotClient, rows: list[InvitationRow], now: dt.date
             deal_id=str(r.deal_id),
             entity_key=f"invitation:{r.invitation_id}",
             partition_date=now.date().isoformat(),
-            final_status="created",
+            final_status=RowStatus.CREATED,
             notes=[invitation_accepted_note(r.invitation_id, str(r.opportunity_id), r.sender, r.message)],
         )
         for r in rows
     ]
     for write, status, _, error in write_deals(hs, writes, now):
-        if status == "failed":
+        if status == RowStatus.FAILED:
             log.warning("deal %s: origin note not written: %s", write.deal_id, error)
 
 

@@ -32,6 +32,13 @@ from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, build_create_request, validate_for_submission
 from hspc_pipelines.mapping.build import OWNED_PATHS, build_body, nest
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
+from hspc_pipelines.mapping.vocabulary import (
+    DEFAULT_INVOLVEMENT_TYPE,
+    DEFAULT_VISIBILITY,
+    SUBMITTED_REVIEW_STATUSES,
+    RowStatus,
+    SyncStatus,
+)
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
@@ -60,7 +67,6 @@ _GET_OPPORTUNITY_OUTPUT = (
 GET_OPPORTUNITY_MEMBERS = (
     tuple(_GET_OPPORTUNITY_OUTPUT.members) if _GET_OPPORTUNITY_OUTPUT is not None else ()
 )
-SUBMITTED_STATUSES = frozenset({"Submitted", "In review", "Approved", "Rejected", "Action Required"})
 
 
 class SubmissionConfigError(ValueError):
@@ -98,12 +104,12 @@ def _write(
         deal_id=deal_id,
         entity_key=f"deal:{deal_id}",
         partition_date=now.date().isoformat(),
-        final_status="written",
+        final_status=RowStatus.WRITTEN,
         properties=property_changes(current, wanted),
         notes=notes,
     )
     ((_, status, _, error),) = write_deals(hs, [write], now)
-    return error if status == "failed" else None
+    return error if status == RowStatus.FAILED else None
 
 
 def submit_deal(
@@ -112,8 +118,8 @@ def submit_deal(
     store: SyncStateStore,
     config: MappingConfig,
     deal_id: str,
-    involvement_type: str = "Co-Sell",
-    visibility: str = "Full",
+    involvement_type: str = DEFAULT_INVOLVEMENT_TYPE,
+    visibility: str = DEFAULT_VISIBILITY,
     budget_s: float = 60.0,
     sleep: Callable[[float], None] = time.sleep,
     now: dt.datetime | None = None,
@@ -161,7 +167,11 @@ def _submit(
             hs,
             deal_id,
             deal,
-            {"aws_sync_status": "invalid", "aws_sync_error": message, "aws_submit_requested": "false"},
+            {
+                "aws_sync_status": SyncStatus.INVALID.value,
+                "aws_sync_error": message,
+                "aws_submit_requested": "false",
+            },
             [not_linked_note(deal_id)],
             now,
         )
@@ -169,7 +179,7 @@ def _submit(
             deal_id, "not_linked", message + (f" (deal not updated: {error})" if error else "")
         )
 
-    if deal.get("aws_review_status") in SUBMITTED_STATUSES:
+    if deal.get("aws_review_status") in SUBMITTED_REVIEW_STATUSES:
         opp = _read_opportunity(pc, store, opp_id)
         if steps.already_submitted(opp):
             return _already(deal_id, opp_id, opp)
@@ -212,7 +222,9 @@ def _submit(
     if task.get("TaskStatus") == COMPLETE:
         opp = _read_opportunity(pc, store, opp_id)
         review = steps.review_status(opp)
-        wanted.update({"aws_review_status": review, "aws_sync_status": "synced", "aws_sync_error": None})
+        wanted.update(
+            {"aws_review_status": review, "aws_sync_status": SyncStatus.SYNCED.value, "aws_sync_error": None}
+        )
         notes = [submission_note(opp_id, involvement, visibility)]
         status, message = (
             "submitted",
@@ -222,7 +234,7 @@ def _submit(
         review = steps.review_status(opp)
         wanted.update(
             {
-                "aws_sync_status": "pending",
+                "aws_sync_status": SyncStatus.PENDING.value,
                 "aws_sync_error": f"submission task {task_id} still in progress at AWS; "
                 "the AWS summary sync will show the review status",
             }
@@ -328,7 +340,11 @@ def _invalid(
         hs,
         deal_id,
         deal,
-        {"aws_sync_status": "invalid", "aws_sync_error": text, "aws_submit_requested": "false"},
+        {
+            "aws_sync_status": SyncStatus.INVALID.value,
+            "aws_sync_error": text,
+            "aws_submit_requested": "false",
+        },
         [invalid_submission_note(deal_id, problems)],
         now,
     )
@@ -353,7 +369,11 @@ def _failed(
         hs,
         deal_id,
         deal,
-        {"aws_sync_status": "failed", "aws_sync_error": reason, "aws_submit_requested": "false"},
+        {
+            "aws_sync_status": SyncStatus.FAILED.value,
+            "aws_sync_error": reason,
+            "aws_submit_requested": "false",
+        },
         [submission_failed_note(opp_id, code, text)],
         now,
     )

@@ -25,12 +25,13 @@ from hspc_pipelines.flows.resource_snapshots import new_snapshot_notes
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, opportunity_to_deal_properties
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
+from hspc_pipelines.mapping.vocabulary import WATCHED_REVIEW_STATUSES, RowStatus, in_model_order, plain_fields
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
 from hspc_pipelines.reconcile.writeback import existing_note_keys, write_deals
 from hspc_pipelines.state.store import SyncStateStore
-from hspc_pipelines.sync.aws_summary import WATCHED_REVIEW_STATUSES, summary_update
+from hspc_pipelines.sync.aws_summary import summary_update
 from hspc_pipelines.sync.notes import NoteSpec
 from hspc_pipelines.sync.outcomes import DealWrite
 from hspc_pipelines.sync.records import to_jsonable
@@ -45,7 +46,7 @@ TASK_KEY_PREFIXES = ("review:", "score:", "seller:", "closed-lost:")
 class SummaryRow:
     deal_id: str
     opportunity_id: str
-    status: str  # written | unchanged | failed
+    status: RowStatus  # written | unchanged | failed
     review_status: str | None = None
     engagement_score: str | None = None
     changed_properties: list[str] = field(default_factory=list)
@@ -55,7 +56,7 @@ class SummaryRow:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self, dict_factory=plain_fields)
 
 
 def find_watched_deals(hs: HubSpotClient, deal_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -66,7 +67,11 @@ def find_watched_deals(hs: HubSpotClient, deal_ids: Sequence[str] | None = None)
     group = {
         "filters": [
             {"propertyName": "aws_opportunity_id", "operator": "HAS_PROPERTY"},
-            {"propertyName": "aws_review_status", "operator": "IN", "values": list(WATCHED_REVIEW_STATUSES)},
+            {
+                "propertyName": "aws_review_status",
+                "operator": "IN",
+                "values": in_model_order(WATCHED_REVIEW_STATUSES),
+            },
         ]
     }
     return list(hs.search_objects("deals", [group], DEAL_PROPERTIES))
@@ -101,10 +106,10 @@ def sync_aws_summaries(
     for deal in deals:
         deal_id, props = str(deal["id"]), dict(deal.get("properties") or {})
         opp_id = opp_by_deal[deal_id]
-        row = rows[deal_id] = SummaryRow(deal_id, opp_id, "unchanged")
+        row = rows[deal_id] = SummaryRow(deal_id, opp_id, RowStatus.UNCHANGED)
         opp = records.get(opp_id)
         if opp is None:
-            row.status = "failed"
+            row.status = RowStatus.FAILED
             row.errors.append(f"aws_opportunity_id {opp_id} is not an opportunity in catalog {pc.catalog}")
             continue
         summary: dict[str, Any] | None
@@ -144,7 +149,11 @@ def sync_aws_summaries(
 
     note_writes = [
         DealWrite(
-            deal_id=d, entity_key=f"deal:{d}", partition_date=today, final_status="written", notes=notes
+            deal_id=d,
+            entity_key=f"deal:{d}",
+            partition_date=today,
+            final_status=RowStatus.WRITTEN,
+            notes=notes,
         )
         for d, (_, _, notes) in updates.items()
         if notes
@@ -152,7 +161,7 @@ def sync_aws_summaries(
     note_failed: set[str] = set()
     for write, outcome, written, error in write_deals(hs, note_writes, now):
         rows[write.deal_id].notes_written += written
-        if outcome == "failed":
+        if outcome == RowStatus.FAILED:
             note_failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
 
@@ -162,7 +171,7 @@ def sync_aws_summaries(
             deal_id=d,
             entity_key=f"deal:{d}",
             partition_date=today,
-            final_status="written",
+            final_status=RowStatus.WRITTEN,
             properties=dict(properties),
         )
         for d, (_, properties, _) in updates.items()
@@ -170,17 +179,17 @@ def sync_aws_summaries(
     ]
     prop_failed: set[str] = set()
     for write, outcome, _, error in write_deals(hs, prop_writes, now):
-        if outcome == "failed":
+        if outcome == RowStatus.FAILED:
             prop_failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
 
     for deal_id, row in rows.items():
-        if row.status == "failed":
+        if row.status == RowStatus.FAILED:
             continue
         if deal_id in note_failed or deal_id in prop_failed:
-            row.status, row.changed_properties = "failed", []
+            row.status, row.changed_properties = RowStatus.FAILED, []
         elif row.changed_properties or row.notes_written or row.tasks_written:
-            row.status = "written"
+            row.status = RowStatus.WRITTEN
     return [rows[str(d["id"])] for d in deals]
 
 

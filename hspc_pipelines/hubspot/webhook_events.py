@@ -32,15 +32,12 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-CREATION = "deal.creation"
-PROPERTY_CHANGE = "deal.propertyChange"
-DELETION = "deal.deletion"
-ASSOCIATION_CHANGE = "deal.associationChange"
-RESTORE = "deal.restore"
-MERGE = "deal.merge"
-KNOWN_SUBSCRIPTION_TYPES = frozenset(
-    {CREATION, PROPERTY_CHANGE, DELETION, ASSOCIATION_CHANGE, RESTORE, MERGE}
-)
+from hspc_pipelines.mapping.vocabulary import DealEvent
+
+# The vocabulary's names, as other modules import them from here.
+CREATION, PROPERTY_CHANGE, DELETION = DealEvent.CREATION, DealEvent.PROPERTY_CHANGE, DealEvent.DELETION
+ASSOCIATION_CHANGE, RESTORE, MERGE = DealEvent.ASSOCIATION_CHANGE, DealEvent.RESTORE, DealEvent.MERGE
+KNOWN_SUBSCRIPTION_TYPES = frozenset(DealEvent)
 
 MAX_SHOWN_VALUE = 60
 MAX_ID = 10**24

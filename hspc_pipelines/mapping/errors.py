@@ -45,7 +45,8 @@ class FieldError:
 class MappingResult:
     """A request ready to send (`request`), or why not (`errors`); `warnings` never block.
 
-    Warnings are strings starting with a code (`title_frozen: …`) so callers can match on them.
+    Warnings are strings starting with a code (`title_frozen: …`), as stored in plans; code that must
+    act on one gets it typed instead (the title freeze: `vocabulary.TitleFrozen`, `UpdatePlan.title_frozen`).
     """
 
     request: dict[str, Any] | None

@@ -8,27 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-REVIEW_STATUSES: Final = (
-    "Pending Submission",
-    "Submitted",
-    "In review",
-    "Approved",
-    "Rejected",
-    "Action Required",
-)
-PC_STAGES: Final = (
-    "Prospect",
-    "Qualified",
-    "Technical Validation",
-    "Business Validation",
-    "Committed",
-    "Launched",
-    "Closed Lost",
-)
-SYNC_STATUSES: Final = ("synced", "pending", "blocked", "invalid", "failed")
+from .vocabulary import INVOLVEMENT_TYPES, STAGES, VISIBILITIES, ReviewStatus, SyncStatus
+
+# The options of the enumeration properties, as plain strings in the vocabulary's order.
+REVIEW_STATUSES: Final = tuple(status.value for status in ReviewStatus)
+SYNC_STATUSES: Final = tuple(status.value for status in SyncStatus)
 ENGAGEMENT_SCORES: Final = ("High", "Medium", "Low")
-INVOLVEMENT_TYPES: Final = ("Co-Sell", "For Visibility Only")
-VISIBILITIES: Final = ("Full", "Limited")
 
 # Standard HubSpot properties read from each object.
 DEAL_STANDARD_PROPERTIES: Final = (
@@ -105,7 +90,7 @@ CUSTOM_DEAL_PROPERTIES: Final[tuple[dict[str, Any], ...]] = (
     ),
     _enum("aws_review_status", "AWS Review Status", "LifeCycle.ReviewStatus", REVIEW_STATUSES),
     _text("aws_review_comments", "AWS Review Comments", "LifeCycle.ReviewComments from AWS", textarea=True),
-    _enum("aws_stage", "AWS Stage", "LifeCycle.Stage in Partner Central", PC_STAGES),
+    _enum("aws_stage", "AWS Stage", "LifeCycle.Stage in Partner Central", STAGES),
     _enum("aws_sync_status", "AWS Sync Status", "Outcome of the last sync of this deal", SYNC_STATUSES),
     _text(
         "aws_sync_error",

@@ -16,10 +16,10 @@ from . import choices, geo, model
 from .errors import FieldError
 from .text_fields import PROBLEM_MAX, PROBLEM_MIN
 from .values import dig, parse_decimal, to_date
+from .vocabulary import CLOSED_STAGES, STAGES, UNSUBMITTABLE_REVIEW_STATUSES
 
 # The model documents ExpectedCustomerSpend.CurrencyCode as "Accepted values are USD and EUR".
 SUBMISSION_CURRENCIES = ("USD", "EUR")
-_LOCKED = ("Submitted", "In review", "Rejected")
 
 
 def _missing(field: str, value: Any, allowed: str, errors: list[FieldError]) -> bool:
@@ -128,23 +128,25 @@ def _validate(opp: Mapping[str, Any], today: dt.date) -> list[FieldError]:
                 )
             )
     stage = dig(opp, "LifeCycle", "Stage")
-    if not _missing("LifeCycle.Stage", stage, list_of(model.STAGES), errors) and stage in (
-        "Launched",
-        "Closed Lost",
+    # (isinstance first: a malformed record's unhashable value is simply not a closed stage)
+    if (
+        not _missing("LifeCycle.Stage", stage, list_of(model.STAGES), errors)
+        and isinstance(stage, str)
+        and stage in CLOSED_STAGES
     ):
         errors.append(
             FieldError(
                 "LifeCycle.Stage",
                 stage,
                 "a closed opportunity cannot be submitted",
-                "Prospect, Qualified, Technical Validation, Business Validation, Committed",
+                ", ".join(s for s in STAGES if s not in CLOSED_STAGES),
             )
         )
     _missing("PrimaryNeedsFromAws", opp.get("PrimaryNeedsFromAws"), list_of(model.PRIMARY_NEEDS), errors)
     _missing("Origin", opp.get("Origin"), list_of(model.ORIGINS), errors)
     _missing("OpportunityType", opp.get("OpportunityType"), list_of(model.OPPORTUNITY_TYPES), errors)
     status = dig(opp, "LifeCycle", "ReviewStatus")
-    if status in _LOCKED:
+    if isinstance(status, str) and status in UNSUBMITTABLE_REVIEW_STATUSES:
         errors.append(
             FieldError(
                 "LifeCycle.ReviewStatus",

@@ -21,9 +21,9 @@ from .guard import internal_error, result_guard
 from .types import DealBundle
 from .values import dig
 from .view import owned_changes, owned_leaves, same_raw
+from .vocabulary import TitleFrozen, title_freeze
 
 _OPPORTUNITY_ID = re.compile(r"O[0-9]{1,19}")
-EDITABLE_REVIEW_STATUSES = frozenset({None, "Pending Submission"})  # title is frozen after these
 _TITLE: Path = ("Project", "Title")
 
 
@@ -56,7 +56,7 @@ def _prune(node: dict[str, Any]) -> dict[str, Any]:
 def build_update_request(
     bundle: DealBundle, current: Mapping[str, Any], config: MappingConfig, catalog: str
 ) -> MappingResult:
-    return _update_request(bundle, current, config, catalog, None)
+    return _update_request(bundle, current, config, catalog, None)[0]
 
 
 def _update_request(
@@ -65,8 +65,9 @@ def _update_request(
     config: MappingConfig,
     catalog: str,
     body: Body | None,
-) -> MappingResult:
-    """`build_update_request`; `body` is `build_body(bundle, config)` when the caller already has it."""
+) -> tuple[MappingResult, TitleFrozen | None]:
+    """`build_update_request`, and the title freeze it applied; `body` is `build_body(bundle, config)`
+    when the caller already has it."""
     errors: list[FieldError] = []
     warnings: list[str] = []
     if not isinstance(current, Mapping):
@@ -78,7 +79,7 @@ def _update_request(
                 )
             ],
             [],
-        )
+        ), None
     ident = current.get("Id") or current.get("Identifier")
     if not isinstance(ident, str) or not _OPPORTUNITY_ID.fullmatch(ident):
         errors.append(
@@ -104,20 +105,20 @@ def _update_request(
     for logical in owned:
         errors += body.errors.get(logical, [])
     if errors:
-        return MappingResult(None, errors, warnings)
+        return MappingResult(None, errors, warnings), None
     request: dict[str, Any] = model.project_input(current, "UpdateOpportunity") or {}
     request.update({"Catalog": catalog, "Identifier": ident, "LastModifiedDate": modified})
     for logical in owned:
         for path in OWNED_PATHS[logical]:
             _set(request, path, body.values.get(path))
-    _freeze_title(request, current, warnings)
+    frozen = _freeze_title(request, current, warnings)
     if not request.get("PartnerOpportunityIdentifier"):
         request["PartnerOpportunityIdentifier"] = partner_opportunity_identifier(str(bundle.deal_id), config)
     _prune(request)
     problems = model.check_request(request, "UpdateOpportunity")
     if problems:
-        return MappingResult(None, problems, warnings)
-    return MappingResult(request, [], warnings)
+        return MappingResult(None, problems, warnings), frozen
+    return MappingResult(request, [], warnings), frozen
 
 
 @dataclass
@@ -128,13 +129,15 @@ class UpdatePlan:
     views of the current record and of that request (empty when nothing HubSpot owns differs);
     `request` is the request when something changed (None otherwise: nothing to send);
     `wanted_title` is the title a create request would carry (for the "title blocked" note), only
-    computed when the title was frozen."""
+    computed when the title was frozen (`title_frozen`, whose text is also in `warnings`)."""
 
     errors: list[FieldError]
     warnings: list[str]
     request: dict[str, Any] | None = None
     changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     wanted_title: str | None = None
+    # its text is in `warnings` already: two plans with the same warnings are the same plan
+    title_frozen: TitleFrozen | None = field(default=None, compare=False)
 
 
 def plan_update(
@@ -153,7 +156,7 @@ def plan_update(
             plan = _full(bundle, current, config, catalog, body)
     except Exception as exc:  # noqa: BLE001 - the same promise as result_guard
         return UpdatePlan([internal_error(exc)], [])
-    if not plan.errors and any(w.startswith("title_frozen") for w in plan.warnings):
+    if not plan.errors and plan.title_frozen is not None:
         plan.wanted_title = _create_title(bundle, body, config, catalog)
     return plan
 
@@ -161,11 +164,13 @@ def plan_update(
 def _full(
     bundle: DealBundle, current: Mapping[str, Any], config: MappingConfig, catalog: str, body: Body
 ) -> UpdatePlan:
-    result = _update_request(bundle, current, config, catalog, body)
+    result, frozen = _update_request(bundle, current, config, catalog, body)
     if result.request is None or result.errors:
-        return UpdatePlan(list(result.errors), list(result.warnings))
+        return UpdatePlan(list(result.errors), list(result.warnings), title_frozen=frozen)
     changed = owned_changes(current, result.request, config)
-    return UpdatePlan([], list(result.warnings), result.request if changed else None, changed)
+    return UpdatePlan(
+        [], list(result.warnings), result.request if changed else None, changed, title_frozen=frozen
+    )
 
 
 def _unchanged(
@@ -196,14 +201,10 @@ def _unchanged(
     old = dig(current, "Project", "Title")
     if not (status is None or type(status) is str) or not (old is None or type(old) is str):
         return None
-    if "title" in owned and status not in EDITABLE_REVIEW_STATUSES:
-        new = wanted.get(_TITLE)
-        if new != old:
-            wanted = {**wanted, _TITLE: old}
-            warnings.append(
-                f"title_frozen: title {str(new)[:255]!r} not applied: the opportunity was submitted "
-                f"(review status {status}); Partner Central keeps {str(old)[:255]!r}"
-            )
+    frozen = title_freeze(status, old, wanted.get(_TITLE)) if "title" in owned else None
+    if frozen is not None:
+        wanted = {**wanted, _TITLE: old}
+        warnings.append(str(frozen))
     for path, value in owned_leaves(current, config):
         if not same_raw(value, wanted.get(path)):
             return None
@@ -211,7 +212,7 @@ def _unchanged(
     identifier = {"PartnerOpportunityIdentifier": partner_opportunity_identifier(str(deal_id), config)}
     if not model.projected_valid(current, "UpdateOpportunity", overrides, identifier):
         return None
-    return UpdatePlan([], warnings)
+    return UpdatePlan([], warnings, title_frozen=frozen)
 
 
 def _create_title(bundle: DealBundle, body: Body, config: MappingConfig, catalog: str) -> str | None:
@@ -224,15 +225,13 @@ def _create_title(bundle: DealBundle, body: Body, config: MappingConfig, catalog
     return title if isinstance(title, str) else None
 
 
-def _freeze_title(request: dict[str, Any], current: Mapping[str, Any], warnings: list[str]) -> None:
+def _freeze_title(
+    request: dict[str, Any], current: Mapping[str, Any], warnings: list[str]
+) -> TitleFrozen | None:
     """ACE refuses a title change once the opportunity was submitted: keep the current title."""
-    status = dig(current, "LifeCycle", "ReviewStatus")
-    if status in EDITABLE_REVIEW_STATUSES:
-        return
-    old, new = dig(current, "Project", "Title"), dig(request, "Project", "Title")
-    if new != old:
-        _set(request, ("Project", "Title"), old)
-        warnings.append(
-            f"title_frozen: title {str(new)[:255]!r} not applied: the opportunity was submitted "
-            f"(review status {status}); Partner Central keeps {str(old)[:255]!r}"
-        )
+    old = dig(current, "Project", "Title")
+    frozen = title_freeze(dig(current, "LifeCycle", "ReviewStatus"), old, dig(request, "Project", "Title"))
+    if frozen is not None:
+        _set(request, _TITLE, old)
+        warnings.append(str(frozen))
+    return frozen

@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
+from hspc_pipelines.mapping.vocabulary import DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY
 from hspc_pipelines.partner_central.errors import PartnerCentralError, from_error_response, scrub
 from hspc_pipelines.partner_central.pacing import (
     DEFAULT_READS_PER_SECOND,
@@ -221,7 +222,10 @@ class PartnerCentralClient:
         )
 
     def submit_opportunity(
-        self, opportunity_id: str, involvement_type: str = "Co-Sell", visibility: str | None = "Full"
+        self,
+        opportunity_id: str,
+        involvement_type: str = DEFAULT_INVOLVEMENT_TYPE,
+        visibility: str | None = DEFAULT_VISIBILITY,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"Identifier": opportunity_id, "InvolvementType": involvement_type}
         if visibility:
@@ -241,8 +245,8 @@ class PartnerCentralClient:
         self,
         opportunity_id: str,
         client_token: str,
-        involvement_type: str = "Co-Sell",
-        visibility: str = "Full",
+        involvement_type: str = DEFAULT_INVOLVEMENT_TYPE,
+        visibility: str = DEFAULT_VISIBILITY,
     ) -> dict[str, Any]:
         return self.call(
             "StartEngagementFromOpportunityTask",

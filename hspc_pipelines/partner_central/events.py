@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hspc_pipelines.mapping.vocabulary import DetailType
+
 SOURCE = "aws.partnercentral-selling"
 
 OPPORTUNITY, INVITATION, ENGAGEMENT, SNAPSHOT, UNKNOWN = (
@@ -26,18 +28,18 @@ OPPORTUNITY, INVITATION, ENGAGEMENT, SNAPSHOT, UNKNOWN = (
     "unknown",
 )
 KINDS: dict[str, str] = {
-    "Opportunity Created": OPPORTUNITY,
-    "Opportunity Updated": OPPORTUNITY,
-    "Opportunity Accepted": OPPORTUNITY,
-    "Opportunity Rejected": OPPORTUNITY,
-    "Engagement Invitation Created": INVITATION,
-    "Engagement Invitation Accepted": INVITATION,
-    "Engagement Invitation Rejected": INVITATION,
-    "Engagement Invitation Expired": INVITATION,
-    "Engagement Member Joined": ENGAGEMENT,
-    "Engagement Member Added": ENGAGEMENT,
-    "Resource Snapshot Created": SNAPSHOT,
-    "Engagement Resource Snapshot Created": SNAPSHOT,
+    DetailType.OPPORTUNITY_CREATED: OPPORTUNITY,
+    DetailType.OPPORTUNITY_UPDATED: OPPORTUNITY,
+    DetailType.OPPORTUNITY_ACCEPTED: OPPORTUNITY,
+    DetailType.OPPORTUNITY_REJECTED: OPPORTUNITY,
+    DetailType.INVITATION_CREATED: INVITATION,
+    DetailType.INVITATION_ACCEPTED: INVITATION,
+    DetailType.INVITATION_REJECTED: INVITATION,
+    DetailType.INVITATION_EXPIRED: INVITATION,
+    DetailType.MEMBER_JOINED: ENGAGEMENT,
+    DetailType.MEMBER_ADDED: ENGAGEMENT,
+    DetailType.SNAPSHOT_CREATED: SNAPSHOT,
+    DetailType.ENGAGEMENT_SNAPSHOT_CREATED: SNAPSHOT,
 }
 
 # Ids are short tokens (O123…, engi-…, eng-…); ARNs are reduced to their last path segment.

@@ -19,11 +19,12 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
+from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, RowStatus
 from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS as DEFAULT_WORKERS
 from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines.sync.outcomes import ApplyResult
-from hspc_pipelines.sync.plan import LOCKED_REVIEW_STATUSES, diff_views
+from hspc_pipelines.sync.plan import diff_views
 from hspc_pipelines.sync.records import to_jsonable, with_timestamps
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,12 @@ class PartnerCentralWriter(Protocol):
     ) -> dict[str, Any]: ...
 
 
-def _result(row: Mapping[str, Any], status: str, **kw: Any) -> ApplyResult:
+def _result(row: Mapping[str, Any], status: RowStatus, **kw: Any) -> ApplyResult:
     return ApplyResult(
         entity_key=row["entity_key"],
         deal_id=row.get("deal_id"),
         opportunity_id=kw.pop("opportunity_id", row.get("opportunity_id")),
-        operation=row["operation"],
+        operation=Operation(row["operation"]),
         status=status,
         partition_date=row["partition_date"],
         **kw,
@@ -76,7 +77,7 @@ def _failed(
 ) -> ApplyResult:
     return _result(
         row,
-        "failed",
+        RowStatus.FAILED,
         error_code=exc.code,
         error_message=str(exc),
         opportunity_id=opportunity_id or row.get("opportunity_id"),
@@ -118,11 +119,14 @@ def apply_creates(
     workers: int = DEFAULT_WORKERS,
 ) -> list[ApplyResult]:
     """CreateOpportunity for `create` rows (then their solutions); `link` rows need no call."""
-    wanted = [row for row in rows if row["operation"] in ("create", "link")]
-    creates = [row for row in wanted if row["operation"] == "create"]
+    wanted = [row for row in rows if row["operation"] in (Operation.CREATE, Operation.LINK)]
+    creates = [row for row in wanted if row["operation"] == Operation.CREATE]
     results = _each_row(lambda row: _create_one(client, store, row), creates, workers)
     created = iter(_read_back_again(client, store, _retry_transient(client, store, creates, results)))
-    return [next(created) if row["operation"] == "create" else _result(row, "linked") for row in wanted]
+    return [
+        next(created) if row["operation"] == Operation.CREATE else _result(row, RowStatus.LINKED)
+        for row in wanted
+    ]
 
 
 def _retry_transient(
@@ -135,7 +139,7 @@ def _retry_transient(
     and 10% throttling, a few rows of a thousand otherwise wait for the next run."""
     return [
         _create_one(client, store, row)
-        if result.status == "failed" and result.error_code in TRANSIENT_CODES
+        if result.status == RowStatus.FAILED and result.error_code in TRANSIENT_CODES
         else result
         for row, result in zip(rows, results, strict=True)
     ]
@@ -148,7 +152,7 @@ def _read_back_again(
     get the Partner-Central-owned fields in this run rather than the next."""
     out = []
     for result in results:
-        if result.status == "created" and result.record is None and result.opportunity_id:
+        if result.status == RowStatus.CREATED and result.record is None and result.opportunity_id:
             try:
                 record = _read_and_store(client, store, result.opportunity_id)
             except AccessDeniedError:
@@ -191,7 +195,7 @@ def _create_one(client: PartnerCentralWriter, store: SyncStateStore, row: Mappin
     except PartnerCentralError as exc:
         return _result(
             row,
-            "created",
+            RowStatus.CREATED,
             opportunity_id=opp_id,
             error_code=exc.code,
             error_message=f"created, but reading it back failed: {exc}",
@@ -199,13 +203,13 @@ def _create_one(client: PartnerCentralWriter, store: SyncStateStore, row: Mappin
     if failures:
         return _result(
             row,
-            "created",
+            RowStatus.CREATED,
             opportunity_id=opp_id,
             record=record,
             error_code="SolutionAssociation",
             error_message="; ".join(failures),
         )
-    return _result(row, "created", opportunity_id=opp_id, record=record)
+    return _result(row, RowStatus.CREATED, opportunity_id=opp_id, record=record)
 
 
 def apply_updates(
@@ -217,7 +221,7 @@ def apply_updates(
     workers: int = DEFAULT_WORKERS,
 ) -> list[ApplyResult]:
     """UpdateOpportunity for `update` rows with the full record; on conflict re-read and re-plan."""
-    wanted = [row for row in rows if row["operation"] == "update"]
+    wanted = [row for row in rows if row["operation"] == Operation.UPDATE]
 
     def work(row: Mapping[str, Any]) -> ApplyResult:
         return _update_one(client, store, row, bundles.get(str(row["deal_id"])), config)
@@ -237,7 +241,7 @@ def _update_one(
     for attempt in range(MAX_CONFLICT_RETRIES + 1):
         try:
             client.update_opportunity(with_timestamps(request))
-            return _result(row, "updated", record=_read_and_store(client, store, opp_id))
+            return _result(row, RowStatus.UPDATED, record=_read_and_store(client, store, opp_id))
         except AccessDeniedError:
             raise
         except ConflictError as exc:
@@ -252,18 +256,20 @@ def _update_one(
             if review in LOCKED_REVIEW_STATUSES:
                 return _result(
                     row,
-                    "blocked",
+                    RowStatus.BLOCKED,
                     record=current,
                     error_code="InReview",
                     error_message=f"opportunity became '{review}' before the update; it waits",
                 )
             rebuilt = build_update_request(bundle, current, config, client.catalog)
             if rebuilt.request is None:
-                return _result(row, "invalid", error_message="; ".join(str(e) for e in rebuilt.errors))
+                return _result(
+                    row, RowStatus.INVALID, error_message="; ".join(str(e) for e in rebuilt.errors)
+                )
             if not diff_views(
                 hubspot_owned_view(current, config), hubspot_owned_view(rebuilt.request, config)
             ):
-                return _result(row, "unchanged", record=current)
+                return _result(row, RowStatus.UNCHANGED, record=current)
             request = rebuilt.request
             log.info("conflict on %s, retrying on the re-read record (attempt %d)", opp_id, attempt + 1)
         except PartnerCentralError as exc:

@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from hspc_pipelines.defs.tags import range_tags
+from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.sync import report
 
 
@@ -24,7 +25,10 @@ class ReconcileOutcome:
         writes = self.frames.get("hubspot_deal_writes")
         if writes is None or writes.empty:
             return 0
-        return int((writes["final_status"] == "failed").sum() + (writes["write_status"] == "failed").sum())
+        return int(
+            (writes["final_status"] == RowStatus.FAILED).sum()
+            + (writes["write_status"] == RowStatus.FAILED).sum()
+        )
 
 
 def run_reconcile(
@@ -77,13 +81,13 @@ def summarize(outcome: ReconcileOutcome) -> str:
         lines += [f"  {st:<11} {n}" for st, n in report.counts(writes, "final_status").items()] or [
             "  (none)"
         ]
-        bad = writes[writes["final_status"].isin(["failed", "invalid", "blocked"])]
+        bad = writes[writes["final_status"].isin([RowStatus.FAILED, RowStatus.INVALID, RowStatus.BLOCKED])]
         if len(bad):
             lines.append("\nRows needing attention (first 20)")
             for rec in bad.head(20).to_dict("records"):
                 lines.append(f"  deal {rec['deal_id']}: {rec['final_status']}")
     if plan is not None:
-        bad_plan = plan[plan["operation"].isin(["invalid", "blocked"])]
+        bad_plan = plan[plan["operation"].isin([Operation.INVALID, Operation.BLOCKED])]
         for rec in bad_plan.head(20).to_dict("records"):
             lines.append(f"  deal {rec['deal_id']}: {rec['operation']}: {rec['reason']}")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES, NOTE_KEY_PROPERTY
+from hspc_pipelines.mapping.vocabulary import RowStatus
 from hspc_pipelines.sync.notes import NoteSpec
 from hspc_pipelines.sync.outcomes import DealWrite
 from hspc_pipelines.sync.plan import property_changes
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drif
 NOTE_TO_DEAL_TYPE_ID = 214  # HubSpot-defined note -> deal association
 
 
-Outcome = tuple[DealWrite, str, int, str | None]
+Outcome = tuple[DealWrite, RowStatus, int, str | None]  # write, write status, notes written, error
 
 
 def _wire(value: str | None) -> str:
@@ -120,9 +121,9 @@ def write_deals(
     for w in writes:
         notes = written_notes.pop(w.deal_id, 0)
         if w.deal_id in errors:
-            outcomes.append((w, "failed", notes, errors[w.deal_id]))
+            outcomes.append((w, RowStatus.FAILED, notes, errors[w.deal_id]))
         elif w.properties or notes:
-            outcomes.append((w, "written", notes, None))
+            outcomes.append((w, RowStatus.WRITTEN, notes, None))
         else:
-            outcomes.append((w, "unchanged", 0, None))
+            outcomes.append((w, RowStatus.UNCHANGED, 0, None))
     return outcomes

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hspc_pipelines.mapping.vocabulary import CLOSED_LOST, NOTIFIED_REVIEW_STATUSES
 from hspc_pipelines.sync.notes import (
     NoteSpec,
     aws_team_note,
@@ -26,9 +27,6 @@ from hspc_pipelines.sync.notes import (
     seller_note,
 )
 
-# Deals AWS is looking at: the summary flow refreshes these.
-WATCHED_REVIEW_STATUSES = ("Submitted", "In review", "Approved", "Action Required")
-NOTIFIED_REVIEW_STATUSES = frozenset({"Approved", "Action Required", "Rejected"})
 ENGAGEMENT_SCORES = ("High", "Medium", "Low")
 
 # AwsTeamMember.BusinessTitle values, by the role a seller cares about.
@@ -175,7 +173,7 @@ def summary_update(
             if new_roles.get(role) and new_roles.get(role) != old_roles.get(role):
                 update.notes.append(aws_team_note(opp_id, role, new_roles[role]))
         aws_lifecycle = summary.get("LifeCycle") or {}
-        if aws_lifecycle.get("Stage") == "Closed Lost":
+        if aws_lifecycle.get("Stage") == CLOSED_LOST:
             update.notes.append(closed_lost_note(opp_id, aws_lifecycle.get("ClosedLostReason")))
     return update
 

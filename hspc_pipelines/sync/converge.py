@@ -12,18 +12,17 @@ from dataclasses import replace
 from typing import Any
 
 from hspc_pipelines.mapping import MappingConfig
+from hspc_pipelines.mapping.vocabulary import SETTLED_OPERATIONS, Operation, RowStatus
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, PlanRow, StoredDeals, build_plan
 from hspc_pipelines.sync.records import record_id
-
-SETTLED = frozenset({"none", "blocked", "invalid"})
 
 
 def replan_after_apply(
     snapshots: Sequence[DealSnapshot],
     opportunities: Iterable[Mapping[str, Any]],
     results: Iterable[ApplyResult],
-    writes: Iterable[tuple[DealWrite, str]],
+    writes: Iterable[tuple[DealWrite, str]],  # (write, write status: a RowStatus value)
     config: MappingConfig,
     catalog: str,
     planned: Mapping[str, tuple[str, str | None]] | None = None,
@@ -39,7 +38,7 @@ def replan_after_apply(
     for res in results:
         if res.record is not None:
             read_back[str(res.record["Id"])] = res.record
-        if res.status == "failed" and res.deal_id:
+        if res.status == RowStatus.FAILED and res.deal_id:
             failed.add(res.deal_id)
     touched_opps = set(read_back)
     # The first plan's records as they were (a list: records whose key columns collide stay apart,
@@ -48,16 +47,18 @@ def replan_after_apply(
     records += read_back.values()
     written: dict[str, dict[str, str | None]] = {}
     for write, status in writes:
-        if status == "written":
+        if status == RowStatus.WRITTEN:
             written.setdefault(write.deal_id, {}).update(write.properties)
-        elif status == "failed":
+        elif status == RowStatus.FAILED:
             failed.add(write.deal_id)
 
     def may_have_moved(deal_id: str) -> bool:
         if planned is None or deal_id in written:
             return True
-        operation, opportunity_id = planned.get(deal_id, ("none", None))
-        return operation not in SETTLED or (opportunity_id is not None and opportunity_id in touched_opps)
+        operation, opportunity_id = planned.get(deal_id, (Operation.NONE, None))
+        return operation not in SETTLED_OPERATIONS or (
+            opportunity_id is not None and opportunity_id in touched_opps
+        )
 
     ids = (
         [snapshots.text(i).deal_id for i in range(len(snapshots))]
@@ -75,4 +76,4 @@ def replan_after_apply(
 
 
 def unsettled(rows: Iterable[PlanRow]) -> list[PlanRow]:
-    return [r for r in rows if r.operation not in SETTLED]
+    return [r for r in rows if r.operation not in SETTLED_OPERATIONS]

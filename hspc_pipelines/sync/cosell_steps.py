@@ -16,6 +16,8 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from hspc_pipelines.mapping.vocabulary import INVOLVEMENT_TYPES, VISIBILITIES, ReviewStatus
+
 # Invitation row statuses.
 ACCEPTING, ACCEPTED, DEAL_CREATED = "accepting", "accepted", "deal_created"
 REJECTING, REJECTED, FAILED, SKIPPED = "rejecting", "rejected", "failed", "skipped"
@@ -34,10 +36,6 @@ DONE, DECIDE, POLL, CREATE_DEAL, REJECT, ADOPT, SKIP, RETRY = (
 )
 
 TRANSIENT_TASK_REASONS = frozenset({"InternalError", "RequestThrottled", "ServiceQuotaExceeded"})
-
-INVOLVEMENT_TYPES = ("Co-Sell", "For Visibility Only")
-VISIBILITIES = ("Full", "Limited")
-PENDING_SUBMISSION = "Pending Submission"
 
 
 def next_invitation_step(row_status: str | None, invitation_status: str | None) -> str:
@@ -113,11 +111,13 @@ def submission_request_errors(involvement_type: str, visibility: str) -> list[st
 
 
 def review_status(opportunity: Mapping[str, Any]) -> str:
-    return str((opportunity.get("LifeCycle") or {}).get("ReviewStatus") or PENDING_SUBMISSION)
+    return str(
+        (opportunity.get("LifeCycle") or {}).get("ReviewStatus") or ReviewStatus.PENDING_SUBMISSION.value
+    )
 
 
 def already_submitted(opportunity: Mapping[str, Any]) -> bool:
-    return review_status(opportunity) != PENDING_SUBMISSION
+    return review_status(opportunity) != ReviewStatus.PENDING_SUBMISSION
 
 
 def deal_name_with_tag(name: str | None, tag: str = "#AWS") -> str:

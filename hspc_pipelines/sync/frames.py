@@ -17,6 +17,7 @@ import pandas as pd
 
 from hspc_pipelines.mapping import DealBundle
 from hspc_pipelines.mapping.values import dig, string_member
+from hspc_pipelines.mapping.vocabulary import Operation, RowStatus, plain_fields
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, DealText, PlanRow
 from hspc_pipelines.sync.records import StoredRecord, dumps, dumps_fast, loads
@@ -318,7 +319,7 @@ def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
         partition_date(r.partition_date)
         deal_id(r.deal_id)
         opportunity_id(r.opportunity_id)
-        operation(r.operation)
+        operation(str(r.operation))  # a plain str, as stored before the enum
         reason(r.reason)
         changed_fields(dumps({k: list(v) for k, v in r.changed_fields.items()}) if r.changed_fields else "{}")
         request(dumps(r.request) if r.request is not None else None)
@@ -351,7 +352,7 @@ def plan_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
 def results_frame(results: Iterable[ApplyResult]) -> pd.DataFrame:
     rows = []
     for r in results:
-        row = asdict(r)
+        row = asdict(r, dict_factory=plain_fields)
         row["record_json"] = dumps(row.pop("record")) if r.record is not None else None
         rows.append(row)
     return frame(rows, RESULT_COLUMNS)
@@ -361,6 +362,7 @@ def apply_results(df: pd.DataFrame) -> list[ApplyResult]:
     out = []
     for row in records(df):
         record = loads(row.pop("record_json"))
+        row["operation"], row["status"] = Operation(row["operation"]), RowStatus(row["status"])
         out.append(ApplyResult(record=record, **row))
     return out
 
@@ -372,8 +374,8 @@ def writes_frame(writes: Iterable[tuple[DealWrite, str, int, str | None]]) -> pd
             "entity_key": w.entity_key,
             "partition_date": w.partition_date,
             "deal_id": w.deal_id,
-            "final_status": w.final_status,
-            "write_status": status,
+            "final_status": str(w.final_status),
+            "write_status": str(status),
             "properties_json": dumps(w.properties),
             "notes_written": notes,
             "error_message": error,

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hspc_pipelines.mapping import MappingConfig, opportunity_to_deal_properties
+from hspc_pipelines.mapping.vocabulary import PLANNED_STATUS, Operation, RowStatus, SyncStatus
 from hspc_pipelines.sync.notes import NoteSpec
 from hspc_pipelines.sync.plan import property_changes
-
-APPLY_STATUSES = ("created", "linked", "updated", "unchanged", "blocked", "invalid", "failed", "skipped")
 
 
 @dataclass
@@ -24,8 +23,8 @@ class ApplyResult:
     entity_key: str
     deal_id: str | None
     opportunity_id: str | None
-    operation: str
-    status: str
+    operation: Operation
+    status: RowStatus
     partition_date: str
     error_code: str | None = None
     error_message: str | None = None
@@ -37,11 +36,15 @@ class DealWrite:
     deal_id: str
     entity_key: str
     partition_date: str
-    final_status: str
+    final_status: RowStatus
     properties: dict[str, str | None] = field(default_factory=dict)
     notes: list[NoteSpec] = field(default_factory=list)
     # False when the plan had no snapshot of the deal: the writer reads it and diffs first.
     has_current: bool = True
+
+
+# Apply results whose record was written to Partner Central (and read back, when `record` is set).
+_WRITTEN_TO_PC = frozenset({RowStatus.CREATED, RowStatus.UPDATED, RowStatus.LINKED})
 
 
 def _error_text(result: ApplyResult) -> str:
@@ -61,36 +64,29 @@ def deal_write_for(
     current: dict[str, str | None] = dict(plan.get("deal_current") or {})
     wanted: dict[str, str | None] = dict(plan.get("deal_updates") or {})
     notes = [NoteSpec(**n) if isinstance(n, Mapping) else n for n in plan.get("notes") or []]
-    operation = str(plan["operation"])
-    status = {
-        "create": "created",
-        "link": "linked",
-        "update": "updated",
-        "write-back": "written",
-        "none": "unchanged",
-        "blocked": "blocked",
-        "invalid": "invalid",
-    }[operation]
+    status = PLANNED_STATUS[Operation(str(plan["operation"]))]
     if result is not None:
         status = result.status
-        if result.status in ("created", "updated", "linked") and result.record is not None:
+        if result.status in _WRITTEN_TO_PC and result.record is not None:
             pipeline = current.get("pipeline")
             wanted.update(opportunity_to_deal_properties(result.record, None, config, pipeline))
-            wanted.update({"aws_sync_status": "synced", "aws_sync_error": None})
-        elif result.status in ("created", "linked") and result.opportunity_id:
+            wanted.update({"aws_sync_status": SyncStatus.SYNCED.value, "aws_sync_error": None})
+        elif result.status in (RowStatus.CREATED, RowStatus.LINKED) and result.opportunity_id:
             # Written, but reading the record back failed: link the deal now, or the next run would
             # have to find it again; the Partner-Central-owned fields follow on the next run.
             wanted.update(
                 {
                     "aws_opportunity_id": str(result.opportunity_id),
-                    "aws_sync_status": "synced",
+                    "aws_sync_status": SyncStatus.SYNCED.value,
                     "aws_sync_error": None,
                 }
             )
-        elif result.status == "failed":
-            wanted = {"aws_sync_status": "failed", "aws_sync_error": _error_text(result)}
-        elif result.status == "blocked":
-            wanted.update({"aws_sync_status": "blocked", "aws_sync_error": result.error_message})
+        elif result.status == RowStatus.FAILED:
+            wanted = {"aws_sync_status": SyncStatus.FAILED.value, "aws_sync_error": _error_text(result)}
+        elif result.status == RowStatus.BLOCKED:
+            wanted.update(
+                {"aws_sync_status": SyncStatus.BLOCKED.value, "aws_sync_error": result.error_message}
+            )
     # A write that wants nothing needs no copy of the deal to diff against (`none` rows carry none).
     has_current = bool(current) or not wanted
     properties = property_changes(current, wanted) if has_current else wanted

@@ -22,14 +22,11 @@ from hspc_pipelines.mapping import (
 from hspc_pipelines.mapping.update import plan_update
 from hspc_pipelines.mapping.values import dig, string_member
 from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
+from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, ReviewStatus, SyncStatus
 from hspc_pipelines.sync.notes import NoteSpec, review_note, title_blocked_note
 from hspc_pipelines.sync.records import StoredRecord, record_id
 from hspc_pipelines.sync.settled import Settled, context_digest, pair_fingerprint
 
-OPERATIONS = ("create", "link", "update", "write-back", "none", "blocked", "invalid")
-# ACE refuses updates while AWS is reviewing; the change waits for the review to end.
-LOCKED_REVIEW_STATUSES = frozenset({"Submitted", "In review"})
-SUBMITTED_REVIEW_STATUSES = frozenset({"Submitted", "In review", "Approved", "Rejected", "Action Required"})
 IN_SYNC = "in sync"
 
 
@@ -68,7 +65,7 @@ class StoredDeals(Protocol):
 class PlanRow:
     entity_key: str
     partition_date: str
-    operation: str
+    operation: Operation
     reason: str
     deal_id: str | None = None
     opportunity_id: str | None = None
@@ -149,9 +146,9 @@ class _OpportunityIndex:
                 self.record(opp)
 
 
-def _sync_state(row: PlanRow, status: str, error: str | None) -> None:
+def _sync_state(row: PlanRow, status: SyncStatus, error: str | None) -> None:
     row.deal_updates.update(
-        property_changes(row.deal_current, {"aws_sync_status": status, "aws_sync_error": error})
+        property_changes(row.deal_current, {"aws_sync_status": status.value, "aws_sync_error": error})
     )
 
 
@@ -161,7 +158,7 @@ def _plan_existing(
     props = snap.bundle.deal
     opp_id = str(opp["Id"])
     row.opportunity_id = opp_id
-    review = string_member(dig(opp, "LifeCycle", "ReviewStatus")) or "Pending Submission"
+    review = string_member(dig(opp, "LifeCycle", "ReviewStatus")) or ReviewStatus.PENDING_SUBMISSION.value
 
     pc_owned = opportunity_to_deal_properties(opp, None, config, props.get("pipeline"))
     row.deal_updates.update(property_changes(props, pc_owned))
@@ -173,12 +170,12 @@ def _plan_existing(
     # build_update_request, the view diff and the create request's title, with the deal mapped once
     update = plan_update(snap.bundle, opp, config, catalog)
     if update.errors:
-        row.operation, row.errors = "invalid", format_errors(update.errors)
+        row.operation, row.errors = Operation.INVALID, format_errors(update.errors)
         row.reason = "deal fails validation: " + "; ".join(row.errors)
-        _sync_state(row, "invalid", "\n".join(row.errors))
+        _sync_state(row, SyncStatus.INVALID, "\n".join(row.errors))
         return
     row.warnings = list(update.warnings)
-    if any(w.startswith("title_frozen") for w in update.warnings):
+    if update.title_frozen is not None:
         wanted_title = update.wanted_title
         current_title = string_member(dig(opp, "Project", "Title")) or ""
         if wanted_title and wanted_title != current_title:
@@ -186,27 +183,30 @@ def _plan_existing(
     changed = update.changed
     row.changed_fields = changed
     if changed and review in LOCKED_REVIEW_STATUSES:
-        row.operation = "blocked"
+        row.operation = Operation.BLOCKED
         row.reason = (
             f"opportunity is '{review}': ACE refuses updates during review; the change waits until it ends"
         )
-        _sync_state(row, "blocked", row.reason)
+        _sync_state(row, SyncStatus.BLOCKED, row.reason)
         return
     if changed:
-        row.operation, row.request = "update", update.request
+        row.operation, row.request = Operation.UPDATE, update.request
         row.reason = "HubSpot-owned fields changed: " + ", ".join(changed)
         return
-    _sync_state(row, "synced", None)
+    _sync_state(row, SyncStatus.SYNCED, None)
     if linking:
-        row.operation, row.reason = "link", f"opportunity {opp_id} carries this deal's identifier; linking it"
+        row.operation, row.reason = (
+            Operation.LINK,
+            f"opportunity {opp_id} carries this deal's identifier; linking it",
+        )
     elif row.deal_updates or row.notes:
         row.operation, row.reason = (
-            "write-back",
+            Operation.WRITE_BACK,
             "Partner Central fields changed: " + ", ".join(sorted(row.deal_updates)),
         )
     else:
         # Nothing to write: the row needs no copy of the deal (see `outcomes.deal_write_for`).
-        row.operation, row.reason, row.deal_current = "none", IN_SYNC, {}
+        row.operation, row.reason, row.deal_current = Operation.NONE, IN_SYNC, {}
 
 
 def plan_deal(
@@ -220,7 +220,7 @@ def plan_deal(
     row = PlanRow(
         entity_key=f"deal:{bundle.deal_id}",
         partition_date=snap.partition_date,
-        operation="none",
+        operation=Operation.NONE,
         reason="",
         deal_id=bundle.deal_id,
         deal_current=dict(props),
@@ -231,7 +231,7 @@ def plan_deal(
         if opp is None:
             row.reason = "deal archived in HubSpot; no opportunity to close"
         else:
-            row.operation = "blocked"
+            row.operation = Operation.BLOCKED
             row.reason = (
                 f"deal archived in HubSpot; opportunity {opp['Id']} is left open in Partner Central "
                 "(close it as lost there or restore the deal)"
@@ -239,20 +239,20 @@ def plan_deal(
         row.deal_current = {}
         return row
     if linked_id and opp is None:
-        row.operation, row.opportunity_id = "blocked", linked_id
+        row.operation, row.opportunity_id = Operation.BLOCKED, linked_id
         row.reason = f"aws_opportunity_id {linked_id} is not an opportunity in catalog {catalog}"
-        _sync_state(row, "blocked", row.reason)
+        _sync_state(row, SyncStatus.BLOCKED, row.reason)
         return row
     if opp is not None:
         _plan_existing(row, snap, opp, config, catalog)
         return row
     result = build_create_request(bundle, config, catalog)
     if result.errors or result.request is None:
-        row.operation, row.errors = "invalid", format_errors(result.errors)
+        row.operation, row.errors = Operation.INVALID, format_errors(result.errors)
         row.reason = "deal fails validation: " + "; ".join(row.errors)
-        _sync_state(row, "invalid", "\n".join(row.errors))
+        _sync_state(row, SyncStatus.INVALID, "\n".join(row.errors))
         return row
-    row.operation, row.request, row.warnings = "create", result.request, list(result.warnings)
+    row.operation, row.request, row.warnings = Operation.CREATE, result.request, list(result.warnings)
     row.reason = "co-sell deal without an opportunity"
     return row
 
@@ -268,13 +268,13 @@ def plan_orphan_opportunity(opp: Mapping[str, Any], partition_date: str, config:
     row = PlanRow(
         entity_key=f"opportunity:{opp_id}",
         partition_date=partition_date,
-        operation="none",
+        operation=Operation.NONE,
         reason="no HubSpot deal carries this opportunity's identifier",
         opportunity_id=opp_id,
     )
     if ident.startswith(prefix) and ident[len(prefix) :].isdigit():
         row.deal_id = ident[len(prefix) :]
-        row.operation = "write-back"
+        row.operation = Operation.WRITE_BACK
         row.reason = "opportunity changed in Partner Central; deal outside the window is refreshed"
         row.deal_updates = dict(opportunity_to_deal_properties(opp, None, config, None))
         note = review_note(
@@ -358,7 +358,7 @@ class _Fingerprints:
         return PlanRow(
             entity_key=f"deal:{text.deal_id}",
             partition_date=text.partition_date,
-            operation="none",
+            operation=Operation.NONE,
             reason=IN_SYNC,
             deal_id=text.deal_id,
             opportunity_id=opp.opportunity_id,
@@ -368,7 +368,10 @@ class _Fingerprints:
 
     def record(self, text: DealText, snap: DealSnapshot, row: PlanRow) -> None:
         """Give a pair that planned `none` in full the fingerprint of its inputs."""
-        if row.operation != "none" or _blank(snap.bundle.deal.get("aws_opportunity_id")) != text.linked_id:
+        if (
+            row.operation != Operation.NONE
+            or _blank(snap.bundle.deal.get("aws_opportunity_id")) != text.linked_id
+        ):
             return  # (the column must say what the plan read from the deal)
         found = self._of(text)
         if found is not None and found[0].opportunity_id == row.opportunity_id:

@@ -6,6 +6,8 @@ import json
 
 import pandas as pd
 
+from hspc_pipelines.mapping.vocabulary import Operation
+
 MAX_TABLE_ROWS = 20
 
 
@@ -41,7 +43,9 @@ def failures_table(df: pd.DataFrame, status_column: str, bad: tuple[str, ...], m
 def changed_fields_table(plan: pd.DataFrame) -> str:
     """Plan rows that change fields, one line per field: old -> new."""
     rows: list[dict[str, object]] = []
-    for rec in plan[plan["operation"].isin(["update", "blocked"])].to_dict("records"):
+    for rec in plan[plan["operation"].isin([Operation.UPDATE.value, Operation.BLOCKED.value])].to_dict(
+        "records"
+    ):
         for fname, (old, new) in (json.loads(rec["changed_fields_json"] or "{}")).items():
             rows.append(
                 {

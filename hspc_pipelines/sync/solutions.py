@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hspc_pipelines.mapping.vocabulary import Operation
+
 if TYPE_CHECKING:
     from hspc_pipelines.sync.plan import PlanRow
 
@@ -80,5 +82,5 @@ def choose_solutions(
 ) -> None:
     """Fill `solution_ids` on the plan's create rows."""
     for row in rows:
-        if row.operation == "create" and row.request is not None:
+        if row.operation == Operation.CREATE and row.request is not None:
             row.solution_ids = match_request(row.request, solutions, default_solution_id)

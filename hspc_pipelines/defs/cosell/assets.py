@@ -25,6 +25,14 @@ from hspc_pipelines.flows.invitations import (
 from hspc_pipelines.flows.rules import load_invitation_rules
 from hspc_pipelines.flows.submission import SubmissionConfigError, submit_deal
 from hspc_pipelines.flows.summaries import sync_aws_summaries
+from hspc_pipelines.mapping.vocabulary import (
+    DEFAULT_INVOLVEMENT_TYPE,
+    DEFAULT_VISIBILITY,
+    INVOLVEMENT_TYPES,
+    VISIBILITIES,
+    InvitationAction,
+    RowStatus,
+)
 from hspc_pipelines.settings import load_settings
 from hspc_pipelines.sync import report
 from hspc_pipelines.sync.cosell_steps import invitation_id_of
@@ -205,14 +213,14 @@ def invitation_deals(
         hubspot.get_client(), partner_central.get_client(), sync_state.get_store(), mapping.get_config(), rows
     )
     df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
-    failed = int((df["action"] == "failed").sum()) if len(df) else 0
+    failed = int((df["action"] == InvitationAction.FAILED).sum()) if len(df) else 0
     yield dg.Output(
         df,
         metadata=_metadata(
             df,
             "status",
             "reason",
-            deals_created=int((df["action"] == "deal_created").sum()) if len(df) else 0,
+            deals_created=int((df["action"] == InvitationAction.DEAL_CREATED).sum()) if len(df) else 0,
             failed=failed,
         ),
     )
@@ -231,8 +239,8 @@ class SubmissionConfig(dg.Config):
     """Submit one deal's opportunity to AWS."""
 
     deal_id: str = Field(description="HubSpot deal id (the deal must be linked: aws_opportunity_id)")
-    involvement_type: str = Field(default="Co-Sell", description="Co-Sell | For Visibility Only")
-    visibility: str = Field(default="Full", description="Full | Limited")
+    involvement_type: str = Field(default=DEFAULT_INVOLVEMENT_TYPE, description=" | ".join(INVOLVEMENT_TYPES))
+    visibility: str = Field(default=DEFAULT_VISIBILITY, description=" | ".join(VISIBILITIES))
     poll_budget_seconds: float = Field(
         default=-1.0,
         description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
@@ -321,7 +329,7 @@ def aws_summaries(
         deal_ids=list(config.deal_ids) or None,
     )
     df = _frame([r.as_dict() for r in rows], SUMMARY_COLUMNS)
-    failed = int((df["status"] == "failed").sum()) if len(df) else 0
+    failed = int((df["status"] == RowStatus.FAILED).sum()) if len(df) else 0
     yield dg.Output(
         df,
         metadata=_metadata(

@@ -19,6 +19,7 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
@@ -180,16 +181,16 @@ def sync_plan(
             settled_pairs_recorded=newly_settled,
             changed_fields=dg.MetadataValue.md(report.changed_fields_table(df)),
             invalid_and_blocked=dg.MetadataValue.md(
-                report.failures_table(df, "operation", ("invalid", "blocked"), "reason")
+                report.failures_table(df, "operation", (Operation.INVALID, Operation.BLOCKED), "reason")
             ),
         ),
     )
-    invalid = ops.get("invalid", 0)
+    invalid = ops.get(Operation.INVALID, 0)
     yield dg.AssetCheckResult(
         check_name="no_invalid_rows",
         passed=invalid == 0,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"invalid_rows": invalid, "blocked_rows": ops.get("blocked", 0)},
+        metadata={"invalid_rows": invalid, "blocked_rows": ops.get(Operation.BLOCKED, 0)},
     )
 
 
@@ -198,7 +199,9 @@ def _apply_metadata(df: pd.DataFrame) -> dict[str, object]:
         df,
         statuses=dg.MetadataValue.json(report.counts(df, "status")),
         failures=dg.MetadataValue.md(
-            report.failures_table(df, "status", ("failed", "invalid", "blocked"), "error_message")
+            report.failures_table(
+                df, "status", (RowStatus.FAILED, RowStatus.INVALID, RowStatus.BLOCKED), "error_message"
+            )
         ),
     )
 
@@ -230,11 +233,11 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ):  # type: ignore[no-untyped-def]
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
-    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in ("create", "link")]
+    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in (Operation.CREATE, Operation.LINK)]
     client, store = partner_central.get_client(), sync_state.get_store()
     results = apply_creates(client, store, rows, workers=partner_central.write_workers)
     df = frames.results_frame(results)
-    _report_external(context, external.PC_OPPORTUNITIES, df, ("created",))
+    _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=_apply_metadata(df))
     dupes = store.duplicate_partner_identifiers(client.catalog)
     yield dg.AssetCheckResult(
@@ -257,7 +260,7 @@ def opportunity_updates(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
-    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == "update"]
+    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == Operation.UPDATE]
     bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(hubspot_deals)}
     results = apply_updates(
         partner_central.get_client(),
@@ -268,7 +271,7 @@ def opportunity_updates(
         workers=partner_central.write_workers,
     )
     df = frames.results_frame(results)
-    _report_external(context, external.PC_OPPORTUNITIES, df, ("updated",))
+    _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
     return dg.Output(df, metadata=_apply_metadata(df))
 
 
@@ -307,8 +310,8 @@ def hubspot_deal_writes(
     outcome = write_deals(hubspot.get_client(), writes)
     df = frames.writes_frame(outcome)
     df_status = df.rename(columns={"write_status": "status"})
-    _report_external(context, external.HUBSPOT_DEALS, df_status, ("written",))
-    failed = int((df["write_status"] == "failed").sum()) if len(df) else 0
+    _report_external(context, external.HUBSPOT_DEALS, df_status, (RowStatus.WRITTEN,))
+    failed = int((df["write_status"] == RowStatus.FAILED).sum()) if len(df) else 0
     yield dg.Output(
         df,
         metadata=_frame_metadata(
@@ -317,7 +320,7 @@ def hubspot_deal_writes(
             write_statuses=dg.MetadataValue.json(report.counts(df, "write_status")),
             notes_written=int(df["notes_written"].sum()) if len(df) else 0,
             failures=dg.MetadataValue.md(
-                report.failures_table(df, "write_status", ("failed",), "error_message")
+                report.failures_table(df, "write_status", (RowStatus.FAILED,), "error_message")
             ),
         ),
     )
