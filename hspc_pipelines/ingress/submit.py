@@ -7,15 +7,38 @@ The same model gives the request body's schema in the ingress's OpenAPI document
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic_core import ErrorDetails
 
-InvolvementType = Literal["Co-Sell", "For Visibility Only"]
-Visibility = Literal["Full", "Limited"]
-INVOLVEMENT_TYPES: tuple[str, ...] = get_args(InvolvementType)
-VISIBILITIES: tuple[str, ...] = get_args(Visibility)
+from hspc_pipelines.mapping.vocabulary import (
+    DEFAULT_INVOLVEMENT_TYPE,
+    DEFAULT_VISIBILITY,
+    INVOLVEMENT_TYPES,
+    VISIBILITIES,
+)
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"not one of {allowed}")
+        return value
+
+    return check
+
+
+# The values are botocore's (the vocabulary reads them from the model); the document lists them as an enum.
+InvolvementType = Annotated[
+    str,
+    AfterValidator(_one_of(INVOLVEMENT_TYPES)),
+    WithJsonSchema({"type": "string", "enum": list(INVOLVEMENT_TYPES)}),
+]
+Visibility = Annotated[
+    str, AfterValidator(_one_of(VISIBILITIES)), WithJsonSchema({"type": "string", "enum": list(VISIBILITIES)})
+]
 FIELDS = ("dealId", "involvementType", "visibility")
 _MAX_SHOWN = 60
 # What each field allows, in the words of the 400 a caller gets.
@@ -41,8 +64,8 @@ class SubmitRequest(BaseModel):
 
     # Strict: a JSON number is not a deal id; "$" in the pattern matches only at the very end.
     deal_id: str = Field(alias="dealId", strict=True, pattern=r"^[0-9]{1,19}$")
-    involvement_type: InvolvementType = Field(default="Co-Sell", alias="involvementType")
-    visibility: Visibility = "Full"
+    involvement_type: InvolvementType = Field(default=DEFAULT_INVOLVEMENT_TYPE, alias="involvementType")
+    visibility: Visibility = DEFAULT_VISIBILITY
 
     def to_json(self) -> dict[str, str]:
         return {

@@ -58,8 +58,7 @@ from hspc_pipelines.sync import frames
 from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.sync.plan import DealSnapshot, build_plan
 from hspc_pipelines.sync.records import with_timestamps
-
-from .conftest import bundle, current_opportunity, good_deal
+from hspc_pipelines_tests.support.deals import bundle, current_opportunity, good_deal
 
 SERVICE = botocore.session.get_session().get_service_model("partnercentral-selling")
 
