@@ -27,8 +27,8 @@ from botocore.config import Config
 from hspc_pipelines.mapping import DealBundle, build_create_request, build_update_request
 from hspc_pipelines.mapping.config import load_mapping_config
 from hspc_pipelines.mapping.properties import COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES
+from hspc_pipelines.partner_central.records import with_timestamps
 from hspc_pipelines.settings import load_settings
-from hspc_pipelines.sync.records import with_timestamps
 
 SEARCH_PAGE = 100  # the seed's search requests ask 100 a page
 WRITE_BACK_PROPERTIES = (

@@ -99,9 +99,9 @@ def build_frames(n: int) -> tuple[Any, Any, Any]:
     from hspc_pipelines.emulators.stack import DEMO_MAPPING_CONFIG
     from hspc_pipelines.mapping import DealBundle, build_create_request, opportunity_to_deal_properties
     from hspc_pipelines.mapping.config import load_mapping_config
-    from hspc_pipelines.sync import frames
-    from hspc_pipelines.sync.plan import DealSnapshot
-    from hspc_pipelines.sync.records import to_jsonable
+    from hspc_pipelines.partner_central.records import to_jsonable
+    from hspc_pipelines.reconcile import frames
+    from hspc_pipelines.reconcile.plan import DealSnapshot
 
     config = load_mapping_config(str(DEMO_MAPPING_CONFIG))
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -183,9 +183,9 @@ def _plan_once(deals_df: Any, opps_df: Any, config: Any, store: Any) -> dict[str
     """The `sync_plan` asset's work (hspc_pipelines/defs/reconcile/assets.py), split for timing:
     frames -> snapshots/records, the settled fingerprints from the state store, build_plan, the
     newly settled pairs back to the store, and the plan frame."""
-    from hspc_pipelines.reconcile.settled import keep_settled, load_settled
-    from hspc_pipelines.sync import frames
-    from hspc_pipelines.sync.plan import build_plan
+    from hspc_pipelines.reconcile import frames
+    from hspc_pipelines.reconcile.plan import build_plan
+    from hspc_pipelines.reconcile.settled_store import keep_settled, load_settled
 
     start = time.perf_counter()
     cpu_start = time.process_time()

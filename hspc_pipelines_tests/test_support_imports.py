@@ -75,7 +75,7 @@ def test_the_check_sees_relative_absolute_and_from_package_imports() -> None:
     source = (
         "from .conftest import bundle\n"
         "from . import conftest\n"
-        "from hspc_pipelines_tests.sync.test_fast_plan import CONFIGS\n"
+        "from hspc_pipelines_tests.reconcile.test_fast_plan import CONFIGS\n"
         "import hspc_pipelines_tests.e2e.conftest\n"
         "from hspc_pipelines_tests import support\n"
         "from hspc_pipelines_tests.support.deals import good_deal\n"
@@ -87,6 +87,6 @@ def test_the_check_sees_relative_absolute_and_from_package_imports() -> None:
     assert hits == [
         "hspc_pipelines_tests.mapping.conftest",
         "hspc_pipelines_tests.mapping.conftest",
-        "hspc_pipelines_tests.sync.test_fast_plan",
+        "hspc_pipelines_tests.reconcile.test_fast_plan",
         "hspc_pipelines_tests.e2e.conftest",
     ]

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from hspc_pipelines.events.coalesce import RunIntent, Trigger, coalesce
-from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.triggers import UnusableMessage, triggers_for
+from hspc_pipelines.queue.receive import EventsQueue
 
 log = logging.getLogger(__name__)
 SEEN_LIMIT = 20_000  # event ids remembered across ticks (HubSpot retries for up to 3 days; runs dedupe too)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from hspc_pipelines.events.coalesce import INVITATIONS, RECONCILE, SUBMIT, Trigger
-from hspc_pipelines.events.queue import ReceivedMessage
-from hspc_pipelines.ingress.envelope import (
+from hspc_pipelines.mapping.vocabulary import DealEvent
+from hspc_pipelines.partner_central.events import INVITATION, OPPORTUNITY
+from hspc_pipelines.queue.envelope import (
     HUBSPOT_WEBHOOK,
     PARTNER_CENTRAL_EVENT,
     SUBMIT_REQUEST,
     MessageFormatError,
     decode_message,
 )
-from hspc_pipelines.mapping.vocabulary import DealEvent
-from hspc_pipelines.partner_central.events import INVITATION, OPPORTUNITY
+from hspc_pipelines.queue.receive import ReceivedMessage
 from hspc_pipelines.settings import load_settings
 
 # Deal events that can change what the reconcile must do for that deal: every one there is.

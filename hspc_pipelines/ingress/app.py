@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from hspc_pipelines.cosell.submission.request import SubmitRequest
 from hspc_pipelines.hubspot.webhook_events import WEBHOOK_BATCH
 from hspc_pipelines.ingress import routes_submit, routes_webhook
 from hspc_pipelines.ingress.errors import http_exception, unexpected, validation_handler
@@ -28,11 +29,10 @@ from hspc_pipelines.ingress.models import (
     SubmitQueued,
     WebhookAccepted,
 )
-from hspc_pipelines.ingress.queue import QueueSender
 from hspc_pipelines.ingress.routes_solutions import add_solutions_routes
 from hspc_pipelines.ingress.settings import IngressSettings
-from hspc_pipelines.ingress.solutions import PartnerCentralSolutionsSource, SolutionsSource
-from hspc_pipelines.ingress.submit import SubmitRequest
+from hspc_pipelines.queue.send import QueueSender
+from hspc_pipelines.solutions.lookup import PartnerCentralSolutionsSource, SolutionsSource
 
 TITLE = "hspc ingress"
 VERSION = "1.0.0"

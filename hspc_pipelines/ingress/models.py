@@ -17,8 +17,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from hspc_pipelines.ingress.solutions import STATUSES, BadPageToken, SolutionStatus, decode_token
-from hspc_pipelines.ingress.submit import InvolvementType, Visibility
+from hspc_pipelines.cosell.submission.request import InvolvementType, Visibility
+from hspc_pipelines.solutions.lookup import STATUSES, BadPageToken, SolutionStatus, decode_token
 
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 200

@@ -24,7 +24,7 @@ from hspc_pipelines.ingress.models import (
     SolutionList,
     SolutionSearch,
 )
-from hspc_pipelines.ingress.solutions import SolutionsSource, filtered, page, public_view, ranked
+from hspc_pipelines.solutions.lookup import SolutionsSource, filtered, page, public_view, ranked
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "solutions cannot be read from Partner Central right now; retry later"

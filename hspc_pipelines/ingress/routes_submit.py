@@ -10,13 +10,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hspc_pipelines.cosell.submission.request import SubmitRequestError, parse_submit_request
 from hspc_pipelines.ingress.body import BodyError, read_body
-from hspc_pipelines.ingress.envelope import SUBMIT_REQUEST, encode_envelope
 from hspc_pipelines.ingress.errors import answer, error
 from hspc_pipelines.ingress.models import SubmitQueued
-from hspc_pipelines.ingress.queue import MessageTooLarge, QueueSender, QueueUnavailable
 from hspc_pipelines.ingress.settings import IngressSettings
-from hspc_pipelines.ingress.submit import SubmitRequestError, parse_submit_request
+from hspc_pipelines.queue.envelope import SUBMIT_REQUEST, encode_envelope
+from hspc_pipelines.queue.send import MessageTooLarge, QueueSender, QueueUnavailable
 
 SUBMIT_MAX_BODY_BYTES = 16 * 1024  # three short fields
 

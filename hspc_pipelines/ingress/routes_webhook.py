@@ -12,12 +12,12 @@ from starlette.responses import Response
 from hspc_pipelines.hubspot.signatures import SignatureError
 from hspc_pipelines.hubspot.webhook_events import WebhookPayloadError, parse_webhook_batch
 from hspc_pipelines.ingress.body import BodyError, read_body
-from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, encode_envelope
 from hspc_pipelines.ingress.errors import answer, error
 from hspc_pipelines.ingress.models import WebhookAccepted
-from hspc_pipelines.ingress.queue import MessageTooLarge, QueueSender, QueueUnavailable
 from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.ingress.verify import signed_uri, verify_request
+from hspc_pipelines.queue.envelope import HUBSPOT_WEBHOOK, encode_envelope
+from hspc_pipelines.queue.send import MessageTooLarge, QueueSender, QueueUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from .cosell import is_cosell
 from .create import build_create_request
 from .errors import FieldError, MappingResult
 from .reverse import opportunity_to_deal_properties, opportunity_to_new_deal
-from .submission import validate_for_submission
 from .types import DealBundle, NewDeal, Opportunity
 from .update import build_update_request
 from .view import hubspot_owned_view
@@ -25,5 +24,4 @@ __all__ = [
     "load_mapping_config",
     "opportunity_to_deal_properties",
     "opportunity_to_new_deal",
-    "validate_for_submission",
 ]

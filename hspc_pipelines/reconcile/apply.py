@@ -21,11 +21,11 @@ from typing import Any, Protocol
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
 from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, RowStatus
 from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
+from hspc_pipelines.partner_central.records import to_jsonable, with_timestamps
+from hspc_pipelines.reconcile.outcomes import ApplyResult
+from hspc_pipelines.reconcile.plan import diff_views
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS as DEFAULT_WORKERS
 from hspc_pipelines.state.store import SyncStateStore
-from hspc_pipelines.sync.outcomes import ApplyResult
-from hspc_pipelines.sync.plan import diff_views
-from hspc_pipelines.sync.records import to_jsonable, with_timestamps
 
 log = logging.getLogger(__name__)
 MAX_CONFLICT_RETRIES = 3

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from hspc_pipelines.hubspot.batch import BatchResult
 from hspc_pipelines.mapping import DealBundle, MappingConfig, is_cosell
 from hspc_pipelines.mapping.properties import COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES
-from hspc_pipelines.sync.frames import day
-from hspc_pipelines.sync.plan import DealSnapshot
+from hspc_pipelines.reconcile.frames import day
+from hspc_pipelines.reconcile.plan import DealSnapshot
 
 if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drift
     from hspc_pipelines.hubspot.client import HubSpotClient

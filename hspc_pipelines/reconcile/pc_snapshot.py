@@ -12,9 +12,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from hspc_pipelines.partner_central.records import to_jsonable
+from hspc_pipelines.reconcile.frames import day
 from hspc_pipelines.state.store import SyncStateStore
-from hspc_pipelines.sync.frames import day
-from hspc_pipelines.sync.records import to_jsonable
 
 IDENTIFIER_FILTER_LIMIT = 20  # ListOpportunities accepts at most 20 ids per Identifier filter
 PAGE_SIZE = 100

@@ -10,7 +10,7 @@ import pandas as pd
 
 from hspc_pipelines.defs.tags import range_tags
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
-from hspc_pipelines.sync import report
+from hspc_pipelines.reconcile import report
 
 
 @dataclass

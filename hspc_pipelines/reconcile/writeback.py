@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hspc_pipelines.hubspot.notes import NoteSpec
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES, NOTE_KEY_PROPERTY
 from hspc_pipelines.mapping.vocabulary import RowStatus
-from hspc_pipelines.sync.notes import NoteSpec
-from hspc_pipelines.sync.outcomes import DealWrite
-from hspc_pipelines.sync.plan import property_changes
+from hspc_pipelines.reconcile.outcomes import DealWrite
+from hspc_pipelines.reconcile.plan import property_changes
 
 if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drift
     from hspc_pipelines.hubspot.client import HubSpotClient

@@ -18,8 +18,8 @@ def register(subparsers: Any) -> None:
 
 def cmd_solutions_search(args: argparse.Namespace) -> int:
     from hspc_pipelines.partner_central.client import PartnerCentralClient
-    from hspc_pipelines.reconcile.solutions import fetch_solutions, solution_rows
-    from hspc_pipelines.sync.solutions import search
+    from hspc_pipelines.solutions.catalog import fetch_solutions, solution_rows
+    from hspc_pipelines.solutions.matching import search
 
     rows = solution_rows(fetch_solutions(PartnerCentralClient.from_env()), today_iso())
     matches = search(rows, args.query)[: args.limit]

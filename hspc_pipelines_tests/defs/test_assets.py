@@ -20,8 +20,8 @@ from hspc_pipelines.defs.resources import (
 )
 from hspc_pipelines.hubspot.batch import BatchResult
 from hspc_pipelines.mapping.types import DealBundle
-from hspc_pipelines.sync import frames
-from hspc_pipelines.sync.plan import DealSnapshot
+from hspc_pipelines.reconcile import frames
+from hspc_pipelines.reconcile.plan import DealSnapshot
 
 DAY = "2026-11-20"
 ASSETS = {a.key.to_user_string(): a for a in reconcile_assets(daily_partitions(dt.date(2025, 1, 1)))}

@@ -9,8 +9,8 @@ import time
 import requests
 
 from hspc_pipelines.defs.sensors.events import _known_events
-from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.tick import Cursor, run_tick
+from hspc_pipelines.queue.receive import EventsQueue
 from hspc_pipelines_tests.support.product import DEAL_ID, queue_depth, seed_deal
 
 

@@ -13,11 +13,11 @@ import pytest
 import requests
 
 from hspc_pipelines.emulators._server import serve_in_thread
-from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.tick import Cursor, run_tick
 from hspc_pipelines.hubspot.signatures import sign_v3
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines.queue.receive import EventsQueue
 from hspc_pipelines_tests.support.product import DEAL_ID, queue_depth, seed_deal
 from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
 
@@ -233,7 +233,7 @@ def test_poison_message_reaches_the_dlq_while_good_messages_are_processed(produc
         },
     )["QueueUrl"]
     sqs.send_message(QueueUrl=queue, MessageBody="{not json")
-    from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, encode_envelope
+    from hspc_pipelines.queue.envelope import HUBSPOT_WEBHOOK, encode_envelope
 
     good = encode_envelope(HUBSPOT_WEBHOOK, _webhook(event_id=555))
     sqs.send_message(QueueUrl=queue, MessageBody=good)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from hspc_pipelines.ingress.envelope import (
+from hspc_pipelines.queue.envelope import (
     HUBSPOT_WEBHOOK,
     PARTNER_CENTRAL_EVENT,
     SUBMIT_REQUEST,

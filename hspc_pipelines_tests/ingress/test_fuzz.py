@@ -11,7 +11,7 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hspc_pipelines.ingress.envelope import decode_message
+from hspc_pipelines.queue.envelope import decode_message
 from hspc_pipelines_tests.support.ingress import SECRET, signed_headers
 
 PATHS = [

@@ -26,15 +26,15 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from hspc_pipelines.ingress.app import create_app
-from hspc_pipelines.ingress.envelope import (
+from hspc_pipelines.ingress.models import PAGE_TOKEN_FORMAT
+from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines.queue.envelope import (
     HUBSPOT_WEBHOOK,
     SUBMIT_REQUEST,
     MessageFormatError,
     decode_message,
 )
-from hspc_pipelines.ingress.models import PAGE_TOKEN_FORMAT
-from hspc_pipelines.ingress.settings import IngressSettings
-from hspc_pipelines.ingress.solutions import encode_token
+from hspc_pipelines.solutions.lookup import encode_token
 from hspc_pipelines_tests.support.ingress import SECRET, Ingress, ListSource, now_ms, v3_signature
 
 TOKEN = "api-token-91be"

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hspc_pipelines.ingress.envelope import SUBMIT_REQUEST, decode_message
+from hspc_pipelines.queue.envelope import SUBMIT_REQUEST, decode_message
 from hspc_pipelines_tests.support.ingress import ListSource
 
 TOKEN = "api-token-91b7"

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from hspc_pipelines.emulators._server import free_port
-from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, decode_message
+from hspc_pipelines.queue.envelope import HUBSPOT_WEBHOOK, decode_message
 from hspc_pipelines_tests.support.ingress import SECRET, signed_headers, sqs_client
 from hspc_pipelines_tests.support.webhooks import PROPERTY_CHANGE_EVENT
 

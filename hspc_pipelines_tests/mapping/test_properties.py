@@ -9,6 +9,7 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hspc_pipelines.cosell.submission.rules import validate_for_submission
 from hspc_pipelines.mapping import (
     DealBundle,
     MappingConfig,
@@ -17,7 +18,6 @@ from hspc_pipelines.mapping import (
     hubspot_owned_view,
     model,
     opportunity_to_new_deal,
-    validate_for_submission,
 )
 from hspc_pipelines.mapping.guard import INTERNAL
 from hspc_pipelines_tests.support.strategies import bundles, junk_text, valid_bundles

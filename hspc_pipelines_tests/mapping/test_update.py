@@ -5,6 +5,7 @@ import datetime as dt
 
 from botocore.validate import ParamValidator
 
+from hspc_pipelines.cosell.submission.rules import validate_for_submission
 from hspc_pipelines.mapping import (
     MappingConfig,
     build_create_request,
@@ -13,7 +14,6 @@ from hspc_pipelines.mapping import (
     model,
     opportunity_to_deal_properties,
     opportunity_to_new_deal,
-    validate_for_submission,
 )
 from hspc_pipelines_tests.support.deals import bundle, current_opportunity, good_deal
 

@@ -17,12 +17,12 @@ from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hspc_pipelines.cosell.invitations.run import InvitationRow
+from hspc_pipelines.cosell.summaries.run import SummaryRow
 from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator, start_partner_central_emulator
 from hspc_pipelines.emulators.partner_central import rules as emulator_rules
 from hspc_pipelines.emulators.partner_central.aws_side import REVIEW_EVENTS
 from hspc_pipelines.events.triggers import DEAL_EVENTS
-from hspc_pipelines.flows.invitations import InvitationRow
-from hspc_pipelines.flows.summaries import SummaryRow
 from hspc_pipelines.hubspot.webhook_events import KNOWN_SUBSCRIPTION_TYPES
 from hspc_pipelines.mapping import MappingConfig, build_create_request, build_update_request
 from hspc_pipelines.mapping.properties import CUSTOM_DEAL_PROPERTIES
@@ -54,10 +54,10 @@ from hspc_pipelines.mapping.vocabulary import (
     title_freeze,
 )
 from hspc_pipelines.partner_central.events import KINDS, UNKNOWN
-from hspc_pipelines.sync import frames
-from hspc_pipelines.sync.outcomes import ApplyResult, DealWrite
-from hspc_pipelines.sync.plan import DealSnapshot, build_plan
-from hspc_pipelines.sync.records import with_timestamps
+from hspc_pipelines.partner_central.records import with_timestamps
+from hspc_pipelines.reconcile import frames
+from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite
+from hspc_pipelines.reconcile.plan import DealSnapshot, build_plan
 from hspc_pipelines_tests.support.deals import bundle, current_opportunity, good_deal
 
 SERVICE = botocore.session.get_session().get_service_model("partnercentral-selling")

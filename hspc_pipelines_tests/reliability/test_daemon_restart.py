@@ -56,11 +56,11 @@ from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 from hspc_pipelines.emulators._server import serve_in_thread
 from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import RULE_NAME, EmulatorStack
-from hspc_pipelines.events.queue import ReceivedMessage
 from hspc_pipelines.events.tick import Cursor, run_tick
 from hspc_pipelines.ingress.app import create_app
-from hspc_pipelines.ingress.envelope import HUBSPOT_WEBHOOK, encode_envelope
 from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines.queue.envelope import HUBSPOT_WEBHOOK, encode_envelope
+from hspc_pipelines.queue.receive import ReceivedMessage
 from hspc_pipelines_tests.support.dagster_dev import workspace_file
 from hspc_pipelines_tests.support.environment import product_env
 from hspc_pipelines_tests.support.postgres import admin_connection, temporary_database

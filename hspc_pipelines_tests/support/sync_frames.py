@@ -17,9 +17,9 @@ from hspc_pipelines.mapping import (
     opportunity_to_deal_properties,
 )
 from hspc_pipelines.mapping.config import DEFAULT_OWNERSHIP, PARTNER_CENTRAL
-from hspc_pipelines.sync import frames
-from hspc_pipelines.sync.plan import DealSnapshot
-from hspc_pipelines.sync.records import dumps, loads, to_jsonable
+from hspc_pipelines.partner_central.records import dumps, loads, to_jsonable
+from hspc_pipelines.reconcile import frames
+from hspc_pipelines.reconcile.plan import DealSnapshot
 from hspc_pipelines_tests.support.deals import bundle as make_bundle
 from hspc_pipelines_tests.support.deals import good_deal
 from hspc_pipelines_tests.support.strategies import bundles, junk, mutated, valid_bundles

@@ -9,6 +9,17 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from hspc_pipelines.cosell.invitations.rules import RulesConfigError
+from hspc_pipelines.cosell.invitations.rules_file import load_invitation_rules
+from hspc_pipelines.cosell.invitations.run import (
+    InvitationRow,
+    advance_invitations,
+    create_invitation_deals,
+    list_invitation_ids,
+)
+from hspc_pipelines.cosell.steps import invitation_id_of
+from hspc_pipelines.cosell.submission.run import SubmissionConfigError, submit_deal
+from hspc_pipelines.cosell.summaries.run import sync_aws_summaries
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
@@ -16,15 +27,6 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
-from hspc_pipelines.flows.invitations import (
-    InvitationRow,
-    advance_invitations,
-    create_invitation_deals,
-    list_invitation_ids,
-)
-from hspc_pipelines.flows.rules import load_invitation_rules
-from hspc_pipelines.flows.submission import SubmissionConfigError, submit_deal
-from hspc_pipelines.flows.summaries import sync_aws_summaries
 from hspc_pipelines.mapping.vocabulary import (
     DEFAULT_INVOLVEMENT_TYPE,
     DEFAULT_VISIBILITY,
@@ -33,10 +35,8 @@ from hspc_pipelines.mapping.vocabulary import (
     InvitationAction,
     RowStatus,
 )
+from hspc_pipelines.reconcile import report
 from hspc_pipelines.settings import load_settings
-from hspc_pipelines.sync import report
-from hspc_pipelines.sync.cosell_steps import invitation_id_of
-from hspc_pipelines.sync.invitation_rules import RulesConfigError
 
 GROUP = "cosell"
 INVITATION_COLUMNS = (

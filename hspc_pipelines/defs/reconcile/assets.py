@@ -20,17 +20,17 @@ from hspc_pipelines.defs.resources import (
     SyncStateResource,
 )
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
+from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
+from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
+from hspc_pipelines.reconcile.outcomes import deal_write_for
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
-from hspc_pipelines.reconcile.settled import keep_settled, load_settled
-from hspc_pipelines.reconcile.solutions import fetch_solutions, solution_rows
+from hspc_pipelines.reconcile.plan import build_plan
+from hspc_pipelines.reconcile.settled_store import keep_settled, load_settled
 from hspc_pipelines.reconcile.writeback import write_deals
-from hspc_pipelines.sync import frames, report
-from hspc_pipelines.sync.converge import replan_after_apply, unsettled
-from hspc_pipelines.sync.outcomes import deal_write_for
-from hspc_pipelines.sync.plan import build_plan
-from hspc_pipelines.sync.solutions import choose_solutions
+from hspc_pipelines.solutions.catalog import fetch_solutions, solution_rows
+from hspc_pipelines.solutions.matching import choose_solutions
 
 GROUP = "reconcile"
 COMMON: dict[str, Any] = {

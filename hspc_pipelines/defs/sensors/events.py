@@ -12,11 +12,11 @@ from hspc_pipelines.defs.reconcile.jobs import reconcile_graph
 from hspc_pipelines.defs.resources import SyncStateResource
 from hspc_pipelines.events import echo
 from hspc_pipelines.events.coalesce import RECONCILE, Trigger
-from hspc_pipelines.events.queue import EventsQueue
 from hspc_pipelines.events.tick import Cursor, run_tick
+from hspc_pipelines.partner_central.records import parse_timestamp
+from hspc_pipelines.queue.receive import EventsQueue
 from hspc_pipelines.settings import Settings, load_settings
 from hspc_pipelines.state.store import SyncStateStore
-from hspc_pipelines.sync.records import parse_timestamp
 
 
 def _known_events(

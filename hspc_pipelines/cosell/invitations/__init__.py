@@ -1,0 +1,1 @@
+"""AWS opportunity invitations: rules (pure), where the rules come from, and the run."""

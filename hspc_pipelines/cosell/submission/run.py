@@ -1,0 +1,382 @@
+"""Submitting a deal's opportunity to AWS (StartEngagementFromOpportunityTask), with the seller told why not.
+
+Order of checks, each stopping before any AWS write:
+1. the run's choices (involvement type, visibility) are valid;
+2. the deal exists and is linked (`aws_opportunity_id`); if not, the deal says so;
+3. a deal that already shows a submitted review status is confirmed with one GetOpportunity and left
+   unchanged ("already submitted");
+4. the deal as the mapping sees it (create-level errors and `validate_for_submission` of the record the
+   deal maps to) — no AWS call at all when this fails;
+5. the opportunity as Partner Central holds it: already submitted (left unchanged) or failing
+   `validate_for_submission` (no write).
+Invalid deals get ONE note listing every problem, `aws_sync_status = invalid` and `aws_sync_error`.
+Otherwise the task is started with a deterministic ClientToken and followed inside a budget; on
+completion the deal records the submission and gets one note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import botocore.session
+
+from hspc_pipelines.cosell import steps
+from hspc_pipelines.cosell.hubspot_ops import hubspot_time
+from hspc_pipelines.cosell.submission.rules import validate_for_submission
+from hspc_pipelines.cosell.tasks import COMPLETE, FAILED, follow_tasks
+from hspc_pipelines.hubspot.client import HubSpotClient
+from hspc_pipelines.hubspot.notes import (
+    NoteSpec,
+    invalid_submission_note,
+    not_linked_note,
+    submission_failed_note,
+    submission_note,
+)
+from hspc_pipelines.mapping import MappingConfig, build_create_request
+from hspc_pipelines.mapping.build import OWNED_PATHS, build_body, nest
+from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
+from hspc_pipelines.mapping.vocabulary import (
+    DEFAULT_INVOLVEMENT_TYPE,
+    DEFAULT_VISIBILITY,
+    SUBMITTED_REVIEW_STATUSES,
+    RowStatus,
+    SyncStatus,
+)
+from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
+from hspc_pipelines.partner_central.records import to_jsonable
+from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
+from hspc_pipelines.reconcile.outcomes import DealWrite
+from hspc_pipelines.reconcile.plan import property_changes
+from hspc_pipelines.reconcile.writeback import write_deals
+from hspc_pipelines.state.store import SyncStateStore
+
+log = logging.getLogger(__name__)
+
+_GET_OPPORTUNITY_OUTPUT = (
+    botocore.session.get_session()
+    .get_service_model("partnercentral-selling")
+    .operation_model("GetOpportunity")
+    .output_shape
+)
+GET_OPPORTUNITY_MEMBERS = (
+    tuple(_GET_OPPORTUNITY_OUTPUT.members) if _GET_OPPORTUNITY_OUTPUT is not None else ()
+)
+
+
+class SubmissionConfigError(ValueError):
+    """The run's own configuration is wrong (names the field, the value and what is allowed)."""
+
+
+@dataclass
+class SubmissionResult:
+    deal_id: str
+    status: str  # submitted | pending | already_submitted | invalid | not_linked | not_found | failed
+    message: str
+    opportunity_id: str | None = None
+    review_status: str | None = None
+    involvement_type: str | None = None
+    visibility: str | None = None
+    task_id: str | None = None
+    engagement_id: str | None = None
+    problems: list[str] = field(default_factory=list)
+    aws_calls: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _write(
+    hs: HubSpotClient,
+    deal_id: str,
+    current: Mapping[str, Any],
+    wanted: Mapping[str, str | None],
+    notes: list[NoteSpec],
+    now: dt.datetime,
+) -> str | None:
+    """Only the properties that differ, and notes once; returns an error text or None."""
+    write = DealWrite(
+        deal_id=deal_id,
+        entity_key=f"deal:{deal_id}",
+        partition_date=now.date().isoformat(),
+        final_status=RowStatus.WRITTEN,
+        properties=property_changes(current, wanted),
+        notes=notes,
+    )
+    ((_, status, _, error),) = write_deals(hs, [write], now)
+    return error if status == RowStatus.FAILED else None
+
+
+def submit_deal(
+    hs: HubSpotClient,
+    pc: PartnerCentralClient,
+    store: SyncStateStore,
+    config: MappingConfig,
+    deal_id: str,
+    involvement_type: str = DEFAULT_INVOLVEMENT_TYPE,
+    visibility: str = DEFAULT_VISIBILITY,
+    budget_s: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    now: dt.datetime | None = None,
+) -> SubmissionResult:
+    errors = steps.submission_request_errors(involvement_type, visibility)
+    if not str(deal_id or "").strip().isdigit():
+        errors.insert(0, f"deal_id = {deal_id!r} is not valid; allowed: a HubSpot deal id (digits)")
+    if errors:
+        raise SubmissionConfigError("submit_opportunity: " + "; ".join(errors))
+    deal_id = str(deal_id).strip()
+    now = now or dt.datetime.now(dt.UTC)
+    calls_before = dict(pc.stats.calls)
+    result = _submit(hs, pc, store, config, deal_id, involvement_type, visibility, budget_s, sleep, now)
+    result.involvement_type, result.visibility = involvement_type, visibility
+    result.aws_calls = {
+        op: n - calls_before.get(op, 0) for op, n in pc.stats.calls.items() if n - calls_before.get(op, 0)
+    }
+    log.info("submit deal %s: %s — %s", deal_id, result.status, result.message)
+    return result
+
+
+def _submit(
+    hs: HubSpotClient,
+    pc: PartnerCentralClient,
+    store: SyncStateStore,
+    config: MappingConfig,
+    deal_id: str,
+    involvement: str,
+    visibility: str,
+    budget_s: float,
+    sleep: Callable[[float], None],
+    now: dt.datetime,
+) -> SubmissionResult:
+    read = hs.batch_read("deals", [deal_id], DEAL_PROPERTIES)
+    if not read.results:
+        return SubmissionResult(deal_id, "not_found", f"deal {deal_id} not found in HubSpot")
+    deal: dict[str, Any] = dict(read.results[0].get("properties") or {})
+    opp_id = (deal.get("aws_opportunity_id") or "").strip()
+    if not opp_id:
+        message = (
+            f"deal {deal_id} is not linked to a Partner Central opportunity (aws_opportunity_id is empty); "
+            "nothing was submitted"
+        )
+        error = _write(
+            hs,
+            deal_id,
+            deal,
+            {
+                "aws_sync_status": SyncStatus.INVALID.value,
+                "aws_sync_error": message,
+                "aws_submit_requested": "false",
+            },
+            [not_linked_note(deal_id)],
+            now,
+        )
+        return SubmissionResult(
+            deal_id, "not_linked", message + (f" (deal not updated: {error})" if error else "")
+        )
+
+    if deal.get("aws_review_status") in SUBMITTED_REVIEW_STATUSES:
+        opp = _read_opportunity(pc, store, opp_id)
+        if steps.already_submitted(opp):
+            return _already(deal_id, opp_id, opp)
+
+    problems = _deal_problems(hs, config, pc.catalog, deal_id)
+    if problems:
+        return _invalid(hs, deal_id, deal, opp_id, problems, now)
+
+    opp = _read_opportunity(pc, store, opp_id)
+    if steps.already_submitted(opp):
+        return _already(deal_id, opp_id, opp)
+    problems = _opportunity_problems(opp)
+    if problems:
+        return _invalid(hs, deal_id, deal, opp_id, problems, now)
+
+    token = steps.submit_client_token(pc.catalog, opp_id, involvement, visibility)
+    try:
+        task = pc.start_engagement_from_opportunity_task(opp_id, token, involvement, visibility)
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:
+        return _failed(hs, deal_id, deal, opp_id, exc.code, str(exc), None, now)
+    task_id = str(task.get("TaskId") or "")
+    latest = (
+        follow_tasks(pc.list_engagement_from_opportunity_tasks, {task_id: task}, budget_s, sleep)
+        if task_id
+        else {"": task}
+    )
+    task = latest.get(task_id, task)
+    if task.get("TaskStatus") == FAILED:
+        return _failed(hs, deal_id, deal, opp_id, task.get("ReasonCode"), task.get("Message"), task_id, now)
+
+    submitted_at = hubspot_time(now)
+    wanted: dict[str, str | None] = {
+        "aws_submission_date": submitted_at,
+        "aws_involvement_type": involvement,
+        "aws_visibility": visibility,
+        "aws_submit_requested": "false",
+    }
+    if task.get("TaskStatus") == COMPLETE:
+        opp = _read_opportunity(pc, store, opp_id)
+        review = steps.review_status(opp)
+        wanted.update(
+            {"aws_review_status": review, "aws_sync_status": SyncStatus.SYNCED.value, "aws_sync_error": None}
+        )
+        notes = [submission_note(opp_id, involvement, visibility)]
+        status, message = (
+            "submitted",
+            f"opportunity {opp_id} submitted to AWS ({involvement}, {visibility}): {review}",
+        )
+    else:
+        review = steps.review_status(opp)
+        wanted.update(
+            {
+                "aws_sync_status": SyncStatus.PENDING.value,
+                "aws_sync_error": f"submission task {task_id} still in progress at AWS; "
+                "the AWS summary sync will show the review status",
+            }
+        )
+        notes = []
+        status, message = (
+            "pending",
+            f"submission task {task_id} for {opp_id} still in progress after {budget_s:.0f}s",
+        )
+    error = _write(hs, deal_id, deal, wanted, notes, now)
+    if error:
+        message += f" (deal not updated: {error})"
+    return SubmissionResult(
+        deal_id,
+        status,
+        message,
+        opp_id,
+        review,
+        task_id=task_id or None,
+        engagement_id=task.get("EngagementId"),
+    )
+
+
+def _read_opportunity(pc: PartnerCentralClient, store: SyncStateStore, opp_id: str) -> dict[str, Any]:
+    record: dict[str, Any] = to_jsonable(pc.get_opportunity(opp_id))
+    store.put_opportunities(pc.catalog, [record])
+    return record
+
+
+def _already(deal_id: str, opp_id: str, opp: Mapping[str, Any]) -> SubmissionResult:
+    review = steps.review_status(opp)
+    return SubmissionResult(
+        deal_id,
+        "already_submitted",
+        f"opportunity {opp_id} was already submitted (review status {review}); nothing changed",
+        opp_id,
+        review,
+    )
+
+
+def _field_path(field_name: str) -> tuple[str, ...]:
+    """'Project.ExpectedCustomerSpend[0].Amount' -> ('Project', 'ExpectedCustomerSpend', 'Amount')."""
+    return tuple(re.sub(r"\[\d+\]", "", part) for part in field_name.split("."))
+
+
+def _deal_problems(hs: HubSpotClient, config: MappingConfig, catalog: str, deal_id: str) -> list[str]:
+    """Every reason the deal (with its company and contacts) cannot be submitted, without asking AWS:
+    the mapping's create-level errors, and `validate_for_submission` of what the deal maps to; a
+    field the mapping already rejected is not reported a second time as missing."""
+    far = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    snaps = fetch_deal_snapshots(hs, config, far, dt.datetime.now(dt.UTC), [deal_id])
+    if not snaps:
+        return [f"deal {deal_id} could not be read with its company and contacts"]
+    bundle = snaps[0].bundle
+    mapped = build_create_request(bundle, config, catalog)
+    problems = [str(e) for e in mapped.errors]
+    body = build_body(bundle, config)
+    rejected = {
+        path for logical, errs in body.errors.items() if errs for path in OWNED_PATHS.get(logical, ())
+    }
+    record: dict[str, Any] = (
+        dict(mapped.request)
+        if mapped.request is not None
+        else {
+            "Origin": config.origin,
+            "OpportunityType": config.opportunity_type,
+            "NationalSecurity": config.national_security,
+            **nest(body.values),
+        }
+    )
+    for error in validate_for_submission(record):
+        path = _field_path(error.field)
+        if any(path[: len(r)] == r for r in rejected):
+            continue
+        if str(error) not in problems:
+            problems.append(str(error))
+    return problems
+
+
+def _opportunity_problems(opportunity: Mapping[str, Any]) -> list[str]:
+    """`validate_for_submission` of the record GetOpportunity returned, leaving out members that
+    GetOpportunity never returns (Origin is set at creation and not readable back)."""
+    readable = set(GET_OPPORTUNITY_MEMBERS)
+    problems = [str(e) for e in validate_for_submission(opportunity) if _field_path(e.field)[0] in readable]
+    if not (opportunity.get("RelatedEntityIdentifiers") or {}).get("Solutions"):
+        problems.append(
+            "RelatedEntityIdentifiers.Solutions: no partner solution is associated (value: []; allowed: at "
+            "least one solution id, from the deal's aws_solution_ids or PARTNER_CENTRAL_SOLUTION_ID)"
+        )
+    return problems
+
+
+def _invalid(
+    hs: HubSpotClient,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    opp_id: str,
+    problems: list[str],
+    now: dt.datetime,
+) -> SubmissionResult:
+    text = "\n".join(problems)
+    error = _write(
+        hs,
+        deal_id,
+        deal,
+        {
+            "aws_sync_status": SyncStatus.INVALID.value,
+            "aws_sync_error": text,
+            "aws_submit_requested": "false",
+        },
+        [invalid_submission_note(deal_id, problems)],
+        now,
+    )
+    message = f"not submitted: {len(problems)} problem(s): " + "; ".join(problems)
+    if error:
+        message += f" (deal not updated: {error})"
+    return SubmissionResult(deal_id, "invalid", message, opp_id, problems=problems)
+
+
+def _failed(
+    hs: HubSpotClient,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    opp_id: str,
+    code: str | None,
+    text: str | None,
+    task_id: str | None,
+    now: dt.datetime,
+) -> SubmissionResult:
+    reason = ": ".join(p for p in (code, text) if p) or "submission failed"
+    error = _write(
+        hs,
+        deal_id,
+        deal,
+        {
+            "aws_sync_status": SyncStatus.FAILED.value,
+            "aws_sync_error": reason,
+            "aws_submit_requested": "false",
+        },
+        [submission_failed_note(opp_id, code, text)],
+        now,
+    )
+    message = f"submission of {opp_id} failed: {reason}" + (f" (deal not updated: {error})" if error else "")
+    return SubmissionResult(deal_id, "failed", message, opp_id, task_id=task_id)

@@ -1,0 +1,1 @@
+"""AWS summaries, insights and resource snapshots on the deal: rules (pure) and the run."""

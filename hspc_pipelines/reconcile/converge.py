@@ -1,0 +1,79 @@
+"""The convergence check: plan the window again on the state the apply steps left behind.
+
+No API call: the deal snapshots get the properties just written, the opportunities the records just
+read back. A correct mapping and apply leave nothing to do but blocked and invalid rows (and the rows
+that failed, which are reported as failures on their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from hspc_pipelines.mapping import MappingConfig
+from hspc_pipelines.mapping.vocabulary import SETTLED_OPERATIONS, Operation, RowStatus
+from hspc_pipelines.partner_central.records import record_id
+from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite
+from hspc_pipelines.reconcile.plan import DealSnapshot, PlanRow, StoredDeals, build_plan
+
+
+def replan_after_apply(
+    snapshots: Sequence[DealSnapshot],
+    opportunities: Iterable[Mapping[str, Any]],
+    results: Iterable[ApplyResult],
+    writes: Iterable[tuple[DealWrite, str]],  # (write, write status: a RowStatus value)
+    config: MappingConfig,
+    catalog: str,
+    planned: Mapping[str, tuple[str, str | None]] | None = None,
+) -> list[PlanRow]:
+    """The plan of the deals after apply and write-back.
+
+    `planned` (deal id -> the first plan's operation and opportunity id) narrows it to what can have
+    moved: the plan is a pure function of a deal and its opportunity, so a deal that settled in the
+    first plan, was not written and whose opportunity was not written either plans the same again,
+    as does a deal the first plan left out. Without `planned` every deal is planned again."""
+    read_back: dict[str, Mapping[str, Any]] = {}
+    failed: set[str] = set()
+    for res in results:
+        if res.record is not None:
+            read_back[str(res.record["Id"])] = res.record
+        if res.status == RowStatus.FAILED and res.deal_id:
+            failed.add(res.deal_id)
+    touched_opps = set(read_back)
+    # The first plan's records as they were (a list: records whose key columns collide stay apart,
+    # as they did in the first plan), each one apply read back replaced.
+    records = [r for r in opportunities if not read_back or record_id(r) not in read_back]
+    records += read_back.values()
+    written: dict[str, dict[str, str | None]] = {}
+    for write, status in writes:
+        if status == RowStatus.WRITTEN:
+            written.setdefault(write.deal_id, {}).update(write.properties)
+        elif status == RowStatus.FAILED:
+            failed.add(write.deal_id)
+
+    def may_have_moved(deal_id: str) -> bool:
+        if planned is None or deal_id in written:
+            return True
+        operation, opportunity_id = planned.get(deal_id, (Operation.NONE, None))
+        return operation not in SETTLED_OPERATIONS or (
+            opportunity_id is not None and opportunity_id in touched_opps
+        )
+
+    ids = (
+        [snapshots.text(i).deal_id for i in range(len(snapshots))]
+        if isinstance(snapshots, StoredDeals)
+        else [snap.bundle.deal_id for snap in snapshots]
+    )
+    after = []
+    for i, deal_id in enumerate(ids):
+        if deal_id in failed or not may_have_moved(deal_id):
+            continue
+        snap = snapshots[i]
+        deal = {**snap.bundle.deal, **written.get(deal_id, {})}
+        after.append(replace(snap, bundle=replace(snap.bundle, deal=deal)))
+    return build_plan(after, records, {}, config, catalog)
+
+
+def unsettled(rows: Iterable[PlanRow]) -> list[PlanRow]:
+    return [r for r in rows if r.operation not in SETTLED_OPERATIONS]
