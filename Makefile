@@ -37,6 +37,7 @@ run: install | $(DAGSTER_HOME)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The package as [tool.mypy] sets it, then tests, benchmarks and scripts (not strict, see pyproject); the
 # second run reads the package's types without reporting on modules outside the first run's files.
