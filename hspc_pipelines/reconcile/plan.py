@@ -78,7 +78,7 @@ class PlanRow:
     warnings: list[str] = field(default_factory=list)
     solution_ids: list[str] = field(default_factory=list)
     # Set on a pair that planned `none` in full: what the state store keeps so that the next plan
-    # can skip the pair while its inputs stay the same (`sync/settled.py`). Not a plan-frame column.
+    # can skip the pair while its inputs stay the same (`reconcile/settled.py`). Not a plan-frame column.
     settled: Settled | None = field(default=None, compare=False)
     skipped: bool = field(default=False, compare=False)  # planned from `settled`, not mapped
 
@@ -317,7 +317,7 @@ def build_plan(
 
 
 class _Fingerprints:
-    """Settled-pair fingerprints of one plan (`sync/settled.py`): the skip, and what to record."""
+    """Settled-pair fingerprints of one plan (`reconcile/settled.py`): the skip, and what to record."""
 
     def __init__(
         self, index: _OpportunityIndex, settled: Mapping[str, Settled], config: MappingConfig, catalog: str

@@ -1,4 +1,4 @@
-"""The settled-pair fingerprints in the state store, for the plan (`sync/settled.py` says why)."""
+"""The settled-pair fingerprints in the state store, for the plan (`settled.py` says why)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ INVITATION_STATE = sa.Table(
 )
 
 # Pairs whose last full plan was `none`, with the fingerprint of that plan's inputs
-# (`sync/settled.py`): the next plan skips them while the fingerprint holds.
+# (`reconcile/settled.py`): the next plan skips them while the fingerprint holds.
 SETTLED_PAIRS = sa.Table(
     "hspc_settled_pairs",
     _METADATA,

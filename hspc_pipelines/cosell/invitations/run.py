@@ -60,7 +60,7 @@ class InvitationRow:
     """What one run did with one invitation, and where it stands."""
 
     invitation_id: str
-    status: str  # the stored status after this run (cosell_steps constants), or skipped
+    status: str  # the stored status after this run (`cosell.steps` constants), or skipped
     action: str  # an InvitationAction (read back from a stored frame as its plain string)
     opportunity_id: str | None = None
     deal_id: str | None = None

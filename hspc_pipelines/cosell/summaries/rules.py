@@ -1,7 +1,7 @@
 """AWS's view of an opportunity (GetAwsOpportunitySummary) turned into deal properties and notifications.
 
 Pure. Deal properties come from the mapping (`opportunity_to_deal_properties`), completed here for
-anything it leaves out; notifications are keyed notes (`sync.notes`) so each transition is told once:
+anything it leaves out; notifications are keyed notes (`hubspot.notes`) so each transition is told once:
 
 - review status Approved / Action Required (with the reviewer's comments) / Rejected: state-based,
   the key names status and comments, so a note exists once per distinct review outcome;

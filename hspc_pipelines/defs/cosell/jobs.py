@@ -1,4 +1,4 @@
-"""Co-sell jobs and their schedules (names others depend on: see DESIGN.md); the crons are settings."""
+"""Co-sell jobs and their schedules (names others depend on: docs/cosell-flows.md); the crons are settings."""
 
 from __future__ import annotations
 
