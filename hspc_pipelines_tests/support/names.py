@@ -1,4 +1,4 @@
-"""Names others depend on (docs/DESIGN), listed once for the tests that look for them."""
+"""Names others depend on (jobs, schedules, sensors and assets: docs/contracts.md), listed once for the tests that look for them."""
 
 from __future__ import annotations
 
