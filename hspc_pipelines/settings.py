@@ -355,9 +355,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 @functools.lru_cache(maxsize=32)
 def _settings_for(values: tuple[tuple[str, str], ...]) -> Settings:
+    # The variables' strings: pydantic parses each into its field's type (int, date, SecretStr...).
+    raw: dict[str, Any] = dict(values)
     token = _GIVEN_ONLY.set(True)
     try:
-        return Settings(**dict(values))
+        return Settings(**raw)
     except ValidationError as exc:
         raise _error_from(exc, dict(values)) from None
     finally:

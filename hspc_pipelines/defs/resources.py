@@ -8,6 +8,7 @@ dagster-aws.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
@@ -24,6 +25,12 @@ from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS, Settings
 from hspc_pipelines.state.store import SyncStateStore
 
 DEFAULT_HUBSPOT_URL = "https://api.hubapi.com"
+
+# dagster leaves DagsterInvalidConfigError.__init__ unannotated; this is its signature
+# (preamble, evaluation errors, the config value), so raising it is a typed call.
+_invalid_config: Callable[[str, list[Any], object], dg.DagsterInvalidConfigError] = (
+    dg.DagsterInvalidConfigError
+)
 
 
 def _ssm_secret(parameter: str, region: str) -> str:
@@ -55,7 +62,7 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             if not token and self.access_token_ssm_parameter:
                 token = _ssm_secret(self.access_token_ssm_parameter, self.region)
             if not token:
-                raise dg.DagsterInvalidConfigError(
+                raise _invalid_config(
                     "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER",
                     [],
                     None,

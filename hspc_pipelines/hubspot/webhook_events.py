@@ -32,12 +32,15 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from hspc_pipelines.mapping.vocabulary import DealEvent
+# The vocabulary's enum under another name: `DealEvent` here is the pydantic model of those events
+# (its name is the one the OpenAPI schema shows).
+from hspc_pipelines.mapping.vocabulary import DealEvent as DealSubscriptionType
 
 # The vocabulary's names, as other modules import them from here.
-CREATION, PROPERTY_CHANGE, DELETION = DealEvent.CREATION, DealEvent.PROPERTY_CHANGE, DealEvent.DELETION
-ASSOCIATION_CHANGE, RESTORE, MERGE = DealEvent.ASSOCIATION_CHANGE, DealEvent.RESTORE, DealEvent.MERGE
-KNOWN_SUBSCRIPTION_TYPES = frozenset(DealEvent)
+CREATION, PROPERTY_CHANGE = DealSubscriptionType.CREATION, DealSubscriptionType.PROPERTY_CHANGE
+DELETION, RESTORE = DealSubscriptionType.DELETION, DealSubscriptionType.RESTORE
+ASSOCIATION_CHANGE, MERGE = DealSubscriptionType.ASSOCIATION_CHANGE, DealSubscriptionType.MERGE
+KNOWN_SUBSCRIPTION_TYPES = frozenset(DealSubscriptionType)
 
 MAX_SHOWN_VALUE = 60
 MAX_ID = 10**24
@@ -333,8 +336,15 @@ class OtherEvent(_Event):
         )
 
 
-_TAGS = {CREATION: "deal", DELETION: "deal", RESTORE: "deal", PROPERTY_CHANGE: "property_change"}
-_TAGS |= {MERGE: "merge", ASSOCIATION_CHANGE: "association"}
+# Keyed by the subscription types' strings (the enum is a StrEnum), so the payload's string looks up.
+_TAGS: dict[str, str] = {
+    CREATION: "deal",
+    DELETION: "deal",
+    RESTORE: "deal",
+    PROPERTY_CHANGE: "property_change",
+    MERGE: "merge",
+    ASSOCIATION_CHANGE: "association",
+}
 
 
 def _tag(item: Any) -> str:

@@ -4,6 +4,7 @@ create step's calls to Partner Central, and the HubSpot write step taking its se
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
@@ -54,7 +55,10 @@ def _deal(deal_id: str, **overrides: str | None) -> DealSnapshot:
 def _invoke(asset: dg.AssetsDefinition, **inputs: Any) -> list[Any]:
     """The asset body's outputs (values and check results), as a run would get them."""
     result = asset(dg.build_asset_context(partition_key=DAY), **inputs)
-    return [result] if isinstance(result, dg.Output) else list(result)
+    if isinstance(result, dg.Output):
+        return [result]
+    assert isinstance(result, Iterable), result
+    return list(result)
 
 
 def _value(outputs: list[Any]) -> pd.DataFrame:

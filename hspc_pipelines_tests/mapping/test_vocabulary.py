@@ -5,7 +5,7 @@ the Partner Central emulator for the rules on review statuses, and the strings s
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import boto3
@@ -80,7 +80,9 @@ def test_review_status_is_botocores_enum_in_its_order(operation: str) -> None:
 
 
 def test_review_status_filter_of_list_opportunities_is_the_same_enum() -> None:
-    shape: Any = SERVICE.operation_model("ListOpportunities").input_shape.members["LifeCycleReviewStatus"]
+    input_shape = SERVICE.operation_model("ListOpportunities").input_shape
+    assert input_shape is not None
+    shape: Any = input_shape.members["LifeCycleReviewStatus"]
     assert set(shape.member.enum) == set(ReviewStatus)
 
 
@@ -143,7 +145,10 @@ def _refusal(call: Any, **request: Any) -> str | None:
     try:
         call(**request)
     except ClientError as exc:
-        return str(exc.response["ErrorList"][0]["FieldName"])
+        # Partner Central's ValidationException carries an ErrorList, which botocore's generic error
+        # response type does not declare: read it as the mapping it is (as partner_central.errors does).
+        response: Mapping[str, Any] = exc.response
+        return str(response["ErrorList"][0]["FieldName"])
     return None
 
 
@@ -158,7 +163,9 @@ def test_the_emulator_refuses_exactly_what_the_vocabulary_says(
     emu.reset()  # (the create's ClientToken is the deal's: each status needs a fresh catalog)
     emu.configure(reads_per_second=None, writes_per_second=None, task_delay_seconds=0.0, denied=False)
     pc = _client(url)
-    created = pc.create_opportunity(**with_timestamps(build_create_request(bundle(), config, "AWS").request))
+    create = build_create_request(bundle(), config, "AWS")
+    assert create.request is not None, create.errors
+    created = pc.create_opportunity(**with_timestamps(create.request))
     reviewed = requests.post(
         f"{url}/_emulator/opportunities/{created['Id']}/review", json={"ReviewStatus": status}, timeout=5
     )

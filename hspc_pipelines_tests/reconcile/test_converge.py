@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from hspc_pipelines.mapping import MappingConfig
+from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.partner_central.records import dumps
 from hspc_pipelines.reconcile import frames
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
@@ -59,7 +60,7 @@ def test_settled_untouched_pairs_are_not_planned_again(data: Any) -> None:
 
 
 def _write(deal_id: str, **properties: Any) -> tuple[DealWrite, str]:
-    return DealWrite(deal_id, f"deal:{deal_id}", "2026-01-01", "written", properties), "written"
+    return DealWrite(deal_id, f"deal:{deal_id}", "2026-01-01", RowStatus.WRITTEN, properties), "written"
 
 
 def test_a_written_deal_and_a_deal_whose_opportunity_was_written_are_planned_again() -> None:
@@ -76,7 +77,9 @@ def test_a_written_deal_and_a_deal_whose_opportunity_was_written_are_planned_aga
     # another row's update rewrote the opportunity this settled deal is linked to
     record = dict(json_cell(opps_df, 0, "record_json"))
     record["Project"] = {**record["Project"], "Title": "Renamed elsewhere"}
-    result = ApplyResult("deal:999", "999", "O9001", "update", "updated", "2026-01-01", record=record)
+    result = ApplyResult(
+        "deal:999", "999", "O9001", Operation.UPDATE, RowStatus.UPDATED, "2026-01-01", record=record
+    )
     (row,) = replan_after_apply(snapshots, records, [result], [], CONFIG, "AWS", planned)
     assert row.deal_id == "501" and row.operation != "none"
 

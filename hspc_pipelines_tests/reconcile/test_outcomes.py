@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hspc_pipelines.mapping import MappingConfig
+from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.reconcile.outcomes import ApplyResult, deal_write_for
 
 PLAN_ROW = {
@@ -21,8 +22,8 @@ def _created(record: dict[str, object] | None, error: str | None = None) -> Appl
         entity_key="deal:101",
         deal_id="101",
         opportunity_id="O1234567",
-        operation="create",
-        status="created",
+        operation=Operation.CREATE,
+        status=RowStatus.CREATED,
         partition_date="2026-11-29",
         error_message=error,
         record=record,
@@ -46,8 +47,8 @@ def test_failed_row_carries_its_reason_and_no_id() -> None:
         entity_key="deal:101",
         deal_id="101",
         opportunity_id=None,
-        operation="create",
-        status="failed",
+        operation=Operation.CREATE,
+        status=RowStatus.FAILED,
         partition_date="2026-11-29",
         error_code="ThrottlingException",
         error_message="Rate exceeded",

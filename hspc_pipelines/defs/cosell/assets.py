@@ -2,7 +2,7 @@
 hspc_pipelines.flows (I/O) and hspc_pipelines.sync (pure)."""
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -104,7 +104,10 @@ def _metadata(df: pd.DataFrame, status_column: str, message_column: str, **extra
         "statuses": dg.MetadataValue.json(report.counts(df, status_column)),
         "rows": dg.MetadataValue.md(
             report.markdown_table(
-                df.head(report.MAX_TABLE_ROWS).to_dict("records"),
+                [
+                    {str(k): v for k, v in r.items()}
+                    for r in df.head(report.MAX_TABLE_ROWS).to_dict("records")
+                ],
                 [c for c in df.columns if c not in ("message",)][:7] + [message_column],
             )
         ),
@@ -202,7 +205,7 @@ def invitation_deals(
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
     mapping: MappingResource,
-):  # type: ignore[no-untyped-def]
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """The HubSpot deal (with company and contacts) of every accepted invitation, created exactly once."""
     rows = [
         InvitationRow(**{c: _blank(r.get(c)) for c in INVITATION_COLUMNS})
@@ -317,7 +320,7 @@ def aws_summaries(
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
     mapping: MappingResource,
-):  # type: ignore[no-untyped-def]
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """AWS's view (review, insights, team, resource snapshots) written to the deals; notifications once."""
     hubspot.ensure_properties(context.log)
     rows = sync_aws_summaries(

@@ -6,11 +6,12 @@ decorator arguments and `reconcile_assets(partitions_def)` builds them when defi
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
 import pandas as pd
+from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.resources import (
@@ -68,7 +69,7 @@ def _window(context: dg.AssetExecutionContext) -> tuple[dt.datetime, dt.datetime
     return window.start, window.end
 
 
-def _frame_metadata(df: pd.DataFrame, **extra: object) -> dict[str, object]:
+def _frame_metadata(df: pd.DataFrame, **extra: RawMetadataValue) -> dict[str, RawMetadataValue]:
     return {
         "dagster/row_count": len(df),
         "dagster/column_schema": dg.TableSchema(
@@ -160,7 +161,7 @@ def sync_plan(
     mapping: MappingResource,
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
-):  # type: ignore[no-untyped-def]
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """What each entity needs: create, link, update, write-back, none, blocked or invalid, and why.
     Materializing this asset alone is the dry run. Pairs whose inputs are those of an earlier `none`
     plan are not mapped again (`settled_pairs_skipped`)."""
@@ -194,7 +195,7 @@ def sync_plan(
     )
 
 
-def _apply_metadata(df: pd.DataFrame) -> dict[str, object]:
+def _apply_metadata(df: pd.DataFrame) -> dict[str, RawMetadataValue]:
     return _frame_metadata(
         df,
         statuses=dg.MetadataValue.json(report.counts(df, "status")),
@@ -231,7 +232,7 @@ def opportunity_creates(
     sync_plan: pd.DataFrame,
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
-):  # type: ignore[no-untyped-def]
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in (Operation.CREATE, Operation.LINK)]
     client, store = partner_central.get_client(), sync_state.get_store()
@@ -293,7 +294,7 @@ def hubspot_deal_writes(
     hubspot: HubSpotResource,
     mapping: MappingResource,
     partner_central: PartnerCentralResource,
-):  # type: ignore[no-untyped-def]
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once."""
     hubspot.ensure_properties(context.log)
     config = mapping.get_config()
