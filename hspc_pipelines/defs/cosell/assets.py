@@ -1,5 +1,5 @@
 """Co-sell assets: invitations, submission, AWS summaries. Wiring only; the logic is in
-hspc_pipelines.flows (I/O) and hspc_pipelines.sync (pure)."""
+hspc_pipelines.cosell (each flow its rules and its run)."""
 
 import json
 from collections.abc import Iterator, Mapping, Sequence

@@ -1,5 +1,5 @@
 """The reconciliation graph: snapshot -> plan -> apply -> write back. Wiring only; logic lives in
-hspc_pipelines.reconcile (I/O) and hspc_pipelines.sync (pure).
+hspc_pipelines.reconcile (its pure plan beside its I/O).
 
 The assets are partitioned by a setting (the first day), so each body is registered here with its
 decorator arguments and `reconcile_assets(partitions_def)` builds them when definitions load.
