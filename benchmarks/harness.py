@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.defs_state.base import set_defs_state_storage
 
 from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator
 from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
@@ -145,7 +146,11 @@ class Bench:
         from hspc_pipelines.definitions import build_defs
 
         self.instance = dg.DagsterInstance.local_temp(tempdir=home)
-        self.defs = build_defs(home)
+        # Load and resolve the definitions against this instance's defs-state storage, not whichever
+        # one the process used last (in the test suite, an earlier test's deleted instance).
+        with set_defs_state_storage(self.instance.defs_state_storage):
+            self.defs = build_defs(home)
+            self.defs.get_repository_def()
 
     def restore_env(self) -> None:
         for key, value in self._saved.items():
