@@ -5,6 +5,10 @@ search). A sliding-window log mirrors that exactly, so a run at full speed stays
 limit instead of learning it from 429s. The window also listens to HubSpot's
 `X-HubSpot-RateLimit-*` headers: when the server says fewer requests remain than we think (another
 process shares the token), the difference is booked as phantom requests that age out with the window.
+
+Why not a maintained limiter (pyrate-limiter, limits): they keep the same sliding window, but none
+takes the server's remaining-count headers as feedback, which is the part that keeps two processes on
+one token under HubSpot's limit.
 """
 
 from __future__ import annotations
