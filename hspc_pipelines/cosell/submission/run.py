@@ -113,6 +113,28 @@ def _write(
     return error if status == RowStatus.FAILED else None
 
 
+def _refuse(
+    hs: HubSpotClient,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    sync_status: SyncStatus,
+    reason: str,
+    note: NoteSpec,
+    now: dt.datetime,
+) -> str:
+    """The deal says why nothing was submitted (its sync status and error, the request cleared) and gets
+    one note; returns what the result's message adds when that write failed ("" when it did not)."""
+    error = _write(
+        hs,
+        deal_id,
+        deal,
+        {"aws_sync_status": sync_status.value, "aws_sync_error": reason, "aws_submit_requested": "false"},
+        [note],
+        now,
+    )
+    return f" (deal not updated: {error})" if error else ""
+
+
 def submit_deal(
     hs: HubSpotClient,
     pc: PartnerCentralClient,
@@ -189,21 +211,8 @@ def _not_linked(
         f"deal {deal_id} is not linked to a Partner Central opportunity (aws_opportunity_id is empty); "
         "nothing was submitted"
     )
-    error = _write(
-        hs,
-        deal_id,
-        deal,
-        {
-            "aws_sync_status": SyncStatus.INVALID.value,
-            "aws_sync_error": message,
-            "aws_submit_requested": "false",
-        },
-        [not_linked_note(deal_id)],
-        now,
-    )
-    return SubmissionResult(
-        deal_id, "not_linked", message + (f" (deal not updated: {error})" if error else "")
-    )
+    unsaved = _refuse(hs, deal_id, deal, SyncStatus.INVALID, message, not_linked_note(deal_id), now)
+    return SubmissionResult(deal_id, "not_linked", message + unsaved)
 
 
 def _check_submittable(
@@ -390,21 +399,10 @@ def _invalid(
     now: dt.datetime,
 ) -> SubmissionResult:
     text = "\n".join(problems)
-    error = _write(
-        hs,
-        deal_id,
-        deal,
-        {
-            "aws_sync_status": SyncStatus.INVALID.value,
-            "aws_sync_error": text,
-            "aws_submit_requested": "false",
-        },
-        [invalid_submission_note(deal_id, problems)],
-        now,
+    unsaved = _refuse(
+        hs, deal_id, deal, SyncStatus.INVALID, text, invalid_submission_note(deal_id, problems), now
     )
-    message = f"not submitted: {len(problems)} problem(s): " + "; ".join(problems)
-    if error:
-        message += f" (deal not updated: {error})"
+    message = f"not submitted: {len(problems)} problem(s): " + "; ".join(problems) + unsaved
     return SubmissionResult(deal_id, "invalid", message, opp_id, problems=problems)
 
 
@@ -419,17 +417,8 @@ def _failed(
     now: dt.datetime,
 ) -> SubmissionResult:
     reason = ": ".join(p for p in (code, text) if p) or "submission failed"
-    error = _write(
-        hs,
-        deal_id,
-        deal,
-        {
-            "aws_sync_status": SyncStatus.FAILED.value,
-            "aws_sync_error": reason,
-            "aws_submit_requested": "false",
-        },
-        [submission_failed_note(opp_id, code, text)],
-        now,
+    unsaved = _refuse(
+        hs, deal_id, deal, SyncStatus.FAILED, reason, submission_failed_note(opp_id, code, text), now
     )
-    message = f"submission of {opp_id} failed: {reason}" + (f" (deal not updated: {error})" if error else "")
+    message = f"submission of {opp_id} failed: {reason}{unsaved}"
     return SubmissionResult(deal_id, "failed", message, opp_id, task_id=task_id)
