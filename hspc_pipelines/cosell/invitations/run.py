@@ -260,12 +260,29 @@ def _apply_step(
         _reject(pc, store, inv_id, decision.reason, decision.rule, result)
         return
     attempt = int(detail.get("attempt", 0)) + (1 if step == steps.RETRY else 0)
+    _start_accept(pc, store, inv_id, attempt, decision.rule, detail, result, started, task_owner)
+
+
+def _start_accept(
+    pc: PartnerCentralClient,
+    store: SyncStateStore,
+    inv_id: str,
+    attempt: int,
+    rule: str | None,
+    detail: Mapping[str, Any],
+    result: InvitationRow,
+    started: dict[str, dict[str, Any]],
+    task_owner: dict[str, str],
+) -> None:
+    """Start the accept task (ClientToken per invitation and attempt), recorded in the store before and
+    after; the task joins `started` to be followed."""
+    catalog = pc.catalog
     token = steps.accept_client_token(catalog, inv_id, attempt)
     store.put_invitation(
         catalog,
         inv_id,
         status=steps.ACCEPTING,
-        detail=_dump({**detail, "attempt": attempt, "rule": decision.rule}),
+        detail=_dump({**detail, "attempt": attempt, "rule": rule}),
     )
     task = pc.start_engagement_by_accepting_invitation_task(inv_id, token)
     task_id = str(task.get("TaskId") or "")
