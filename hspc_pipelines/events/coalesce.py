@@ -60,6 +60,26 @@ def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) ->
     Triggers whose event was already covered still report their message id on a run intent with no
     new work (job ""), so the caller can delete them instead of leaving them to the DLQ, unless the
     same message also carries an event a run intent covers (then it is in that intent's message ids)."""
+    fresh, duplicate_messages = _fresh_triggers(triggers, already_seen)
+    intents: list[RunIntent] = []
+    reconcile = [t for t in fresh if t.kind == RECONCILE]
+    if reconcile:
+        intents.append(_reconcile_intent(reconcile))
+    invitations = [t for t in fresh if t.kind == INVITATIONS]
+    if invitations:
+        intents.append(_invitations_intent(invitations))
+    for t in fresh:
+        if t.kind == SUBMIT and t.deal_id:
+            intents.append(_submit_intent(t, t.deal_id))
+    if duplicate_messages:
+        intents.append(RunIntent("", "", {}, {}, [], duplicate_messages))
+    return intents
+
+
+def _fresh_triggers(
+    triggers: Iterable[Trigger], already_seen: Collection[str]
+) -> tuple[list[Trigger], set[str]]:
+    """(the first trigger of each event not seen before, in order; the messages of the others)."""
     seen = set(already_seen)
     fresh: dict[str, Trigger] = {}
     duplicate_messages: set[str] = set()
@@ -68,63 +88,57 @@ def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) ->
             duplicate_messages.add(t.message_id)
             continue
         fresh[t.event_id] = t
+    return list(fresh.values()), duplicate_messages
 
-    intents: list[RunIntent] = []
-    reconcile = [t for t in fresh.values() if t.kind == RECONCILE]
-    if reconcile:
-        deals = sorted({t.deal_id for t in reconcile if t.deal_id})
-        opps = sorted({t.opportunity_id for t in reconcile if t.opportunity_id})
-        ids = [t.event_id for t in reconcile]
-        intents.append(
-            RunIntent(
-                RECONCILE,
-                run_key(RECONCILE, ids),
-                _scope_config(deals, opps),
-                {"hspc/trigger": "events"},
-                ids,
-                {t.message_id for t in reconcile},
-            )
-        )
-    invitations = [t for t in fresh.values() if t.kind == INVITATIONS]
-    if invitations:
-        ids = [t.event_id for t in invitations]
-        invitation_ids = sorted({t.invitation_id for t in invitations if t.invitation_id})
-        config: dict[str, Any] = {
-            "ops": {"pending_invitations": {"config": {"invitation_ids": invitation_ids}}}
-        }
-        intents.append(
-            RunIntent(
-                INVITATIONS,
-                run_key(INVITATIONS, ids),
-                config,
-                {"hspc/trigger": "events"},
-                ids,
-                {t.message_id for t in invitations},
-            )
-        )
-    for t in fresh.values():
-        if t.kind == SUBMIT and t.deal_id:
-            config = {
-                "ops": {
-                    "submission": {
-                        "config": {
-                            "deal_id": t.deal_id,
-                            "involvement_type": t.involvement_type or DEFAULT_INVOLVEMENT_TYPE,
-                            "visibility": t.visibility or DEFAULT_VISIBILITY,
-                        }
-                    }
+
+def _reconcile_intent(reconcile: Sequence[Trigger]) -> RunIntent:
+    """One reconcile run scoped to every deal and opportunity the triggers name."""
+    deals = sorted({t.deal_id for t in reconcile if t.deal_id})
+    opps = sorted({t.opportunity_id for t in reconcile if t.opportunity_id})
+    ids = [t.event_id for t in reconcile]
+    return RunIntent(
+        RECONCILE,
+        run_key(RECONCILE, ids),
+        _scope_config(deals, opps),
+        {"hspc/trigger": "events"},
+        ids,
+        {t.message_id for t in reconcile},
+    )
+
+
+def _invitations_intent(invitations: Sequence[Trigger]) -> RunIntent:
+    """One invitation run for every invitation the triggers name."""
+    ids = [t.event_id for t in invitations]
+    invitation_ids = sorted({t.invitation_id for t in invitations if t.invitation_id})
+    config: dict[str, Any] = {"ops": {"pending_invitations": {"config": {"invitation_ids": invitation_ids}}}}
+    return RunIntent(
+        INVITATIONS,
+        run_key(INVITATIONS, ids),
+        config,
+        {"hspc/trigger": "events"},
+        ids,
+        {t.message_id for t in invitations},
+    )
+
+
+def _submit_intent(t: Trigger, deal_id: str) -> RunIntent:
+    """A submission run of its own for one submit request (its choices, or the defaults)."""
+    config: dict[str, Any] = {
+        "ops": {
+            "submission": {
+                "config": {
+                    "deal_id": deal_id,
+                    "involvement_type": t.involvement_type or DEFAULT_INVOLVEMENT_TYPE,
+                    "visibility": t.visibility or DEFAULT_VISIBILITY,
                 }
             }
-            intents.append(
-                RunIntent(
-                    SUBMIT,
-                    run_key(SUBMIT, [t.event_id]),
-                    config,
-                    {"hspc/trigger": "events", "hspc/deal_id": t.deal_id},
-                    [t.event_id],
-                    {t.message_id},
-                )
-            )
-    if duplicate_messages:
-        intents.append(RunIntent("", "", {}, {}, [], duplicate_messages))
-    return intents
+        }
+    }
+    return RunIntent(
+        SUBMIT,
+        run_key(SUBMIT, [t.event_id]),
+        config,
+        {"hspc/trigger": "events", "hspc/deal_id": deal_id},
+        [t.event_id],
+        {t.message_id},
+    )

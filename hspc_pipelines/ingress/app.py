@@ -63,7 +63,17 @@ def create_app(
     settings: IngressSettings, *, sqs_client: Any = None, solutions_source: SolutionsSource | None = None
 ) -> IngressAPI:
     sender = QueueSender(settings.queue_url, sqs_client, settings.region)
-    app = IngressAPI(
+    app = _new_app()
+    _add_service_routes(app)
+    _add_queue_routes(app, settings, sender)
+    add_solutions_routes(app, solutions_source or PartnerCentralSolutionsSource(), error_responses)
+    _answer_head_like_get(app)
+    return app
+
+
+def _new_app() -> IngressAPI:
+    """The application: JSON only (no HTML pages, no slash redirects), every refusal `{"error": ...}`."""
+    return IngressAPI(
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,
@@ -83,6 +93,10 @@ def create_app(
             Exception: unexpected,
         },
     )
+
+
+def _add_service_routes(app: IngressAPI) -> None:
+    """GET /healthz and GET /openapi.json."""
 
     async def healthz() -> Response:
         return JSONResponse({"status": "ok"})
@@ -106,6 +120,10 @@ def create_app(
         response_model=dict[str, Any],
         response_description="this document",
     )
+
+
+def _add_queue_routes(app: IngressAPI, settings: IngressSettings, sender: QueueSender) -> None:
+    """The routes that put what they receive on the events queue: the webhooks and submit requests."""
     webhook = routes_webhook.webhook_endpoint(settings, sender)
     for path, operation_id in (
         ("/webhook/hubspot", "hubspotWebhook"),
@@ -132,9 +150,6 @@ def create_app(
         responses=error_responses(routes_submit.RESPONSES),
         openapi_extra=routes_submit.OPENAPI_EXTRA,
     )
-    add_solutions_routes(app, solutions_source or PartnerCentralSolutionsSource(), error_responses)
-    _answer_head_like_get(app)
-    return app
 
 
 def _answer_head_like_get(app: FastAPI) -> None:

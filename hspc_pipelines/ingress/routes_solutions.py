@@ -7,7 +7,7 @@ parameter is a 400 naming it, see errors.validation_handler) and documents them 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query
@@ -44,6 +44,44 @@ def add_solutions_routes(
     source: SolutionsSource,
     error_responses: Callable[[dict[int, str]], dict[int | str, dict[str, Any]]],
 ) -> None:
+    app.add_api_route(
+        "/solutions",
+        _list_solutions_endpoint(source),
+        methods=["GET"],
+        operation_id="listSolutions",
+        response_model=SolutionList,
+        response_description="one page of solutions, by name",
+        responses=error_responses({400: "a query parameter is invalid", 503: UNAVAILABLE_DOC}),
+    )
+    app.add_api_route(  # before /solutions/{solutionId}
+        "/solutions/search",
+        _search_solutions_endpoint(source),
+        methods=["GET"],
+        operation_id="searchSolutions",
+        response_model=SolutionSearch,
+        response_description="matching solutions, most relevant first",
+        responses=error_responses({400: "q missing or a query parameter invalid", 503: UNAVAILABLE_DOC}),
+    )
+    app.add_api_route(
+        "/solutions/{solutionId}",
+        _get_solution_endpoint(source),
+        methods=["GET"],
+        operation_id="getSolution",
+        response_model=SolutionDetail,
+        response_description="the solution",
+        responses=error_responses(
+            {
+                400: "the id is 'search': /solutions/search is the search, which needs q",
+                404: "no solution with this id",
+                503: UNAVAILABLE_DOC,
+            }
+        ),
+    )
+
+
+def _list_solutions_endpoint(source: SolutionsSource) -> Callable[..., Awaitable[Response]]:
+    """GET /solutions: one page of the solutions, by name."""
+
     async def list_solutions(query: Annotated[ListQuery, Query()]) -> Response:
         solutions = await _all(source)
         if solutions is None:
@@ -51,6 +89,12 @@ def add_solutions_routes(
         chunk, token = page(filtered(solutions, query.category, query.status), query.offset, query.limit)
         views = [Solution.model_validate(public_view(s)) for s in chunk]
         return answer(SolutionList(solutions=views, count=len(chunk), nextToken=token))
+
+    return list_solutions
+
+
+def _search_solutions_endpoint(source: SolutionsSource) -> Callable[..., Awaitable[Response]]:
+    """GET /solutions/search: matching solutions, most relevant first."""
 
     async def search_solutions(query: Annotated[SearchQuery, Query()]) -> Response:
         solutions = await _all(source)
@@ -60,6 +104,12 @@ def add_solutions_routes(
         chunk, token = page(hits, query.offset, query.limit)
         views = [SearchHit.model_validate({**public_view(s), "relevanceScore": value}) for s, value in chunk]
         return answer(SolutionSearch(solutions=views, count=len(chunk), query=query.q, nextToken=token))
+
+    return search_solutions
+
+
+def _get_solution_endpoint(source: SolutionsSource) -> Callable[..., Awaitable[Response]]:
+    """GET /solutions/{solutionId}: one solution in detail."""
 
     async def get_solution(
         solution_id: Annotated[
@@ -82,36 +132,4 @@ def add_solutions_routes(
             return error(404, f"no solution with id {solution_id[:80]!r}")
         return answer(SolutionDetail.model_validate(public_view(found, detailed=True)))
 
-    app.add_api_route(
-        "/solutions",
-        list_solutions,
-        methods=["GET"],
-        operation_id="listSolutions",
-        response_model=SolutionList,
-        response_description="one page of solutions, by name",
-        responses=error_responses({400: "a query parameter is invalid", 503: UNAVAILABLE_DOC}),
-    )
-    app.add_api_route(  # before /solutions/{solutionId}
-        "/solutions/search",
-        search_solutions,
-        methods=["GET"],
-        operation_id="searchSolutions",
-        response_model=SolutionSearch,
-        response_description="matching solutions, most relevant first",
-        responses=error_responses({400: "q missing or a query parameter invalid", 503: UNAVAILABLE_DOC}),
-    )
-    app.add_api_route(
-        "/solutions/{solutionId}",
-        get_solution,
-        methods=["GET"],
-        operation_id="getSolution",
-        response_model=SolutionDetail,
-        response_description="the solution",
-        responses=error_responses(
-            {
-                400: "the id is 'search': /solutions/search is the search, which needs q",
-                404: "no solution with this id",
-                503: UNAVAILABLE_DOC,
-            }
-        ),
-    )
+    return get_solution

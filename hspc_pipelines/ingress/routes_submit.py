@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hspc_pipelines.cosell.submission.request import SubmitRequestError, parse_submit_request
-from hspc_pipelines.ingress.body import BodyError, read_body
+from hspc_pipelines.ingress.body import BodyError, raw_json_body, read_body
 from hspc_pipelines.ingress.errors import answer, error
 from hspc_pipelines.ingress.models import SubmitQueued
 from hspc_pipelines.ingress.settings import IngressSettings
@@ -24,10 +24,7 @@ SUBMIT_MAX_BODY_BYTES = 16 * 1024  # three short fields
 # parsed. The document's request schema is the model the handler validates with (submit.SubmitRequest).
 OPENAPI_EXTRA = {
     "security": [{"bearer": []}],
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"}}},
-    },
+    "requestBody": raw_json_body("SubmitRequest"),
 }
 RESPONSES = {
     400: "the body is invalid (the message names the field, the value and what is allowed)",

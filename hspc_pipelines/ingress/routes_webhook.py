@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from hspc_pipelines.hubspot.signatures import SignatureError
 from hspc_pipelines.hubspot.webhook_events import WebhookPayloadError, parse_webhook_batch
-from hspc_pipelines.ingress.body import BodyError, read_body
+from hspc_pipelines.ingress.body import BodyError, raw_json_body, read_body
 from hspc_pipelines.ingress.errors import answer, error
 from hspc_pipelines.ingress.models import WebhookAccepted
 from hspc_pipelines.ingress.settings import IngressSettings
@@ -49,10 +49,7 @@ SIGNATURE_HEADERS = [
 ]
 OPENAPI_EXTRA = {
     "parameters": SIGNATURE_HEADERS,
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookBatch"}}},
-    },
+    "requestBody": raw_json_body("WebhookBatch"),
 }
 RESPONSES = {
     400: "the body is not a HubSpot webhook batch (the message names the JSON path)",

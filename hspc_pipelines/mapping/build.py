@@ -235,10 +235,19 @@ def _lifecycle(deal: object, body: Body, config: MappingConfig) -> None:
             body.set(("LifeCycle", "TargetCloseDate"), day.isoformat())
 
 
+_ACCOUNT: Path = ("Customer", "Account")
+
+
 def _customer(deal: object, company: object, body: Body, config: MappingConfig) -> str | None:
     """Account and address; returns the country code (the phone numbers' region hint)."""
     errs = body.errs("customer")
-    account: Path = ("Customer", "Account")
+    _company_name(company, body, errs)
+    _industry(deal, company, body, config, errs)
+    _website(company, body, errs)
+    return _address(company, body, errs)
+
+
+def _company_name(company: object, body: Body, errs: list[FieldError]) -> None:
     name = text(company, "name", errs, "company.name")
     if name is None:
         errs.append(
@@ -256,7 +265,12 @@ def _customer(deal: object, company: object, body: Body, config: MappingConfig) 
             )
         )
     else:
-        body.set(account + ("CompanyName",), name)
+        body.set(_ACCOUNT + ("CompanyName",), name)
+
+
+def _industry(
+    deal: object, company: object, body: Body, config: MappingConfig, errs: list[FieldError]
+) -> None:
     industry = industries.from_hubspot(
         text(company, "industry", errs, "company.industry"),
         text(deal, "aws_industry", errs),
@@ -265,8 +279,12 @@ def _customer(deal: object, company: object, body: Body, config: MappingConfig) 
     if isinstance(industry, FieldError):
         errs.append(industry)
     elif industry is not None:
-        body.set(account + ("Industry",), industry.industry)
-        body.set(account + ("OtherIndustry",), industry.other)
+        body.set(_ACCOUNT + ("Industry",), industry.industry)
+        body.set(_ACCOUNT + ("OtherIndustry",), industry.other)
+
+
+def _website(company: object, body: Body, errs: list[FieldError]) -> None:
+    """The company's website, or its domain when the website is unusable or missing."""
     site_raw = text(company, "website", errs, "company.website")
     domain_raw = text(company, "domain", errs, "company.domain")
     site = text_fields.website(site_raw)
@@ -289,8 +307,12 @@ def _customer(deal: object, company: object, body: Body, config: MappingConfig) 
         site = text_fields.website(domain_raw)
         if site is None:
             errs.append(FieldError("company.domain", domain_raw, "not a usable domain", "e.g. example.com"))
-    body.set(account + ("WebsiteUrl",), site)
-    address = account + ("Address",)
+    body.set(_ACCOUNT + ("WebsiteUrl",), site)
+
+
+def _address(company: object, body: Body, errs: list[FieldError]) -> str | None:
+    """Country code, state (a US state name for US customers), city, ZIP and street; returns the code."""
+    address = _ACCOUNT + ("Address",)
     country_raw = text(company, "country", errs, "company.country")
     code: str | None = None
     if country_raw is not None:

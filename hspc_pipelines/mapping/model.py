@@ -415,80 +415,91 @@ def _compile_projected(shape: Shape, path: str, pruned: bool, stack: frozenset[s
         return _invalid
     stack = stack | {shape.name}
     if isinstance(shape, StructureShape):
-        if shape.is_document_type or shape.is_tagged_union:
-            return _invalid
-        strings: dict[str, StringSpec] = {}  # kept as they are by `project`
-        others: dict[str, State] = {}
-        for name, member in shape.members.items():
-            member_path = f"{path}.{name}" if path else name
-            if member_path in READ_ONLY_MEMBERS:
-                continue
-            spec = _string_spec(member) if _is_string(member) else None
-            if spec is not None:
-                strings[name] = spec
-            else:
-                others[name] = _compile_projected(member, member_path, pruned, stack)
-        required = tuple(shape.metadata.get("required", ()))
-        names = strings.keys() | others.keys()
-
-        def structure_state(value: Any) -> int:
-            if type(value) is dict:  # the members it holds, in any order: the outcome is the same
-                items: Any = value.items()
-            elif isinstance(value, Mapping):
-                items = [(name, value[name]) for name in names if value.get(name) is not None]
-            else:
-                return ABSENT
-            present: list[str] = []
-            for name, item in items:
-                if item is None:
-                    continue
-                spec = strings.get(name)
-                if spec is not None:
-                    if not _string_ok(item, spec):
-                        return INVALID
-                    present.append(name)
-                    continue
-                state = others.get(name)
-                if state is None:  # not a member, or read-only: projected away
-                    continue
-                found = state(item)
-                if found == INVALID:
-                    return INVALID
-                if found == PRESENT:
-                    present.append(name)
-            if pruned and not present:
-                return ABSENT
-            for name in required:
-                if name not in present:
-                    return INVALID
-            return PRESENT
-
-        return structure_state
+        return _compile_structure(shape, path, pruned, stack)
     if isinstance(shape, ListShape):
-        item_state = _compile_projected(shape.member, path, False, stack)
-        low = _min_allowed(shape)
-        limit = shape.metadata.get("max")
-        high = limit if isinstance(limit, int) else None
-
-        def list_state(value: Any) -> int:
-            if not isinstance(value, list | tuple):
-                return ABSENT
-            kept = 0
-            for item in value:
-                if item is None:
-                    continue
-                found = item_state(item)
-                if found == INVALID:
-                    return INVALID
-                if found == PRESENT:
-                    kept += 1
-            if (low is not None and kept < low) or (high is not None and kept > high):
-                return INVALID
-            return PRESENT
-
-        return list_state
+        return _compile_list(shape, path, stack)
     check = _compile_check(shape)
     return lambda value: PRESENT if check(value) else INVALID
+
+
+def _compile_structure(shape: StructureShape, path: str, pruned: bool, stack: frozenset[str]) -> State:
+    """A structure: its string members checked as `project` keeps them, the others compiled in turn;
+    ABSENT when pruning leaves nothing, INVALID when a required member is not present."""
+    if shape.is_document_type or shape.is_tagged_union:
+        return _invalid
+    strings: dict[str, StringSpec] = {}  # kept as they are by `project`
+    others: dict[str, State] = {}
+    for name, member in shape.members.items():
+        member_path = f"{path}.{name}" if path else name
+        if member_path in READ_ONLY_MEMBERS:
+            continue
+        spec = _string_spec(member) if _is_string(member) else None
+        if spec is not None:
+            strings[name] = spec
+        else:
+            others[name] = _compile_projected(member, member_path, pruned, stack)
+    required = tuple(shape.metadata.get("required", ()))
+    names = strings.keys() | others.keys()
+
+    def structure_state(value: Any) -> int:
+        if type(value) is dict:  # the members it holds, in any order: the outcome is the same
+            items: Any = value.items()
+        elif isinstance(value, Mapping):
+            items = [(name, value[name]) for name in names if value.get(name) is not None]
+        else:
+            return ABSENT
+        present: list[str] = []
+        for name, item in items:
+            if item is None:
+                continue
+            spec = strings.get(name)
+            if spec is not None:
+                if not _string_ok(item, spec):
+                    return INVALID
+                present.append(name)
+                continue
+            state = others.get(name)
+            if state is None:  # not a member, or read-only: projected away
+                continue
+            found = state(item)
+            if found == INVALID:
+                return INVALID
+            if found == PRESENT:
+                present.append(name)
+        if pruned and not present:
+            return ABSENT
+        for name in required:
+            if name not in present:
+                return INVALID
+        return PRESENT
+
+    return structure_state
+
+
+def _compile_list(shape: ListShape, path: str, stack: frozenset[str]) -> State:
+    """A list: its items compiled (never pruned), the count of those kept within the documented bounds."""
+    item_state = _compile_projected(shape.member, path, False, stack)
+    low = _min_allowed(shape)
+    limit = shape.metadata.get("max")
+    high = limit if isinstance(limit, int) else None
+
+    def list_state(value: Any) -> int:
+        if not isinstance(value, list | tuple):
+            return ABSENT
+        kept = 0
+        for item in value:
+            if item is None:
+                continue
+            found = item_state(item)
+            if found == INVALID:
+                return INVALID
+            if found == PRESENT:
+                kept += 1
+        if (low is not None and kept < low) or (high is not None and kept > high):
+            return INVALID
+        return PRESENT
+
+    return list_state
 
 
 @functools.cache

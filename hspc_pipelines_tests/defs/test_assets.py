@@ -20,36 +20,19 @@ from hspc_pipelines.defs.resources import (
     SyncStateResource,
 )
 from hspc_pipelines.hubspot.batch import BatchResult
-from hspc_pipelines.mapping.types import DealBundle
 from hspc_pipelines.reconcile import frames
 from hspc_pipelines.reconcile.plan import DealSnapshot
+from hspc_pipelines_tests.support.deals import bundle, good_deal
 
 DAY = "2026-11-20"
 ASSETS = {a.key.to_user_string(): a for a in reconcile_assets(daily_partitions(dt.date(2025, 1, 1)))}
 
 
 def _deal(deal_id: str, **overrides: str | None) -> DealSnapshot:
-    deal: dict[str, str | None] = {
-        "dealname": f"Acme data platform {deal_id} #AWS",
-        "dealstage": "qualifiedtobuy",
-        "pipeline": "default",
-        "amount": "12000",
-        "closedate": "2099-12-31T00:00:00Z",
-        "description": "Acme needs to move its analytics warehouse to AWS this year.",
-        "aws_delivery_models": "SaaS or PaaS",
-        "aws_primary_needs": "Co-Sell - Technical Consultation",
-        "aws_use_case": "Migration/Database Migration",
-        "hs_lastmodifieddate": f"{DAY}T10:00:00Z",
-        **overrides,
-    }
-    company = {
-        "name": "Acme Inc",
-        "website": "www.acme.com",
-        "industry": "COMPUTER_SOFTWARE",
-        "country": "US",
-    }
-    contact = {"email": "jane@acme.com", "firstname": "Jane", "lastname": "Doe", "jobtitle": "CTO"}
-    return DealSnapshot(DealBundle(deal_id, deal, company, [contact]), DAY)
+    deal = good_deal(
+        dealname=f"Acme data platform {deal_id} #AWS", hs_lastmodifieddate=f"{DAY}T10:00:00Z", **overrides
+    )
+    return DealSnapshot(bundle(deal, deal_id=deal_id), DAY)
 
 
 def _invoke(asset: dg.AssetsDefinition, **inputs: Any) -> list[Any]:

@@ -133,68 +133,84 @@ def advance_invitations(
     task_owner: dict[str, str] = {}  # task id -> invitation id
 
     for inv_id in invitation_ids:
-        row = store.get_invitation(catalog, inv_id)
-        status = row["status"] if row else None
-        detail = _detail(row)
-        if status in steps.TERMINAL:
-            out[inv_id] = InvitationRow(
-                inv_id,
-                str(status),
-                InvitationAction.NONE,
-                row.get("opportunity_id") if row else None,
-                row.get("deal_id") if row else None,
-                rule=detail.get("rule"),
-                reason=detail.get("reason"),
-            )
-            continue
-        try:
-            invitation = pc.get_engagement_invitation(inv_id)
-        except AccessDeniedError:
-            raise
-        except PartnerCentralError as exc:
-            out[inv_id] = InvitationRow(
-                inv_id, status or steps.SKIPPED, InvitationAction.FAILED, reason=str(exc)
-            )
-            continue
-        facts = facts_from_invitation(invitation)
-        result = InvitationRow(
-            inv_id,
-            status or "",
-            InvitationAction.NONE,
-            title=facts.title,
-            customer=facts.company_name,
-            opportunity_id=row.get("opportunity_id") if row else None,
-            task_id=row.get("task_id") if row else None,
-            sender=_text(invitation.get("SenderCompanyName")) or _text(invitation.get("SenderAwsAccountId")),
-            message=_text(invitation.get("InvitationMessage")),
-        )
-        out[inv_id] = result
-        if invitation.get("PayloadType") not in (None, OPPORTUNITY_INVITATION):
-            result.status, result.action = steps.SKIPPED, InvitationAction.SKIPPED
-            result.reason = (
-                f"PayloadType {invitation.get('PayloadType')!r}: only {OPPORTUNITY_INVITATION} is handled"
-            )
-            continue
-        step = steps.next_invitation_step(status, invitation.get("Status"))
-        if step == steps.RETRY and not steps.may_retry_accept(
-            detail.get("reason_code"), int(detail.get("attempt", 0))
-        ):
-            result.status, result.action = steps.FAILED, InvitationAction.NONE
-            result.reason = f"accept failed and is not retried: {detail.get('reason')}"
-            continue
-        try:
-            _apply_step(pc, store, rules, step, inv_id, invitation, row, detail, result, started, task_owner)
-        except AccessDeniedError:
-            raise
-        except PartnerCentralError as exc:
-            result.action, result.reason = InvitationAction.FAILED, str(exc)
-            log.warning("invitation %s: %s", inv_id, exc)
+        out[inv_id] = _advance_invitation(pc, store, rules, inv_id, started, task_owner)
 
     if started:
         latest = follow_tasks(pc.list_engagement_by_accepting_invitation_tasks, started, budget_s, sleep)
         for task_id, task in latest.items():
             _record_task(store, catalog, out[task_owner[task_id]], task)
     return [out[i] for i in invitation_ids if i in out]
+
+
+def _advance_invitation(
+    pc: PartnerCentralClient,
+    store: SyncStateStore,
+    rules: InvitationRules,
+    inv_id: str,
+    started: dict[str, dict[str, Any]],
+    task_owner: dict[str, str],
+) -> InvitationRow:
+    """One invitation: left alone when finished, read, skipped when not an opportunity or not to be
+    retried, else its next step applied (an accept task it starts joins `started`)."""
+    row = store.get_invitation(pc.catalog, inv_id)
+    status = row["status"] if row else None
+    detail = _detail(row)
+    if status in steps.TERMINAL:
+        return _finished_row(inv_id, str(status), row, detail)
+    try:
+        invitation = pc.get_engagement_invitation(inv_id)
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:
+        return InvitationRow(inv_id, status or steps.SKIPPED, InvitationAction.FAILED, reason=str(exc))
+    facts = facts_from_invitation(invitation)
+    result = InvitationRow(
+        inv_id,
+        status or "",
+        InvitationAction.NONE,
+        title=facts.title,
+        customer=facts.company_name,
+        opportunity_id=row.get("opportunity_id") if row else None,
+        task_id=row.get("task_id") if row else None,
+        sender=_text(invitation.get("SenderCompanyName")) or _text(invitation.get("SenderAwsAccountId")),
+        message=_text(invitation.get("InvitationMessage")),
+    )
+    if invitation.get("PayloadType") not in (None, OPPORTUNITY_INVITATION):
+        result.status, result.action = steps.SKIPPED, InvitationAction.SKIPPED
+        result.reason = (
+            f"PayloadType {invitation.get('PayloadType')!r}: only {OPPORTUNITY_INVITATION} is handled"
+        )
+        return result
+    step = steps.next_invitation_step(status, invitation.get("Status"))
+    if step == steps.RETRY and not steps.may_retry_accept(
+        detail.get("reason_code"), int(detail.get("attempt", 0))
+    ):
+        result.status, result.action = steps.FAILED, InvitationAction.NONE
+        result.reason = f"accept failed and is not retried: {detail.get('reason')}"
+        return result
+    try:
+        _apply_step(pc, store, rules, step, inv_id, invitation, row, detail, result, started, task_owner)
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:
+        result.action, result.reason = InvitationAction.FAILED, str(exc)
+        log.warning("invitation %s: %s", inv_id, exc)
+    return result
+
+
+def _finished_row(
+    inv_id: str, status: str, row: Mapping[str, Any] | None, detail: Mapping[str, Any]
+) -> InvitationRow:
+    """An invitation already in a terminal state, as the store recorded it (no AWS call)."""
+    return InvitationRow(
+        inv_id,
+        status,
+        InvitationAction.NONE,
+        row.get("opportunity_id") if row else None,
+        row.get("deal_id") if row else None,
+        rule=detail.get("rule"),
+        reason=detail.get("reason"),
+    )
 
 
 def _apply_step(
@@ -244,12 +260,29 @@ def _apply_step(
         _reject(pc, store, inv_id, decision.reason, decision.rule, result)
         return
     attempt = int(detail.get("attempt", 0)) + (1 if step == steps.RETRY else 0)
+    _start_accept(pc, store, inv_id, attempt, decision.rule, detail, result, started, task_owner)
+
+
+def _start_accept(
+    pc: PartnerCentralClient,
+    store: SyncStateStore,
+    inv_id: str,
+    attempt: int,
+    rule: str | None,
+    detail: Mapping[str, Any],
+    result: InvitationRow,
+    started: dict[str, dict[str, Any]],
+    task_owner: dict[str, str],
+) -> None:
+    """Start the accept task (ClientToken per invitation and attempt), recorded in the store before and
+    after; the task joins `started` to be followed."""
+    catalog = pc.catalog
     token = steps.accept_client_token(catalog, inv_id, attempt)
     store.put_invitation(
         catalog,
         inv_id,
         status=steps.ACCEPTING,
-        detail=_dump({**detail, "attempt": attempt, "rule": decision.rule}),
+        detail=_dump({**detail, "attempt": attempt, "rule": rule}),
     )
     task = pc.start_engagement_by_accepting_invitation_task(inv_id, token)
     task_id = str(task.get("TaskId") or "")

@@ -20,6 +20,7 @@ from hspc_pipelines.mapping.vocabulary import CLOSED_STAGES, STAGES, UNSUBMITTAB
 
 # The model documents ExpectedCustomerSpend.CurrencyCode as "Accepted values are USD and EUR".
 SUBMISSION_CURRENCIES = ("USD", "EUR")
+_ACCOUNT = ("Customer", "Account")
 
 
 def _missing(field: str, value: Any, allowed: str, errors: list[FieldError]) -> bool:
@@ -44,35 +45,55 @@ def _validate(opp: Mapping[str, Any], today: dt.date) -> list[FieldError]:
         return [
             FieldError("opportunity", opp, "not an opportunity record", "the dict GetOpportunity returns")
         ]
-    acc = ("Customer", "Account")
-    _missing("Customer.Account.CompanyName", dig(opp, *acc, "CompanyName"), "the customer's name", errors)
-    industry = dig(opp, *acc, "Industry")
+    _customer_identified(opp, errors)
+    _project_described(opp, errors)
+    _spend(opp, errors)
+    _closes_in_future(opp, today, errors)
+    _stage_open(opp, errors)
+    _missing("PrimaryNeedsFromAws", opp.get("PrimaryNeedsFromAws"), list_of(model.PRIMARY_NEEDS), errors)
+    _missing("Origin", opp.get("Origin"), list_of(model.ORIGINS), errors)
+    _missing("OpportunityType", opp.get("OpportunityType"), list_of(model.OPPORTUNITY_TYPES), errors)
+    _not_yet_submitted(opp, errors)
+    return errors
+
+
+def _customer_identified(opp: Mapping[str, Any], errors: list[FieldError]) -> None:
+    """Name, industry (and its description when Other), website unless national security, address."""
+    _missing(
+        "Customer.Account.CompanyName", dig(opp, *_ACCOUNT, "CompanyName"), "the customer's name", errors
+    )
+    industry = dig(opp, *_ACCOUNT, "Industry")
     if (
         not _missing("Customer.Account.Industry", industry, "one of the 28 industries", errors)
         and industry == "Other"
     ):
         _missing(
             "Customer.Account.OtherIndustry",
-            dig(opp, *acc, "OtherIndustry"),
+            dig(opp, *_ACCOUNT, "OtherIndustry"),
             "a description of the industry when Industry is Other",
             errors,
         )
     if opp.get("NationalSecurity") != "Yes":
         _missing(
-            "Customer.Account.WebsiteUrl", dig(opp, *acc, "WebsiteUrl"), "the customer's website", errors
+            "Customer.Account.WebsiteUrl", dig(opp, *_ACCOUNT, "WebsiteUrl"), "the customer's website", errors
         )
-    country = dig(opp, *acc, "Address", "CountryCode")
+    _customer_located(opp, errors)
+
+
+def _customer_located(opp: Mapping[str, Any], errors: list[FieldError]) -> None:
+    """The country, and for US customers a ZIP code and a US state name."""
+    country = dig(opp, *_ACCOUNT, "Address", "CountryCode")
     if (
         not _missing("Customer.Account.Address.CountryCode", country, "ISO 3166-1 alpha-2 code", errors)
         and country == "US"
     ):
         _missing(
             "Customer.Account.Address.PostalCode",
-            dig(opp, *acc, "Address", "PostalCode"),
+            dig(opp, *_ACCOUNT, "Address", "PostalCode"),
             "a ZIP code (required for US customers)",
             errors,
         )
-        state = dig(opp, *acc, "Address", "StateOrRegion")
+        state = dig(opp, *_ACCOUNT, "Address", "StateOrRegion")
         if (
             not _missing("Customer.Account.Address.StateOrRegion", state, "a US state name", errors)
             and state not in geo.US_STATES
@@ -85,6 +106,10 @@ def _validate(opp: Mapping[str, Any], today: dt.date) -> list[FieldError]:
                     list(geo.US_STATES),
                 )
             )
+
+
+def _project_described(opp: Mapping[str, Any], errors: list[FieldError]) -> None:
+    """Title, problem statement of the right length, delivery models, a documented use case."""
     _missing("Project.Title", dig(opp, "Project", "Title"), "1 to 255 characters", errors)
     problem = dig(opp, "Project", "CustomerBusinessProblem")
     if not _missing(
@@ -114,7 +139,9 @@ def _validate(opp: Mapping[str, Any], today: dt.date) -> list[FieldError]:
                 "Project.CustomerUseCase", use_case, "not a documented use case", list(choices.USE_CASES)
             )
         )
-    _spend(opp, errors)
+
+
+def _closes_in_future(opp: Mapping[str, Any], today: dt.date, errors: list[FieldError]) -> None:
     close = dig(opp, "LifeCycle", "TargetCloseDate")
     if not _missing("LifeCycle.TargetCloseDate", close, "a date in the future", errors):
         day = to_date(close)
@@ -127,6 +154,9 @@ def _validate(opp: Mapping[str, Any], today: dt.date) -> list[FieldError]:
                     f"a date after {today.isoformat()}",
                 )
             )
+
+
+def _stage_open(opp: Mapping[str, Any], errors: list[FieldError]) -> None:
     stage = dig(opp, "LifeCycle", "Stage")
     # (isinstance first: a malformed record's unhashable value is simply not a closed stage)
     if (
@@ -142,9 +172,9 @@ def _validate(opp: Mapping[str, Any], today: dt.date) -> list[FieldError]:
                 ", ".join(s for s in STAGES if s not in CLOSED_STAGES),
             )
         )
-    _missing("PrimaryNeedsFromAws", opp.get("PrimaryNeedsFromAws"), list_of(model.PRIMARY_NEEDS), errors)
-    _missing("Origin", opp.get("Origin"), list_of(model.ORIGINS), errors)
-    _missing("OpportunityType", opp.get("OpportunityType"), list_of(model.OPPORTUNITY_TYPES), errors)
+
+
+def _not_yet_submitted(opp: Mapping[str, Any], errors: list[FieldError]) -> None:
     status = dig(opp, "LifeCycle", "ReviewStatus")
     if isinstance(status, str) and status in UNSUBMITTABLE_REVIEW_STATUSES:
         errors.append(
@@ -155,7 +185,6 @@ def _validate(opp: Mapping[str, Any], today: dt.date) -> list[FieldError]:
                 "Pending Submission, Action Required or Approved",
             )
         )
-    return errors
 
 
 def _spend(opp: Mapping[str, Any], errors: list[FieldError]) -> None:

@@ -113,6 +113,28 @@ def _write(
     return error if status == RowStatus.FAILED else None
 
 
+def _refuse(
+    hs: HubSpotClient,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    sync_status: SyncStatus,
+    reason: str,
+    note: NoteSpec,
+    now: dt.datetime,
+) -> str:
+    """The deal says why nothing was submitted (its sync status and error, the request cleared) and gets
+    one note; returns what the result's message adds when that write failed ("" when it did not)."""
+    error = _write(
+        hs,
+        deal_id,
+        deal,
+        {"aws_sync_status": sync_status.value, "aws_sync_error": reason, "aws_submit_requested": "false"},
+        [note],
+        now,
+    )
+    return f" (deal not updated: {error})" if error else ""
+
+
 def submit_deal(
     hs: HubSpotClient,
     pc: PartnerCentralClient,
@@ -160,26 +182,51 @@ def _submit(
     deal: dict[str, Any] = dict(read.results[0].get("properties") or {})
     opp_id = (deal.get("aws_opportunity_id") or "").strip()
     if not opp_id:
-        message = (
-            f"deal {deal_id} is not linked to a Partner Central opportunity (aws_opportunity_id is empty); "
-            "nothing was submitted"
-        )
-        error = _write(
-            hs,
-            deal_id,
-            deal,
-            {
-                "aws_sync_status": SyncStatus.INVALID.value,
-                "aws_sync_error": message,
-                "aws_submit_requested": "false",
-            },
-            [not_linked_note(deal_id)],
-            now,
-        )
-        return SubmissionResult(
-            deal_id, "not_linked", message + (f" (deal not updated: {error})" if error else "")
-        )
+        return _not_linked(hs, deal_id, deal, now)
+    checked = _check_submittable(hs, pc, store, config, deal_id, deal, opp_id, now)
+    if isinstance(checked, SubmissionResult):
+        return checked
 
+    token = steps.submit_client_token(pc.catalog, opp_id, involvement, visibility)
+    try:
+        task = pc.start_engagement_from_opportunity_task(opp_id, token, involvement, visibility)
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:
+        return _failed(hs, deal_id, deal, opp_id, exc.code, str(exc), None, now)
+    task_id = str(task.get("TaskId") or "")
+    task = _followed_task(pc, task_id, task, budget_s, sleep)
+    if task.get("TaskStatus") == FAILED:
+        return _failed(hs, deal_id, deal, opp_id, task.get("ReasonCode"), task.get("Message"), task_id, now)
+    return _record_submission(
+        hs, pc, store, deal_id, deal, opp_id, checked, task_id, task, involvement, visibility, budget_s, now
+    )
+
+
+def _not_linked(
+    hs: HubSpotClient, deal_id: str, deal: Mapping[str, Any], now: dt.datetime
+) -> SubmissionResult:
+    """Step 2: a deal without `aws_opportunity_id` says so (status invalid, one note); nothing is submitted."""
+    message = (
+        f"deal {deal_id} is not linked to a Partner Central opportunity (aws_opportunity_id is empty); "
+        "nothing was submitted"
+    )
+    unsaved = _refuse(hs, deal_id, deal, SyncStatus.INVALID, message, not_linked_note(deal_id), now)
+    return SubmissionResult(deal_id, "not_linked", message + unsaved)
+
+
+def _check_submittable(
+    hs: HubSpotClient,
+    pc: PartnerCentralClient,
+    store: SyncStateStore,
+    config: MappingConfig,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    opp_id: str,
+    now: dt.datetime,
+) -> SubmissionResult | dict[str, Any]:
+    """Steps 3 to 5: the result that ends the run here (already submitted, invalid), or else the
+    opportunity as Partner Central holds it, ready to be submitted."""
     if deal.get("aws_review_status") in SUBMITTED_REVIEW_STATUSES:
         opp = _read_opportunity(pc, store, opp_id)
         if steps.already_submitted(opp):
@@ -195,24 +242,39 @@ def _submit(
     problems = _opportunity_problems(opp)
     if problems:
         return _invalid(hs, deal_id, deal, opp_id, problems, now)
+    return opp
 
-    token = steps.submit_client_token(pc.catalog, opp_id, involvement, visibility)
-    try:
-        task = pc.start_engagement_from_opportunity_task(opp_id, token, involvement, visibility)
-    except AccessDeniedError:
-        raise
-    except PartnerCentralError as exc:
-        return _failed(hs, deal_id, deal, opp_id, exc.code, str(exc), None, now)
-    task_id = str(task.get("TaskId") or "")
-    latest = (
-        follow_tasks(pc.list_engagement_from_opportunity_tasks, {task_id: task}, budget_s, sleep)
-        if task_id
-        else {"": task}
-    )
-    task = latest.get(task_id, task)
-    if task.get("TaskStatus") == FAILED:
-        return _failed(hs, deal_id, deal, opp_id, task.get("ReasonCode"), task.get("Message"), task_id, now)
 
+def _followed_task(
+    pc: PartnerCentralClient,
+    task_id: str,
+    task: dict[str, Any],
+    budget_s: float,
+    sleep: Callable[[float], None],
+) -> dict[str, Any]:
+    """The started task's latest summary, followed inside the budget (one without an id is taken as is)."""
+    if not task_id:
+        return task
+    latest = follow_tasks(pc.list_engagement_from_opportunity_tasks, {task_id: task}, budget_s, sleep)
+    return latest.get(task_id, task)
+
+
+def _record_submission(
+    hs: HubSpotClient,
+    pc: PartnerCentralClient,
+    store: SyncStateStore,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    opp_id: str,
+    opp: Mapping[str, Any],
+    task_id: str,
+    task: Mapping[str, Any],
+    involvement: str,
+    visibility: str,
+    budget_s: float,
+    now: dt.datetime,
+) -> SubmissionResult:
+    """The deal records the submission: complete (review status read again, one note) or still pending."""
     submitted_at = hubspot_time(now)
     wanted: dict[str, str | None] = {
         "aws_submission_date": submitted_at,
@@ -337,21 +399,10 @@ def _invalid(
     now: dt.datetime,
 ) -> SubmissionResult:
     text = "\n".join(problems)
-    error = _write(
-        hs,
-        deal_id,
-        deal,
-        {
-            "aws_sync_status": SyncStatus.INVALID.value,
-            "aws_sync_error": text,
-            "aws_submit_requested": "false",
-        },
-        [invalid_submission_note(deal_id, problems)],
-        now,
+    unsaved = _refuse(
+        hs, deal_id, deal, SyncStatus.INVALID, text, invalid_submission_note(deal_id, problems), now
     )
-    message = f"not submitted: {len(problems)} problem(s): " + "; ".join(problems)
-    if error:
-        message += f" (deal not updated: {error})"
+    message = f"not submitted: {len(problems)} problem(s): " + "; ".join(problems) + unsaved
     return SubmissionResult(deal_id, "invalid", message, opp_id, problems=problems)
 
 
@@ -366,17 +417,8 @@ def _failed(
     now: dt.datetime,
 ) -> SubmissionResult:
     reason = ": ".join(p for p in (code, text) if p) or "submission failed"
-    error = _write(
-        hs,
-        deal_id,
-        deal,
-        {
-            "aws_sync_status": SyncStatus.FAILED.value,
-            "aws_sync_error": reason,
-            "aws_submit_requested": "false",
-        },
-        [submission_failed_note(opp_id, code, text)],
-        now,
+    unsaved = _refuse(
+        hs, deal_id, deal, SyncStatus.FAILED, reason, submission_failed_note(opp_id, code, text), now
     )
-    message = f"submission of {opp_id} failed: {reason}" + (f" (deal not updated: {error})" if error else "")
+    message = f"submission of {opp_id} failed: {reason}{unsaved}"
     return SubmissionResult(deal_id, "failed", message, opp_id, task_id=task_id)

@@ -22,7 +22,7 @@ from typing import Any
 
 from hspc_pipelines.cosell.hubspot_ops import create_tasks_once
 from hspc_pipelines.cosell.summaries.resource_snapshots import new_snapshot_notes
-from hspc_pipelines.cosell.summaries.rules import summary_update
+from hspc_pipelines.cosell.summaries.rules import SummaryUpdate, summary_update
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.hubspot.notes import NoteSpec
 from hspc_pipelines.mapping import MappingConfig, opportunity_to_deal_properties
@@ -77,6 +77,10 @@ def find_watched_deals(hs: HubSpotClient, deal_ids: Sequence[str] | None = None)
     return list(hs.search_objects("deals", [group], DEAL_PROPERTIES))
 
 
+# deal id -> (the deal's current properties, the properties to write, the notes to add)
+_Updates = dict[str, tuple[dict[str, Any], dict[str, str | None], list[NoteSpec]]]
+
+
 def sync_aws_summaries(
     hs: HubSpotClient,
     pc: PartnerCentralClient,
@@ -91,106 +95,172 @@ def sync_aws_summaries(
     if not deals:
         return []
     today = now.date().isoformat()
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     opp_by_deal = {str(d["id"]): str(d["properties"]["aws_opportunity_id"]).strip() for d in deals}
-    opp_ids = sorted(set(opp_by_deal.values()))
-    records = {
+    records = _watched_opportunities(pc, store, sorted(set(opp_by_deal.values())), now)
+
+    rows: dict[str, SummaryRow] = {}
+    updates: _Updates = {}
+    for deal in deals:
+        deal_id, props = str(deal["id"]), dict(deal.get("properties") or {})
+        row = rows[deal_id] = SummaryRow(deal_id, opp_by_deal[deal_id], RowStatus.UNCHANGED)
+        update = _summarise_deal(pc, config, row, props, records.get(row.opportunity_id))
+        if update is not None:
+            updates[deal_id] = (props, update.properties, update.notes)
+
+    have = existing_note_keys(hs, updates)
+    _add_snapshot_notes(pc, rows, updates, have)
+    if notify_tasks:
+        _create_owner_tasks(hs, rows, updates, have, now)
+    note_failed = _write_notes(hs, rows, updates, today, now)
+    prop_failed = _write_properties(hs, rows, updates, note_failed, today, now)
+    _settle_statuses(rows, note_failed | prop_failed)
+    return [rows[str(d["id"])] for d in deals]
+
+
+def _watched_opportunities(
+    pc: PartnerCentralClient, store: SyncStateStore, opp_ids: list[str], now: dt.datetime
+) -> dict[str, dict[str, Any]]:
+    """Opportunity id -> record, listed 20 a call and read again only where LastModifiedDate changed."""
+    today = now.date().isoformat()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
         str(rec["Id"]): rec
         for rec, _, _ in fetch_opportunity_snapshot(
             pc, store, start, start + dt.timedelta(days=1), {o: today for o in opp_ids}, {}, scope_ids=opp_ids
         )
     }
 
-    rows: dict[str, SummaryRow] = {}
-    updates: dict[str, tuple[dict[str, Any], dict[str, str | None], list[NoteSpec]]] = {}
-    for deal in deals:
-        deal_id, props = str(deal["id"]), dict(deal.get("properties") or {})
-        opp_id = opp_by_deal[deal_id]
-        row = rows[deal_id] = SummaryRow(deal_id, opp_id, RowStatus.UNCHANGED)
-        opp = records.get(opp_id)
-        if opp is None:
-            row.status = RowStatus.FAILED
-            row.errors.append(f"aws_opportunity_id {opp_id} is not an opportunity in catalog {pc.catalog}")
-            continue
-        summary: dict[str, Any] | None
-        try:
-            summary = to_jsonable(pc.get_aws_opportunity_summary(opp_id))
-        except AccessDeniedError:
-            raise
-        except PartnerCentralError as exc:
-            summary = None
-            row.errors.append(f"GetAwsOpportunitySummary {opp_id}: {exc}")
-        mapped = opportunity_to_deal_properties(opp, summary, config, props.get("pipeline"))
-        update = summary_update(deal_id, props, opp, summary, mapped)
-        row.review_status = (opp.get("LifeCycle") or {}).get("ReviewStatus")
-        row.engagement_score = ((summary or {}).get("Insights") or {}).get("EngagementScore")
-        row.changed_properties = sorted(update.properties)
-        updates[deal_id] = (props, update.properties, update.notes)
 
-    have = existing_note_keys(hs, updates)
+def _summarise_deal(
+    pc: PartnerCentralClient,
+    config: MappingConfig,
+    row: SummaryRow,
+    props: Mapping[str, Any],
+    opp: Mapping[str, Any] | None,
+) -> SummaryUpdate | None:
+    """What the deal should show of its opportunity and AWS's summary (the row records it), or None
+    (the row failed) when the linked id is not an opportunity of the catalog."""
+    if opp is None:
+        row.status = RowStatus.FAILED
+        row.errors.append(
+            f"aws_opportunity_id {row.opportunity_id} is not an opportunity in catalog {pc.catalog}"
+        )
+        return None
+    summary = _aws_summary(pc, row)
+    mapped = opportunity_to_deal_properties(opp, summary, config, props.get("pipeline"))
+    update = summary_update(row.deal_id, props, opp, summary, mapped)
+    row.review_status = (opp.get("LifeCycle") or {}).get("ReviewStatus")
+    row.engagement_score = ((summary or {}).get("Insights") or {}).get("EngagementScore")
+    row.changed_properties = sorted(update.properties)
+    return update
+
+
+def _aws_summary(pc: PartnerCentralClient, row: SummaryRow) -> dict[str, Any] | None:
+    """GetAwsOpportunitySummary; a failure is the row's error and leaves the deal's summary fields alone."""
+    try:
+        summary: dict[str, Any] = to_jsonable(pc.get_aws_opportunity_summary(row.opportunity_id))
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:
+        row.errors.append(f"GetAwsOpportunitySummary {row.opportunity_id}: {exc}")
+        return None
+    return summary
+
+
+def _add_snapshot_notes(
+    pc: PartnerCentralClient, rows: dict[str, SummaryRow], updates: _Updates, have: Mapping[str, set[str]]
+) -> None:
+    """Each deal's notes gain one for every resource snapshot revision it has no note for yet."""
     for deal_id, (_, _, notes) in updates.items():
         snap_notes, errors = new_snapshot_notes(pc, rows[deal_id].opportunity_id, have.get(deal_id, set()))
         notes.extend(snap_notes)
         rows[deal_id].snapshot_notes = len(snap_notes)
         rows[deal_id].errors.extend(errors)
 
-    if notify_tasks:
-        wanted = [
-            (deal_id, note, props.get("hubspot_owner_id"))
-            for deal_id, (props, _, notes) in updates.items()
-            for note in notes
-            if note.key.startswith(TASK_KEY_PREFIXES) and note.key not in have.get(deal_id, set())
-        ]
-        created, task_errors = create_tasks_once(hs, wanted, now)
-        for deal_id, task_error in task_errors.items():
-            rows[deal_id].errors.append(task_error)
-        for deal_id, count in created.items():
-            rows[deal_id].tasks_written = count
 
-    note_writes = [
-        DealWrite(
-            deal_id=d,
-            entity_key=f"deal:{d}",
-            partition_date=today,
-            final_status=RowStatus.WRITTEN,
-            notes=notes,
-        )
-        for d, (_, _, notes) in updates.items()
-        if notes
+def _create_owner_tasks(
+    hs: HubSpotClient,
+    rows: dict[str, SummaryRow],
+    updates: _Updates,
+    have: Mapping[str, set[str]],
+    now: dt.datetime,
+) -> None:
+    """A task for the deal owner per notification new in this run (TASK_KEY_PREFIXES), each once."""
+    wanted = [
+        (deal_id, note, props.get("hubspot_owner_id"))
+        for deal_id, (props, _, notes) in updates.items()
+        for note in notes
+        if note.key.startswith(TASK_KEY_PREFIXES) and note.key not in have.get(deal_id, set())
     ]
-    note_failed: set[str] = set()
-    for write, outcome, written, error in write_deals(hs, note_writes, now):
+    created, task_errors = create_tasks_once(hs, wanted, now)
+    for deal_id, task_error in task_errors.items():
+        rows[deal_id].errors.append(task_error)
+    for deal_id, count in created.items():
+        rows[deal_id].tasks_written = count
+
+
+def _deal_write(
+    deal_id: str,
+    today: str,
+    properties: Mapping[str, str | None] | None = None,
+    notes: list[NoteSpec] | None = None,
+) -> DealWrite:
+    return DealWrite(
+        deal_id=deal_id,
+        entity_key=f"deal:{deal_id}",
+        partition_date=today,
+        final_status=RowStatus.WRITTEN,
+        properties=dict(properties or {}),
+        notes=notes or [],
+    )
+
+
+def _write_notes(
+    hs: HubSpotClient, rows: dict[str, SummaryRow], updates: _Updates, today: str, now: dt.datetime
+) -> set[str]:
+    """The notes (keyed, exactly once); returns the deals whose notes failed."""
+    writes = [_deal_write(d, today, notes=notes) for d, (_, _, notes) in updates.items() if notes]
+    failed: set[str] = set()
+    for write, outcome, written, error in write_deals(hs, writes, now):
         rows[write.deal_id].notes_written += written
         if outcome == RowStatus.FAILED:
-            note_failed.add(write.deal_id)
+            failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
+    return failed
 
-    # A deal whose notes failed keeps its old values, so the next run sees the same transitions again.
-    prop_writes = [
-        DealWrite(
-            deal_id=d,
-            entity_key=f"deal:{d}",
-            partition_date=today,
-            final_status=RowStatus.WRITTEN,
-            properties=dict(properties),
-        )
+
+def _write_properties(
+    hs: HubSpotClient,
+    rows: dict[str, SummaryRow],
+    updates: _Updates,
+    note_failed: set[str],
+    today: str,
+    now: dt.datetime,
+) -> set[str]:
+    """The changed properties; returns the deals whose write failed. A deal whose notes failed keeps
+    its old values, so the next run sees the same transitions again."""
+    writes = [
+        _deal_write(d, today, properties=properties)
         for d, (_, properties, _) in updates.items()
         if properties and d not in note_failed
     ]
-    prop_failed: set[str] = set()
-    for write, outcome, _, error in write_deals(hs, prop_writes, now):
+    failed: set[str] = set()
+    for write, outcome, _, error in write_deals(hs, writes, now):
         if outcome == RowStatus.FAILED:
-            prop_failed.add(write.deal_id)
+            failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
+    return failed
 
+
+def _settle_statuses(rows: dict[str, SummaryRow], failed: set[str]) -> None:
+    """A row not failed already fails with its writes, or is written when anything was written."""
     for deal_id, row in rows.items():
         if row.status == RowStatus.FAILED:
             continue
-        if deal_id in note_failed or deal_id in prop_failed:
+        if deal_id in failed:
             row.status, row.changed_properties = RowStatus.FAILED, []
         elif row.changed_properties or row.notes_written or row.tasks_written:
             row.status = RowStatus.WRITTEN
-    return [rows[str(d["id"])] for d in deals]
 
 
 def summaries_jsonable(rows: Sequence[SummaryRow]) -> list[Mapping[str, Any]]:

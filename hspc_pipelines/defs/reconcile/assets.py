@@ -20,14 +20,15 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
-from hspc_pipelines.reconcile.outcomes import deal_write_for
+from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite, deal_write_for
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
-from hspc_pipelines.reconcile.plan import build_plan
+from hspc_pipelines.reconcile.plan import PlanRow, build_plan
 from hspc_pipelines.reconcile.settled_store import keep_settled, load_settled
 from hspc_pipelines.reconcile.writeback import write_deals
 from hspc_pipelines.solutions.catalog import fetch_solutions, solution_rows
@@ -299,15 +300,7 @@ def hubspot_deal_writes(
     hubspot.ensure_properties(context.log)
     config = mapping.get_config()
     applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
-    results = {r.entity_key: r for r in applied}
-    writes = []
-    planned: dict[str, tuple[str, str | None]] = {}
-    for row in frames.plan_rows(sync_plan):
-        write = deal_write_for(row, results.get(row["entity_key"]), config)
-        if write is not None:
-            writes.append(write)
-        if row["deal_id"] and str(row["entity_key"]).startswith("deal:"):
-            planned[str(row["deal_id"])] = (str(row["operation"]), row["opportunity_id"])
+    writes, planned = _deal_writes(sync_plan, applied, config)
     outcome = write_deals(hubspot.get_client(), writes)
     df = frames.writes_frame(outcome)
     df_status = df.rename(columns={"write_status": "status"})
@@ -338,7 +331,28 @@ def hubspot_deal_writes(
             planned,
         )
     )
-    yield dg.AssetCheckResult(
+    yield _plan_converged(leftover)
+
+
+def _deal_writes(
+    sync_plan: pd.DataFrame, applied: list[ApplyResult], config: MappingConfig
+) -> tuple[list[DealWrite], dict[str, tuple[str, str | None]]]:
+    """(the write of each plan row that has one, deal id -> (planned operation, opportunity id))."""
+    results = {r.entity_key: r for r in applied}
+    writes = []
+    planned: dict[str, tuple[str, str | None]] = {}
+    for row in frames.plan_rows(sync_plan):
+        write = deal_write_for(row, results.get(row["entity_key"]), config)
+        if write is not None:
+            writes.append(write)
+        if row["deal_id"] and str(row["entity_key"]).startswith("deal:"):
+            planned[str(row["deal_id"])] = (str(row["operation"]), row["opportunity_id"])
+    return writes, planned
+
+
+def _plan_converged(leftover: list[PlanRow]) -> dg.AssetCheckResult:
+    """Passed when planning again after apply and write-back leaves nothing to do (20 examples shown)."""
+    return dg.AssetCheckResult(
         check_name="plan_converged",
         passed=not leftover,
         metadata={
