@@ -14,6 +14,7 @@ import pandas as pd
 from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs import external
+from hspc_pipelines.defs.history import append_history, run_scope, window_of
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -24,6 +25,7 @@ from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
+from hspc_pipelines.reconcile.history_rows import history_entries
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.outcomes import deal_write_for
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
@@ -294,15 +296,18 @@ def hubspot_deal_writes(
     hubspot: HubSpotResource,
     mapping: MappingResource,
     partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
-    """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once."""
+    """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once.
+    Then every row's outcome goes to the sync history (`none` rows that ended unchanged are counted)."""
     hubspot.ensure_properties(context.log)
     config = mapping.get_config()
     applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
     results = {r.entity_key: r for r in applied}
     writes = []
     planned: dict[str, tuple[str, str | None]] = {}
-    for row in frames.plan_rows(sync_plan):
+    plan = frames.plan_rows(sync_plan)
+    for row in plan:
         write = deal_write_for(row, results.get(row["entity_key"]), config)
         if write is not None:
             writes.append(write)
@@ -313,6 +318,18 @@ def hubspot_deal_writes(
     df_status = df.rename(columns={"write_status": "status"})
     _report_external(context, external.HUBSPOT_DEALS, df_status, (RowStatus.WRITTEN,))
     failed = int((df["write_status"] == RowStatus.FAILED).sum()) if len(df) else 0
+    run = history_entries(
+        plan,
+        applied,
+        outcome,
+        run_id=context.run_id,
+        job_name=context.job_name,
+        window=window_of(context),
+        scope=run_scope(
+            context, ("hubspot_deals", "partner_central_opportunities"), tuple(ScopeConfig.model_fields)
+        ),
+    )
+    logged = append_history(context, sync_state, run.entries, unchanged_not_logged=run.unchanged)
     yield dg.Output(
         df,
         metadata=_frame_metadata(
@@ -323,6 +340,7 @@ def hubspot_deal_writes(
             failures=dg.MetadataValue.md(
                 report.failures_table(df, "write_status", (RowStatus.FAILED,), "error_message")
             ),
+            **logged.metadata,
         ),
     )
     yield dg.AssetCheckResult(check_name="no_failed_writes", passed=failed == 0, metadata={"failed": failed})
@@ -354,3 +372,4 @@ def hubspot_deal_writes(
             ),
         },
     )
+    logged.raise_if_failed()  # after the writes, the output and the checks
