@@ -36,6 +36,22 @@ class HistoryWrite:
             )
 
 
+@dataclass(frozen=True)
+class RunIdentity:
+    run_id: str
+    job_name: str
+    run_config: Mapping[str, Any]
+
+
+def run_identity(context: dg.AssetExecutionContext) -> RunIdentity:
+    """The step's run: its id, job and run config."""
+    try:
+        run = context.run
+    except dg.DagsterError:  # an asset invoked as a function (tests) has no run
+        return RunIdentity("EPHEMERAL", "direct", {})
+    return RunIdentity(run.run_id, run.job_name, run.run_config)
+
+
 def window_of(context: dg.AssetExecutionContext) -> str | None:
     """The run's partition key, or `start..end` for a range run; None when unpartitioned."""
     if not context.has_partition_key_range:
@@ -44,9 +60,9 @@ def window_of(context: dg.AssetExecutionContext) -> str | None:
     return keys.start if keys.start == keys.end else f"{keys.start}..{keys.end}"
 
 
-def run_scope(context: dg.AssetExecutionContext, steps: Sequence[str], fields: Sequence[str]) -> list[str]:
+def run_scope(run: RunIdentity, steps: Sequence[str], fields: Sequence[str]) -> list[str]:
     """The ids a scoped run was given in the config of `steps` (e.g. ScopeConfig's deal ids)."""
-    ops = context.run.run_config.get("ops") or {}
+    ops = run.run_config.get("ops") or {}
     assert isinstance(ops, Mapping)
     ids: list[str] = []
     for step in steps:
@@ -69,7 +85,7 @@ def append_history(
         history = sync_state.get_history()
         appended = history.append(entries)
         purged = history.purge_expired(load_settings().history_retention_days)
-        table = run_markdown(history.run_rows(context.run_id))
+        table = run_markdown(history.run_rows(run_identity(context).run_id))
     except Exception as exc:  # any cause: the run says so at its end (see the module docstring)
         error = f"{type(exc).__name__}: {exc}"
         context.log.warning(f"sync history: {len(entries)} row(s) not recorded: {error}")

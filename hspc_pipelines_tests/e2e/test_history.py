@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
 from hspc_pipelines.cli import main
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
-from hspc_pipelines.history import SyncHistory
-from hspc_pipelines.history.schema import META
+from hspc_pipelines.history import HistoryEntry, SyncHistory
 from hspc_pipelines.history.cli import state_url
+from hspc_pipelines.history.schema import META
 from hspc_pipelines_tests.support.product import DEAL_ID, seed_deal
 
 
@@ -73,10 +72,10 @@ def test_created_and_invalid_rows_reach_hspc_history_and_a_no_op_run_adds_none(p
 
     history = SyncHistory.from_url(state_url())
     try:
-        (row,) = history.timeline(deal)
-        changes = {c.name: (c.old, c.new) for c in row.changes}
+        (record,) = history.timeline(deal)
+        changes = {c.name: (c.old, c.new) for c in record.changes}
         assert changes["aws_opportunity_id"] == (None, opp_id), "the deal properties written, old -> new"
-        assert row.window == f"{_since(130)}..{product.today}" and row.job_name == "reconcile"
+        assert record.window == f"{_since(130)}..{product.today}" and record.job_name == "reconcile"
         before = len(history.timeline(deal, limit=100))
         second = product.reconcile(since=_since(130))
         assert second.success
@@ -110,14 +109,12 @@ def test_a_failing_history_fails_the_step_after_the_deals_are_written(product):
         if e.step_key == "hubspot_deal_writes"
     ]
     assert failures
-    message = failures[0].dagster_event.step_failure_data.error.message  # type: ignore[union-attr]
+    message = failures[0].dagster_event.step_failure_data.error.message
     assert "sync history was not recorded" in message and "HistorySchemaError" in message
 
 
-@pytest.mark.parametrize("days", [1])
-def test_the_retention_setting_purges_old_rows(product, monkeypatch, days):
-    from hspc_pipelines.history import HistoryEntry
-
+def test_the_retention_setting_purges_old_rows(product, monkeypatch):
+    days = 1
     monkeypatch.setenv("HSPC_HISTORY_RETENTION_DAYS", str(days))
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=days + 1)
     history = SyncHistory.from_url(state_url())

@@ -22,7 +22,7 @@ from hspc_pipelines.cosell.steps import invitation_id_of
 from hspc_pipelines.cosell.submission.run import SubmissionConfigError, submit_deal
 from hspc_pipelines.cosell.summaries.run import sync_aws_summaries
 from hspc_pipelines.defs import external
-from hspc_pipelines.defs.history import append_history, run_scope
+from hspc_pipelines.defs.history import append_history, run_identity, run_scope
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -220,11 +220,12 @@ def invitation_deals(
     df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
     failed = int((df["action"] == InvitationAction.FAILED).sum()) if len(df) else 0
     # Logged here, the job's last step, once each row is final (accept or reject, then the deal).
+    run = run_identity(context)
     entries, idle = invitation_entries(
         rows,
-        run_id=context.run_id,
-        job_name=context.job_name,
-        scope=run_scope(context, ("pending_invitations",), ("invitation_ids",)),
+        run_id=run.run_id,
+        job_name=run.job_name,
+        scope=run_scope(run, ("pending_invitations",), ("invitation_ids",)),
     )
     logged = append_history(context, sync_state, entries, idle_not_logged=idle)
     yield dg.Output(
@@ -298,7 +299,8 @@ def submission(
         raise dg.Failure(description=str(exc)) from exc
     context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
     df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
-    entry = submission_entry(result, run_id=context.run_id, job_name=context.job_name)
+    run = run_identity(context)
+    entry = submission_entry(result, run_id=run.run_id, job_name=run.job_name)
     logged = append_history(context, sync_state, [entry])
     yield dg.Output(
         df,
@@ -349,8 +351,9 @@ def aws_summaries(
     )
     df = _frame([r.as_dict() for r in rows], SUMMARY_COLUMNS)
     failed = int((df["status"] == RowStatus.FAILED).sum()) if len(df) else 0
+    run = run_identity(context)
     entries, unchanged = summary_entries(
-        rows, run_id=context.run_id, job_name=context.job_name, scope=list(config.deal_ids)
+        rows, run_id=run.run_id, job_name=run.job_name, scope=list(config.deal_ids)
     )
     logged = append_history(context, sync_state, entries, unchanged_not_logged=unchanged)
     yield dg.Output(

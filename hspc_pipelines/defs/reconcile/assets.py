@@ -14,7 +14,7 @@ import pandas as pd
 from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs import external
-from hspc_pipelines.defs.history import append_history, run_scope, window_of
+from hspc_pipelines.defs.history import append_history, run_identity, run_scope, window_of
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -318,18 +318,21 @@ def hubspot_deal_writes(
     df_status = df.rename(columns={"write_status": "status"})
     _report_external(context, external.HUBSPOT_DEALS, df_status, (RowStatus.WRITTEN,))
     failed = int((df["write_status"] == RowStatus.FAILED).sum()) if len(df) else 0
-    run = history_entries(
+    run = run_identity(context)
+    logged_rows = history_entries(
         plan,
         applied,
         outcome,
-        run_id=context.run_id,
-        job_name=context.job_name,
+        run_id=run.run_id,
+        job_name=run.job_name,
         window=window_of(context),
         scope=run_scope(
-            context, ("hubspot_deals", "partner_central_opportunities"), tuple(ScopeConfig.model_fields)
+            run, ("hubspot_deals", "partner_central_opportunities"), tuple(ScopeConfig.model_fields)
         ),
     )
-    logged = append_history(context, sync_state, run.entries, unchanged_not_logged=run.unchanged)
+    logged = append_history(
+        context, sync_state, logged_rows.entries, unchanged_not_logged=logged_rows.unchanged
+    )
     yield dg.Output(
         df,
         metadata=_frame_metadata(
