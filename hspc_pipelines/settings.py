@@ -35,6 +35,7 @@ SECTIONS = ("HubSpot", "Partner Central", "Storage", "Schedules", "Events", "Co-
 DEFAULT_WRITE_WORKERS = 4  # threads applying rows; the pacer still spaces every write
 DEFAULT_INVITATION_LOOKBACK_DAYS = 14
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_RETENTION_DAYS = 400  # the sync history's; history/log.py takes it from here
 
 # Set while `load_settings` builds Settings from values it read: the environment is not read again.
 _GIVEN_ONLY: ContextVar[bool] = ContextVar("hspc_settings_given_only", default=False)
@@ -176,6 +177,10 @@ class Settings(BaseSettings):
         "HSPC_DUCKDB_PATH", None, "Storage", "a file path",
         "DuckDB file holding asset outputs (unset: hspc_history.duckdb in DAGSTER_HOME)",
     )  # fmt: skip
+    history_retention_days: int = _var(
+        "HSPC_HISTORY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, "Storage", "a whole number, 1 or more",
+        "Days the sync history keeps a row; runs purge older rows after appending", ge=1,
+    )  # fmt: skip
     mapping_config: str | None = _var(
         "HSPC_MAPPING_CONFIG", None, "Storage", "the path of a YAML or JSON file",
         "Mapping configuration file (stage maps, ownership, ...; unset: the defaults)",
@@ -282,6 +287,7 @@ class Settings(BaseSettings):
         "events_sensor_interval_seconds",
         "invitation_lookback_days",
         "ingress_max_body_bytes",
+        "history_retention_days",
         mode="before",
     )
     @classmethod

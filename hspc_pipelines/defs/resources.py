@@ -15,6 +15,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from hspc_pipelines.defs.io import HspcDuckDBIOManager
+from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.hubspot import pacing as hubspot_pacing
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
@@ -122,11 +123,18 @@ class SyncStateResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     url: str
 
     _store: SyncStateStore | None = PrivateAttr(default=None)
+    _history: SyncHistory | None = PrivateAttr(default=None)
 
     def get_store(self) -> SyncStateStore:
         if self._store is None:
             self._store = SyncStateStore(self.url)
         return self._store
+
+    def get_history(self) -> SyncHistory:
+        """The sync history in the same database (docs/history.md): one engine per run."""
+        if self._history is None:
+            self._history = SyncHistory.from_url(self.url)
+        return self._history
 
 
 class MappingResource(dg.ConfigurableResource):  # type: ignore[type-arg]

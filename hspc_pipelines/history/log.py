@@ -24,9 +24,9 @@ from hspc_pipelines.history.records import (
     changes_to_json,
 )
 from hspc_pipelines.history.schema import HISTORY, META, METADATA, SCHEMA_VERSION
+from hspc_pipelines.settings import DEFAULT_RETENTION_DAYS  # HSPC_HISTORY_RETENTION_DAYS
 from hspc_pipelines.state.store import _sqlite_wal
 
-DEFAULT_RETENTION_DAYS = 400
 PURGE_BATCH = 5_000
 # pg_advisory_xact_lock key serialising the first CREATE TABLE ("hspc" "hist" in ASCII).
 _CREATE_LOCK = 0x6873_7063_6869_7374

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import requests
 
+from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_create_request
 from hspc_pipelines_tests.support.cosell import CosellWorld, send_invitation
 
@@ -212,6 +214,18 @@ def test_valid_deal_is_submitted_then_approved_and_not_submitted_twice(world: Co
     assert again["status"] == "already_submitted" and "already submitted" in again["message"]
     assert world.pc_calls().get("StartEngagementFromOpportunityTask") == starts == 1
     assert hubspot_writes(world) == writes and len(world.notes_of(deal_id)) == notes
+
+    # each run left its row in the sync history, newest first
+    history = SyncHistory.from_url(f"sqlite:///{Path(world.home) / 'hspc_state.sqlite'}")
+    try:
+        timeline = [(r.job_name, r.operation, r.status) for r in history.timeline(deal_id)]
+    finally:
+        history.dispose()
+    assert timeline == [
+        ("submit_opportunity", "submit", "already_submitted"),
+        ("sync_aws_summaries", "summary", "written"),
+        ("submit_opportunity", "submit", "submitted"),
+    ]
 
 
 def accepted_invitation_deal(world: CosellWorld) -> tuple[str, str]:

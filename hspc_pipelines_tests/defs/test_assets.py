@@ -193,6 +193,7 @@ def test_the_hubspot_write_step_creates_the_properties_before_its_first_write(re
         hubspot=hubspot,
         mapping=resources["mapping"],
         partner_central=resources["partner_central"],
+        sync_state=resources["sync_state"],
     )
     calls = [name for name, _ in hubspot.get_client().calls]
     assert calls[:2] == ["ensure_properties", "ensure_properties"]

@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from hspc_pipelines.cosell.history_rows import invitation_entries, submission_entry, summary_entries
 from hspc_pipelines.cosell.invitations.rules import RulesConfigError
 from hspc_pipelines.cosell.invitations.rules_file import load_invitation_rules
 from hspc_pipelines.cosell.invitations.run import (
@@ -21,6 +22,7 @@ from hspc_pipelines.cosell.steps import invitation_id_of
 from hspc_pipelines.cosell.submission.run import SubmissionConfigError, submit_deal
 from hspc_pipelines.cosell.summaries.run import sync_aws_summaries
 from hspc_pipelines.defs import external
+from hspc_pipelines.defs.history import append_history, run_identity, run_scope
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -217,6 +219,15 @@ def invitation_deals(
     )
     df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
     failed = int((df["action"] == InvitationAction.FAILED).sum()) if len(df) else 0
+    # Logged here, the job's last step, once each row is final (accept or reject, then the deal).
+    run = run_identity(context)
+    entries, idle = invitation_entries(
+        rows,
+        run_id=run.run_id,
+        job_name=run.job_name,
+        scope=run_scope(run, ("pending_invitations",), ("invitation_ids",)),
+    )
+    logged = append_history(context, sync_state, entries, idle_not_logged=idle)
     yield dg.Output(
         df,
         metadata=_metadata(
@@ -225,6 +236,7 @@ def invitation_deals(
             "reason",
             deals_created=int((df["action"] == InvitationAction.DEAL_CREATED).sum()) if len(df) else 0,
             failed=failed,
+            **logged.metadata,
         ),
     )
     yield dg.AssetCheckResult(
@@ -233,6 +245,7 @@ def invitation_deals(
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"failed": failed},
     )
+    logged.raise_if_failed()  # after the deals, the output and the check (defs/history.py)
 
 
 # -- submission ----------------------------------------------------------------------------------
@@ -263,7 +276,7 @@ def submission(
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
     mapping: MappingResource,
-) -> dg.Output[pd.DataFrame]:
+) -> Iterator[dg.Output[pd.DataFrame]]:
     """Validate and submit the deal's opportunity (StartEngagementFromOpportunityTask); the deal is told."""
     budget = (
         config.poll_budget_seconds
@@ -286,15 +299,20 @@ def submission(
         raise dg.Failure(description=str(exc)) from exc
     context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
     df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
-    return dg.Output(
+    run = run_identity(context)
+    entry = submission_entry(result, run_id=run.run_id, job_name=run.job_name)
+    logged = append_history(context, sync_state, [entry])
+    yield dg.Output(
         df,
         metadata={
             **_metadata(df, "status", "message"),
             "status": result.status,
             "message": result.message,
             "aws_calls": dg.MetadataValue.json(result.aws_calls),
+            **logged.metadata,
         },
     )
+    logged.raise_if_failed()  # after the submission and its output (defs/history.py)
 
 
 # -- AWS summaries -------------------------------------------------------------------------------
@@ -333,6 +351,11 @@ def aws_summaries(
     )
     df = _frame([r.as_dict() for r in rows], SUMMARY_COLUMNS)
     failed = int((df["status"] == RowStatus.FAILED).sum()) if len(df) else 0
+    run = run_identity(context)
+    entries, unchanged = summary_entries(
+        rows, run_id=run.run_id, job_name=run.job_name, scope=list(config.deal_ids)
+    )
+    logged = append_history(context, sync_state, entries, unchanged_not_logged=unchanged)
     yield dg.Output(
         df,
         metadata=_metadata(
@@ -341,6 +364,7 @@ def aws_summaries(
             "errors",
             notes_written=int(df["notes_written"].sum()) if len(df) else 0,
             tasks_written=int(df["tasks_written"].sum()) if len(df) else 0,
+            **logged.metadata,
         ),
     )
     yield dg.AssetCheckResult(
@@ -349,6 +373,7 @@ def aws_summaries(
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"failed": failed},
     )
+    logged.raise_if_failed()  # after the writes, the output and the check (defs/history.py)
 
 
 cosell_assets = [pending_invitations, invitation_deals, submission, aws_summaries]

@@ -14,6 +14,7 @@ import pandas as pd
 from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs import external
+from hspc_pipelines.defs.history import append_history, run_identity, run_scope, window_of
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -25,6 +26,7 @@ from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
+from hspc_pipelines.reconcile.history_rows import history_entries
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite, deal_write_for
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
@@ -295,17 +297,35 @@ def hubspot_deal_writes(
     hubspot: HubSpotResource,
     mapping: MappingResource,
     partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
-    """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once."""
+    """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once.
+    Then every row's outcome goes to the sync history (`none` rows that ended unchanged are counted)."""
     hubspot.ensure_properties(context.log)
     config = mapping.get_config()
     applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
-    writes, planned = _deal_writes(sync_plan, applied, config)
+    plan = frames.plan_rows(sync_plan)
+    writes, planned = _deal_writes(plan, applied, config)
     outcome = write_deals(hubspot.get_client(), writes)
     df = frames.writes_frame(outcome)
     df_status = df.rename(columns={"write_status": "status"})
     _report_external(context, external.HUBSPOT_DEALS, df_status, (RowStatus.WRITTEN,))
     failed = int((df["write_status"] == RowStatus.FAILED).sum()) if len(df) else 0
+    run = run_identity(context)
+    logged_rows = history_entries(
+        plan,
+        applied,
+        outcome,
+        run_id=run.run_id,
+        job_name=run.job_name,
+        window=window_of(context),
+        scope=run_scope(
+            run, ("hubspot_deals", "partner_central_opportunities"), tuple(ScopeConfig.model_fields)
+        ),
+    )
+    logged = append_history(
+        context, sync_state, logged_rows.entries, unchanged_not_logged=logged_rows.unchanged
+    )
     yield dg.Output(
         df,
         metadata=_frame_metadata(
@@ -316,6 +336,7 @@ def hubspot_deal_writes(
             failures=dg.MetadataValue.md(
                 report.failures_table(df, "write_status", (RowStatus.FAILED,), "error_message")
             ),
+            **logged.metadata,
         ),
     )
     yield dg.AssetCheckResult(check_name="no_failed_writes", passed=failed == 0, metadata={"failed": failed})
@@ -332,16 +353,17 @@ def hubspot_deal_writes(
         )
     )
     yield _plan_converged(leftover)
+    logged.raise_if_failed()  # after the writes, the output and the checks
 
 
 def _deal_writes(
-    sync_plan: pd.DataFrame, applied: list[ApplyResult], config: MappingConfig
+    plan: list[dict[str, Any]], applied: list[ApplyResult], config: MappingConfig
 ) -> tuple[list[DealWrite], dict[str, tuple[str, str | None]]]:
     """(the write of each plan row that has one, deal id -> (planned operation, opportunity id))."""
     results = {r.entity_key: r for r in applied}
     writes = []
     planned: dict[str, tuple[str, str | None]] = {}
-    for row in frames.plan_rows(sync_plan):
+    for row in plan:
         write = deal_write_for(row, results.get(row["entity_key"]), config)
         if write is not None:
             writes.append(write)
