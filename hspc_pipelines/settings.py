@@ -201,7 +201,7 @@ class Settings(BaseSettings):
     )  # fmt: skip
     nightly_sweep_hour_utc: int = _var(
         "HSPC_NIGHTLY_SWEEP_HOUR_UTC", 2, "Schedules", "a whole number from 0 to 23",
-        "Hour (UTC) whose first reconcile tick sweeps the whole range", ge=0, le=23,
+        "Hour (UTC) at which sweep_schedule reconciles the whole range", ge=0, le=23,
     )  # fmt: skip
     sweep_days: int = _var(
         "HSPC_SWEEP_DAYS", 0, "Schedules", "a whole number, 0 or more",

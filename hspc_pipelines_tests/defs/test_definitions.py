@@ -21,7 +21,12 @@ def test_definitions_load_with_every_name_others_depend_on(tmp_path):
     defs = build_defs(str(tmp_path))
     for job in ("reconcile", "sync_invitations", "sync_aws_summaries", "submit_opportunity"):
         assert defs.resolve_job_def(job).name == job
-    for schedule in ("reconcile_schedule", "invitations_schedule", "aws_summaries_schedule"):
+    for schedule in (
+        "reconcile_schedule",
+        "sweep_schedule",
+        "invitations_schedule",
+        "aws_summaries_schedule",
+    ):
         assert defs.resolve_schedule_def(schedule).name == schedule
     for sensor in ("events_sensor", "run_failure_sensor"):
         assert defs.resolve_sensor_def(sensor).name == sensor
@@ -37,23 +42,51 @@ def test_dg_check_defs_passes():
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
-def test_reconcile_schedule_runs_today_every_tick_and_the_whole_range_at_night(tmp_path):
-    defs = build_defs(str(tmp_path))
-    schedule = defs.resolve_schedule_def("reconcile_schedule")
-    day = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.UTC)
+def _tick(
+    instance: dg.DagsterInstance, defs: dg.Definitions, name: str, when: dt.datetime
+) -> list[dg.RunRequest]:
+    ctx = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+    )
+    return list(defs.resolve_schedule_def(name).evaluate_tick(ctx).run_requests or [])
+
+
+# Definitions are built inside the instance's context: Dagster's loader reads the current instance's
+# defs-state storage, which an earlier test's finished instance must not be.
+
+
+def test_reconcile_schedule_runs_today_on_every_tick(tmp_path):
     with dg.instance_for_test() as instance:
-        ctx = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=day, repository_def=defs.get_repository_def()
-        )
-        [request] = schedule.evaluate_tick(ctx).run_requests or []
-        assert request.partition_key == "2026-11-20"
-        night = day.replace(hour=2, minute=0)
-        ctx = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=night, repository_def=defs.get_repository_def()
-        )
-        [sweep] = schedule.evaluate_tick(ctx).run_requests or []
-        assert sweep.tags["dagster/asset_partition_range_start"] == "2025-01-01"
-        assert sweep.tags["dagster/asset_partition_range_end"] == "2026-11-20"
+        defs = build_defs(str(tmp_path))
+        for hour in (10, 2):  # the sweep hour too: the sweep is its own schedule
+            when = dt.datetime(2026, 11, 20, hour, 0, tzinfo=dt.UTC)
+            [request] = _tick(instance, defs, "reconcile_schedule", when)
+            assert request.partition_key == "2026-11-20"
+            assert "dagster/asset_partition_range_start" not in request.tags
+
+
+def test_sweep_schedule_reconciles_the_whole_range_once_a_night(tmp_path, monkeypatch):
+    # A reconcile cron that never ticks at minute 0 used to mean no sweep at all.
+    monkeypatch.setenv("HSPC_RECONCILE_CRON", "30 * * * *")
+    monkeypatch.setenv("HSPC_NIGHTLY_SWEEP_HOUR_UTC", "3")
+    with dg.instance_for_test() as instance:
+        defs = build_defs(str(tmp_path))
+        schedule = defs.resolve_schedule_def("sweep_schedule")
+        assert schedule.cron_schedule == "0 3 * * *"
+        assert schedule.job_name == "reconcile"
+        [sweep] = _tick(instance, defs, "sweep_schedule", dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC))
+    assert sweep.run_key == "sweep-2026-11-20"
+    assert sweep.tags["dagster/asset_partition_range_start"] == "2025-01-01"
+    assert sweep.tags["dagster/asset_partition_range_end"] == "2026-11-20"
+
+
+def test_sweep_days_is_the_number_of_days_swept(tmp_path, monkeypatch):
+    monkeypatch.setenv("HSPC_SWEEP_DAYS", "7")
+    with dg.instance_for_test() as instance:
+        defs = build_defs(str(tmp_path))
+        [sweep] = _tick(instance, defs, "sweep_schedule", dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC))
+    assert sweep.tags["dagster/asset_partition_range_start"] == "2026-11-14"  # 14..20: seven days
+    assert sweep.tags["dagster/asset_partition_range_end"] == "2026-11-20"
 
 
 def test_hspc_lists_every_command():

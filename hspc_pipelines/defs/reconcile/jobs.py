@@ -1,4 +1,5 @@
-"""The reconcile job (and its dry-run half) and the schedule that drives it.
+"""The reconcile job (and its dry-run half) and the two schedules that drive it: today every tick, the
+whole range once a night.
 
 The partitions start on a setting, so the graph is built when definitions load (`reconcile_graph`,
 one per start date so the events sensor targets the very job this module defines)."""
@@ -16,7 +17,7 @@ from hspc_pipelines.defs.reconcile.assets import reconcile_assets
 from hspc_pipelines.defs.tags import WRITES, range_tags
 from hspc_pipelines.settings import Settings, load_settings
 
-__all__ = ["ReconcileGraph", "defs", "range_tags", "reconcile_graph", "reconcile_schedule"]
+__all__ = ["ReconcileGraph", "defs", "range_tags", "reconcile_graph", "reconcile_schedule", "sweep_schedule"]
 
 
 @dataclass(frozen=True)
@@ -52,24 +53,40 @@ def reconcile_graph(start_date: dt.date) -> ReconcileGraph:
 
 
 def reconcile_schedule(graph: ReconcileGraph, settings: Settings) -> dg.ScheduleDefinition:
-    sweep_hour, sweep_days = settings.nightly_sweep_hour_utc, settings.sweep_days  # 0 days: the whole range
-
     @dg.schedule(
         name="reconcile_schedule",
         job=graph.job,
         cron_schedule=settings.reconcile_cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Today's partition on every tick (HSPC_RECONCILE_CRON).",
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        """Today's partition on every tick; once a night (first tick of the sweep hour) the whole range."""
         when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
         today = when.date().isoformat()
-        if when.hour == sweep_hour and when.minute < 15:
-            keys = graph.partitions.get_partition_keys(current_time=when + dt.timedelta(days=1))
-            first = keys[-sweep_days] if sweep_days and len(keys) >= sweep_days else keys[0]
-            return dg.RunRequest(run_key=f"sweep-{today}", tags=range_tags(first, today))
         return dg.RunRequest(run_key=f"today-{when.isoformat()}", partition_key=today)
+
+    return schedule
+
+
+def sweep_schedule(graph: ReconcileGraph, settings: Settings) -> dg.ScheduleDefinition:
+    """Its own schedule, so any reconcile cron (e.g. `30 * * * *`) still gets its nightly sweep."""
+    sweep_days = settings.sweep_days  # 0: the whole range
+
+    @dg.schedule(
+        name="sweep_schedule",
+        job=graph.job,
+        cron_schedule=f"0 {settings.nightly_sweep_hour_utc} * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Once a night (HSPC_NIGHTLY_SWEEP_HOUR_UTC): every day of the range as one run.",
+    )
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
+        today = when.date().isoformat()
+        keys = graph.partitions.get_partition_keys(current_time=when)  # up to today (end_offset=1)
+        first = keys[-sweep_days] if sweep_days and len(keys) >= sweep_days else keys[0]
+        return dg.RunRequest(run_key=f"sweep-{today}", tags=range_tags(first, today))
 
     return schedule
 
@@ -81,5 +98,5 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=graph.assets,
         jobs=[graph.job, graph.dry_run_job],
-        schedules=[reconcile_schedule(graph, settings)],
+        schedules=[reconcile_schedule(graph, settings), sweep_schedule(graph, settings)],
     )
