@@ -32,12 +32,11 @@ def invitation_entries(
             quiet += 1
             continue
         entries.append(
-            HistoryEntry(
+            _row_entry(
+                row,
                 run_id=run_id,
                 job_name=job_name,
-                scope=tuple(scope),
-                deal_id=_text(row.deal_id),
-                opportunity_id=_text(row.opportunity_id),
+                scope=scope,
                 operation="invitation",
                 status=str(row.action),
                 reason_code=_text(row.rule),
@@ -78,12 +77,11 @@ def summary_entries(
             parts.append("changed " + ", ".join(row.changed_properties))
         parts += list(row.errors or [])
         entries.append(
-            HistoryEntry(
+            _row_entry(
+                row,
                 run_id=run_id,
                 job_name=job_name,
-                scope=tuple(scope),
-                deal_id=_text(row.deal_id),
-                opportunity_id=_text(row.opportunity_id),
+                scope=scope,
                 operation="summary",
                 status=str(row.status),
                 review_status=_text(row.review_status),
@@ -91,3 +89,19 @@ def summary_entries(
             )
         )
     return entries, quiet
+
+
+def _row_entry(
+    row: Any, *, run_id: str, job_name: str, scope: Sequence[str], operation: str, status: str, **fields: Any
+) -> HistoryEntry:
+    """The entry of one flow row: the run, the scope and the row's deal and opportunity, plus `fields`."""
+    return HistoryEntry(
+        run_id=run_id,
+        job_name=job_name,
+        scope=tuple(scope),
+        deal_id=_text(row.deal_id),
+        opportunity_id=_text(row.opportunity_id),
+        operation=operation,
+        status=status,
+        **fields,
+    )
