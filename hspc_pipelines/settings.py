@@ -173,9 +173,10 @@ class Settings(BaseSettings):
         "HSPC_STATE_URL", None, "Storage", "an SQLAlchemy URL",
         "Sync-state database (PostgreSQL in production; unset: SQLite in DAGSTER_HOME)",
     )  # fmt: skip
-    duckdb_path: str | None = _var(
-        "HSPC_DUCKDB_PATH", None, "Storage", "a file path",
-        "DuckDB file holding asset outputs (unset: hspc_history.duckdb in DAGSTER_HOME)",
+    asset_store_url: str | None = _var(
+        "HSPC_ASSET_STORE_URL", None, "Storage", "s3://bucket/prefix or a local directory",
+        "Where asset outputs live (Delta Lake tables; unset: the hspc_assets folder in DAGSTER_HOME)",
+        pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|[^:]+)$",
     )  # fmt: skip
     history_retention_days: int = _var(
         "HSPC_HISTORY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, "Storage", "a whole number, 1 or more",
@@ -319,8 +320,8 @@ class Settings(BaseSettings):
             else f"sqlite:///{Path(home) / 'hspc_state.sqlite'}"
         )
 
-    def duckdb_path_or_default(self, home: str) -> str:
-        return self.duckdb_path or str(Path(home) / "hspc_history.duckdb")
+    def asset_store_url_or_default(self, home: str) -> str:
+        return self.asset_store_url or str(Path(home) / "hspc_assets")
 
 
 SECRET_FIELDS = frozenset(

@@ -213,6 +213,7 @@ def test_resources_take_secrets_and_urls_as_env_vars_not_their_values(monkeypatc
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-secret")
     monkeypatch.setenv("HUBSPOT_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("HSPC_STATE_URL", "postgresql://u:pw@h/db")
+    monkeypatch.setenv("HSPC_ASSET_STORE_URL", "s3://hspc-bucket/outputs")
     monkeypatch.delenv("HSPC_HUBSPOT_TOKEN_SSM_PARAMETER", raising=False)
     monkeypatch.delenv("PARTNER_CENTRAL_ROLE_ARN", raising=False)
     resources = build_resources(str(tmp_path), load_settings())
@@ -223,10 +224,13 @@ def test_resources_take_secrets_and_urls_as_env_vars_not_their_values(monkeypatc
         dg.EnvVar("HSPC_STATE_URL"),
     )
     assert all(isinstance(v, dg.EnvVar) for v in (hubspot.access_token, hubspot.base_url, state.url))
+    assert resources["io_manager"].root_uri == dg.EnvVar("HSPC_ASSET_STORE_URL")
     # Unset: the defaults, as plain values.
     monkeypatch.delenv("HSPC_STATE_URL")
+    monkeypatch.delenv("HSPC_ASSET_STORE_URL")
     monkeypatch.delenv("HUBSPOT_BASE_URL")
     resources = build_resources(str(tmp_path), load_settings())
     assert resources["hubspot"].base_url == "https://api.hubapi.com"
     assert resources["sync_state"].url == f"sqlite:///{tmp_path / 'hspc_state.sqlite'}"
+    assert resources["io_manager"].root_uri == str(tmp_path / "hspc_assets")
     assert resources["partner_central"].role_arn is None

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
-from hspc_pipelines.defs.io import HspcDuckDBIOManager
+from hspc_pipelines.defs.io import asset_store_io_manager
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.hubspot import pacing as hubspot_pacing
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
@@ -182,7 +182,9 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
         "partner_central": partner_central,
         "sync_state": SyncStateResource(url=state_url),
         "mapping": MappingResource(config_path=settings.mapping_config),
-        "io_manager": HspcDuckDBIOManager(
-            database=settings.duckdb_path_or_default(dagster_home), schema="hspc"
+        "io_manager": asset_store_io_manager(
+            settings.asset_store_url_or_default(dagster_home),
+            settings.aws_region,
+            root=_env_or(settings, "asset_store_url", None),
         ),
     }

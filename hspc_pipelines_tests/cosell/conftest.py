@@ -23,7 +23,7 @@ def world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[CosellWorl
         "PARTNER_CENTRAL_ROLE_ARN",
         "HSPC_HUBSPOT_TOKEN_SSM_PARAMETER",
         "HSPC_STATE_URL",
-        "HSPC_DUCKDB_PATH",
+        "HSPC_ASSET_STORE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HSPC_TASK_POLL_BUDGET_SECONDS", "10")
