@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 
 def test_definitions_load_with_every_name_others_depend_on(tmp_path):
     defs = build_defs(str(tmp_path))
-    for job in ("reconcile", "sync_invitations", "sync_aws_summaries", "submit_opportunity"):
+    for job in ("reconcile", "sync_deals", "sync_invitations", "sync_aws_summaries", "submit_opportunity"):
         assert defs.resolve_job_def(job).name == job
     for schedule in (
         "reconcile_schedule",
