@@ -22,8 +22,8 @@ ListOpportunities every 0.5 s and cross-checks the time it first saw it.
 
 Each sample is then split, from the sensor's ticks (GraphQL) and the run's events (the instance):
 wait for the sensor's next tick, tick evaluation up to the run's creation, time in the run queue,
-launch (run worker process start to RUN_START), the steps before `opportunity_creates`, and the
-create step up to CreatedDate. Latencies of deals with no opportunity by the deadline count as
+launch (run worker process start to RUN_START), the steps before `scoped_creates` (the event runs
+are `sync_deals` runs), and the create step up to CreatedDate. Latencies of deals with no opportunity by the deadline count as
 infinite in the percentiles.
 """
 
@@ -60,6 +60,7 @@ from hspc_pipelines_tests.support.webhooks import deal_creation_batch, post_sign
 
 REPOSITORY = "__repository__"
 SENSOR = "events_sensor"
+CREATE_STEP = "scoped_creates"  # the create step of the sync_deals runs events start
 TARGET_P50, TARGET_P95 = 45.0, 90.0
 # `make bench` calls run() with no arguments; this variable shrinks it (smoke runs).
 DEFAULT_SAMPLES = int(os.environ.get("HSPC_BENCH_LATENCY_SAMPLES", "12"))
@@ -71,8 +72,8 @@ PHASES = (  # (key, column, what)
     ("tick", "tick", "tick start -> run created"),
     ("queued", "queue", "run created -> RUN_STARTING (run queue daemon)"),
     ("launch", "launch", "RUN_STARTING -> RUN_START (run worker process)"),
-    ("steps_before_create", "steps", "RUN_START -> opportunity_creates start"),
-    ("create_step", "create", "opportunity_creates start -> CreatedDate"),
+    ("steps_before_create", "steps", "RUN_START -> scoped_creates start"),
+    ("create_step", "create", "scoped_creates start -> CreatedDate"),
 )
 
 SENSOR_QUERY = """
@@ -413,8 +414,8 @@ def attribute(
             run = rec.dagster_run
             config: dict[str, Any] = dict(run.run_config or {})
             ops: dict[str, Any] = config.get("ops") or {}
-            scope = ops.get("hubspot_deals", {}).get("config", {})
-            opp_scope = ops.get("partner_central_opportunities", {}).get("config", {})
+            scope = ops.get("scoped_snapshot", {}).get("config", {})  # sync_deals runs (events)
+            opp_scope = scope
             timeline = _run_timeline(instance, run.run_id)
             tick = tick_of.get(run.run_id)
             summary = {
@@ -452,9 +453,9 @@ def attribute(
                 (
                     "steps_before_create",
                     ev.get("PIPELINE_START"),
-                    (steps.get("opportunity_creates") or (None,))[0],
+                    (steps.get(CREATE_STEP) or (None,))[0],
                 ),
-                ("create_step", (steps.get("opportunity_creates") or (None,))[0], s.created),
+                ("create_step", (steps.get(CREATE_STEP) or (None,))[0], s.created),
             ]
             for name, start, end in points:
                 if start is not None and end is not None:

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     EMULATORS_CLI,  # hspc emulate (only with the emulators extra)
     "hspc_pipelines.ingress.cli",  # hspc ingress
     "hspc_pipelines.reconcile.cli",  # hspc run
+    "hspc_pipelines.reconcile.sync",  # hspc sync
     "hspc_pipelines.dev",  # hspc dev
     "hspc_pipelines.hubspot.cli",  # hspc bootstrap
     "hspc_pipelines.solutions.cli",  # hspc solutions

@@ -36,6 +36,10 @@ class HistoryWrite:
             )
 
 
+# Assets and the scoped op jobs (sync_deals, submission, invitations) append alike.
+StepContext = dg.AssetExecutionContext | dg.OpExecutionContext
+
+
 @dataclass(frozen=True)
 class RunIdentity:
     run_id: str
@@ -43,7 +47,7 @@ class RunIdentity:
     run_config: Mapping[str, Any]
 
 
-def run_identity(context: dg.AssetExecutionContext) -> RunIdentity:
+def run_identity(context: StepContext) -> RunIdentity:
     """The step's run: its id, job and run config."""
     try:
         run = context.run
@@ -52,7 +56,7 @@ def run_identity(context: dg.AssetExecutionContext) -> RunIdentity:
     return RunIdentity(run.run_id, run.job_name, run.run_config)
 
 
-def window_of(context: dg.AssetExecutionContext) -> str | None:
+def window_of(context: StepContext) -> str | None:
     """The run's partition key, or `start..end` for a range run; None when unpartitioned."""
     if not context.has_partition_key_range:
         return None
@@ -73,7 +77,7 @@ def run_scope(run: RunIdentity, steps: Sequence[str], fields: Sequence[str]) -> 
 
 
 def append_history(
-    context: dg.AssetExecutionContext,
+    context: StepContext,
     sync_state: SyncStateResource,
     entries: Sequence[HistoryEntry],
     **counts: int,

@@ -188,3 +188,9 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
             root=_env_or(settings, "asset_store_url", None),
         ),
     }
+
+
+# The op jobs (sync_deals, submit_opportunity, sync_invitations) pass frames between their steps in
+# memory: they run in one process (in_process_executor), and nothing of theirs is an asset output.
+IN_MEMORY_IO = "in_memory_io_manager"
+IN_MEMORY_RESOURCES: dict[str, Any] = {IN_MEMORY_IO: dg.mem_io_manager}

@@ -1,7 +1,7 @@
 """Coalesce one tick's events into a few targeted runs, keyed so that redelivery starts nothing new.
 
-Pure: triggers in, run intents out. All deal and opportunity changes of a tick become one reconcile run
-scoped to their ids; invitation events one invitation run; each submit request its own run. A run's key
+Pure: triggers in, run intents out. All deal and opportunity changes of a tick become one `sync_deals`
+run scoped to their ids (never a partition of the reconcile assets, see docs/architecture.md); invitation events one invitation run; each submit request its own run. A run's key
 is a digest of the event ids it covers, so the same webhook delivered three times yields one run.
 """
 
@@ -15,7 +15,9 @@ from typing import Any
 
 from hspc_pipelines.mapping.vocabulary import DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY
 
-RECONCILE, INVITATIONS, SUBMIT = "reconcile", "sync_invitations", "submit_opportunity"
+RECONCILE, INVITATIONS, SUBMIT = "reconcile", "sync_invitations", "submit_opportunity"  # trigger kinds
+SYNC_DEALS = "sync_deals"  # the job a RECONCILE trigger starts (defs/reconcile/scoped.py)
+SCOPE_OP = "scoped_snapshot"  # the op of that job whose config names the ids
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,10 @@ def run_key(job: str, event_ids: Iterable[str]) -> str:
     return f"{job}:{digest}"
 
 
-def _scope_config(deal_ids: Sequence[str], opportunity_ids: Sequence[str]) -> dict[str, Any]:
+def scope_config(deal_ids: Sequence[str], opportunity_ids: Sequence[str]) -> dict[str, Any]:
+    """The run config of a `sync_deals` run (events and `hspc sync` alike)."""
     scope = {"deal_ids": list(deal_ids), "opportunity_ids": list(opportunity_ids)}
-    return {"ops": {"hubspot_deals": {"config": scope}, "partner_central_opportunities": {"config": scope}}}
+    return {"ops": {SCOPE_OP: {"config": scope}}}
 
 
 def coalesce(triggers: Iterable[Trigger], already_seen: Collection[str] = ()) -> list[RunIntent]:
@@ -92,14 +95,14 @@ def _fresh_triggers(
 
 
 def _reconcile_intent(reconcile: Sequence[Trigger]) -> RunIntent:
-    """One reconcile run scoped to every deal and opportunity the triggers name."""
+    """One `sync_deals` run scoped to every deal and opportunity the triggers name."""
     deals = sorted({t.deal_id for t in reconcile if t.deal_id})
     opps = sorted({t.opportunity_id for t in reconcile if t.opportunity_id})
     ids = [t.event_id for t in reconcile]
     return RunIntent(
-        RECONCILE,
-        run_key(RECONCILE, ids),
-        _scope_config(deals, opps),
+        SYNC_DEALS,
+        run_key(SYNC_DEALS, ids),
+        scope_config(deals, opps),
         {"hspc/trigger": "events"},
         ids,
         {t.message_id for t in reconcile},

@@ -7,7 +7,6 @@ dropped) with the fields HubSpot owns replaced by what the deal says.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,9 +20,9 @@ from .guard import internal_error, result_guard
 from .types import DealBundle
 from .values import dig
 from .view import owned_changes, owned_leaves, same_raw
-from .vocabulary import TitleFrozen, title_freeze
+from .vocabulary import OPPORTUNITY_ID, TitleFrozen, title_freeze
 
-_OPPORTUNITY_ID = re.compile(r"O[0-9]{1,19}")
+_OPPORTUNITY_ID = OPPORTUNITY_ID
 _TITLE: Path = ("Project", "Title")
 
 

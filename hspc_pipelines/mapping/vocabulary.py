@@ -10,6 +10,7 @@ Sources of the rules: /work/shared/API_NOTES.md (AWS's "Working with opportunity
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -84,6 +85,9 @@ CLOSED_STAGES: Final = frozenset(
     {_member(STAGES, "Launched", "LifeCycle.Stage"), _member(STAGES, "Closed Lost", "LifeCycle.Stage")}
 )
 CLOSED_LOST: Final = _member(STAGES, "Closed Lost", "LifeCycle.Stage")
+
+# An opportunity's Id (API_NOTES: id patterns); anything else is not one, so no call is made for it.
+OPPORTUNITY_ID: Final = re.compile(r"O[0-9]{1,19}")
 
 _AWS_SUBMISSION = "StartEngagementFromOpportunityTask"
 # The product's defaults (a choice, not AWS's): listed first, as HubSpot shows the options.

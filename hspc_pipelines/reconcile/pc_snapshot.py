@@ -39,6 +39,21 @@ def _clamp(value: Any, start: dt.datetime, end: dt.datetime) -> str:
     return min(max(when, first), last).isoformat()
 
 
+def wanted_opportunities(
+    deal_rows: Iterable[Mapping[str, Any]], prefix: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(counterparts, candidate identifiers) of snapshot deal rows, for `fetch_opportunity_snapshot`:
+    a linked deal's opportunity id, else its PartnerOpportunityIdentifier, -> the deal's partition day."""
+    counterparts: dict[str, str] = {}
+    candidates: dict[str, str] = {}
+    for row in deal_rows:
+        if row["aws_opportunity_id"]:
+            counterparts[str(row["aws_opportunity_id"])] = row["partition_date"]
+        else:
+            candidates[f"{prefix}{row['deal_id']}"] = row["partition_date"]
+    return counterparts, candidates
+
+
 def fetch_opportunity_snapshot(
     client: PartnerCentralReader,
     store: SyncStateStore,

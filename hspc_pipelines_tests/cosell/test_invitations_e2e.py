@@ -18,6 +18,20 @@ def invitation_rows(result: Any) -> list[dict[str, Any]]:
     return rows.to_dict("records")
 
 
+def step_metadata(result: Any, step: str) -> dict[str, Any]:
+    """The metadata of `step`'s output (an op job's counts: it has no asset checks)."""
+    outputs = [e for e in result.all_node_events if e.is_successful_output and e.step_key == step]
+    return {k: v.value for k, v in outputs[0].event_specific_data.metadata.items()}
+
+
+def reported(result: Any, step: str) -> dict[str, dict[str, Any]]:
+    """What `step` reported on the external assets: asset key -> metadata."""
+    return {
+        m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
+        for m in result.asset_materializations_for_node(step)
+    }
+
+
 def assert_one_complete_deal(world: CosellWorld, invitation_id: str) -> dict[str, Any]:
     deals = world.deals(aws_invitation_id=invitation_id)
     assert len(deals) == 1, deals
@@ -52,6 +66,11 @@ def test_invitation_by_poll_and_by_event_twice_is_one_deal(world: CosellWorld) -
     row = next(r for r in invitation_rows(first) if r["invitation_id"] == invitation_id)
     assert (row["status"], row["action"]) == ("deal_created", "deal_created")
     deal = assert_one_complete_deal(world, invitation_id)
+    # The op job reports on the real systems what it answered and wrote, with the ids.
+    assert reported(first, "pending_invitations")["partner_central/engagement_invitations"]["accepted"] == [
+        invitation_id
+    ]
+    assert reported(first, "invitation_deals")["hubspot/deals"]["deal_ids"] == [deal["id"]]
 
     for config in (event_config(invitation_id), None, event_config(invitation_id), None):
         again = world.run("sync_invitations", config)
@@ -77,7 +96,7 @@ def test_run_that_stopped_after_accepting_is_completed_by_the_next(world: Cosell
     invitation_id = send_invitation(world)
     instance = dg.DagsterInstance.ephemeral()
     accept_only = world.job("sync_invitations", instance).execute_in_process(
-        instance=instance, asset_selection=[dg.AssetKey("pending_invitations")]
+        instance=instance, op_selection=["pending_invitations"]
     )
     assert accept_only.success
     assert world.pc().get_engagement_invitation(invitation_id)["Status"] == "ACCEPTED"
@@ -97,8 +116,8 @@ def test_failed_deal_write_is_completed_by_the_next_run(world: CosellWorld) -> N
     assert (row["status"], row["action"]) == ("accepted", "failed")
     assert "500" in row["reason"] and "next run" in row["reason"]
     assert world.deals() == []
-    checks = first.get_asset_check_evaluations()
-    assert any(c.check_name == "no_failed_invitations" and not c.passed for c in checks)
+    assert step_metadata(first, "invitation_deals")["failed"] == 1
+    assert "hubspot/deals" not in reported(first, "invitation_deals"), "no deal was written"
 
     assert world.run("sync_invitations").success
     assert_one_complete_deal(world, invitation_id)

@@ -189,8 +189,15 @@ def test_valid_deal_is_submitted_then_approved_and_not_submitted_twice(world: Co
     deal_id, opportunity_id = linked_deal(world)
     world.hs().batch_update("deals", [{"id": deal_id, "properties": {"aws_submit_requested": "true"}}])
 
-    row = submission_row(world.run("submit_opportunity", submit_config(deal_id, "Co-Sell", "Limited")))
+    first = world.run("submit_opportunity", submit_config(deal_id, "Co-Sell", "Limited"))
+    row = submission_row(first)
     assert row["status"] == "submitted", row["message"]
+    # An op job: nothing stored as an asset value; what it wrote is reported on the real systems.
+    wrote = {
+        m.asset_key.to_user_string(): m.metadata for m in first.asset_materializations_for_node("submission")
+    }
+    assert wrote["partner_central/opportunities"]["opportunity_ids"].value == [opportunity_id]
+    assert wrote["hubspot/deals"]["deal_ids"].value == [deal_id]
     assert row["review_status"] == "Submitted"
     props = deal_props(world, deal_id)
     assert props["aws_review_status"] == "Submitted"
@@ -210,8 +217,10 @@ def test_valid_deal_is_submitted_then_approved_and_not_submitted_twice(world: Co
     # submitting again: already submitted, nothing changes anywhere
     starts = world.pc_calls().get("StartEngagementFromOpportunityTask")
     writes, notes = hubspot_writes(world), len(world.notes_of(deal_id))
-    again = submission_row(world.run("submit_opportunity", submit_config(deal_id)))
+    second = world.run("submit_opportunity", submit_config(deal_id))
+    again = submission_row(second)
     assert again["status"] == "already_submitted" and "already submitted" in again["message"]
+    assert second.asset_materializations_for_node("submission") == [], "nothing written, nothing reported"
     assert world.pc_calls().get("StartEngagementFromOpportunityTask") == starts == 1
     assert hubspot_writes(world) == writes and len(world.notes_of(deal_id)) == notes
 

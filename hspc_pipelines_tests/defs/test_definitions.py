@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 
 def test_definitions_load_with_every_name_others_depend_on(tmp_path):
     defs = build_defs(str(tmp_path))
-    for job in ("reconcile", "sync_invitations", "sync_aws_summaries", "submit_opportunity"):
+    for job in ("reconcile", "sync_deals", "sync_invitations", "sync_aws_summaries", "submit_opportunity"):
         assert defs.resolve_job_def(job).name == job
     for schedule in (
         "reconcile_schedule",
@@ -32,6 +32,8 @@ def test_definitions_load_with_every_name_others_depend_on(tmp_path):
         assert defs.resolve_sensor_def(sensor).name == sensor
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {*RECONCILE_ASSETS, "hubspot/deals", "partner_central/opportunities"} <= keys
+    # Run-config-dependent work is op jobs, not assets whose stored value the last request decides.
+    assert not {"pending_invitations", "invitation_deals", "submission"} & keys
 
 
 def test_dg_check_defs_passes():

@@ -47,8 +47,8 @@ def test_events_older_than_the_stored_record_are_dropped_and_a_newer_one_starts_
         if runs and not cursor.pending and queue_depth(product) == 0:
             break
     assert dropped >= 1, "'Opportunity Created' for an opportunity the store holds is known"
-    assert [r.job for r in runs] == ["reconcile"]
-    scope = runs[0].run_config["ops"]["partner_central_opportunities"]["config"]
+    assert [r.job for r in runs] == ["sync_deals"]
+    scope = runs[0].run_config["ops"]["scoped_snapshot"]["config"]
     assert scope["opportunity_ids"] == [opp_id]
     assert len(runs[0].event_ids) == 1, "only the review's event (the record's own second) starts the run"
     assert queue_depth(product) == 0, "known events are deleted like covered ones"

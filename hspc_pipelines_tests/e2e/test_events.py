@@ -54,7 +54,6 @@ class SensorDriver:
                 run_config=rr.run_config,
                 instance=self.product.instance,
                 tags=tags,
-                partition_key=rr.partition_key,
             )
             assert run.success
             self.launched.append(rr)
@@ -93,19 +92,23 @@ def test_signed_deal_creation_webhook_yields_exactly_one_opportunity_even_when_d
         assert post_signed(ingress, body, secret).status_code == 200
     driver = SensorDriver(product)
     first = driver.tick()
-    assert [r.job_name for r in first] == ["reconcile"]
-    assert first[0].run_config["ops"]["hubspot_deals"]["config"]["deal_ids"] == [DEAL_ID]
+    assert [r.job_name for r in first] == ["sync_deals"]
+    assert first[0].partition_key is None, "scoped work writes no partition of the reconcile assets"
+    assert first[0].run_config["ops"]["scoped_snapshot"]["config"]["deal_ids"] == [DEAL_ID]
     # A later redelivery of the same event starts nothing new.
     assert post_signed(ingress, body, secret).status_code == 200
     driver.tick()
     driver.tick()
     by_webhook = [
-        r for r in driver.launched if r.run_config["ops"]["hubspot_deals"]["config"]["deal_ids"] == [DEAL_ID]
+        r
+        for r in driver.launched
+        if r.run_config["ops"]["scoped_snapshot"]["config"]["deal_ids"] == [DEAL_ID]
     ]
     assert len(by_webhook) == 1, "four deliveries of one webhook event: one run"
     # Partner Central's own "Opportunity Created" event for our create may start one scoped run too.
     assert all(
-        r.run_config["ops"]["hubspot_deals"]["config"]["deal_ids"] in ([DEAL_ID], []) for r in driver.launched
+        r.run_config["ops"]["scoped_snapshot"]["config"]["deal_ids"] in ([DEAL_ID], [])
+        for r in driver.launched
     )
     opps = [
         o for o in product.opportunities() if o.get("PartnerOpportunityIdentifier") == f"HUBSPOT-{DEAL_ID}"
@@ -175,7 +178,7 @@ def test_aws_review_event_puts_status_and_comments_on_the_deal(product, ingress)
     scoped = [
         r
         for r in driver.launched
-        if r.run_config["ops"]["partner_central_opportunities"]["config"]["opportunity_ids"] == [opp_id]
+        if r.run_config["ops"]["scoped_snapshot"]["config"]["opportunity_ids"] == [opp_id]
     ]
     assert scoped, "the Partner Central event started a run scoped to its opportunity"
 
@@ -246,7 +249,7 @@ def test_poison_message_reaches_the_dlq_while_good_messages_are_processed(produc
         unusable += result.unusable
         cursor = result.cursor
         time.sleep(1.2)  # past the visibility timeout: unprocessed messages come back
-    assert [r.job for r in runs] == ["reconcile"], "the good message was processed once"
+    assert [r.job for r in runs] == ["sync_deals"], "the good message was processed once"
     assert len(unusable) == 3 and all("not JSON" in reason for _, reason in unusable)
     moved = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert [m["Body"] for m in moved] == ["{not json"]

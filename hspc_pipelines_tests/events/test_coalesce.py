@@ -3,14 +3,23 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hspc_pipelines.events.coalesce import INVITATIONS, RECONCILE, SUBMIT, Trigger, coalesce, run_key
+from hspc_pipelines.events.coalesce import (
+    INVITATIONS,
+    RECONCILE,
+    SCOPE_OP,
+    SUBMIT,
+    SYNC_DEALS,
+    Trigger,
+    coalesce,
+    run_key,
+)
 
 
 def _t(event_id: str, kind: str = RECONCILE, **kw: Any) -> Trigger:
     return Trigger(kind=kind, event_id=event_id, message_id=f"m-{event_id}", **kw)
 
 
-def test_deal_and_opportunity_changes_become_one_scoped_reconcile_run():
+def test_deal_and_opportunity_changes_become_one_sync_deals_run_not_a_reconcile_partition():
     intents = coalesce(
         [
             _t("e1", deal_id="11"),
@@ -21,12 +30,12 @@ def test_deal_and_opportunity_changes_become_one_scoped_reconcile_run():
     )
     assert len(intents) == 1
     intent = intents[0]
-    assert intent.job == RECONCILE
-    scope = intent.run_config["ops"]["hubspot_deals"]["config"]
-    assert scope == {"deal_ids": ["11", "12"], "opportunity_ids": ["O1"]}
-    assert intent.run_config["ops"]["partner_central_opportunities"]["config"] == scope
+    assert intent.job == SYNC_DEALS
+    assert intent.run_config == {
+        "ops": {SCOPE_OP: {"config": {"deal_ids": ["11", "12"], "opportunity_ids": ["O1"]}}}
+    }
     assert intent.message_ids == {"m-e1", "m-e2", "m-e3", "m-e4"}
-    assert intent.run_key == run_key(RECONCILE, ["e1", "e2", "e3", "e4"])
+    assert intent.run_key == run_key(SYNC_DEALS, ["e1", "e2", "e3", "e4"])
 
 
 def test_redelivered_event_in_the_same_tick_starts_one_run_and_its_message_is_still_deleted():

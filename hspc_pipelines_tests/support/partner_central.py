@@ -77,3 +77,15 @@ def create_request(
             ],
         },
     }
+
+
+def set_review(stack: EmulatorStack, opportunity_id: str, status: str, comments: str | None = None) -> None:
+    """AWS's review moves the opportunity to `status` (the emulator's control API)."""
+    import requests
+
+    body = {"ReviewStatus": status, **({"ReviewComments": comments} if comments else {})}
+    url = (
+        stack.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"]
+        + f"/_emulator/opportunities/{opportunity_id}/review"
+    )
+    requests.post(url, json=body, timeout=10).raise_for_status()

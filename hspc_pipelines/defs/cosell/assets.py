@@ -1,5 +1,6 @@
-"""Co-sell assets: invitations, submission, AWS summaries. Wiring only; the logic is in
-hspc_pipelines.cosell (each flow its rules and its run)."""
+"""Co-sell asset `aws_summaries` and the frames every co-sell step returns. Wiring only; the logic is
+in hspc_pipelines.cosell (each flow its rules and its run). Invitations and submission are op jobs
+(`ops.py`): what they hold depends on what a run was asked, so they are not stored as assets."""
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -9,34 +10,17 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from hspc_pipelines.cosell.history_rows import invitation_entries, submission_entry, summary_entries
-from hspc_pipelines.cosell.invitations.rules import RulesConfigError
-from hspc_pipelines.cosell.invitations.rules_file import load_invitation_rules
-from hspc_pipelines.cosell.invitations.run import (
-    InvitationRow,
-    advance_invitations,
-    create_invitation_deals,
-    list_invitation_ids,
-)
-from hspc_pipelines.cosell.steps import invitation_id_of
-from hspc_pipelines.cosell.submission.run import SubmissionConfigError, submit_deal
+from hspc_pipelines.cosell.history_rows import summary_entries
 from hspc_pipelines.cosell.summaries.run import sync_aws_summaries
 from hspc_pipelines.defs import external
-from hspc_pipelines.defs.history import append_history, run_identity, run_scope
+from hspc_pipelines.defs.history import append_history, run_identity
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
     PartnerCentralResource,
     SyncStateResource,
 )
-from hspc_pipelines.mapping.vocabulary import (
-    DEFAULT_INVOLVEMENT_TYPE,
-    DEFAULT_VISIBILITY,
-    INVOLVEMENT_TYPES,
-    VISIBILITIES,
-    InvitationAction,
-    RowStatus,
-)
+from hspc_pipelines.mapping.vocabulary import RowStatus
 from hspc_pipelines.reconcile import report
 from hspc_pipelines.settings import load_settings
 
@@ -124,197 +108,6 @@ def _blank(value: Any) -> Any:
     return str(value)
 
 
-# -- invitations ---------------------------------------------------------------------------------
-
-
-class InvitationsConfig(dg.Config):
-    """Which invitations to handle: the ids an event named, or (empty) every pending one."""
-
-    invitation_ids: list[str] = Field(
-        default=[],
-        description="Engagement invitation ids (engi-…); empty: "
-        "list PENDING and recently ACCEPTED opportunity invitations",
-    )
-    poll_budget_seconds: float = Field(
-        default=-1.0,
-        description="Time to follow accept tasks before leaving "
-        "them to the next run; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
-    )
-    lookback_days: int = Field(
-        default=-1,
-        description="How far back ACCEPTED invitations are re-checked to "
-        "finish half-done ones; -1: HSPC_INVITATION_LOOKBACK_DAYS or 14",
-    )
-
-
-@dg.asset(
-    deps=[external.PC_INVITATIONS], kinds={"aws", "pandas"}, group_name=GROUP, pool="partner_central_writes"
-)
-def pending_invitations(
-    context: dg.AssetExecutionContext,
-    config: InvitationsConfig,
-    partner_central: PartnerCentralResource,
-    sync_state: SyncStateResource,
-    mapping: MappingResource,
-) -> dg.Output[pd.DataFrame]:
-    """Opportunity invitations from AWS, decided by the rules, accepted or rejected, accept tasks followed."""
-    try:
-        rules = load_invitation_rules(mapping_config=mapping.get_config())
-    except RulesConfigError as exc:
-        raise dg.Failure(description=str(exc)) from exc
-    client, settings = partner_central.get_client(), load_settings()
-    lookback = config.lookback_days if config.lookback_days >= 0 else settings.invitation_lookback_days
-    budget = (
-        config.poll_budget_seconds if config.poll_budget_seconds >= 0 else settings.task_poll_budget_seconds
-    )
-    # An event names its invitations: exactly those; otherwise everything pending (and recent accepts).
-    ids = (
-        list(dict.fromkeys(invitation_id_of(i) for i in config.invitation_ids if i.strip()))
-        if config.invitation_ids
-        else list_invitation_ids(client, (), lookback)
-    )
-    rows = advance_invitations(client, sync_state.get_store(), rules, ids, budget)
-    for row in rows:
-        context.log.info(
-            f"invitation {row.invitation_id}: {row.action} -> {row.status}"
-            + (f" ({row.reason})" if row.reason else "")
-        )
-    df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
-    return dg.Output(
-        df,
-        metadata=_metadata(
-            df,
-            "status",
-            "reason",
-            scoped=bool(config.invitation_ids),
-            rules=len(rules.rules),
-            default_action=rules.default,
-        ),
-    )
-
-
-@dg.asset(
-    deps=[external.HUBSPOT_DEALS, external.HUBSPOT_COMPANIES, external.HUBSPOT_CONTACTS],
-    kinds={"hubspot", "pandas"},
-    group_name=GROUP,
-    pool="hubspot_writes",
-    check_specs=[dg.AssetCheckSpec("no_failed_invitations", asset="invitation_deals", blocking=False)],
-)
-def invitation_deals(
-    context: dg.AssetExecutionContext,
-    pending_invitations: pd.DataFrame,
-    hubspot: HubSpotResource,
-    partner_central: PartnerCentralResource,
-    sync_state: SyncStateResource,
-    mapping: MappingResource,
-) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
-    """The HubSpot deal (with company and contacts) of every accepted invitation, created exactly once."""
-    rows = [
-        InvitationRow(**{c: _blank(r.get(c)) for c in INVITATION_COLUMNS})
-        for r in pending_invitations.to_dict("records")
-    ]
-    hubspot.ensure_properties(context.log)
-    rows = create_invitation_deals(
-        hubspot.get_client(), partner_central.get_client(), sync_state.get_store(), mapping.get_config(), rows
-    )
-    df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
-    failed = int((df["action"] == InvitationAction.FAILED).sum()) if len(df) else 0
-    # Logged here, the job's last step, once each row is final (accept or reject, then the deal).
-    run = run_identity(context)
-    entries, idle = invitation_entries(
-        rows,
-        run_id=run.run_id,
-        job_name=run.job_name,
-        scope=run_scope(run, ("pending_invitations",), ("invitation_ids",)),
-    )
-    logged = append_history(context, sync_state, entries, idle_not_logged=idle)
-    yield dg.Output(
-        df,
-        metadata=_metadata(
-            df,
-            "status",
-            "reason",
-            deals_created=int((df["action"] == InvitationAction.DEAL_CREATED).sum()) if len(df) else 0,
-            failed=failed,
-            **logged.metadata,
-        ),
-    )
-    yield dg.AssetCheckResult(
-        check_name="no_failed_invitations",
-        passed=failed == 0,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"failed": failed},
-    )
-    logged.raise_if_failed()  # after the deals, the output and the check (defs/history.py)
-
-
-# -- submission ----------------------------------------------------------------------------------
-
-
-class SubmissionConfig(dg.Config):
-    """Submit one deal's opportunity to AWS."""
-
-    deal_id: str = Field(description="HubSpot deal id (the deal must be linked: aws_opportunity_id)")
-    involvement_type: str = Field(default=DEFAULT_INVOLVEMENT_TYPE, description=" | ".join(INVOLVEMENT_TYPES))
-    visibility: str = Field(default=DEFAULT_VISIBILITY, description=" | ".join(VISIBILITIES))
-    poll_budget_seconds: float = Field(
-        default=-1.0,
-        description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
-    )
-
-
-@dg.asset(
-    deps=[external.HUBSPOT_DEALS, external.PC_OPPORTUNITIES],
-    kinds={"aws", "hubspot", "pandas"},
-    group_name=GROUP,
-    pool="partner_central_writes",
-)
-def submission(
-    context: dg.AssetExecutionContext,
-    config: SubmissionConfig,
-    hubspot: HubSpotResource,
-    partner_central: PartnerCentralResource,
-    sync_state: SyncStateResource,
-    mapping: MappingResource,
-) -> Iterator[dg.Output[pd.DataFrame]]:
-    """Validate and submit the deal's opportunity (StartEngagementFromOpportunityTask); the deal is told."""
-    budget = (
-        config.poll_budget_seconds
-        if config.poll_budget_seconds >= 0
-        else load_settings().task_poll_budget_seconds
-    )
-    hubspot.ensure_properties(context.log)
-    try:
-        result = submit_deal(
-            hubspot.get_client(),
-            partner_central.get_client(),
-            sync_state.get_store(),
-            mapping.get_config(),
-            config.deal_id,
-            config.involvement_type,
-            config.visibility,
-            budget,
-        )
-    except SubmissionConfigError as exc:
-        raise dg.Failure(description=str(exc)) from exc
-    context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
-    df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
-    run = run_identity(context)
-    entry = submission_entry(result, run_id=run.run_id, job_name=run.job_name)
-    logged = append_history(context, sync_state, [entry])
-    yield dg.Output(
-        df,
-        metadata={
-            **_metadata(df, "status", "message"),
-            "status": result.status,
-            "message": result.message,
-            "aws_calls": dg.MetadataValue.json(result.aws_calls),
-            **logged.metadata,
-        },
-    )
-    logged.raise_if_failed()  # after the submission and its output (defs/history.py)
-
-
 # -- AWS summaries -------------------------------------------------------------------------------
 
 
@@ -376,7 +169,7 @@ def aws_summaries(
     logged.raise_if_failed()  # after the writes, the output and the check (defs/history.py)
 
 
-cosell_assets = [pending_invitations, invitation_deals, submission, aws_summaries]
+cosell_assets = [aws_summaries]
 
 
 @dg.definitions

@@ -29,7 +29,7 @@ from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
 from hspc_pipelines.reconcile.history_rows import history_entries
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite, deal_write_for
-from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
+from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot, wanted_opportunities
 from hspc_pipelines.reconcile.plan import PlanRow, build_plan
 from hspc_pipelines.reconcile.settled_store import keep_settled, load_settled
 from hspc_pipelines.reconcile.writeback import write_deals
@@ -117,12 +117,7 @@ def partner_central_opportunities(
     """Opportunities changed in the window plus the counterparts of the window's deals."""
     start, end = _window(context)
     prefix = mapping.get_config().partner_opportunity_prefix
-    counterparts, candidates = {}, {}
-    for row in frames.records(hubspot_deals):
-        if row["aws_opportunity_id"]:
-            counterparts[str(row["aws_opportunity_id"])] = row["partition_date"]
-        else:
-            candidates[f"{prefix}{row['deal_id']}"] = row["partition_date"]
+    counterparts, candidates = wanted_opportunities(frames.records(hubspot_deals), prefix)
     scope = (config.opportunity_ids or []) if (config.opportunity_ids or config.deal_ids) else None
     client = partner_central.get_client()
     items = fetch_opportunity_snapshot(

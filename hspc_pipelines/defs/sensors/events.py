@@ -1,6 +1,5 @@
 """events_sensor: SQS queue -> targeted runs. Thin: the tick logic lives in hspc_pipelines.events."""
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -8,10 +7,10 @@ import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
 from hspc_pipelines.defs.cosell.jobs import cosell_jobs
-from hspc_pipelines.defs.reconcile.jobs import reconcile_graph
+from hspc_pipelines.defs.reconcile.scoped import sync_deals
 from hspc_pipelines.defs.resources import SyncStateResource
 from hspc_pipelines.events import echo
-from hspc_pipelines.events.coalesce import RECONCILE, Trigger
+from hspc_pipelines.events.coalesce import Trigger
 from hspc_pipelines.events.tick import Cursor, run_tick
 from hspc_pipelines.partner_central.records import parse_timestamp
 from hspc_pipelines.queue.receive import EventsQueue
@@ -47,7 +46,7 @@ def _run_exists(instance: dg.DagsterInstance, run_key: str) -> bool:
 
 
 def build_events_sensor(
-    jobs: "list[dg.UnresolvedAssetJobDefinition | dg.JobDefinition]", settings: Settings
+    jobs: "Sequence[dg.UnresolvedAssetJobDefinition | dg.JobDefinition]", settings: Settings
 ) -> dg.SensorDefinition:
     # Seconds between ticks (Dagster's sensor loop runs every 5 s, so lower values mean "every loop").
     # The queue's visibility timeout must outlast two ticks: messages are deleted on the tick after their run.
@@ -57,7 +56,7 @@ def build_events_sensor(
         minimum_interval_seconds=settings.events_sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Reads HubSpot webhooks, Partner Central events and submit requests from SQS "
-        "and starts reconcile, invitation and submission runs scoped to them.",
+        "and starts sync_deals, invitation and submission runs scoped to them.",
     )
     def events_sensor(
         context: dg.SensorEvaluationContext, sync_state: SyncStateResource
@@ -76,14 +75,10 @@ def build_events_sensor(
         )
         for message_id, reason in result.unusable:
             context.log.warning(f"message {message_id} not processed, left for the DLQ: {reason}")
-        today = dt.datetime.now(dt.UTC).date().isoformat()
+        # Every event run is unpartitioned: it never replaces a partition of the reconcile assets.
         requests = [
             dg.RunRequest(
-                run_key=intent.run_key,
-                job_name=intent.job,
-                run_config=intent.run_config,
-                tags=intent.tags,
-                partition_key=today if intent.job == RECONCILE else None,
+                run_key=intent.run_key, job_name=intent.job, run_config=intent.run_config, tags=intent.tags
             )
             for intent in result.intents
         ]
@@ -98,6 +93,4 @@ def build_events_sensor(
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    settings = load_settings()
-    jobs = [reconcile_graph(settings.partitions_start_date).job, *cosell_jobs]
-    return dg.Definitions(sensors=[build_events_sensor(jobs, settings)])
+    return dg.Definitions(sensors=[build_events_sensor([sync_deals, *cosell_jobs], load_settings())])

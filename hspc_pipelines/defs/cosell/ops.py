@@ -1,0 +1,271 @@
+"""Invitations and submission as op jobs' steps: what they do depends on what a run is asked (the
+invitation ids an event names, the deal a submit request names), so their results are not stored
+as asset values that the next request would overwrite. Each step reports what it wrote on the
+external assets (`partner_central/engagement_invitations`, `partner_central/opportunities`,
+`hubspot/deals`) with the ids in metadata, and appends its rows to the sync history.
+Wiring only; the logic is in hspc_pipelines.cosell."""
+
+from collections.abc import Iterable, Iterator
+
+import dagster as dg
+import pandas as pd
+from dagster._core.definitions.metadata import RawMetadataValue
+from pydantic import Field
+
+from hspc_pipelines.cosell.history_rows import invitation_entries, submission_entry
+from hspc_pipelines.cosell.invitations.rules import RulesConfigError
+from hspc_pipelines.cosell.invitations.rules_file import load_invitation_rules
+from hspc_pipelines.cosell.invitations.run import (
+    InvitationRow,
+    advance_invitations,
+    create_invitation_deals,
+    list_invitation_ids,
+)
+from hspc_pipelines.cosell.steps import invitation_id_of
+from hspc_pipelines.cosell.submission.run import SubmissionConfigError, SubmissionResult, submit_deal
+from hspc_pipelines.defs import external
+from hspc_pipelines.defs.cosell.assets import (
+    INVITATION_COLUMNS,
+    SUBMISSION_COLUMNS,
+    _blank,
+    _frame,
+    _metadata,
+)
+from hspc_pipelines.defs.history import append_history, run_identity, run_scope
+from hspc_pipelines.defs.resources import (
+    IN_MEMORY_IO,
+    HubSpotResource,
+    MappingResource,
+    PartnerCentralResource,
+    SyncStateResource,
+)
+from hspc_pipelines.mapping.vocabulary import (
+    DEFAULT_INVOLVEMENT_TYPE,
+    DEFAULT_VISIBILITY,
+    INVOLVEMENT_TYPES,
+    VISIBILITIES,
+    InvitationAction,
+)
+from hspc_pipelines.settings import load_settings
+
+# What an invitation row's action did to Partner Central's invitation / to HubSpot's deals.
+ANSWERED = (InvitationAction.ACCEPTED, InvitationAction.REJECTED)
+DEAL_WRITTEN = (InvitationAction.DEAL_CREATED, InvitationAction.LINKED, InvitationAction.ADOPTED)
+# Submission statuses that wrote nothing on the deal (it does not exist, or AWS already has it).
+DEAL_UNTOUCHED = ("not_found", "already_submitted")
+
+
+def _ids(values: Iterable[object]) -> dg.MetadataValue:
+    return dg.MetadataValue.json(sorted({str(v) for v in values if v}))
+
+
+def _report(context: dg.OpExecutionContext, key: dg.AssetKey, **metadata: RawMetadataValue) -> None:
+    context.log_event(
+        dg.AssetMaterialization(asset_key=key, metadata={"written_by": context.op.name, **metadata})
+    )
+
+
+# -- invitations ---------------------------------------------------------------------------------
+
+
+class InvitationsConfig(dg.Config):
+    """Which invitations to handle: the ids an event named, or (empty) every pending one."""
+
+    invitation_ids: list[str] = Field(
+        default=[],
+        description="Engagement invitation ids (engi-…); empty: "
+        "list PENDING and recently ACCEPTED opportunity invitations",
+    )
+    poll_budget_seconds: float = Field(
+        default=-1.0,
+        description="Time to follow accept tasks before leaving "
+        "them to the next run; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
+    )
+    lookback_days: int = Field(
+        default=-1,
+        description="How far back ACCEPTED invitations are re-checked to "
+        "finish half-done ones; -1: HSPC_INVITATION_LOOKBACK_DAYS or 14",
+    )
+
+
+@dg.op(out=dg.Out(pd.DataFrame, io_manager_key=IN_MEMORY_IO), pool="partner_central_writes")
+def pending_invitations(
+    context: dg.OpExecutionContext,
+    config: InvitationsConfig,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> dg.Output[pd.DataFrame]:
+    """Opportunity invitations from AWS, decided by the rules, accepted or rejected, accept tasks followed."""
+    try:
+        rules = load_invitation_rules(mapping_config=mapping.get_config())
+    except RulesConfigError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    client, settings = partner_central.get_client(), load_settings()
+    lookback = config.lookback_days if config.lookback_days >= 0 else settings.invitation_lookback_days
+    budget = (
+        config.poll_budget_seconds if config.poll_budget_seconds >= 0 else settings.task_poll_budget_seconds
+    )
+    # An event names its invitations: exactly those; otherwise everything pending (and recent accepts).
+    ids = (
+        list(dict.fromkeys(invitation_id_of(i) for i in config.invitation_ids if i.strip()))
+        if config.invitation_ids
+        else list_invitation_ids(client, (), lookback)
+    )
+    rows = advance_invitations(client, sync_state.get_store(), rules, ids, budget)
+    for row in rows:
+        context.log.info(
+            f"invitation {row.invitation_id}: {row.action} -> {row.status}"
+            + (f" ({row.reason})" if row.reason else "")
+        )
+    answered = [r for r in rows if r.action in ANSWERED]
+    if answered:
+        _report(
+            context,
+            external.PC_INVITATIONS,
+            accepted=_ids(r.invitation_id for r in answered if r.action == InvitationAction.ACCEPTED),
+            rejected=_ids(r.invitation_id for r in answered if r.action == InvitationAction.REJECTED),
+        )
+    df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
+    return dg.Output(
+        df,
+        metadata=_metadata(
+            df,
+            "status",
+            "reason",
+            scoped=bool(config.invitation_ids),
+            rules=len(rules.rules),
+            default_action=rules.default,
+        ),
+    )
+
+
+@dg.op(out=dg.Out(pd.DataFrame, io_manager_key=IN_MEMORY_IO), pool="hubspot_writes")
+def invitation_deals(
+    context: dg.OpExecutionContext,
+    pending_invitations: pd.DataFrame,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """The HubSpot deal (with company and contacts) of every accepted invitation, created exactly once.
+    Failed rows are counted in `failed` (an op job has no asset checks) and come back next run."""
+    rows = [
+        InvitationRow(**{c: _blank(r.get(c)) for c in INVITATION_COLUMNS})
+        for r in pending_invitations.to_dict("records")
+    ]
+    hubspot.ensure_properties(context.log)
+    rows = create_invitation_deals(
+        hubspot.get_client(), partner_central.get_client(), sync_state.get_store(), mapping.get_config(), rows
+    )
+    written = [r for r in rows if r.action in DEAL_WRITTEN]
+    if written:
+        _report(
+            context,
+            external.HUBSPOT_DEALS,
+            deal_ids=_ids(r.deal_id for r in written),
+            invitation_ids=_ids(r.invitation_id for r in written),
+        )
+    df = _frame([r.as_dict() for r in rows], INVITATION_COLUMNS)
+    failed = int((df["action"] == InvitationAction.FAILED).sum()) if len(df) else 0
+    if failed:
+        context.log.warning(f"{failed} invitation(s) failed; the next run takes them up again")
+    # Logged here, the job's last step, once each row is final (accept or reject, then the deal).
+    run = run_identity(context)
+    entries, idle = invitation_entries(
+        rows,
+        run_id=run.run_id,
+        job_name=run.job_name,
+        scope=run_scope(run, ("pending_invitations",), ("invitation_ids",)),
+    )
+    logged = append_history(context, sync_state, entries, idle_not_logged=idle)
+    yield dg.Output(
+        df,
+        metadata=_metadata(
+            df,
+            "status",
+            "reason",
+            deals_created=int((df["action"] == InvitationAction.DEAL_CREATED).sum()) if len(df) else 0,
+            failed=failed,
+            **logged.metadata,
+        ),
+    )
+    logged.raise_if_failed()  # after the deals and the output (defs/history.py)
+
+
+# -- submission ----------------------------------------------------------------------------------
+
+
+class SubmissionConfig(dg.Config):
+    """Submit one deal's opportunity to AWS."""
+
+    deal_id: str = Field(description="HubSpot deal id (the deal must be linked: aws_opportunity_id)")
+    involvement_type: str = Field(default=DEFAULT_INVOLVEMENT_TYPE, description=" | ".join(INVOLVEMENT_TYPES))
+    visibility: str = Field(default=DEFAULT_VISIBILITY, description=" | ".join(VISIBILITIES))
+    poll_budget_seconds: float = Field(
+        default=-1.0,
+        description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
+    )
+
+
+def _report_submission(context: dg.OpExecutionContext, result: SubmissionResult) -> None:
+    common: dict[str, RawMetadataValue] = {"status": result.status}
+    if result.task_id:  # AWS was asked to review the opportunity (StartEngagementFromOpportunityTask)
+        _report(
+            context,
+            external.PC_OPPORTUNITIES,
+            opportunity_ids=_ids([result.opportunity_id]),
+            deal_ids=_ids([result.deal_id]),
+            **common,
+        )
+    if result.status not in DEAL_UNTOUCHED:
+        _report(context, external.HUBSPOT_DEALS, deal_ids=_ids([result.deal_id]), **common)
+
+
+@dg.op(out=dg.Out(pd.DataFrame, io_manager_key=IN_MEMORY_IO), pool="partner_central_writes")
+def submission(
+    context: dg.OpExecutionContext,
+    config: SubmissionConfig,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """Validate and submit the deal's opportunity (StartEngagementFromOpportunityTask); the deal is told."""
+    budget = (
+        config.poll_budget_seconds
+        if config.poll_budget_seconds >= 0
+        else load_settings().task_poll_budget_seconds
+    )
+    hubspot.ensure_properties(context.log)
+    try:
+        result = submit_deal(
+            hubspot.get_client(),
+            partner_central.get_client(),
+            sync_state.get_store(),
+            mapping.get_config(),
+            config.deal_id,
+            config.involvement_type,
+            config.visibility,
+            budget,
+        )
+    except SubmissionConfigError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
+    _report_submission(context, result)
+    df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
+    run = run_identity(context)
+    entry = submission_entry(result, run_id=run.run_id, job_name=run.job_name)
+    logged = append_history(context, sync_state, [entry])
+    yield dg.Output(
+        df,
+        metadata={
+            **_metadata(df, "status", "message"),
+            "status": result.status,
+            "message": result.message,
+            "aws_calls": dg.MetadataValue.json(result.aws_calls),
+            **logged.metadata,
+        },
+    )
+    logged.raise_if_failed()  # after the submission and its output (defs/history.py)
