@@ -9,7 +9,9 @@ import dagster as dg
 
 import hspc_pipelines.defs
 from hspc_pipelines.defs.event_batching import apply_range_run_env
+from hspc_pipelines.defs.logging import console_logger
 from hspc_pipelines.defs.resources import build_resources
+from hspc_pipelines.logs import configure_logging
 from hspc_pipelines.settings import dagster_home, load_settings
 
 # The directory holding the `hspc_pipelines` package: the repository, or site-packages when installed.
@@ -32,9 +34,11 @@ def build_defs(home: str | None = None) -> dg.Definitions:
     settings = load_settings()
     apply_range_run_env()  # the run worker and in-process runs log events in this process
     home = home or str(dagster_home(settings))
-    return load_features().with_resources(build_resources(home, settings))
+    features = load_features().with_resources(build_resources(home, settings))
+    return dg.Definitions.merge(features, dg.Definitions(loggers={"console": console_logger(settings)}))
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    configure_logging()  # hspc's own logs in the code location and run workers: LOG_LEVEL, format
     return build_defs()

@@ -26,7 +26,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hspc_pipelines.hubspot.pacing import DEFAULT_REQUESTS_PER_10S, DEFAULT_SEARCH_PER_SECOND
-from hspc_pipelines.partner_central.pacing import DEFAULT_READS_PER_SECOND, DEFAULT_WRITES_PER_SECOND
+from hspc_pipelines.partner_central.pacing import (
+    DEFAULT_READS_PER_SECOND,
+    DEFAULT_WRITES_PER_DAY,
+    DEFAULT_WRITES_PER_SECOND,
+)
 
 # Where a variable belongs, for the README's table (in this order).
 SECTIONS = ("HubSpot", "Partner Central", "Storage", "Schedules", "Events", "Co-sell", "Ingress", "Runtime")
@@ -159,6 +163,10 @@ class Settings(BaseSettings):
         "HSPC_PC_WRITES_PER_SECOND", DEFAULT_WRITES_PER_SECOND, "Partner Central", "a number above 0",
         "Partner Central write calls per second (quota: 1/s)", gt=0, allow_inf_nan=False,
     )  # fmt: skip
+    pc_writes_per_day: int = _var(
+        "HSPC_PC_WRITES_PER_DAY", DEFAULT_WRITES_PER_DAY, "Partner Central", "a whole number, 1 or more",
+        "Partner Central's write quota per rolling 24 h: runs report their writes as a share of it", ge=1,
+    )  # fmt: skip
     pc_write_workers: int = _var(
         "HSPC_PC_WRITE_WORKERS", DEFAULT_WRITE_WORKERS, "Partner Central", "a whole number, 0 or more",
         "Threads applying rows (0 or 1: one at a time; writes stay paced either way)", ge=0,
@@ -236,7 +244,19 @@ class Settings(BaseSettings):
     )  # fmt: skip
     alert_webhook_url: SecretStr | None = _var(
         "HSPC_ALERT_WEBHOOK_URL", None, "Events", "an http:// or https:// URL",
-        "Slack-compatible webhook that run_failure_sensor posts failed runs to",
+        "Slack-compatible webhook for alerts (failed runs, failed rows) when no Slack token is set",
+    )  # fmt: skip
+    slack_token: SecretStr | None = _var(
+        "HSPC_SLACK_TOKEN", None, "Events", "a Slack bot token (xoxb-...)",
+        "Alerts go to Slack through dagster-slack (with HSPC_SLACK_CHANNEL) instead of the webhook",
+    )  # fmt: skip
+    slack_channel: str | None = _var(
+        "HSPC_SLACK_CHANNEL", None, "Events", "a channel name (#ops) or id",
+        "Slack channel for alerts (needs HSPC_SLACK_TOKEN)",
+    )  # fmt: skip
+    alert_rows_threshold: int = _var(
+        "HSPC_ALERT_ROWS_THRESHOLD", 10, "Events", "a whole number, 0 or more",
+        "Alert when more rows than this end failed or invalid in one reconcile run", ge=0,
     )  # fmt: skip
 
     # -- Co-sell ----------------------------------------------------------------------------------
@@ -272,6 +292,31 @@ class Settings(BaseSettings):
         "Bearer token required on submit and solutions requests (unset: none required)",
     )  # fmt: skip
 
+    # -- Runtime ----------------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = _var(
+        "LOG_LEVEL", "INFO", "Runtime", "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        "Level of hspc's logs and of Dagster's run logs",
+    )  # fmt: skip
+    log_format: Literal["text", "json"] = _var(
+        "HSPC_LOG_FORMAT", "text", "Runtime", "'text' or 'json'",
+        "json: one JSON object a line (for CloudWatch Logs Insights)",
+    )  # fmt: skip
+    cloudwatch_metrics: bool = _var(
+        "HSPC_CLOUDWATCH_METRICS", False, "Runtime", "true or false (1/0, yes/no, on/off)",
+        "Print each run's figures as CloudWatch embedded metric format lines (namespace hspc)",
+    )  # fmt: skip
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return (
+            value.upper()
+            if value.lower() in ("debug", "info", "warning", "error", "critical")
+            else value.lower()
+        )
+
     @model_validator(mode="before")
     @classmethod
     def _empty_means_default(cls, data: Any) -> Any:
@@ -289,6 +334,8 @@ class Settings(BaseSettings):
         "invitation_lookback_days",
         "ingress_max_body_bytes",
         "history_retention_days",
+        "pc_writes_per_day",
+        "alert_rows_threshold",
         mode="before",
     )
     @classmethod

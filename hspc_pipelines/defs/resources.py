@@ -20,6 +20,7 @@ from hspc_pipelines.hubspot import pacing as hubspot_pacing
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, load_mapping_config
+from hspc_pipelines.metrics.figures import CallFigures
 from hspc_pipelines.partner_central import pacing as pc_pacing
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS, Settings
@@ -76,6 +77,13 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             )
         return self._client
 
+    def call_figures(self) -> CallFigures:
+        """The calls this resource's client made so far (none before it is built)."""
+        if self._client is None:
+            return CallFigures()
+        stats = self._client.stats
+        return CallFigures(calls=stats.total, throttled=int(stats.snapshot()["throttled"]))
+
     def ensure_properties(self, log: Any = None) -> list[str]:
         """The setup step every asset that talks to HubSpot takes first: the custom properties hspc
         reads and writes exist before its first write in a run. Checked once per run (cheap when they
@@ -103,6 +111,13 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     default_solution_id: str | None = None
 
     _client: PartnerCentralClient | None = PrivateAttr(default=None)
+
+    def call_figures(self) -> CallFigures:
+        """The calls this resource's client made so far (none before it is built)."""
+        if self._client is None:
+            return CallFigures()
+        stats = self._client.stats
+        return CallFigures(stats.total, int(stats.snapshot()["throttled"]), stats.writes())
 
     def get_client(self) -> PartnerCentralClient:
         if self._client is None:

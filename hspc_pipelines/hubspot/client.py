@@ -113,7 +113,7 @@ class HubSpotClient:
     def on_retry(self, method: str, path: str, status: int | None, headers: Mapping[str, str]) -> None:
         """Called by urllib3 (through HubSpotRetry) before it repeats a request."""
         self.pacer.observe(headers)
-        self.stats.record_retry(getattr(self._local, "endpoint", f"{method} {path}"))
+        self.stats.record_retry(getattr(self._local, "endpoint", f"{method} {path}"), status)
         log.info("HubSpot %s %s: %s, retrying", method, path, f"HTTP {status}" if status else "no response")
 
     def before_resend(self, path: str) -> None:

@@ -19,7 +19,12 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from hspc_pipelines.mapping.vocabulary import DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY
-from hspc_pipelines.partner_central.errors import PartnerCentralError, from_error_response, scrub
+from hspc_pipelines.partner_central.errors import (
+    THROTTLING_CODES,
+    PartnerCentralError,
+    from_error_response,
+    scrub,
+)
 from hspc_pipelines.partner_central.pacing import (
     DEFAULT_READS_PER_SECOND,
     DEFAULT_WRITES_PER_SECOND,
@@ -113,6 +118,7 @@ class PartnerCentralClient:
         self.stats = OperationStats()
         service_id = self.boto_client.meta.service_model.service_id.hyphenize()
         self.boto_client.meta.events.register(f"before-send.{service_id}", self._before_send)
+        self.boto_client.meta.events.register(f"needs-retry.{service_id}", self._count_throttling)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> PartnerCentralClient:
@@ -136,6 +142,14 @@ class PartnerCentralClient:
         operation = event_name.rsplit(".", 1)[-1]
         self.stats.record_attempt(operation)
         self.pacer.acquire(operation)
+
+    def _count_throttling(self, event_name: str, response: Any = None, **_: Any) -> None:
+        """Every answer botocore sees (before it decides to retry): count the throttling ones. Returns
+        None, so botocore's own retry handler still decides."""
+        if response is not None:
+            code = str(((response[1] or {}).get("Error") or {}).get("Code", ""))
+            if code in THROTTLING_CODES:
+                self.stats.record_throttled(event_name.rsplit(".", 1)[-1])
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """One operation by its API name (`GetOpportunity`), catalog added, ResponseMetadata removed."""

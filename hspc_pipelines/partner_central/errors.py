@@ -31,6 +31,10 @@ class FieldIssue:
         return f"{self.field}: {self.message}{code}"
 
 
+# The error codes AWS answers when a quota is spent (the ThrottledCalls metric counts them).
+THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+
+
 class PartnerCentralError(Exception):
     def __init__(
         self,
@@ -124,6 +128,6 @@ def from_error_response(
         return AccessDeniedError(operation, code, message, reason, issues, catalog=catalog)
     if code == "ConflictException":
         return ConflictError(operation, code, message, reason, issues)
-    if code in ("ThrottlingException", "Throttling", "TooManyRequestsException"):
+    if code in THROTTLING_CODES:
         return ThrottledError(operation, code, message, reason, issues)
     return PartnerCentralError(operation, code, message, reason, issues)

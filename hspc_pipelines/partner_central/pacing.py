@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_READS_PER_SECOND = 10.0
 DEFAULT_WRITES_PER_SECOND = 1.0
+DEFAULT_WRITES_PER_DAY = 10_000  # Partner Central: 10,000 writes per rolling 24 h; runs report their share
 
 
 class PartnerCentralPacing(TypedDict):

@@ -39,7 +39,10 @@ def run_reconcile(
     run_config: dict[str, Any] | None = None,
     instance: dg.DagsterInstance | None = None,
     defs: dg.Definitions | None = None,
+    run_id: str | None = None,
 ) -> ReconcileOutcome:
+    """Run the reconcile (or its dry run) over `since`..`today` and collect its frames. `run_id`: the
+    id to give the run (a progress listener subscribed to it sees the run's events)."""
     if defs is None:
         from hspc_pipelines.definitions import build_defs
 
@@ -51,7 +54,12 @@ def run_reconcile(
 
     with set_defs_state_storage(instance.defs_state_storage):
         job = defs.resolve_job_def("reconcile_dry_run" if dry_run else "reconcile")
-    kwargs: dict[str, Any] = {"instance": instance, "raise_on_error": False, "run_config": run_config}
+    kwargs: dict[str, Any] = {
+        "instance": instance,
+        "raise_on_error": False,
+        "run_config": run_config,
+        "run_id": run_id,
+    }
     if since and since != today:
         kwargs["tags"] = range_tags(since, today)
     else:
@@ -64,6 +72,15 @@ def run_reconcile(
         except dg.DagsterInvariantViolationError:
             continue  # not part of this job, or the step failed before output
     return outcome
+
+
+def job_steps(defs: dg.Definitions, dry_run: bool, instance: dg.DagsterInstance) -> list[str]:
+    """The reconcile job's steps in execution order (for the progress's `[2/7]`)."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(instance.defs_state_storage):
+        job = defs.resolve_job_def("reconcile_dry_run" if dry_run else "reconcile")
+    return [n.name for n in job.graph.nodes_in_topological_order]
 
 
 def summarize(outcome: ReconcileOutcome) -> str:

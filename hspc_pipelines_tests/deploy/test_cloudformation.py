@@ -255,16 +255,19 @@ DAGSTER_INSTANCE = {
 WORKSPACE = {"DAGSTER_CODE_LOCATION_HOST", "DAGSTER_CODE_LOCATION_PORT", "DAGSTER_ECS_RUN_TASK_DEFINITION"}
 STATE_STORE = {"HSPC_STATE_URL", "PGPASSWORD"}
 ASSET_STORE = {"HSPC_ASSET_STORE_URL"}  # the code location's resources and the run worker
+OBSERVABILITY = {"HSPC_CLOUDWATCH_METRICS", "HSPC_LOG_FORMAT"}  # EMF lines, JSON logs
 READS = {
     "code-location": DAGSTER_INSTANCE
     | STATE_STORE
     | ASSET_STORE
+    | OBSERVABILITY
     | {"HSPC_EVENTS_QUEUE_URL", "PARTNER_CENTRAL_CATALOG", "DAGSTER_ECS_RUN_TASK_DEFINITION"},
     "webserver": DAGSTER_INSTANCE | WORKSPACE,
     "daemon": DAGSTER_INSTANCE | WORKSPACE,
     "run": DAGSTER_INSTANCE
     | STATE_STORE
     | ASSET_STORE
+    | OBSERVABILITY
     | {
         "HSPC_HUBSPOT_TOKEN_SSM_PARAMETER",
         "PARTNER_CENTRAL_ROLE_ARN",
@@ -446,7 +449,7 @@ def test_alarms_and_the_documented_metrics_agree() -> None:
         if r["Type"] == "AWS::CloudWatch::Alarm"
     }
     product = {p["MetricName"]: p for p in alarms.values() if p.get("Namespace") == "hspc"}
-    assert set(product) == {"FailedRuns", "FailedRows", "ThrottledCalls"}
+    assert set(product) == {"FailedRuns", "FailedRows", "ThrottledCalls", "WriteQuotaShare"}
     rows = _section(PRODUCTION_DOC.read_text(), "## Metrics")
     documented = {row[0].strip("`"): row for row in rows}
     for metric, props in product.items():
@@ -498,6 +501,7 @@ MOTO_UNSUPPORTED = {
     "DeadLetterMessagesAlarm",
     "EventsQueueAgeAlarm",
     "FailedRunsAlarm",
+    "WriteQuotaAlarm",
     "FailedRowsAlarm",
     "ThrottledCallsAlarm",
     "AlarmEmailSubscription",

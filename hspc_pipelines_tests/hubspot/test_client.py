@@ -111,6 +111,9 @@ def test_429_honours_retry_after_then_succeeds(serve):
     assert rec.count() == 2
     assert hs.stats.calls["GET /crm/v3/objects/{object_type}/{object_id}"] == 1
     assert hs.stats.retries["GET /crm/v3/objects/{object_type}/{object_id}"] == 1
+    # the 429 counts as a throttling answer although urllib3 retried it and the call succeeded
+    assert hs.stats.throttled["GET /crm/v3/objects/{object_type}/{object_id}"] == 1
+    assert hs.stats.snapshot()["throttled"] == 1
 
 
 def test_5xx_on_post_read_endpoints_is_retried(serve):

@@ -152,6 +152,7 @@ def test_write_operations_are_paced(partner_central):
     assert time.monotonic() - started >= 1.75
     stamps = sorted(seen.times("AssociateOpportunity"))
     assert len(stamps) == 10 and stamps[-1] - stamps[0] >= 1.7
+    assert client.stats.writes() == 10  # what a run reports against the daily write quota
     started = time.monotonic()
     for _ in range(10):
         list(client.list_solutions())
@@ -170,6 +171,9 @@ def test_throttling_is_retried_by_botocore_and_counted(partner_central):
     assert [s["Id"] for s in client.list_solutions()] == ["S-1"]
     assert seen.ops() == ["ListSolutions"] * 3
     assert client.stats.calls["ListSolutions"] == 1 and client.stats.attempts["ListSolutions"] == 3
+    # both throttling answers count (the ThrottledCalls metric), though the call succeeded
+    assert client.stats.throttled["ListSolutions"] == 2 and client.stats.snapshot()["throttled"] == 2
+    assert client.stats.writes() == 0  # a read: not against the write quota
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -498,6 +502,8 @@ def test_emulator_throttling_is_absorbed_by_adaptive_retries(pc_emulator):
     assert pc_emulator.stats()["errors"].get("ThrottlingException", 0) > 0
     assert client.stats.errors == {} and client.stats.calls["ListSolutions"] == 12
     assert client.stats.attempts["ListSolutions"] > 12
+    # every retried attempt was a throttling answer: the client saw as many as the emulator sent
+    assert client.stats.throttled["ListSolutions"] == pc_emulator.stats()["errors"]["ThrottlingException"]
 
 
 def test_emulator_invitation_engagement_and_snapshot_operations(pc_emulator):

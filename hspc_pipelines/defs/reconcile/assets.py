@@ -14,6 +14,7 @@ import pandas as pd
 from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs import external
+from hspc_pipelines.defs.alerts import alert_on_rows
 from hspc_pipelines.defs.history import append_history, run_identity, run_scope, window_of
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
@@ -21,8 +22,10 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.defs.run_metrics import StepCalls, emit, plotted, run_calls, run_duration
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
+from hspc_pipelines.metrics.figures import reconcile_figures
 from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
@@ -33,6 +36,7 @@ from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot, wan
 from hspc_pipelines.reconcile.plan import PlanRow, build_plan
 from hspc_pipelines.reconcile.settled_store import keep_settled, load_settled
 from hspc_pipelines.reconcile.writeback import write_deals
+from hspc_pipelines.settings import load_settings
 from hspc_pipelines.solutions.catalog import fetch_solutions, solution_rows
 from hspc_pipelines.solutions.matching import choose_solutions
 
@@ -90,6 +94,7 @@ def hubspot_deals(
     context: dg.AssetExecutionContext, config: ScopeConfig, hubspot: HubSpotResource, mapping: MappingResource
 ) -> dg.Output[pd.DataFrame]:
     """Co-sell (or already linked) deals changed in the window, with their company and contacts."""
+    step = StepCalls(hubspot=hubspot)
     hubspot.ensure_properties(context.log)
     start, end = _window(context)
     snaps = fetch_deal_snapshots(
@@ -100,7 +105,11 @@ def hubspot_deals(
     return dg.Output(
         df,
         metadata=_frame_metadata(
-            df, linked=linked, archived=int(df["archived"].sum()), scoped=bool(config.deal_ids)
+            df,
+            linked=linked,
+            archived=int(df["archived"].sum()),
+            scoped=bool(config.deal_ids),
+            **step.metadata(),
         ),
     )
 
@@ -115,6 +124,7 @@ def partner_central_opportunities(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """Opportunities changed in the window plus the counterparts of the window's deals."""
+    step = StepCalls(partner_central=partner_central)
     start, end = _window(context)
     prefix = mapping.get_config().partner_opportunity_prefix
     counterparts, candidates = wanted_opportunities(frames.records(hubspot_deals), prefix)
@@ -130,6 +140,7 @@ def partner_central_opportunities(
             df,
             catalog=client.catalog,
             by_review_status=dg.MetadataValue.json(report.counts(df, "review_status")),
+            **step.metadata(),
         ),
     )
 
@@ -139,12 +150,13 @@ def partner_central_solutions(
     context: dg.AssetExecutionContext, partner_central: PartnerCentralResource
 ) -> dg.Output[pd.DataFrame]:
     """The partner's solutions catalog, for matching deals and associating solutions on create."""
+    step = StepCalls(partner_central=partner_central)
     _, end = _window(context)
     filed_under = frames.day(end - dt.timedelta(days=1))
     df = frames.frame(
         solution_rows(fetch_solutions(partner_central.get_client()), filed_under), frames.SOLUTION_COLUMNS
     )
-    return dg.Output(df, metadata=_frame_metadata(df))
+    return dg.Output(df, metadata=_frame_metadata(df, **step.metadata()))
 
 
 @_reconcile_asset(
@@ -193,9 +205,10 @@ def sync_plan(
     )
 
 
-def _apply_metadata(df: pd.DataFrame) -> dict[str, RawMetadataValue]:
+def _apply_metadata(df: pd.DataFrame, step: StepCalls) -> dict[str, RawMetadataValue]:
     return _frame_metadata(
         df,
+        **step.metadata(),
         statuses=dg.MetadataValue.json(report.counts(df, "status")),
         failures=dg.MetadataValue.md(
             report.failures_table(
@@ -232,12 +245,13 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
+    step = StepCalls(partner_central=partner_central)
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in (Operation.CREATE, Operation.LINK)]
     client, store = partner_central.get_client(), sync_state.get_store()
     results = apply_creates(client, store, rows, workers=partner_central.write_workers)
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
-    yield dg.Output(df, metadata=_apply_metadata(df))
+    yield dg.Output(df, metadata=_apply_metadata(df, step))
     dupes = store.duplicate_partner_identifiers(client.catalog)
     yield dg.AssetCheckResult(
         check_name="one_opportunity_per_deal",
@@ -259,6 +273,7 @@ def opportunity_updates(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
+    step = StepCalls(partner_central=partner_central)
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == Operation.UPDATE]
     bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(hubspot_deals)}
     results = apply_updates(
@@ -271,7 +286,7 @@ def opportunity_updates(
     )
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
-    return dg.Output(df, metadata=_apply_metadata(df))
+    return dg.Output(df, metadata=_apply_metadata(df, step))
 
 
 @_reconcile_asset(
@@ -295,7 +310,10 @@ def hubspot_deal_writes(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """Ids, statuses, errors and Partner-Central-owned fields written to deals in batches; notes once.
-    Then every row's outcome goes to the sync history (`none` rows that ended unchanged are counted)."""
+    Then every row's outcome goes to the sync history (`none` rows that ended unchanged are counted).
+    Records the run's figures (rows per final status, writes, calls, quota share, duration) as
+    numbers Dagster plots, and prints them as a CloudWatch EMF line when asked."""
+    step = StepCalls(hubspot=hubspot)
     hubspot.ensure_properties(context.log)
     config = mapping.get_config()
     applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
@@ -321,10 +339,21 @@ def hubspot_deal_writes(
     logged = append_history(
         context, sync_state, logged_rows.entries, unchanged_not_logged=logged_rows.unchanged
     )
+    figures = reconcile_figures(
+        report.counts(df, "final_status"),
+        int((df["write_status"] == RowStatus.WRITTEN).sum()) if len(df) else 0,
+        run_calls(context, step.figures()),
+        writes_per_day=load_settings().pc_writes_per_day,
+        duration_seconds=run_duration(context),
+    )
+    emit(figures, run.job_name)
+    alert_on_rows(context.log, run, figures)
     yield dg.Output(
         df,
         metadata=_frame_metadata(
             df,
+            **step.metadata(),
+            **plotted(figures),
             final_statuses=dg.MetadataValue.json(report.counts(df, "final_status")),
             write_statuses=dg.MetadataValue.json(report.counts(df, "write_status")),
             notes_written=int(df["notes_written"].sum()) if len(df) else 0,

@@ -1,16 +1,13 @@
-"""Logs every failed run with its error and, when HSPC_ALERT_WEBHOOK_URL is set, posts a short alert
-(Slack-compatible `{"text": …}`) there."""
+"""Logs every failed run with its error, counts it (CloudWatch metric hspc FailedRuns when
+HSPC_CLOUDWATCH_METRICS is set) and sends a short alert: Slack through dagster-slack when a token
+and channel are set, else the Slack-compatible webhook (defs/alerts.py)."""
 
 from __future__ import annotations
 
-import logging
-
 import dagster as dg
-import requests
 
-from hspc_pipelines.settings import load_settings
-
-log = logging.getLogger(__name__)
+from hspc_pipelines.defs.alerts import deliver_or_log
+from hspc_pipelines.defs.run_metrics import emit_failed_run
 
 
 @dg.run_failure_sensor(
@@ -21,14 +18,8 @@ def run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
     message = context.failure_event.message or "run failed"
     text = f"hspc run {run.run_id} of job {run.job_name} failed: {message}"
     context.log.error(text)
-    url = load_settings().alert_webhook_url
-    if url:
-        try:
-            requests.post(
-                url.get_secret_value(), json={"text": text[:3000]}, timeout=(3, 10)
-            ).raise_for_status()
-        except requests.RequestException as exc:
-            context.log.warning(f"alert webhook failed: {type(exc).__name__}")
+    emit_failed_run(run.job_name)
+    deliver_or_log(text, context.log)
 
 
 @dg.definitions

@@ -1,0 +1,108 @@
+"""A run's figures as Dagster metadata (numbers Dagster plots over time) and, when
+HSPC_CLOUDWATCH_METRICS is set, as one CloudWatch EMF line on stdout (the figures themselves are
+computed in `hspc_pipelines.metrics`, pure).
+
+Each step records the calls it made (`step_*`: a delta of its clients' counters, right whether the
+steps share a process or not); the reconcile's last step adds up the run's steps from the event log.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+
+import dagster as dg
+
+from hspc_pipelines.defs.resources import HubSpotResource, PartnerCentralResource
+from hspc_pipelines.metrics import emf
+from hspc_pipelines.metrics.figures import SERVICES, CallFigures, Figure, quota_share
+from hspc_pipelines.settings import load_settings
+
+_STEP_KEYS = {"calls": "step_api_calls_{}", "throttled": "step_throttled_{}", "writes": "step_writes_{}"}
+
+
+class StepCalls:
+    """The calls made between its creation and `figures()`, per service."""
+
+    def __init__(
+        self, hubspot: HubSpotResource | None = None, partner_central: PartnerCentralResource | None = None
+    ) -> None:
+        self._resources = {
+            name: r
+            for name, r in (("hubspot", hubspot), ("partner_central", partner_central))
+            if r is not None
+        }
+        self._before = {name: r.call_figures() for name, r in self._resources.items()}
+
+    def figures(self) -> dict[str, CallFigures]:
+        return {name: r.call_figures().since(self._before[name]) for name, r in self._resources.items()}
+
+    def metadata(self) -> dict[str, int | float]:
+        """`step_api_calls_<service>`, `step_throttled_<service>`, `step_writes_<service>`, and this
+        step's share of the daily write quota."""
+        out: dict[str, int | float] = {}
+        figures = self.figures()
+        for service, f in figures.items():
+            for attr, key in _STEP_KEYS.items():
+                out[key.format(service)] = int(getattr(f, attr))
+        pc = figures.get("partner_central")
+        if pc is not None:
+            out["step_write_quota_share"] = quota_share(pc.writes, load_settings().pc_writes_per_day)
+        return out
+
+
+def run_calls(context: dg.AssetExecutionContext, own: Mapping[str, CallFigures]) -> dict[str, CallFigures]:
+    """The calls of the whole run: this step's plus those its run's earlier steps recorded."""
+    totals = {s: own.get(s, CallFigures()) for s in SERVICES}
+    seen = {context.asset_key.path[-1]}  # this step's own figures are `own`
+    for record in context.instance.all_logs(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ):
+        event = record.dagster_event
+        if event is None or event.step_materialization_data is None:
+            continue
+        meta = event.step_materialization_data.materialization.metadata
+        # A range run materializes each asset once per day with the same step figures: count one.
+        if record.step_key in seen or not any(k.startswith("step_") for k in meta):
+            continue
+        seen.add(str(record.step_key))
+        for service in SERVICES:
+            got = {attr: _int(meta.get(key.format(service))) for attr, key in _STEP_KEYS.items()}
+            totals[service] = totals[service] + CallFigures(**got)
+    return totals
+
+
+def _int(value: object) -> int:
+    return int(value.value) if isinstance(value, dg.IntMetadataValue) and value.value is not None else 0
+
+
+def run_duration(context: dg.AssetExecutionContext) -> float:
+    """Seconds since the run started (0 when the instance has no start time for it)."""
+    stats = context.instance.get_run_stats(context.run_id)
+    return max(0.0, time.time() - stats.start_time) if stats.start_time else 0.0
+
+
+def plotted(figures: Mapping[str, Figure]) -> dict[str, dg.MetadataValue]:
+    """Numeric metadata (int or float), which the UI plots across materializations."""
+    return {
+        k: dg.MetadataValue.float(float(v)) if isinstance(v, float) else dg.MetadataValue.int(int(v))
+        for k, v in figures.items()
+    }
+
+
+def emit(figures: Mapping[str, Figure], job: str) -> str | None:
+    """Print the run's EMF line when HSPC_CLOUDWATCH_METRICS is set; returns the line printed."""
+    if not load_settings().cloudwatch_metrics:
+        return None
+    line = emf.run_metrics_line(figures, job=job, timestamp_ms=int(time.time() * 1000))
+    print(line, file=sys.stdout, flush=True)
+    return line
+
+
+def emit_failed_run(job: str) -> str | None:
+    if not load_settings().cloudwatch_metrics:
+        return None
+    line = emf.failed_run_line(job=job, timestamp_ms=int(time.time() * 1000))
+    print(line, file=sys.stdout, flush=True)
+    return line
