@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from hspc_pipelines.ingress.app import create_app
-from hspc_pipelines.ingress.models import PAGE_TOKEN_FORMAT
 from hspc_pipelines.ingress.auth import PUBLIC_PATHS, FailureLimiter
+from hspc_pipelines.ingress.models import PAGE_TOKEN_FORMAT
 from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.queue.envelope import (
     HUBSPOT_WEBHOOK,
