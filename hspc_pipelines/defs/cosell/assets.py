@@ -19,7 +19,7 @@ from hspc_pipelines.cosell.invitations.run import (
     list_invitation_ids,
 )
 from hspc_pipelines.cosell.steps import invitation_id_of
-from hspc_pipelines.cosell.submission.run import SubmissionConfigError, submit_deal
+from hspc_pipelines.cosell.submission.run import SubmissionConfigError, submit_deal, who_asked
 from hspc_pipelines.cosell.summaries.run import sync_aws_summaries
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.history import append_history, run_identity, run_scope
@@ -261,6 +261,11 @@ class SubmissionConfig(dg.Config):
         default=-1.0,
         description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
     )
+    requested_by: str | None = Field(
+        default=None,
+        description="Who asked (api-token:<id>, hubspot-user:<id>); unset: the property's history says",
+    )
+    requested_at: str | None = Field(default=None, description="When they asked (ISO 8601)")
 
 
 @dg.asset(
@@ -284,6 +289,9 @@ def submission(
         else load_settings().task_poll_budget_seconds
     )
     hubspot.ensure_properties(context.log)
+    actor, requested_at = who_asked(
+        hubspot.get_client(), config.deal_id, config.requested_by, config.requested_at
+    )
     try:
         result = submit_deal(
             hubspot.get_client(),
@@ -300,7 +308,9 @@ def submission(
     context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
     df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
     run = run_identity(context)
-    entry = submission_entry(result, run_id=run.run_id, job_name=run.job_name)
+    entry = submission_entry(
+        result, run_id=run.run_id, job_name=run.job_name, actor=actor, requested_at=requested_at
+    )
     logged = append_history(context, sync_state, [entry])
     yield dg.Output(
         df,
