@@ -288,8 +288,24 @@ class Settings(BaseSettings):
         "Largest request body the ingress accepts", ge=1,
     )  # fmt: skip
     ingress_api_token: SecretStr | None = _var(
-        "HSPC_INGRESS_API_TOKEN", None, "Ingress", "a bearer token",
-        "Bearer token required on submit and solutions requests (unset: none required)",
+        "HSPC_INGRESS_API_TOKEN", None, "Ingress", "a bearer token (16 characters or more)",
+        "One bearer token for the ingress's routes (added to HSPC_INGRESS_API_TOKENS)",
+    )  # fmt: skip
+    ingress_api_tokens: SecretStr | None = _var(
+        "HSPC_INGRESS_API_TOKENS", None, "Ingress", "comma-separated `token` or `id:token` entries",
+        "Bearer tokens valid at once (two during a rotation); every route but webhooks and /healthz needs one",
+    )  # fmt: skip
+    ingress_api_tokens_ssm_parameter: str | None = _var(
+        "HSPC_INGRESS_API_TOKENS_SSM_PARAMETER", None, "Ingress", "an SSM parameter name",
+        "SSM SecureString holding the ingress's tokens (as HSPC_INGRESS_API_TOKENS), re-read while running",
+    )  # fmt: skip
+    ingress_token_refresh_seconds: float = _var(
+        "HSPC_INGRESS_TOKEN_REFRESH_SECONDS", 60.0, "Ingress", "a number of seconds, 0 or more",
+        "How often the ingress re-reads its tokens from SSM (0: on every request)", ge=0, allow_inf_nan=False,
+    )  # fmt: skip
+    ingress_auth: Literal["on", "off"] = _var(
+        "HSPC_INGRESS_AUTH", "on", "Ingress", "'on' or 'off'",
+        "off: no bearer token checked (local use only; the ingress logs a warning at every start)",
     )  # fmt: skip
 
     # -- Runtime ----------------------------------------------------------------------------------

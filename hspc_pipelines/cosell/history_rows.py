@@ -6,6 +6,7 @@ left the deal `unchanged`) are counted by the caller, not logged: the flows poll
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -47,8 +48,16 @@ def invitation_entries(
     return entries, quiet
 
 
-def submission_entry(result: Any, *, run_id: str, job_name: str) -> HistoryEntry:
-    """The one row of a submission (`SubmissionResult`): operation `submit`, its status and message."""
+def submission_entry(
+    result: Any,
+    *,
+    run_id: str,
+    job_name: str,
+    actor: str | None = None,
+    requested_at: dt.datetime | None = None,
+) -> HistoryEntry:
+    """The one row of a submission (`SubmissionResult`): operation `submit`, its status and message,
+    and who asked for it and when (`actor`: `api-token:<id>` or `hubspot-user:<id>`)."""
     return HistoryEntry(
         run_id=run_id,
         job_name=job_name,
@@ -59,6 +68,8 @@ def submission_entry(result: Any, *, run_id: str, job_name: str) -> HistoryEntry
         status=str(result.status),
         review_status=_text(result.review_status),
         message=_text(result.message),
+        actor=actor,
+        requested_at=requested_at,
     )
 
 

@@ -43,6 +43,10 @@ def _ssm_secret(parameter: str, region: str) -> str:
     return str(client.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"])
 
 
+def _ssm_reader(parameter: str, region: str) -> Callable[[], str]:
+    return lambda: _ssm_secret(parameter, region)
+
+
 class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """HubSpot CRM client. `access_token` or `access_token_ssm_parameter` must be set."""
 
@@ -69,11 +73,16 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                     [],
                     None,
                 )
+            parameter, region = self.access_token_ssm_parameter, self.region
             self._client = HubSpotClient(
                 token,
                 self.base_url,
                 requests_per_10s=self.requests_per_10s,
                 search_per_second=self.search_per_second,
+                # A token from SSM is re-read after a 401, so rotating it needs no restart.
+                token_provider=_ssm_reader(parameter, region)
+                if parameter and not self.access_token
+                else None,
             )
         return self._client
 

@@ -34,6 +34,8 @@ class Trigger:
     visibility: str | None = None
     detail_type: str | None = None  # Partner Central events: what happened (`events/echo.py`)
     event_time: dt.datetime | None = None
+    requested_by: str | None = None  # submit requests: who asked (the sync history's actor) ...
+    requested_at: str | None = None  # ... and when (ISO 8601)
 
 
 @dataclass
@@ -133,6 +135,9 @@ def _submit_intent(t: Trigger, deal_id: str) -> RunIntent:
                     "deal_id": deal_id,
                     "involvement_type": t.involvement_type or DEFAULT_INVOLVEMENT_TYPE,
                     "visibility": t.visibility or DEFAULT_VISIBILITY,
+                    # Who asked, when known; otherwise the run reads the property's history.
+                    **({"requested_by": t.requested_by} if t.requested_by else {}),
+                    **({"requested_at": t.requested_at} if t.requested_by and t.requested_at else {}),
                 }
             }
         }

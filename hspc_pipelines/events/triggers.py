@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from hspc_pipelines.cosell.submission.request import SUBMIT_PROPERTY, hubspot_user_actor
 from hspc_pipelines.events.coalesce import INVITATIONS, RECONCILE, SUBMIT, Trigger
 from hspc_pipelines.mapping.vocabulary import DealEvent
 from hspc_pipelines.partner_central.events import INVITATION, OPPORTUNITY
@@ -17,7 +20,6 @@ from hspc_pipelines.settings import load_settings
 
 # Deal events that can change what the reconcile must do for that deal: every one there is.
 DEAL_EVENTS = frozenset(DealEvent)
-SUBMIT_PROPERTY = "aws_submit_requested"
 
 
 class UnusableMessage(ValueError):
@@ -40,7 +42,17 @@ def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[T
             for deal_id in (ev.object_id, *ev.merged_object_ids):
                 out.append(Trigger(RECONCILE, f"{key}:{deal_id}", mid, deal_id=deal_id))
             if ev.property_name == SUBMIT_PROPERTY and (ev.property_value or "").lower() == "true":
-                out.append(Trigger(SUBMIT, f"{key}:submit", mid, deal_id=ev.object_id))
+                when = dt.datetime.fromtimestamp(ev.occurred_at_ms / 1000, dt.UTC).isoformat()
+                out.append(
+                    Trigger(
+                        SUBMIT,
+                        f"{key}:submit",
+                        mid,
+                        deal_id=ev.object_id,
+                        requested_by=hubspot_user_actor(ev.source_id),
+                        requested_at=when,
+                    )
+                )
         return out
     if decoded.kind == SUBMIT_REQUEST and decoded.submit_request is not None:
         req = decoded.submit_request
@@ -52,6 +64,8 @@ def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[T
                 deal_id=req.deal_id,
                 involvement_type=req.involvement_type,
                 visibility=req.visibility,
+                requested_by=decoded.requested_by,
+                requested_at=decoded.received_at,
             )
         ]
     if decoded.kind == PARTNER_CENTRAL_EVENT and decoded.partner_central_event is not None:

@@ -36,6 +36,14 @@ def _run(record: HistoryRecord) -> str:
     return f"{record.job_name} {record.run_id}" + (f" [{where}]" if where else "")
 
 
+def _asked(record: HistoryRecord) -> str:
+    """Who asked for a manual action, and when (`api-token:ci at 2026-12-06 01:02Z`)."""
+    if not record.actor:
+        return ""
+    when = record.requested_at.strftime(" at %Y-%m-%d %H:%M:%SZ") if record.requested_at else ""
+    return record.actor + when
+
+
 Column = tuple[str, Callable[[HistoryRecord], str]]
 
 TIMELINE_COLUMNS: tuple[Column, ...] = (
@@ -46,6 +54,7 @@ TIMELINE_COLUMNS: tuple[Column, ...] = (
     ("review", lambda r: r.review_status or ""),
     ("reason", _reason),
     ("changes", _changes),
+    ("asked by", _asked),
     ("run", _run),
 )
 
@@ -56,6 +65,7 @@ FAILURE_COLUMNS: tuple[Column, ...] = (
     ("operation", lambda r: r.operation),
     ("status", lambda r: r.status),
     ("reason", _reason),
+    ("asked by", _asked),
     ("run", _run),
 )
 
@@ -66,6 +76,7 @@ RUN_COLUMNS: tuple[Column, ...] = (
     ("status", lambda r: r.status),
     ("reason", _reason),
     ("changes", _changes),
+    ("asked by", _asked),
 )
 
 

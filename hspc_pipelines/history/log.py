@@ -23,7 +23,7 @@ from hspc_pipelines.history.records import (
     changes_from_json,
     changes_to_json,
 )
-from hspc_pipelines.history.schema import HISTORY, META, METADATA, SCHEMA_VERSION
+from hspc_pipelines.history.schema import ADDED_COLUMNS, HISTORY, META, METADATA, SCHEMA_VERSION
 from hspc_pipelines.settings import DEFAULT_RETENTION_DAYS  # HSPC_HISTORY_RETENTION_DAYS
 from hspc_pipelines.state.store import _sqlite_wal
 
@@ -76,7 +76,10 @@ class SyncHistory:
                     stored = conn.execute(
                         sa.select(META.c.value).where(META.c.key == "schema_version")
                     ).scalar()
-                    if stored is None:
+                    if stored is not None and int(stored) < SCHEMA_VERSION:
+                        _migrate(conn, int(stored))
+                        stored = str(SCHEMA_VERSION)
+                    elif stored is None:
                         # Idempotent: a run that got there first already wrote the same row.
                         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
                             META
@@ -124,6 +127,7 @@ class SyncHistory:
             "message": entry.message,
             "changes": changes_to_json(entry.changes, self._secret_fields),
             "actor": entry.actor,
+            "requested_at": entry.requested_at,
         }
         # PostgreSQL refuses an over-long value and SQLite would keep it: refuse it on both.
         for name, limit in _LIMITS.items():
@@ -230,4 +234,20 @@ def _record(row: Any) -> HistoryRecord:
         message=row["message"],
         changes=changes_from_json(row["changes"]),
         actor=row["actor"],
+        requested_at=row["requested_at"],
     )
+
+
+def _migrate(conn: sa.Connection, stored: int) -> None:
+    """From the stored schema version to this one: the columns added since, then the version. Runs
+    under the creation lock on PostgreSQL; on SQLite the transaction's write lock serialises it, and
+    a column another process added meanwhile is skipped."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(HISTORY.name)}
+    for version in range(stored + 1, SCHEMA_VERSION + 1):
+        for name in ADDED_COLUMNS.get(version, ()):
+            if name in present:
+                continue
+            column = HISTORY.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f'ALTER TABLE {HISTORY.name} ADD COLUMN "{name}" {kind}'))
+    conn.execute(META.update().where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))

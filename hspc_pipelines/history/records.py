@@ -38,7 +38,9 @@ class FieldChange:
 @dataclass(frozen=True, kw_only=True)
 class HistoryEntry:
     """One row outcome, as a run appends it. `window` is the partition key or range (`start..end`) of
-    a full run; `scope` the ids a scoped run was asked for. `recorded_at` defaults to now (UTC)."""
+    a full run; `scope` the ids a scoped run was asked for. `recorded_at` defaults to now (UTC).
+    `actor` is who asked for a manual action (`api-token:<id>` or `hubspot-user:<id>`, never a
+    secret) and `requested_at` when; both None for scheduled and event-driven work."""
 
     run_id: str
     job_name: str
@@ -53,6 +55,7 @@ class HistoryEntry:
     message: str | None = None
     changes: Sequence[FieldChange] = ()
     actor: str | None = None
+    requested_at: dt.datetime | None = None
     recorded_at: dt.datetime | None = None
 
 
@@ -75,6 +78,7 @@ class HistoryRecord:
     message: str | None
     changes: tuple[FieldChange, ...]
     actor: str | None
+    requested_at: dt.datetime | None = None
 
     @property
     def failed(self) -> bool:

@@ -8,7 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Columns added after version 1, by the version that added them: `SyncHistory` adds them to an
+# existing table (ALTER TABLE ... ADD COLUMN, nullable, so old rows stay as they are).
+ADDED_COLUMNS: dict[int, tuple[str, ...]] = {2: ("requested_at",)}
 HISTORY_TABLE = "hspc_sync_history"
 META_TABLE = "hspc_sync_history_meta"
 
@@ -59,6 +62,8 @@ HISTORY = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("changes", sa.Text, nullable=False),
     sa.Column("actor", sa.String(128)),
+    # When the actor asked (the submit request's arrival, or when the HubSpot user set the property).
+    sa.Column("requested_at", UTCDateTime()),
     # One index per everyday question: a deal's timeline, failures since a date, one run's rows,
     # an opportunity's rows, and the retention purge (oldest first).
     sa.Index("ix_hspc_sync_history_deal", "deal_id", "recorded_at"),

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -78,10 +78,15 @@ class HubSpotClient:
         search_per_second: float = DEFAULT_SEARCH_PER_SECOND,
         max_retries: int = 6,
         session: requests.Session | None = None,
+        token_provider: Callable[[], str] | None = None,
     ) -> None:
+        """`token_provider` re-reads the token (from SSM) after a 401: a rotated token is picked up
+        without a restart."""
         if not access_token:
             raise ValueError("HubSpot access token is empty: set HUBSPOT_ACCESS_TOKEN")
         self._token = access_token
+        self._token_provider = token_provider
+        self._token_lock = threading.Lock()
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.stats = CallStats()
@@ -133,7 +138,8 @@ class HubSpotClient:
         endpoint = f"{method} {template}"
         self._local.endpoint = endpoint
         self._local.slots = self.pacer.acquire(path.endswith("/search"))
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        sent_token = self._token
+        headers = {"Authorization": f"Bearer {sent_token}", "Accept": "application/json"}
         try:
             response = self.session.request(
                 method, self.base_url + path, params=params, json=json, headers=headers, timeout=self.timeout
@@ -148,6 +154,8 @@ class HubSpotClient:
         self.stats.record(endpoint, response.status_code)
         self.pacer.observe(response.headers)
         body = self._body(response)
+        if response.status_code == 401 and self._token_rotated(sent_token):
+            return self.request(method, template, params=params, json=json, **path_params)
         if response.status_code >= 400:
             raise error_from_body(
                 response.status_code,
@@ -158,6 +166,26 @@ class HubSpotClient:
                 fallback=scrub(response.text[:500], self._token),
             )
         return body
+
+    def _token_rotated(self, sent_token: str) -> bool:
+        """After a 401: whether a token other than the one sent is now available (another thread
+        already re-read it, or the provider has a new one). The provider is asked at most once per
+        401, so a revoked token ends in the 401's error, not in a loop."""
+        if self._token_provider is None:
+            return False
+        with self._token_lock:
+            if self._token != sent_token:
+                return True
+            try:
+                fresh = self._token_provider()
+            except Exception as exc:  # SSM unreachable: the 401 stands; the type says why, never a value
+                log.warning("HubSpot answered 401 and the token could not be re-read: %s", type(exc).__name__)
+                return False
+            if not fresh or fresh == sent_token:
+                return False
+            log.info("HubSpot answered 401: using the token re-read from its source")
+            self._token = fresh
+            return True
 
     @staticmethod
     def _body(response: requests.Response) -> Any:

@@ -78,6 +78,7 @@ class HubSpotWebhookEvent:
     property_name: str | None = None
     property_value: str | None = None
     change_source: str | None = None
+    source_id: str | None = None  # who made the change: "userId:123" for a person in HubSpot's UI
     from_object_id: str | None = None  # association changes only
     to_object_id: str | None = None
     association_type: str | None = None
@@ -211,6 +212,7 @@ class _Event(BaseModel):
     attempt_number: Count | None = None
     occurred_at: Count = Field(description="epoch milliseconds")
     change_source: Text | None = None
+    source_id: Text | None = None
 
     def _common(self) -> dict[str, Any]:
         return {
@@ -220,6 +222,7 @@ class _Event(BaseModel):
             "attempt_number": self.attempt_number or 0,
             "portal_id": self.portal_id,
             "change_source": self.change_source,
+            "source_id": self.source_id,
         }
 
 

@@ -7,9 +7,10 @@ the pydantic models they are validated with.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from hspc_pipelines.cosell.submission.request import SubmitRequest
 from hspc_pipelines.hubspot.webhook_events import WEBHOOK_BATCH
 from hspc_pipelines.ingress import routes_submit, routes_webhook
+from hspc_pipelines.ingress.auth import PUBLIC_PATHS, FailureLimiter, IngressAuth
 from hspc_pipelines.ingress.errors import http_exception, unexpected, validation_handler
 from hspc_pipelines.ingress.models import (
     ALLOWED,
@@ -30,7 +32,8 @@ from hspc_pipelines.ingress.models import (
     WebhookAccepted,
 )
 from hspc_pipelines.ingress.routes_solutions import add_solutions_routes
-from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines.ingress.settings import IngressConfigError, IngressSettings
+from hspc_pipelines.ingress.tokens import TokenConfigError, TokenSource
 from hspc_pipelines.queue.send import QueueSender
 from hspc_pipelines.solutions.lookup import PartnerCentralSolutionsSource, SolutionsSource
 
@@ -38,6 +41,7 @@ TITLE = "hspc ingress"
 VERSION = "1.0.0"
 DESCRIPTION = "HubSpot webhooks and submit requests onto the hspc events queue; partner solution look-up."
 REF = "#/components/schemas/{model}"
+log = logging.getLogger(__name__)
 
 
 def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -60,10 +64,16 @@ class IngressAPI(FastAPI):
 
 
 def create_app(
-    settings: IngressSettings, *, sqs_client: Any = None, solutions_source: SolutionsSource | None = None
+    settings: IngressSettings,
+    *,
+    sqs_client: Any = None,
+    solutions_source: SolutionsSource | None = None,
+    ssm_client: Any = None,
+    limiter: FailureLimiter | None = None,
 ) -> IngressAPI:
+    """The app. Raises IngressConfigError when its tokens cannot be read (the SSM parameter)."""
     sender = QueueSender(settings.queue_url, sqs_client, settings.region)
-    app = _new_app()
+    app = _new_app(ingress_auth(settings, ssm_client, limiter))
     _add_service_routes(app)
     _add_queue_routes(app, settings, sender)
     add_solutions_routes(app, solutions_source or PartnerCentralSolutionsSource(), error_responses)
@@ -71,9 +81,39 @@ def create_app(
     return app
 
 
-def _new_app() -> IngressAPI:
-    """The application: JSON only (no HTML pages, no slash redirects), every refusal `{"error": ...}`."""
+def ingress_auth(
+    settings: IngressSettings, ssm_client: Any = None, limiter: FailureLimiter | None = None
+) -> IngressAuth:
+    """The authentication every route but the public ones depends on, its tokens read once now."""
+    tokens = TokenSource(
+        settings.fixed_tokens,
+        parameter=settings.tokens_ssm_parameter,
+        ssm_client=ssm_client,
+        region=settings.region,
+        refresh_seconds=settings.token_refresh_seconds,
+    )
+    if not settings.auth_enabled:
+        # Said at every start, so an ingress left open by mistake shows in its log.
+        log.warning(
+            "ingress authentication is OFF (HSPC_INGRESS_AUTH=off): anyone who reaches this port can "
+            "submit deals and read solutions; for local use only"
+        )
+        return IngressAuth(tokens, enabled=False)
+    try:
+        loaded = tokens.load()
+    except TokenConfigError as exc:
+        raise IngressConfigError(str(exc)) from None
+    where = f"SSM parameter {settings.tokens_ssm_parameter}" if settings.tokens_ssm_parameter else "settings"
+    log.info("ingress authentication on: %d token(s) from the %s (ids %s)", len(loaded), where,
+             ", ".join(t.id for t in loaded))  # fmt: skip
+    return IngressAuth(tokens, behind_proxy=bool(settings.public_url), limiter=limiter)
+
+
+def _new_app(auth: IngressAuth) -> IngressAPI:
+    """The application: JSON only (no HTML pages, no slash redirects), every refusal `{"error": ...}`.
+    Every route depends on `auth` (public routes are listed in auth.PUBLIC_PATHS)."""
     return IngressAPI(
+        dependencies=[Depends(auth)],
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,
@@ -178,4 +218,22 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     schemas["WebhookBatch"] = batch
     schemas["SubmitRequest"] = SubmitRequest.model_json_schema(ref_template=REF)
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    # Every route needs the bearer token but the public ones (auth.PUBLIC_PATHS), which say so.
+    doc["security"] = [{"bearer": []}]
+    for path, path_item in doc["paths"].items():
+        for operation in path_item.values():
+            if path in PUBLIC_PATHS:
+                operation["security"] = []
+                continue
+            operation["responses"].setdefault("401", _refusal("bearer token missing or wrong"))
+            operation["responses"].setdefault(
+                "429", _refusal("too many failed authentications from this client; see Retry-After")
+            )
     return doc
+
+
+def _refusal(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+    }

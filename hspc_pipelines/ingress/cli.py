@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
+
+
+class DropQueryString(logging.Filter):
+    """uvicorn's access log without query strings: a caller who put a credential there (refused, see
+    ingress/auth.py) must not leave it in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
 
 
 def register(subparsers: Any) -> None:
@@ -13,7 +25,8 @@ def register(subparsers: Any) -> None:
         help="serve the webhook / submit / solutions ingress (HTTP)",
         description="Serve the ingress app. Configured from the environment: HUBSPOT_CLIENT_SECRET, "
         "HSPC_EVENTS_QUEUE_URL, HSPC_PUBLIC_URL, HSPC_WEBHOOK_ACCEPT_VERSIONS, HSPC_INGRESS_MAX_BODY_BYTES, "
-        "HSPC_INGRESS_API_TOKEN, AWS_REGION.",
+        "HSPC_INGRESS_API_TOKENS or HSPC_INGRESS_API_TOKENS_SSM_PARAMETER (or HSPC_INGRESS_AUTH=off for "
+        "local use), HSPC_INGRESS_TOKEN_REFRESH_SECONDS, AWS_REGION.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
@@ -31,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     except IngressConfigError as exc:
         print(f"hspc ingress: {exc}", file=sys.stderr)
         return 2
+    logging.getLogger("uvicorn.access").addFilter(DropQueryString())
     # proxy_headers off: the signed URI comes from HSPC_PUBLIC_URL, never from client-supplied headers.
     uvicorn.run(
         app, host=args.host, port=args.port, proxy_headers=False, server_header=False, log_level="info"

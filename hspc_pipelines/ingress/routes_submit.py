@@ -1,8 +1,8 @@
-"""POST /submit-opportunity: bearer token (when configured), validated body, queued for a submission run."""
+"""POST /submit-opportunity: validated body, queued for a submission run with the id of the token
+that asked (the app-level dependency in auth.py has checked the token before this handler runs)."""
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Awaitable, Callable
 
@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hspc_pipelines.cosell.submission.request import SubmitRequestError, parse_submit_request
+from hspc_pipelines.ingress.auth import authorized, request_token_id
 from hspc_pipelines.ingress.body import BodyError, raw_json_body, read_body
 from hspc_pipelines.ingress.errors import answer, error
 from hspc_pipelines.ingress.models import SubmitQueued
 from hspc_pipelines.ingress.settings import IngressSettings
-from hspc_pipelines.queue.envelope import SUBMIT_REQUEST, encode_envelope
+from hspc_pipelines.queue.envelope import SUBMIT_REQUEST, api_token_actor, encode_envelope
 from hspc_pipelines.queue.send import MessageTooLarge, QueueSender, QueueUnavailable
 
 SUBMIT_MAX_BODY_BYTES = 16 * 1024  # three short fields
@@ -26,30 +27,21 @@ OPENAPI_EXTRA = {
     "security": [{"bearer": []}],
     "requestBody": raw_json_body("SubmitRequest"),
 }
+__all__ = ["OPENAPI_EXTRA", "RESPONSES", "authorized", "submit_endpoint"]  # authorized: see auth.py
+
 RESPONSES = {
     400: "the body is invalid (the message names the field, the value and what is allowed)",
-    401: "bearer token missing or wrong (when HSPC_INGRESS_API_TOKEN is set)",
+    401: "bearer token missing or wrong",
+    429: "too many failed authentications from this client; retry after Retry-After seconds",
     413: "body too large",
     503: "the events queue is unavailable",
 }
-
-
-def authorized(request: Request, token: str | None) -> bool:
-    if token is None:
-        return True
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-    # Compare as bytes in constant time; the header is latin-1 text, so encoding cannot fail.
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        presented.strip().encode("latin-1", "replace"), token.encode("utf-8")
-    )
 
 
 def submit_endpoint(
     settings: IngressSettings, sender: QueueSender
 ) -> Callable[[Request], Awaitable[Response]]:
     async def submit_opportunity(request: Request) -> Response:
-        if not authorized(request, settings.api_token):
-            return error(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
         try:
             body = await read_body(request, min(settings.max_body_bytes, SUBMIT_MAX_BODY_BYTES))
         except BodyError as exc:
@@ -63,7 +55,10 @@ def submit_endpoint(
         except SubmitRequestError as exc:
             return error(400, str(exc))
         message = encode_envelope(
-            SUBMIT_REQUEST, json.dumps(submit.to_json()).encode(), path=request.url.path
+            SUBMIT_REQUEST,
+            json.dumps(submit.to_json()).encode(),
+            path=request.url.path,
+            requested_by=api_token_actor(request_token_id(request)),
         )
         try:
             await run_in_threadpool(sender.send, message)

@@ -3,7 +3,11 @@
 The ingress wraps what it accepted in a small versioned envelope:
 
     {"v": 1, "id": "<uuid>", "kind": "hubspot_webhook" | "submit_request", "received_at": "<iso>",
-     "path": "/webhook/hubspot", "headers": {...}, "body": "<raw body>", "body_encoding": "utf-8" | "base64"}
+     "path": "/webhook/hubspot", "headers": {...}, "body": "<raw body>", "body_encoding": "utf-8" | "base64",
+     "requested_by": "api-token:<token id>" | null}
+
+`requested_by` names who asked for a manual action (the id of the ingress token a submit request came
+with, never the token itself); the sync history records it.
 
 The HubSpot body is kept byte for byte with its signature headers, so a message can be re-verified or
 replayed later. Only an allow-list of headers is kept: nothing that carries a credential (Authorization,
@@ -77,6 +81,7 @@ class _Envelope(BaseModel):
     headers: dict[str, StrictStr] | None = None  # null is read as no headers
     body: StrictStr
     body_encoding: Literal["utf-8", "base64"] = "utf-8"
+    requested_by: StrictStr | None = Field(default=None, max_length=128)
 
     def body_bytes(self) -> bytes:
         if self.body_encoding == "utf-8":
@@ -114,6 +119,7 @@ _ALLOWED = {
     "headers": "an object of strings",
     "body": "a string",
     "body_encoding": "utf-8 | base64",
+    "requested_by": "a string of at most 128 characters or null",
 }
 
 
@@ -128,6 +134,12 @@ class QueueMessage:
     hubspot_events: tuple[HubSpotWebhookEvent, ...] = ()
     submit_request: SubmitRequest | None = None
     partner_central_event: PartnerCentralEvent | None = None
+    requested_by: str | None = None
+
+
+def api_token_actor(token_id: str | None) -> str | None:
+    """The actor recorded for a request made with an ingress API token (its id, never the token)."""
+    return f"api-token:{token_id}" if token_id else None
 
 
 def kept_headers(headers: Mapping[str, str] | Any) -> dict[str, str]:
@@ -143,6 +155,7 @@ def encode_envelope(
     path: str | None = None,
     received_at: dt.datetime | None = None,
     envelope_id: str | None = None,
+    requested_by: str | None = None,
 ) -> str:
     if kind not in ENVELOPE_KINDS:
         raise ValueError(f"envelope kind must be one of {ENVELOPE_KINDS}, not {kind!r}")
@@ -160,6 +173,7 @@ def encode_envelope(
             "headers": kept_headers(headers or {}),
             "body": text,
             "body_encoding": encoding,
+            "requested_by": requested_by,
         }
     )
     return envelope.model_dump_json()
@@ -194,6 +208,7 @@ def decode_message(body: str | bytes) -> QueueMessage:
         "headers": envelope.headers or {},
         "path": envelope.path,
         "received_at": envelope.received_at,
+        "requested_by": envelope.requested_by,
     }
     if isinstance(envelope, HubSpotWebhookEnvelope):
         try:

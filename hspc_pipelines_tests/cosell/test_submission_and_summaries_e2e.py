@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,18 @@ def test_bad_choices_fail_the_run_naming_field_and_allowed_values(world: CosellW
 
 def test_valid_deal_is_submitted_then_approved_and_not_submitted_twice(world: CosellWorld) -> None:
     deal_id, opportunity_id = linked_deal(world)
-    world.hs().batch_update("deals", [{"id": deal_id, "properties": {"aws_submit_requested": "true"}}])
+    # A seller ticks the box in HubSpot's UI: the property's history names the user.
+    ticked = requests.patch(
+        f"{world.env['HUBSPOT_BASE_URL']}/crm/v3/objects/deals/{deal_id}",
+        json={"properties": {"aws_submit_requested": "true"}},
+        headers={
+            "Authorization": f"Bearer {world.env['HUBSPOT_ACCESS_TOKEN']}",
+            "X-Emulator-Change-Source": "CRM_UI",
+            "X-Emulator-User-Id": "4242",
+        },
+        timeout=10,
+    )
+    assert ticked.status_code == 200, ticked.text
 
     first = world.run("submit_opportunity", submit_config(deal_id, "Co-Sell", "Limited"))
     row = submission_row(first)
@@ -217,7 +229,11 @@ def test_valid_deal_is_submitted_then_approved_and_not_submitted_twice(world: Co
     # submitting again: already submitted, nothing changes anywhere
     starts = world.pc_calls().get("StartEngagementFromOpportunityTask")
     writes, notes = hubspot_writes(world), len(world.notes_of(deal_id))
-    second = world.run("submit_opportunity", submit_config(deal_id))
+    # ...this time through the ingress: the run carries the token's id and when the request came
+    config = submit_config(deal_id)
+    asked = {"requested_by": "api-token:crm-button", "requested_at": "2026-12-06T01:02:03+00:00"}
+    config["ops"]["submission"]["config"].update(asked)
+    second = world.run("submit_opportunity", config)
     again = submission_row(second)
     assert again["status"] == "already_submitted" and "already submitted" in again["message"]
     assert second.asset_materializations_for_node("submission") == [], "nothing written, nothing reported"
@@ -227,14 +243,18 @@ def test_valid_deal_is_submitted_then_approved_and_not_submitted_twice(world: Co
     # each run left its row in the sync history, newest first
     history = SyncHistory.from_url(f"sqlite:///{Path(world.home) / 'hspc_state.sqlite'}")
     try:
-        timeline = [(r.job_name, r.operation, r.status) for r in history.timeline(deal_id)]
+        records = history.timeline(deal_id)
     finally:
         history.dispose()
+    timeline = [(r.job_name, r.operation, r.status, r.actor) for r in records]
     assert timeline == [
-        ("submit_opportunity", "submit", "already_submitted"),
-        ("sync_aws_summaries", "summary", "written"),
-        ("submit_opportunity", "submit", "submitted"),
+        ("submit_opportunity", "submit", "already_submitted", "api-token:crm-button"),
+        ("sync_aws_summaries", "summary", "written", None),
+        ("submit_opportunity", "submit", "submitted", "hubspot-user:4242"),
     ]
+    assert records[0].requested_at == dt.datetime(2026, 12, 6, 1, 2, 3, tzinfo=dt.UTC)
+    ticked_at = dt.datetime.fromisoformat(ticked.json()["updatedAt"].replace("Z", "+00:00"))
+    assert records[2].requested_at == ticked_at
 
 
 def accepted_invitation_deal(world: CosellWorld) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from hspc_pipelines.hubspot.signatures import sign_v3
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.queue.receive import EventsQueue
+from hspc_pipelines_tests.support.ingress import API_TOKEN
 from hspc_pipelines_tests.support.product import DEAL_ID, queue_depth, seed_deal
 from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
 
@@ -65,6 +66,7 @@ def ingress(product):
     settings = IngressSettings(
         client_secret=product.stack.env["HUBSPOT_CLIENT_SECRET"],
         queue_url=product.stack.env["HSPC_EVENTS_QUEUE_URL"],
+        api_token=API_TOKEN,
     )
     sqs = boto3.client(
         "sqs",

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from hspc_pipelines.history import FieldChange, HistoryEntry, SyncHistory
+from hspc_pipelines.history.schema import SCHEMA_VERSION
 from hspc_pipelines_tests.support.history import entry
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "history.md"
@@ -195,7 +196,7 @@ def check_answer(question: str, sql: str, rows: list[Any]) -> None:
         assert [(r.operation, r.status, r.reason_code) for r in rows] == _timeline_1001()
         assert [r.run_id for r in rows][-1] == "run-1001-20"
     elif question == "6":
-        assert [tuple(r) for r in rows] == [("1",)]
+        assert [tuple(r) for r in rows] == [(str(SCHEMA_VERSION),)]
     else:
         raise AssertionError(f"no expected answer for question {question} of docs/history.md")
 

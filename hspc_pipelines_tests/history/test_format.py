@@ -79,11 +79,27 @@ def test_markdown_escapes_pipes_and_keeps_one_line_per_row() -> None:
     assert md.splitlines() == [
         "**2 row(s)**: updated 2",
         "",
-        "| deal | opportunity | operation | status | reason | changes |",
-        "|---|---|---|---|---|---|",
-        "| 1001 |  | update | updated | E1: a \\| b c |  |",
-        "|  | O1 | update | updated |  |  |",
+        "| deal | opportunity | operation | status | reason | changes | asked by |",
+        "|---|---|---|---|---|---|---|",
+        "| 1001 |  | update | updated | E1: a \\| b c |  |  |",
+        "|  | O1 | update | updated |  |  |  |",
     ]
+
+
+def test_who_asked_and_when_is_shown_for_manual_actions_only() -> None:
+    asked = record(
+        operation="submit",
+        status="submitted",
+        actor="hubspot-user:4242",
+        requested_at=dt.datetime(2026, 12, 6, 1, 2, 3, tzinfo=dt.UTC),
+    )
+    text = timeline_text("1001", [asked, record()])
+    header, first, second = text.splitlines()[1:]
+    assert "asked by" in header and "hubspot-user:4242 at 2026-12-06 01:02:03Z" in first
+    assert "hubspot-user" not in second
+    # Rows nobody asked for (scheduled, event runs) leave the column out of the terminal table.
+    assert "asked by" not in timeline_text("1001", [record()])
+    assert "| api-token:ci |" in run_markdown([record(actor="api-token:ci", status="failed")])
 
 
 def test_empty_lists() -> None:

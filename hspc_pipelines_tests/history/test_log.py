@@ -270,6 +270,36 @@ def test_schema_version_is_recorded_once(database_url: str, history: SyncHistory
         again.dispose()
 
 
+def test_who_asked_and_when_round_trip(history: SyncHistory) -> None:
+    asked = NOW - dt.timedelta(minutes=3)
+    history.append(
+        [entry(run_id="run-s", operation="submit", actor="api-token:crm-button", requested_at=asked)]
+    )
+    [read] = history.run_rows("run-s")
+    assert (read.actor, read.requested_at) == ("api-token:crm-button", asked)
+    assert read.requested_at is not None and read.requested_at.tzinfo is not None
+
+
+def test_a_version_1_table_is_migrated_and_keeps_its_rows(database_url: str, history: SyncHistory) -> None:
+    """A database written by the previous hspc: no requested_at column, schema_version 1."""
+    history.append([entry(run_id="run-old", actor="api-token:ops")])
+    with history.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE hspc_sync_history DROP COLUMN requested_at"))
+        conn.execute(META.update().values(value="1"))
+    upgraded = SyncHistory.from_url(database_url)
+    try:
+        assert upgraded.schema_version() == SCHEMA_VERSION == 2
+        [old] = upgraded.run_rows("run-old")
+        assert (old.actor, old.requested_at) == ("api-token:ops", None)
+        upgraded.append([entry(run_id="run-new", actor="hubspot-user:7", requested_at=NOW)])
+        [new] = upgraded.run_rows("run-new")
+        assert (new.actor, new.requested_at) == ("hubspot-user:7", NOW)
+        again = SyncHistory.from_url(database_url)  # a second opening migrates nothing more
+        again.dispose()
+    finally:
+        upgraded.dispose()
+
+
 def test_a_newer_schema_is_refused(database_url: str, history: SyncHistory) -> None:
     with history.engine.begin() as conn:
         conn.execute(META.update().values(value=str(SCHEMA_VERSION + 1)))

@@ -12,7 +12,7 @@ from moto.server import ThreadedMotoServer
 from hspc_pipelines.emulators._server import free_port, serve_in_thread
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
-from hspc_pipelines_tests.support.ingress import SECRET, Ingress, ListSource, Queue, sqs_client
+from hspc_pipelines_tests.support.ingress import API_TOKEN, SECRET, Ingress, ListSource, Queue, sqs_client
 
 
 @pytest.fixture(scope="session")
@@ -35,17 +35,23 @@ def queue(moto_url: str) -> Queue:
 def make_ingress(queue: Queue) -> Iterator[Callable[..., Ingress]]:
     servers = []
 
-    def make(sqs: Any = None, solutions: Any = None, **settings: Any) -> Ingress:
+    def make(
+        sqs: Any = None, solutions: Any = None, ssm: Any = None, limiter: Any = None, **settings: Any
+    ) -> Ingress:
         settings.setdefault("client_secret", SECRET)
         settings.setdefault("queue_url", queue.url)
+        if not {"api_token", "api_tokens", "tokens_ssm_parameter", "auth_enabled"} & set(settings):
+            settings["api_token"] = API_TOKEN
         app = create_app(
             IngressSettings(**settings),
             sqs_client=sqs or queue.client,
             solutions_source=solutions or ListSource([]),
+            ssm_client=ssm,
+            limiter=limiter,
         )
         server = serve_in_thread(app)
         servers.append(server)
-        return Ingress(server.url, queue)
+        return Ingress(server.url, queue, settings.get("api_token"))
 
     yield make
     for server in servers:

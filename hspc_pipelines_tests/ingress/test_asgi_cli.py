@@ -9,6 +9,7 @@ from hspc_pipelines.cli import main
 from hspc_pipelines.emulators._server import serve_in_thread
 from hspc_pipelines.ingress import asgi
 from hspc_pipelines.ingress.settings import IngressConfigError, IngressSettings
+from hspc_pipelines_tests.support.ingress import API_TOKEN
 
 
 @pytest.fixture
@@ -21,9 +22,27 @@ def fresh_app(monkeypatch: pytest.MonkeyPatch):
 def test_module_app_is_configured_from_the_environment(fresh_app, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUBSPOT_CLIENT_SECRET", "from-env")
     monkeypatch.setenv("HSPC_INGRESS_MAX_BODY_BYTES", "10")
+    monkeypatch.setenv("HSPC_INGRESS_API_TOKENS", "ci:" + API_TOKEN)
     with serve_in_thread(asgi.app) as server:
         assert requests.get(server.url + "/healthz", timeout=5).json() == {"status": "ok"}
         assert requests.post(server.url + "/webhook/hubspot", data=b"x" * 11, timeout=5).status_code == 413
+        assert requests.get(server.url + "/solutions", timeout=5).status_code == 401
+        bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+        assert requests.get(server.url + "/openapi.json", headers=bearer, timeout=5).status_code == 200
+
+
+def test_cli_refuses_to_start_without_a_token(fresh_app, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HUBSPOT_CLIENT_SECRET", "from-env")
+    for name in (
+        "HSPC_INGRESS_API_TOKEN",
+        "HSPC_INGRESS_API_TOKENS",
+        "HSPC_INGRESS_API_TOKENS_SSM_PARAMETER",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("HSPC_INGRESS_AUTH", raising=False)
+    assert main(["ingress", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no bearer token is configured" in err and "HSPC_INGRESS_AUTH=off" in err
 
 
 def test_cli_refuses_to_start_without_a_client_secret(fresh_app, monkeypatch, capsys) -> None:
@@ -55,10 +74,12 @@ def test_settings_from_env() -> None:
             "HSPC_PUBLIC_URL": "https://hooks.example.com/",
             "HSPC_EVENTS_QUEUE_URL": "http://127.0.0.1:1/q",
             "AWS_REGION": "eu-west-1",
+            "HSPC_INGRESS_API_TOKENS": f"new:{API_TOKEN}, old:{API_TOKEN[::-1]}",
         }
     )
+    assert [t.id for t in settings.fixed_tokens] == ["new", "old"]
     assert settings.accept_versions == {"v1", "v3"} and settings.public_url == "https://hooks.example.com"
     assert settings.max_body_bytes == 1024 * 1024 and settings.region == "eu-west-1"
-    assert "s3cr3t" not in repr(settings)
-    off = IngressSettings.from_env({"HSPC_WEBHOOK_ACCEPT_VERSIONS": "none"})
+    assert "s3cr3t" not in repr(settings) and API_TOKEN not in repr(settings)
+    off = IngressSettings.from_env({"HSPC_WEBHOOK_ACCEPT_VERSIONS": "none", "HSPC_INGRESS_AUTH": "off"})
     assert not off.webhooks_enabled

@@ -14,7 +14,7 @@ import pytest
 
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
-from hspc_pipelines_tests.support.ingress import SECRET, ListSource
+from hspc_pipelines_tests.support.ingress import API_TOKEN, SECRET, ListSource
 
 LIMIT = 1000
 HUGE = 50 * 1024 * 1024  # declared, never sent
@@ -65,7 +65,8 @@ def test_oversized_bodies_get_413_before_the_body_is_read(make_ingress, path: st
             b"".join(b"190\r\n" + b" " * 400 + b"\r\n" for _ in range(3)),
         )
     request = (
-        f"POST {path} HTTP/1.1\r\nHost: {ingress.url[7:]}\r\nContent-Type: application/json\r\n{head}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {ingress.url[7:]}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {API_TOKEN}\r\n{head}\r\n"
     )
     started = time.monotonic()
     sock.sendall(request.encode() + sent)  # ...and nothing more: no end of body ever comes
@@ -82,7 +83,9 @@ def test_a_client_that_hangs_up_mid_body_is_not_a_server_error() -> None:
     """Regression: starlette's ClientDisconnect reached the catch-all handler, which logged an ERROR with a
     stack trace and answered 500. Driven through the ASGI interface so the disconnect is exact."""
     app = create_app(
-        IngressSettings(client_secret=SECRET, queue_url="http://127.0.0.1:1/q", max_body_bytes=LIMIT),
+        IngressSettings(
+            client_secret=SECRET, queue_url="http://127.0.0.1:1/q", max_body_bytes=LIMIT, api_token=API_TOKEN
+        ),
         sqs_client=_NoQueue(),
         solutions_source=ListSource([]),
     )
@@ -110,7 +113,11 @@ def test_a_client_that_hangs_up_mid_body_is_not_a_server_error() -> None:
             "path": path,
             "raw_path": path.encode(),
             "query_string": b"",
-            "headers": [(b"host", b"ingress"), (b"content-length", b"100")],
+            "headers": [
+                (b"host", b"ingress"),
+                (b"content-length", b"100"),
+                (b"authorization", f"Bearer {API_TOKEN}".encode()),
+            ],
             "server": ("ingress", 80),
             "client": ("127.0.0.1", 5000),
         }

@@ -63,11 +63,11 @@ def test_submit_rejects_non_json(make_ingress) -> None:
     assert response.status_code == 400 and "JSON object" in response.json()["error"]
 
 
-def test_submit_requires_the_bearer_token_when_configured(make_ingress) -> None:
+def test_submit_requires_the_bearer_token(make_ingress) -> None:
     ingress = make_ingress(api_token=TOKEN)
     url = ingress.url + "/submit-opportunity"
     for headers in (
-        {},
+        {"Authorization": None},  # the session's header removed: none sent
         {"Authorization": "Bearer wrong"},
         {"Authorization": f"Basic {TOKEN}"},
         {"Authorization": TOKEN},

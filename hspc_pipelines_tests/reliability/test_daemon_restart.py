@@ -63,6 +63,7 @@ from hspc_pipelines.queue.envelope import HUBSPOT_WEBHOOK, encode_envelope
 from hspc_pipelines.queue.receive import ReceivedMessage
 from hspc_pipelines_tests.support.dagster_dev import workspace_file
 from hspc_pipelines_tests.support.environment import product_env
+from hspc_pipelines_tests.support.ingress import API_TOKEN
 from hspc_pipelines_tests.support.postgres import admin_connection, temporary_database
 from hspc_pipelines_tests.support.processes import REPO, Processes, venv_bin, wait_for
 from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
@@ -359,7 +360,7 @@ def world(
         for key, value in {**pg, "DAGSTER_HOME": str(home)}.items():
             monkeypatch.setenv(key, value)
         settings = IngressSettings(
-            client_secret=stack.env["HUBSPOT_CLIENT_SECRET"], queue_url=stack.queue_url
+            client_secret=stack.env["HUBSPOT_CLIENT_SECRET"], queue_url=stack.queue_url, api_token=API_TOKEN
         )
         server = serve_in_thread(create_app(settings, sqs_client=sqs))
         daemon = Daemon(procs, env, workspace_file(home))

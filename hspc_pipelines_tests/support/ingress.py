@@ -15,6 +15,7 @@ import requests
 from botocore.config import Config
 
 SECRET = "client-secret-6f1c2d"
+API_TOKEN = "tests-api-token-4d9e1f7a2b"  # the ingress's bearer token in tests (16+ characters)
 FAST = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 1})
 
 
@@ -73,9 +74,13 @@ class Queue:
 
 
 class Ingress:
-    def __init__(self, url: str, queue: Queue | None) -> None:
+    """A served ingress; `http` sends `token` as the bearer token on every request (when given)."""
+
+    def __init__(self, url: str, queue: Queue | None, token: str | None = None) -> None:
         self.url, self.queue = url, queue
         self.http = requests.Session()
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
 
     def post_signed(self, path: str, body: bytes, *, uri: str | None = None, **kw: Any) -> requests.Response:
         headers = signed_headers(uri or self.url + path, body, **kw)

@@ -7,7 +7,8 @@ The same model gives the request body's schema in the ingress's OpenAPI document
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
@@ -96,3 +97,39 @@ def _first(errors: list[ErrorDetails]) -> ErrorDetails:
     """Unknown fields are reported first (alphabetically), then the fields in their order."""
     extras = sorted((e for e in errors if e["type"] == "extra_forbidden"), key=lambda e: str(e["loc"]))
     return extras[0] if extras else errors[0]
+
+
+# -- who asked (the sync history's `actor`) -----------------------------------------------------------
+
+SUBMIT_PROPERTY = "aws_submit_requested"
+
+
+def hubspot_user_actor(source_id: Any = None, user_id: Any = None) -> str | None:
+    """`hubspot-user:<id>` from a change's `sourceId` ("userId:123") or `updatedByUserId`; None when
+    the change was not made by a person (an integration, a workflow, an import)."""
+    if user_id not in (None, ""):
+        text = str(user_id)
+        return f"hubspot-user:{text}" if text.isdigit() else None
+    if isinstance(source_id, str) and source_id.startswith("userId:") and source_id[7:].isdigit():
+        return f"hubspot-user:{source_id[7:]}"
+    return None
+
+
+def requester_from_history(versions: Iterable[Mapping[str, Any]]) -> tuple[str, dt.datetime] | None:
+    """Who set `aws_submit_requested` to true, and when, from the property's history
+    (`propertiesWithHistory`: `{"value", "timestamp", "sourceType", "sourceId", "updatedByUserId"}`
+    versions, in any order). Only the newest version counts: None when it is not "true" (nobody is
+    asking now), was not set by a person, or no version has a readable time."""
+    newest: tuple[dt.datetime, Mapping[str, Any]] | None = None
+    for version in versions:
+        try:
+            when = dt.datetime.fromisoformat(str(version.get("timestamp")).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        if newest is None or when > newest[0]:
+            newest = (when, version)
+    if newest is None or str(newest[1].get("value") or "").lower() != "true":
+        return None
+    actor = hubspot_user_actor(newest[1].get("sourceId"), newest[1].get("updatedByUserId"))
+    return (actor, newest[0].astimezone(dt.UTC)) if actor else None

@@ -28,9 +28,11 @@ import botocore.session
 
 from hspc_pipelines.cosell import steps
 from hspc_pipelines.cosell.hubspot_ops import hubspot_time
+from hspc_pipelines.cosell.submission.request import SUBMIT_PROPERTY, requester_from_history
 from hspc_pipelines.cosell.submission.rules import validate_for_submission
 from hspc_pipelines.cosell.tasks import COMPLETE, FAILED, follow_tasks
 from hspc_pipelines.hubspot.client import HubSpotClient
+from hspc_pipelines.hubspot.errors import HubSpotError
 from hspc_pipelines.hubspot.notes import (
     NoteSpec,
     invalid_submission_note,
@@ -133,6 +135,34 @@ def _refuse(
         now,
     )
     return f" (deal not updated: {error})" if error else ""
+
+
+def who_asked(
+    hs: HubSpotClient, deal_id: str, requested_by: str | None = None, requested_at: str | None = None
+) -> tuple[str | None, dt.datetime | None]:
+    """Who asked for this submission and when, for the sync history: the run's own answer (the
+    ingress token's id, or the webhook's user) when it has one, else the HubSpot user who last set
+    `aws_submit_requested` to true, from the property's history (one GET). (None, None) when nobody
+    can be named (a run started by hand in Dagster, an integration set the property)."""
+    if requested_by:
+        try:
+            when = dt.datetime.fromisoformat(requested_at) if requested_at else None
+        except ValueError:
+            when = None
+        return requested_by, (when.astimezone(dt.UTC) if when and when.tzinfo else None)
+    try:
+        deal = hs.request(
+            "GET",
+            "/crm/v3/objects/deals/{deal_id}",
+            params={"properties": "hs_object_id", "propertiesWithHistory": SUBMIT_PROPERTY},
+            deal_id=deal_id,
+        )
+    except HubSpotError as exc:  # the audit must not stop the submission: the row says nobody
+        log.warning("who asked to submit deal %s is unknown: HubSpot %s", deal_id, exc.status)
+        return None, None
+    history = ((deal or {}).get("propertiesWithHistory") or {}).get(SUBMIT_PROPERTY) or []
+    found = requester_from_history(history if isinstance(history, list) else [])
+    return found if found else (None, None)
 
 
 def submit_deal(

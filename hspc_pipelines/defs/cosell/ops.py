@@ -22,7 +22,7 @@ from hspc_pipelines.cosell.invitations.run import (
     list_invitation_ids,
 )
 from hspc_pipelines.cosell.steps import invitation_id_of
-from hspc_pipelines.cosell.submission.run import SubmissionConfigError, SubmissionResult, submit_deal
+from hspc_pipelines.cosell.submission.run import SubmissionConfigError, SubmissionResult, submit_deal, who_asked
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.cosell.assets import (
     INVITATION_COLUMNS,
@@ -207,6 +207,11 @@ class SubmissionConfig(dg.Config):
         default=-1.0,
         description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
     )
+    requested_by: str | None = Field(
+        default=None,
+        description="Who asked (api-token:<id>, hubspot-user:<id>); unset: the property's history says",
+    )
+    requested_at: str | None = Field(default=None, description="When they asked (ISO 8601)")
 
 
 def _report_submission(context: dg.OpExecutionContext, result: SubmissionResult) -> None:
@@ -239,6 +244,9 @@ def submission(
         else load_settings().task_poll_budget_seconds
     )
     hubspot.ensure_properties(context.log)
+    actor, requested_at = who_asked(
+        hubspot.get_client(), config.deal_id, config.requested_by, config.requested_at
+    )
     try:
         result = submit_deal(
             hubspot.get_client(),
@@ -256,7 +264,9 @@ def submission(
     _report_submission(context, result)
     df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
     run = run_identity(context)
-    entry = submission_entry(result, run_id=run.run_id, job_name=run.job_name)
+    entry = submission_entry(
+        result, run_id=run.run_id, job_name=run.job_name, actor=actor, requested_at=requested_at
+    )
     logged = append_history(context, sync_state, [entry])
     yield dg.Output(
         df,

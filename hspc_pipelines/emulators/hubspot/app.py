@@ -213,7 +213,11 @@ class HubSpotEmulator:
                 await asyncio.sleep(fault.delay_seconds)
             route, params = match
             source = headers.get("x-emulator-change-source", "INTEGRATION")
-            reply = self._handle(route.handler, Call(method, path, params, query, headers, body, source))
+            user = headers.get("x-emulator-user-id")
+            user = user if user and user.isdigit() else None
+            reply = self._handle(
+                route.handler, Call(method, path, params, query, headers, body, source, user)
+            )
             if fault is not None and fault.kind == "500_after":  # the write happened, the answer is lost
                 reply = _fault_reply("500")
         with self.lock:

@@ -90,6 +90,10 @@ def get_object(state: State, call: Call) -> Reply:
         state.require(object_type, call.params["id"], archived)
     assert record is not None
     body = state.store.render(object_type, record, _names(call, "properties"))
+    with_history = _names(call, "propertiesWithHistory")
+    if with_history:
+        versions = state.history.get((object_type, record.id), {})
+        body["propertiesWithHistory"] = {n: list(versions.get(n, [])) for n in with_history}
     return Reply(200, _with_associations(state, object_type, record, _names(call, "associations"), body))
 
 
@@ -124,7 +128,7 @@ def create_object(state: State, call: Call) -> Reply:
     body = call.json_object()
     props = state.registry.normalize(object_type, body.get("properties") or {})
     associations = state.check_associations(object_type, body.get("associations"))
-    record = state.create(object_type, props, call.source, associations)
+    record = state.create(object_type, props, call.source, associations, call.user_id)
     return Reply(201, state.store.render(object_type, record, list(props) or None))
 
 
@@ -135,7 +139,7 @@ def update_object(state: State, call: Call) -> Reply:
         state.require(object_type, call.params["id"])
     assert record is not None
     props = state.registry.normalize(object_type, call.json_object().get("properties") or {})
-    state.update(object_type, record, props, call.source)
+    state.update(object_type, record, props, call.source, call.user_id)
     return Reply(200, state.store.render(object_type, record, list(props) or None))
 
 
@@ -225,7 +229,9 @@ def batch_create(state: State, call: Call) -> Reply:
         prepared.append((props, assoc))
     results = [
         state.store.render(
-            object_type, state.create(object_type, props, call.source, assoc), list(props) or None
+            object_type,
+            state.create(object_type, props, call.source, assoc, call.user_id),
+            list(props) or None,
         )
         for props, assoc in prepared
     ]
@@ -266,7 +272,7 @@ def batch_update(state: State, call: Call) -> Reply:
         if record is None:
             missing.append(object_id)
             continue
-        state.update(object_type, record, props, call.source)
+        state.update(object_type, record, props, call.source, call.user_id)
         results.append(state.store.render(object_type, record, list(props) or None))
     errors = [
         {

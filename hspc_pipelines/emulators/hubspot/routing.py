@@ -30,6 +30,7 @@ class Call:
     headers: Headers
     body: bytes
     source: str = "INTEGRATION"
+    user_id: str | None = None  # a person's change (header x-emulator-user-id): sourceId userId:<id>
 
     def json(self) -> Any:
         if not self.body:

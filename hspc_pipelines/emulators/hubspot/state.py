@@ -14,7 +14,7 @@ from .objecttypes import SINGULAR, canonical
 from .pipelines import PipelineStore
 from .properties import PropertyRegistry
 from .store import ObjectStore, Record
-from .timeutil import now_ms
+from .timeutil import iso_ms, now_ms
 from .webhooks import WebhookDispatcher
 
 
@@ -26,8 +26,11 @@ class State:
         self.assoc = AssociationStore()
         self.pipelines = PipelineStore()
         self.outbox: list[dict[str, Any]] = []  # webhook events of the current call, sent after it
+        # (object type, id) -> property -> versions, newest first (GET ...?propertiesWithHistory=)
+        self.history: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
 
     def reset(self) -> None:
+        self.history = {}
         self.registry = PropertyRegistry()
         self.store = ObjectStore(self.registry)
         self.assoc.clear()
@@ -90,9 +93,11 @@ class State:
         props: dict[str, str | None],
         source: str,
         associations: list[tuple[str, str, list[int]]] | None = None,
+        user_id: str | None = None,
     ) -> Record:
         now = now_ms()
         record = self.store.insert(object_type, props, now)
+        self._versions(object_type, record.id, props, source, user_id, now)
         if object_type == "deals":
             self.outbox += self.dispatcher.creation(record.id, source, now)
             initial: dict[str, str | None] = {
@@ -106,15 +111,39 @@ class State:
         return record
 
     def update(
-        self, object_type: str, record: Record, props: dict[str, str | None], source: str
+        self,
+        object_type: str,
+        record: Record,
+        props: dict[str, str | None],
+        source: str,
+        user_id: str | None = None,
     ) -> dict[str, str | None]:
         now = now_ms()
         changed = self.store.update(object_type, record, props, now)
+        self._versions(object_type, record.id, changed, source, user_id, now)
         if changed and object_type == "deals":
             self.outbox += self.dispatcher.property_changes(
                 record.id, changed, source, now, self._datetime_props()
             )
         return changed
+
+    def _versions(
+        self,
+        object_type: str,
+        object_id: str,
+        values: dict[str, str | None],
+        source: str,
+        user_id: str | None,
+        now: int,
+    ) -> None:
+        """Each set value as HubSpot's property history shows it: who (sourceType, sourceId,
+        updatedByUserId for a person) and when."""
+        by_name = self.history.setdefault((object_type, object_id), {})
+        for name, value in values.items():
+            version: dict[str, Any] = {"value": value or "", "timestamp": iso_ms(now), "sourceType": source}
+            if user_id:
+                version |= {"sourceId": f"userId:{user_id}", "updatedByUserId": int(user_id)}
+            by_name.setdefault(name, []).insert(0, version)
 
     def archive(self, object_type: str, object_id: str, source: str) -> bool:
         now = now_ms()
