@@ -303,7 +303,12 @@ class HubSpotClient:
         out = BatchResult()
         unique = list(dict.fromkeys(str(i) for i in ids))
         for offset, chunk in chunks(unique, BATCH_SIZE):
-            body: dict[str, Any] = {"properties": list(properties), "inputs": [{"id": i} for i in chunk]}
+            # propertiesWithHistory is required by HubSpot's BatchReadInputSimplePublicObjectId.
+            body: dict[str, Any] = {
+                "properties": list(properties),
+                "propertiesWithHistory": [],
+                "inputs": [{"id": i} for i in chunk],
+            }
             if id_property:
                 body["idProperty"] = id_property
             page = self.request(

@@ -82,6 +82,18 @@ def _options(pairs: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _stored_options(options: Any) -> list[dict[str, Any]]:
+    """Options as HubSpot answers them: `hidden` and `displayOrder` always present (its `Option` model)."""
+    out = []
+    for i, option in enumerate(options or []):
+        stored = dict(option) if isinstance(option, dict) else {"label": str(option), "value": str(option)}
+        stored.setdefault("displayOrder", i)
+        stored["hidden"] = bool(stored.get("hidden", False))
+        stored.setdefault("description", "")
+        out.append(stored)
+    return out
+
+
 def _prop(
     name: str,
     label: str,
@@ -216,7 +228,7 @@ class PropertyRegistry:
             "fieldType": definition["fieldType"],
             "groupName": definition.get("groupName", GROUPS[object_type]),
             "description": definition.get("description", ""),
-            "options": list(definition.get("options") or []),
+            "options": _stored_options(definition.get("options")),
             "displayOrder": definition.get("displayOrder", -1),
             "calculated": definition.get("calculated", False),
             "externalOptions": False,
