@@ -539,6 +539,24 @@ class HubSpotClient:
         page = self.request("GET", "/crm/v3/properties/{object_type}", object_type=object_type)
         return list((page or {}).get("results", []))
 
+    def update_property(self, object_type: str, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH a property definition (type, fieldType, options, label …); HubSpot's PropertyUpdate."""
+        result: dict[str, Any] = self.request(
+            "PATCH",
+            "/crm/v3/properties/{object_type}/{name}",
+            json=dict(changes),
+            object_type=object_type,
+            name=name,
+        )
+        return result
+
+    # -- pipelines -------------------------------------------------------------------------------
+
+    def list_pipelines(self, object_type: str = "deals") -> list[dict[str, Any]]:
+        """Pipelines of an object type, each with its `stages` (ids and labels)."""
+        page = self.request("GET", "/crm/v3/pipelines/{object_type}", object_type=object_type)
+        return list((page or {}).get("results", []))
+
     def ensure_properties(self, object_type: str, definitions: Sequence[Mapping[str, Any]]) -> list[str]:
         """Create the definitions HubSpot lacks; returns the names created (empty when all exist)."""
         existing = {p["name"] for p in self.list_properties(object_type)}

@@ -293,6 +293,50 @@ class PropertyRegistry:
             )
         return self._add(object_type, definition, hubspot_defined=False, stamp=iso_ms(now_ms()))
 
+    def update(self, object_type: str, name: str, changes: Any, values_in_use: int) -> dict[str, Any]:
+        """PATCH a definition: given fields overwrite. Like HubSpot, a property's `type` cannot change
+        while records hold values for it, and HubSpot's own definitions are read-only."""
+        current = self._defs[object_type].get(name)
+        if current is None:
+            raise ApiError(
+                404, f"Unable to find property with name {name}", "OBJECT_NOT_FOUND", context={"name": [name]}
+            )
+        if not isinstance(changes, dict):
+            raise ApiError(400, "Invalid input JSON: expected a property update object")
+        if current["hubspotDefined"] and current["modificationMetadata"]["readOnlyDefinition"]:
+            raise ApiError(
+                400,
+                f"Property {name} is a HubSpot-defined property; its definition is read-only",
+                subCategory="PropertyValidationError.READ_ONLY_DEFINITION",
+            )
+        wanted = {**current, **{k: v for k, v in changes.items() if k not in ("name", "createdAt")}}
+        if wanted["type"] not in TYPES or wanted["fieldType"] not in FIELD_TYPES:
+            raise ApiError(
+                400,
+                f"Invalid property type {wanted['type']!r}/{wanted['fieldType']!r}",
+                subCategory="PropertyValidationError.INVALID_TYPE",
+            )
+        if wanted["type"] != current["type"] and values_in_use:
+            raise ApiError(
+                400,
+                f"Cannot change the type of property {name} from {current['type']} to {wanted['type']}: "
+                f"{values_in_use} records have a value for it",
+                subCategory="PropertyValidationError.CANNOT_CHANGE_TYPE_WITH_VALUES",
+                context={"name": [name]},
+            )
+        if wanted["type"] == "enumeration" and not wanted.get("options"):
+            raise ApiError(
+                400,
+                f"Enumeration property '{name}' needs options",
+                subCategory="PropertyValidationError.OPTIONS_REQUIRED",
+            )
+        created = current["createdAt"]
+        full = self._add(object_type, wanted, hubspot_defined=False, stamp=iso_ms(now_ms()))
+        full["createdAt"] = created
+        if full["type"] != "enumeration":
+            self._allowed.pop((object_type, name), None)
+        return full
+
     def normalize(
         self, object_type: str, properties: Any, *, allow_read_only: bool = False
     ) -> dict[str, str | None]:

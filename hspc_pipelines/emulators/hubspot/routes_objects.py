@@ -52,7 +52,8 @@ def _batch_envelope(results: list[Any], errors: list[dict[str, Any]], started: i
     body: dict[str, Any] = {"status": "COMPLETE", "results": results}
     if errors:
         body["numErrors"] = len(errors)
-        body["errors"] = errors
+        # HubSpot's StandardError always carries `errors` and `links` (its model requires them)
+        body["errors"] = [{"errors": [], "links": {}, **e} for e in errors]
     body["startedAt"] = iso_ms(started)
     body["completedAt"] = iso_ms(now_ms())
     return body
@@ -255,7 +256,6 @@ def _trace_error(exc: ApiError, trace: str) -> dict[str, Any]:
         "message": exc.message,
         "context": {"objectWriteTraceId": [trace]},
         "errors": list(exc.extra.get("errors") or []),
-        "links": {},
     }
     if exc.extra.get("subCategory"):
         error["subCategory"] = exc.extra["subCategory"]
