@@ -81,6 +81,10 @@ class HubSpotEmulator:
         self._calls: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
         self._by_endpoint_status: Counter[tuple[str, int]] = Counter()
+        # Every API exchange (method, path, request JSON, status, answer), kept only when asked for: the
+        # tests validate them against HubSpot's SDK models.
+        self.record_exchanges = False
+        self.exchanges: list[dict[str, Any]] = []
         self.app = self  # the emulator object is itself the ASGI callable
 
     # Python control API (the same as /_emulator/*) ---------------------------------------------------
@@ -91,6 +95,7 @@ class HubSpotEmulator:
             self.limits.reset()
             self.faults.clear()
             self.reset_stats()
+            self.exchanges.clear()
 
     def load_seed(self, seed: Any) -> dict[str, Any]:
         """Bulk-insert a `SeedData` (or its `to_payload()` dict) without HTTP or webhooks."""
@@ -153,6 +158,8 @@ class HubSpotEmulator:
             if "webhook_properties" in settings:
                 props = settings["webhook_properties"]
                 ws.properties = frozenset(props) if props is not None else None
+            if "record_exchanges" in settings:
+                self.record_exchanges = bool(settings["record_exchanges"])
             ws.max_attempts = int(settings.get("webhook_max_attempts", ws.max_attempts))
             ws.retry_delay = float(settings.get("webhook_retry_delay", ws.retry_delay))
             return self.config()
@@ -187,7 +194,25 @@ class HubSpotEmulator:
             await _send(send, reply)
             return
         reply = await self._api(method, path, query, headers, body)
+        if self.record_exchanges:
+            self._record(method, path, body, reply)
         await _send(send, reply)
+
+    def _record(self, method: str, path: str, body: bytes, reply: Reply) -> None:
+        try:
+            sent = json.loads(body) if body else None
+        except ValueError:
+            sent = body.decode("utf-8", "replace")
+        with self.lock:
+            self.exchanges.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "request": sent,
+                    "status": reply.status,
+                    "response": reply.body,
+                }
+            )
 
     async def _api(self, method: str, path: str, query: QueryParams, headers: Headers, body: bytes) -> Reply:
         match = self.router.match(method, path)
