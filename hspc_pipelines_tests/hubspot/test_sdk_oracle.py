@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+
 import pytest
 
 from hspc_pipelines.emulators.hubspot import start_hubspot_emulator
