@@ -550,6 +550,15 @@ class HubSpotClient:
         )
         return result
 
+    # -- the token ------------------------------------------------------------------------------
+
+    def token_info(self) -> dict[str, Any]:
+        """The private-app token's portal, app and `scopes` (HubSpot's token introspection)."""
+        result: dict[str, Any] = self.request(
+            "POST", "/oauth/v2/private-apps/get/access-token-info", json={"tokenKey": self._token}
+        )
+        return result
+
     # -- pipelines -------------------------------------------------------------------------------
 
     def list_pipelines(self, object_type: str = "deals") -> list[dict[str, Any]]:
