@@ -40,6 +40,7 @@ def emu(running: tuple[HubSpotEmulator, str]) -> HubSpotEmulator:
             "search_per_second": None,
             "webhook_url": None,
             "webhook_client_secret": None,
+            "search_lag_seconds": 0,
         },
         timeout=5,
     )
@@ -306,6 +307,28 @@ def test_batch_create_with_unique_trace_ids_answers_207_and_creates_the_good_one
 
 
 # search -------------------------------------------------------------------------------------------
+def test_search_index_lag_hides_new_writes_and_answers_old_values(hs: requests.Session, url: str) -> None:
+    def found(**filters: str) -> list[dict[str, Any]]:
+        group = {"filters": [{"propertyName": k, "operator": "EQ", "value": v} for k, v in filters.items()]}
+        body = {"filterGroups": [group], "properties": ["dealname", "amount"]}
+        return search(hs, url, body).json()["results"]
+
+    old = create(hs, url, "deals", dealname="old", amount="1")
+    assert [d["id"] for d in found(dealname="old")] == [old["id"]]  # off by default: found at once
+    requests.post(f"{url}/_emulator/config", json={"search_lag_seconds": 600}, timeout=5)
+    new = create(hs, url, "deals", dealname="new", amount="2")
+    hs.patch(f"{url}/crm/v3/objects/deals/{old['id']}", json={"properties": {"amount": "5"}})
+    gone = create(hs, url, "deals", dealname="gone", amount="3")
+    assert found(dealname="new") == []  # written a moment ago: not indexed yet
+    assert found(amount="5") == [] and found(amount="1")[0]["properties"]["amount"] == "1"  # old values
+    # reads by id are not lagging
+    assert hs.get(f"{url}/crm/v3/objects/deals/{new['id']}").status_code == 200
+    assert hs.delete(f"{url}/crm/v3/objects/deals/{gone['id']}").status_code == 204
+    requests.post(f"{url}/_emulator/config", json={"search_lag_seconds": 0}, timeout=5)
+    assert [d["id"] for d in found(dealname="new")] == [new["id"]]  # the lag has passed
+    assert found(amount="5")[0]["id"] == old["id"] and found(dealname="gone") == []
+
+
 @pytest.fixture
 def deals(hs: requests.Session, url: str) -> dict[str, str]:
     rows = {

@@ -21,13 +21,14 @@ from typing import Any
 from starlette.datastructures import Headers, QueryParams
 
 from .. import _server
-from . import control, routes_associations, routes_objects, routes_properties
+from . import control, routes_associations, routes_oauth, routes_objects, routes_properties
 from .errors import ApiError, error_body
 from .faults import FaultInjector
 from .loader import load_payload
 from .ratelimit import RATE_LIMIT_MESSAGES, RateLimiter
 from .routing import Call, Reply, Router, stats_key
 from .state import State
+from .timeutil import clock_offset_ms, set_clock_offset_ms
 from .webhooks import WebhookDispatcher, WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class HubSpotEmulator:
         webhook_retry_delay: float = 0.5,
         portal_id: int = 62515,
         app_id: int = 1160452,
+        search_lag_seconds: float = 0.0,
     ) -> None:
         self.access_tokens = frozenset(access_tokens)
         self.lock = threading.RLock()
@@ -75,8 +77,11 @@ class HubSpotEmulator:
         )
         self.webhooks = WebhookDispatcher(self.webhook_settings)
         self.state = State(self.webhooks)
+        self.state.index.lag_ms = int(search_lag_seconds * 1000)
+        self.state.portal_id, self.state.app_id = portal_id, app_id
+        self.state.token_scopes = routes_oauth.DEFAULT_SCOPES
         self.router = Router()
-        for module in (routes_objects, routes_associations, routes_properties):
+        for module in (routes_objects, routes_associations, routes_properties, routes_oauth):
             module.register(self.router)
         self._calls: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
@@ -92,6 +97,7 @@ class HubSpotEmulator:
         """Forget every record, association, custom property, counter and fault."""
         with self.lock:
             self.state.reset()
+            set_clock_offset_ms(0)
             self.limits.reset()
             self.faults.clear()
             self.reset_stats()
@@ -158,6 +164,13 @@ class HubSpotEmulator:
             if "webhook_properties" in settings:
                 props = settings["webhook_properties"]
                 ws.properties = frozenset(props) if props is not None else None
+            if "clock_offset_seconds" in settings:
+                set_clock_offset_ms(int(float(settings["clock_offset_seconds"] or 0) * 1000))
+            if "search_lag_seconds" in settings:  # off (0) by default: HubSpot's index lags by seconds
+                self.state.index.lag_ms = int(float(settings["search_lag_seconds"] or 0) * 1000)
+            if "token_scopes" in settings:
+                scopes = settings["token_scopes"]
+                self.state.token_scopes = tuple(routes_oauth.DEFAULT_SCOPES if scopes is None else scopes)
             if "record_exchanges" in settings:
                 self.record_exchanges = bool(settings["record_exchanges"])
             ws.max_attempts = int(settings.get("webhook_max_attempts", ws.max_attempts))
@@ -175,6 +188,9 @@ class HubSpotEmulator:
             "webhook_properties": sorted(ws.properties) if ws.properties is not None else None,
             "webhook_max_attempts": ws.max_attempts,
             "webhook_retry_delay": ws.retry_delay,
+            "search_lag_seconds": self.state.index.lag_ms / 1000,
+            "clock_offset_seconds": clock_offset_ms() / 1000,
+            "token_scopes": list(self.state.token_scopes),
         }
 
     def flush_webhooks(self, timeout: float = 10.0) -> bool:

@@ -318,7 +318,7 @@ def batch_archive(state: State, call: Call) -> Reply:
 
 
 def search(state: State, call: Call) -> Reply:
-    return Reply(200, run_search(state.store, canonical(call.params["type"]), call.json()))
+    return Reply(200, run_search(state.store, canonical(call.params["type"]), call.json(), state.index))
 
 
 def register(router: Router) -> None:

@@ -13,6 +13,7 @@ from .errors import ApiError, bad_request
 from .objecttypes import SINGULAR, canonical
 from .pipelines import PipelineStore
 from .properties import PropertyRegistry
+from .search_index import SearchIndex
 from .store import ObjectStore, Record
 from .timeutil import now_ms
 from .webhooks import WebhookDispatcher
@@ -26,6 +27,9 @@ class State:
         self.assoc = AssociationStore()
         self.pipelines = PipelineStore()
         self.outbox: list[dict[str, Any]] = []  # webhook events of the current call, sent after it
+        self.index = SearchIndex()
+        self.portal_id, self.app_id = 62515, 1160452
+        self.token_scopes: tuple[str, ...] = ()  # set by the app (routes_oauth.DEFAULT_SCOPES)
 
     def reset(self) -> None:
         self.registry = PropertyRegistry()
@@ -33,6 +37,7 @@ class State:
         self.assoc.clear()
         self.pipelines = PipelineStore()
         self.outbox.clear()
+        self.index.clear()
 
     def _datetime_props(self) -> frozenset[str]:
         return frozenset(
@@ -93,6 +98,8 @@ class State:
     ) -> Record:
         now = now_ms()
         record = self.store.insert(object_type, props, now)
+        self.index.before_write(object_type, record.id, None)
+        self.index.after_write(object_type, record.id, record)
         if object_type == "deals":
             self.outbox += self.dispatcher.creation(record.id, source, now)
             initial: dict[str, str | None] = {
@@ -109,7 +116,9 @@ class State:
         self, object_type: str, record: Record, props: dict[str, str | None], source: str
     ) -> dict[str, str | None]:
         now = now_ms()
+        self.index.before_write(object_type, record.id, record)
         changed = self.store.update(object_type, record, props, now)
+        self.index.after_write(object_type, record.id, record)
         if changed and object_type == "deals":
             self.outbox += self.dispatcher.property_changes(
                 record.id, changed, source, now, self._datetime_props()
@@ -118,7 +127,9 @@ class State:
 
     def archive(self, object_type: str, object_id: str, source: str) -> bool:
         now = now_ms()
+        self.index.before_write(object_type, object_id, self.store.get(object_type, object_id))
         record = self.store.archive(object_type, object_id, now)
+        self.index.after_write(object_type, object_id, None)
         if record is None:
             return False
         self.assoc.drop_object(object_type, object_id)
