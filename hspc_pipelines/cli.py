@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "hspc_pipelines.solutions.cli",  # hspc solutions
     "hspc_pipelines.settings_cli",  # hspc config
     "hspc_pipelines.history.cli",  # hspc history
+    "hspc_pipelines.doctor.cli",  # hspc doctor
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import math
 import os
 import re
@@ -43,6 +44,12 @@ DEFAULT_RETENTION_DAYS = 400  # the sync history's; history/log.py takes it from
 
 # Set while `load_settings` builds Settings from values it read: the environment is not read again.
 _GIVEN_ONLY: ContextVar[bool] = ContextVar("hspc_settings_given_only", default=False)
+
+# Variables an earlier system (the Lambda one, docs/migrating.md) named differently: old -> new. The old
+# name is read as the new one with a warning; both set to different values is refused.
+RENAMED: Mapping[str, str] = {"HUBSPOT_WEBHOOK_SECRET": "HUBSPOT_CLIENT_SECRET"}
+
+log = logging.getLogger(__name__)
 
 # Variables for which an empty value means something other than the default.
 _EMPTY_IS_A_VALUE = frozenset({"HSPC_WEBHOOK_ACCEPT_VERSIONS"})
@@ -124,6 +131,11 @@ class Settings(BaseSettings):
     hubspot_client_secret: SecretStr | None = _var(
         "HUBSPOT_CLIENT_SECRET", None, "HubSpot", "the app's client secret",
         "Verifies webhook signatures (ingress); required unless HSPC_WEBHOOK_ACCEPT_VERSIONS=none",
+    )  # fmt: skip
+    hubspot_webhook_secret: SecretStr | None = _var(
+        "HUBSPOT_WEBHOOK_SECRET", None, "HubSpot", "the app's client secret",
+        "Deprecated (the Lambda system's name): read as HUBSPOT_CLIENT_SECRET with a warning; "
+        "refused when both are set and differ",
     )  # fmt: skip
     hubspot_requests_per_10s: int = _var(
         "HSPC_HUBSPOT_REQUESTS_PER_10S", DEFAULT_REQUESTS_PER_10S, "HubSpot", "a whole number, 1 or more",
@@ -233,6 +245,10 @@ class Settings(BaseSettings):
     events_queue_url: str | None = _var(
         "HSPC_EVENTS_QUEUE_URL", None, "Events", "an SQS queue URL",
         "Events queue (webhooks, Partner Central events, submit requests); unset: the event path is off",
+    )  # fmt: skip
+    event_bus_name: str = _var(
+        "HSPC_EVENT_BUS_NAME", "default", "Events", "an EventBridge bus name",
+        "Bus whose rule sends Partner Central events to the queue (`hspc doctor` checks the rule)",
     )  # fmt: skip
     events_tick_budget_seconds: float = _var(
         "HSPC_EVENTS_TICK_BUDGET_SECONDS", 20.0, "Events", "a number of seconds, 0 or more",
@@ -426,7 +442,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 @functools.lru_cache(maxsize=32)
 def _settings_for(values: tuple[tuple[str, str], ...]) -> Settings:
     # The variables' strings: pydantic parses each into its field's type (int, date, SecretStr...).
-    raw: dict[str, Any] = dict(values)
+    raw: dict[str, Any] = _renamed(dict(values))
     token = _GIVEN_ONLY.set(True)
     try:
         return Settings(**raw)
@@ -434,6 +450,21 @@ def _settings_for(values: tuple[tuple[str, str], ...]) -> Settings:
         raise _error_from(exc, dict(values)) from None
     finally:
         _GIVEN_ONLY.reset(token)
+
+
+def _renamed(raw: dict[str, Any]) -> dict[str, Any]:
+    """Old variable names (RENAMED) read as the new ones; never shows a value (they are secrets)."""
+    for old, new in RENAMED.items():
+        if not raw.get(old):
+            continue
+        if raw.get(new) and raw[new] != raw[old]:
+            raise SettingsError(
+                f"{old} (value hidden) and {new} (value hidden) are both set and differ; {old} is the "
+                f"old name of {new}: keep only {new}"
+            )
+        log.warning("%s is deprecated: rename it to %s (read as %s for now)", old, new, new)
+        raw[new] = raw[old]
+    return raw
 
 
 def dagster_home(settings: Settings | None = None) -> Path:

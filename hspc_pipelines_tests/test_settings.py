@@ -234,3 +234,31 @@ def test_resources_take_secrets_and_urls_as_env_vars_not_their_values(monkeypatc
     assert resources["sync_state"].url == f"sqlite:///{tmp_path / 'hspc_state.sqlite'}"
     assert resources["io_manager"].root_uri == str(tmp_path / "hspc_assets")
     assert resources["partner_central"].role_arn is None
+
+
+# -- variables renamed since the Lambda system (docs/migrating.md) ------------------------------------
+
+
+def test_the_lambda_systems_webhook_secret_is_read_as_the_client_secret_with_a_warning(caplog):
+    import logging
+
+    from hspc_pipelines.settings import load_settings
+
+    with caplog.at_level(logging.WARNING, logger="hspc_pipelines.settings"):
+        settings = load_settings({"HUBSPOT_WEBHOOK_SECRET": "lambda-era-secret-1"})
+    assert settings.hubspot_client_secret is not None
+    assert settings.hubspot_client_secret.get_secret_value() == "lambda-era-secret-1"
+    assert "HUBSPOT_WEBHOOK_SECRET is deprecated: rename it to HUBSPOT_CLIENT_SECRET" in caplog.text
+    assert "lambda-era-secret-1" not in caplog.text
+    same = load_settings({"HUBSPOT_WEBHOOK_SECRET": "s-2", "HUBSPOT_CLIENT_SECRET": "s-2"})
+    assert same.hubspot_client_secret is not None and same.hubspot_client_secret.get_secret_value() == "s-2"
+
+
+def test_the_old_and_new_secret_names_with_different_values_are_refused():
+    from hspc_pipelines.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"HUBSPOT_WEBHOOK_SECRET": "old-value-9", "HUBSPOT_CLIENT_SECRET": "new-value-9"})
+    message = str(refused.value)
+    assert "HUBSPOT_WEBHOOK_SECRET" in message and "keep only HUBSPOT_CLIENT_SECRET" in message
+    assert "old-value-9" not in message and "new-value-9" not in message

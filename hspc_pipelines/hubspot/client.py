@@ -331,7 +331,12 @@ class HubSpotClient:
         out = BatchResult()
         unique = list(dict.fromkeys(str(i) for i in ids))
         for offset, chunk in chunks(unique, BATCH_SIZE):
-            body: dict[str, Any] = {"properties": list(properties), "inputs": [{"id": i} for i in chunk]}
+            # propertiesWithHistory is required by HubSpot's BatchReadInputSimplePublicObjectId.
+            body: dict[str, Any] = {
+                "properties": list(properties),
+                "propertiesWithHistory": [],
+                "inputs": [{"id": i} for i in chunk],
+            }
             if id_property:
                 body["idProperty"] = id_property
             page = self.request(
@@ -560,6 +565,33 @@ class HubSpotClient:
 
     def list_properties(self, object_type: str) -> list[dict[str, Any]]:
         page = self.request("GET", "/crm/v3/properties/{object_type}", object_type=object_type)
+        return list((page or {}).get("results", []))
+
+    def update_property(self, object_type: str, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH a property definition (type, fieldType, options, label …); HubSpot's PropertyUpdate."""
+        result: dict[str, Any] = self.request(
+            "PATCH",
+            "/crm/v3/properties/{object_type}/{name}",
+            json=dict(changes),
+            object_type=object_type,
+            name=name,
+        )
+        return result
+
+    # -- the token ------------------------------------------------------------------------------
+
+    def token_info(self) -> dict[str, Any]:
+        """The private-app token's portal, app and `scopes` (HubSpot's token introspection)."""
+        result: dict[str, Any] = self.request(
+            "POST", "/oauth/v2/private-apps/get/access-token-info", json={"tokenKey": self._token}
+        )
+        return result
+
+    # -- pipelines -------------------------------------------------------------------------------
+
+    def list_pipelines(self, object_type: str = "deals") -> list[dict[str, Any]]:
+        """Pipelines of an object type, each with its `stages` (ids and labels)."""
+        page = self.request("GET", "/crm/v3/pipelines/{object_type}", object_type=object_type)
         return list((page or {}).get("results", []))
 
     def ensure_properties(self, object_type: str, definitions: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -75,7 +75,10 @@ def _enum(
         "fieldType": "checkbox" if multi else "select",
         "groupName": "dealinformation",
         "description": description,
-        "options": [{"label": o, "value": o, "displayOrder": i} for i, o in enumerate(options)],
+        # HubSpot's OptionInput requires `hidden` as well as label and value.
+        "options": [
+            {"label": o, "value": o, "displayOrder": i, "hidden": False} for i, o in enumerate(options)
+        ],
     }
 
 
@@ -138,8 +141,8 @@ CUSTOM_DEAL_PROPERTIES: Final[tuple[dict[str, Any], ...]] = (
         "groupName": "dealinformation",
         "description": "Set to submit this opportunity to AWS",
         "options": [
-            {"label": "Yes", "value": "true", "displayOrder": 0},
-            {"label": "No", "value": "false", "displayOrder": 1},
+            {"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False},
+            {"label": "No", "value": "false", "displayOrder": 1, "hidden": False},
         ],
     },
 )

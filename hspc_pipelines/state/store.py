@@ -257,3 +257,30 @@ class SyncStateStore:
 
     def dispose(self) -> None:
         self._engine.dispose()
+
+
+def expected_tables() -> list[str]:
+    return [t.name for t in _METADATA.sorted_tables]
+
+
+def schema_problems(url: str) -> list[str]:
+    """What the database at `url` lacks of the tables and columns this store expects (empty: current).
+
+    Read-only (unlike SyncStateStore, which creates missing tables): `hspc doctor` uses it. Raises
+    SQLAlchemy's OperationalError when the database cannot be reached."""
+    engine = sa.create_engine(url, future=True)
+    try:
+        inspector = sa.inspect(engine)
+        tables = set(inspector.get_table_names())
+        problems = []
+        for table in _METADATA.sorted_tables:
+            if table.name not in tables:
+                problems.append(f"table {table.name} is missing")
+                continue
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            missing = [c.name for c in table.columns if c.name not in have]
+            if missing:
+                problems.append(f"table {table.name} lacks columns {', '.join(missing)}")
+        return problems
+    finally:
+        engine.dispose()

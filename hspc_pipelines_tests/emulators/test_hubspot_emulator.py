@@ -40,6 +40,7 @@ def emu(running: tuple[HubSpotEmulator, str]) -> HubSpotEmulator:
             "search_per_second": None,
             "webhook_url": None,
             "webhook_client_secret": None,
+            "search_lag_seconds": 0,
         },
         timeout=5,
     )
@@ -273,7 +274,61 @@ def test_batch_create_fails_whole_when_one_input_is_invalid(hs: requests.Session
     assert hs.get(f"{url}/crm/v3/objects/deals").json()["results"] == []
 
 
+@pytest.mark.parametrize("traces", [["a", "a", "c"], ["a", None, "c"]])
+def test_batch_create_without_unique_trace_ids_stays_all_or_nothing(
+    hs: requests.Session, url: str, traces: list[str | None]
+) -> None:
+    inputs = [
+        {"properties": {"dealname": "ok"}, **({"objectWriteTraceId": t} if t else {})} for t in traces[:2]
+    ] + [{"properties": {"amount": "NaN-ish"}, "objectWriteTraceId": traces[2]}]
+    body = assert_error(hs.post(f"{url}/crm/v3/objects/deals/batch/create", json={"inputs": inputs}), 400)
+    assert body["context"]["index"] == ["2"]
+    assert hs.get(f"{url}/crm/v3/objects/deals").json()["results"] == []
+
+
+def test_batch_create_with_unique_trace_ids_answers_207_and_creates_the_good_ones(
+    hs: requests.Session, url: str
+) -> None:
+    inputs = [
+        {"properties": {"dealname": "one"}, "objectWriteTraceId": "t-1"},
+        {"properties": {"dealname": "bad", "amount": "NaN-ish"}, "objectWriteTraceId": "t-2"},
+        {"properties": {"dealname": "three"}, "objectWriteTraceId": "t-3"},
+    ]
+    response = hs.post(f"{url}/crm/v3/objects/deals/batch/create", json={"inputs": inputs})
+    assert response.status_code == 207, response.text
+    body = response.json()
+    assert [r["objectWriteTraceId"] for r in body["results"]] == ["t-1", "t-3"]
+    assert body["numErrors"] == 1
+    (error,) = body["errors"]
+    assert error["context"] == {"objectWriteTraceId": ["t-2"]}
+    assert error["category"] == "VALIDATION_ERROR" and "amount" in json.dumps(error)
+    stored = hs.get(f"{url}/crm/v3/objects/deals", params={"properties": "dealname"}).json()["results"]
+    assert sorted(r["properties"]["dealname"] for r in stored) == ["one", "three"]
+
+
 # search -------------------------------------------------------------------------------------------
+def test_search_index_lag_hides_new_writes_and_answers_old_values(hs: requests.Session, url: str) -> None:
+    def found(**filters: str) -> list[dict[str, Any]]:
+        group = {"filters": [{"propertyName": k, "operator": "EQ", "value": v} for k, v in filters.items()]}
+        body = {"filterGroups": [group], "properties": ["dealname", "amount"]}
+        return search(hs, url, body).json()["results"]
+
+    old = create(hs, url, "deals", dealname="old", amount="1")
+    assert [d["id"] for d in found(dealname="old")] == [old["id"]]  # off by default: found at once
+    requests.post(f"{url}/_emulator/config", json={"search_lag_seconds": 600}, timeout=5)
+    new = create(hs, url, "deals", dealname="new", amount="2")
+    hs.patch(f"{url}/crm/v3/objects/deals/{old['id']}", json={"properties": {"amount": "5"}})
+    gone = create(hs, url, "deals", dealname="gone", amount="3")
+    assert found(dealname="new") == []  # written a moment ago: not indexed yet
+    assert found(amount="5") == [] and found(amount="1")[0]["properties"]["amount"] == "1"  # old values
+    # reads by id are not lagging
+    assert hs.get(f"{url}/crm/v3/objects/deals/{new['id']}").status_code == 200
+    assert hs.delete(f"{url}/crm/v3/objects/deals/{gone['id']}").status_code == 204
+    requests.post(f"{url}/_emulator/config", json={"search_lag_seconds": 0}, timeout=5)
+    assert [d["id"] for d in found(dealname="new")] == [new["id"]]  # the lag has passed
+    assert found(amount="5")[0]["id"] == old["id"] and found(dealname="gone") == []
+
+
 @pytest.fixture
 def deals(hs: requests.Session, url: str) -> dict[str, str]:
     rows = {
@@ -525,6 +580,15 @@ def test_properties_list_read_create_and_conflict(hs: requests.Session, url: str
     created = hs.post(f"{url}/crm/v3/properties/deals", json=definition)
     assert created.status_code == 201 and created.json()["hubspotDefined"] is False
     assert_error(hs.post(f"{url}/crm/v3/properties/deals", json=definition), 409, "OBJECT_ALREADY_EXISTS")
+    # options come back as HubSpot's Option model has them: `hidden` and `displayOrder` always present
+    enum = {**definition, "name": "aws_level", "type": "enumeration", "fieldType": "select"}
+    enum["options"] = [{"label": "High", "value": "High"}, {"label": "Low", "value": "Low", "hidden": True}]
+    assert hs.post(f"{url}/crm/v3/properties/deals", json=enum).status_code == 201
+    options = hs.get(f"{url}/crm/v3/properties/deals/aws_level").json()["options"]
+    assert [(o["value"], o["hidden"], o["displayOrder"]) for o in options] == [
+        ("High", False, 0),
+        ("Low", True, 1),
+    ]
     assert_error(hs.post(f"{url}/crm/v3/properties/deals", json={"name": "x"}), 400)
     assert create(hs, url, "deals", aws_opportunity_id="O123")["properties"]["aws_opportunity_id"] == "O123"
 

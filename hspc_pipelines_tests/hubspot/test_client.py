@@ -631,6 +631,28 @@ def test_emulator_batch_writes_isolate_bad_inputs_and_report_missing_ids(emulato
     }
 
 
+def test_emulator_batch_create_207_costs_one_call_and_names_the_failed_input(emulator):
+    from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
+
+    hs = fast(emulator)
+    bootstrap_properties(hs)
+    inputs = [
+        {"properties": {"dealname": f"New {i}", "aws_stage": "Nope" if i == 7 else "Prospect"}}
+        for i in range(20)
+    ]
+    before = emulator.stats()["statuses"].get("207", 0)
+    created = hs.batch_create("deals", inputs)
+    assert emulator.stats()["statuses"].get("207", 0) == before + 1
+    assert hs.stats.calls["POST /crm/v3/objects/{object_type}/batch/create"] == 1  # no isolation calls
+    assert list(created.failed_positions()) == [7] and "aws_stage" in created.failed_positions()[7]
+    assert created.errors[0].input == inputs[7]  # as the caller gave it, without the trace id
+    assert sorted(o["properties"]["dealname"] for o in created.results) == sorted(
+        f"New {i}" for i in range(20) if i != 7
+    )
+    names = [o["properties"]["dealname"] for o in hs.list_objects("deals", ["dealname"])]
+    assert len(names) == 19 and "New 7" not in names
+
+
 def test_emulator_search_window_split_past_10000(emulator):
     seed_deals(emulator, 12_500, spread=dt.timedelta(hours=2))
     hs = fast(emulator)

@@ -21,13 +21,14 @@ from typing import Any
 from starlette.datastructures import Headers, QueryParams
 
 from .. import _server
-from . import control, routes_associations, routes_objects, routes_properties
+from . import control, routes_associations, routes_oauth, routes_objects, routes_properties
 from .errors import ApiError, error_body
 from .faults import FaultInjector
 from .loader import load_payload
 from .ratelimit import RATE_LIMIT_MESSAGES, RateLimiter
 from .routing import Call, Reply, Router, stats_key
 from .state import State
+from .timeutil import clock_offset_ms, set_clock_offset_ms
 from .webhooks import WebhookDispatcher, WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class HubSpotEmulator:
         webhook_retry_delay: float = 0.5,
         portal_id: int = 62515,
         app_id: int = 1160452,
+        search_lag_seconds: float = 0.0,
     ) -> None:
         self.access_tokens = frozenset(access_tokens)
         self.lock = threading.RLock()
@@ -75,12 +77,19 @@ class HubSpotEmulator:
         )
         self.webhooks = WebhookDispatcher(self.webhook_settings)
         self.state = State(self.webhooks)
+        self.state.index.lag_ms = int(search_lag_seconds * 1000)
+        self.state.portal_id, self.state.app_id = portal_id, app_id
+        self.state.token_scopes = routes_oauth.DEFAULT_SCOPES
         self.router = Router()
-        for module in (routes_objects, routes_associations, routes_properties):
+        for module in (routes_objects, routes_associations, routes_properties, routes_oauth):
             module.register(self.router)
         self._calls: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
         self._by_endpoint_status: Counter[tuple[str, int]] = Counter()
+        # Every API exchange (method, path, request JSON, status, answer), kept only when asked for: the
+        # tests validate them against HubSpot's SDK models.
+        self.record_exchanges = False
+        self.exchanges: list[dict[str, Any]] = []
         self.app = self  # the emulator object is itself the ASGI callable
 
     # Python control API (the same as /_emulator/*) ---------------------------------------------------
@@ -88,9 +97,11 @@ class HubSpotEmulator:
         """Forget every record, association, custom property, counter and fault."""
         with self.lock:
             self.state.reset()
+            set_clock_offset_ms(0)
             self.limits.reset()
             self.faults.clear()
             self.reset_stats()
+            self.exchanges.clear()
 
     def load_seed(self, seed: Any) -> dict[str, Any]:
         """Bulk-insert a `SeedData` (or its `to_payload()` dict) without HTTP or webhooks."""
@@ -153,6 +164,15 @@ class HubSpotEmulator:
             if "webhook_properties" in settings:
                 props = settings["webhook_properties"]
                 ws.properties = frozenset(props) if props is not None else None
+            if "clock_offset_seconds" in settings:
+                set_clock_offset_ms(int(float(settings["clock_offset_seconds"] or 0) * 1000))
+            if "search_lag_seconds" in settings:  # off (0) by default: HubSpot's index lags by seconds
+                self.state.index.lag_ms = int(float(settings["search_lag_seconds"] or 0) * 1000)
+            if "token_scopes" in settings:
+                scopes = settings["token_scopes"]
+                self.state.token_scopes = tuple(routes_oauth.DEFAULT_SCOPES if scopes is None else scopes)
+            if "record_exchanges" in settings:
+                self.record_exchanges = bool(settings["record_exchanges"])
             ws.max_attempts = int(settings.get("webhook_max_attempts", ws.max_attempts))
             ws.retry_delay = float(settings.get("webhook_retry_delay", ws.retry_delay))
             return self.config()
@@ -168,6 +188,9 @@ class HubSpotEmulator:
             "webhook_properties": sorted(ws.properties) if ws.properties is not None else None,
             "webhook_max_attempts": ws.max_attempts,
             "webhook_retry_delay": ws.retry_delay,
+            "search_lag_seconds": self.state.index.lag_ms / 1000,
+            "clock_offset_seconds": clock_offset_ms() / 1000,
+            "token_scopes": list(self.state.token_scopes),
         }
 
     def flush_webhooks(self, timeout: float = 10.0) -> bool:
@@ -187,7 +210,25 @@ class HubSpotEmulator:
             await _send(send, reply)
             return
         reply = await self._api(method, path, query, headers, body)
+        if self.record_exchanges:
+            self._record(method, path, body, reply)
         await _send(send, reply)
+
+    def _record(self, method: str, path: str, body: bytes, reply: Reply) -> None:
+        try:
+            sent = json.loads(body) if body else None
+        except ValueError:
+            sent = body.decode("utf-8", "replace")
+        with self.lock:
+            self.exchanges.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "request": sent,
+                    "status": reply.status,
+                    "response": reply.body,
+                }
+            )
 
     async def _api(self, method: str, path: str, query: QueryParams, headers: Headers, body: bytes) -> Reply:
         match = self.router.match(method, path)

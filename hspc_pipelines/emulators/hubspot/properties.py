@@ -82,6 +82,18 @@ def _options(pairs: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _stored_options(options: Any) -> list[dict[str, Any]]:
+    """Options as HubSpot answers them: `hidden` and `displayOrder` always present (its `Option` model)."""
+    out = []
+    for i, option in enumerate(options or []):
+        stored = dict(option) if isinstance(option, dict) else {"label": str(option), "value": str(option)}
+        stored.setdefault("displayOrder", i)
+        stored["hidden"] = bool(stored.get("hidden", False))
+        stored.setdefault("description", "")
+        out.append(stored)
+    return out
+
+
 def _prop(
     name: str,
     label: str,
@@ -216,7 +228,7 @@ class PropertyRegistry:
             "fieldType": definition["fieldType"],
             "groupName": definition.get("groupName", GROUPS[object_type]),
             "description": definition.get("description", ""),
-            "options": list(definition.get("options") or []),
+            "options": _stored_options(definition.get("options")),
             "displayOrder": definition.get("displayOrder", -1),
             "calculated": definition.get("calculated", False),
             "externalOptions": False,
@@ -280,6 +292,50 @@ class PropertyRegistry:
                 subCategory="PropertyValidationError.OPTIONS_REQUIRED",
             )
         return self._add(object_type, definition, hubspot_defined=False, stamp=iso_ms(now_ms()))
+
+    def update(self, object_type: str, name: str, changes: Any, values_in_use: int) -> dict[str, Any]:
+        """PATCH a definition: given fields overwrite. Like HubSpot, a property's `type` cannot change
+        while records hold values for it, and HubSpot's own definitions are read-only."""
+        current = self._defs[object_type].get(name)
+        if current is None:
+            raise ApiError(
+                404, f"Unable to find property with name {name}", "OBJECT_NOT_FOUND", context={"name": [name]}
+            )
+        if not isinstance(changes, dict):
+            raise ApiError(400, "Invalid input JSON: expected a property update object")
+        if current["hubspotDefined"] and current["modificationMetadata"]["readOnlyDefinition"]:
+            raise ApiError(
+                400,
+                f"Property {name} is a HubSpot-defined property; its definition is read-only",
+                subCategory="PropertyValidationError.READ_ONLY_DEFINITION",
+            )
+        wanted = {**current, **{k: v for k, v in changes.items() if k not in ("name", "createdAt")}}
+        if wanted["type"] not in TYPES or wanted["fieldType"] not in FIELD_TYPES:
+            raise ApiError(
+                400,
+                f"Invalid property type {wanted['type']!r}/{wanted['fieldType']!r}",
+                subCategory="PropertyValidationError.INVALID_TYPE",
+            )
+        if wanted["type"] != current["type"] and values_in_use:
+            raise ApiError(
+                400,
+                f"Cannot change the type of property {name} from {current['type']} to {wanted['type']}: "
+                f"{values_in_use} records have a value for it",
+                subCategory="PropertyValidationError.CANNOT_CHANGE_TYPE_WITH_VALUES",
+                context={"name": [name]},
+            )
+        if wanted["type"] == "enumeration" and not wanted.get("options"):
+            raise ApiError(
+                400,
+                f"Enumeration property '{name}' needs options",
+                subCategory="PropertyValidationError.OPTIONS_REQUIRED",
+            )
+        created = current["createdAt"]
+        full = self._add(object_type, wanted, hubspot_defined=False, stamp=iso_ms(now_ms()))
+        full["createdAt"] = created
+        if full["type"] != "enumeration":
+            self._allowed.pop((object_type, name), None)
+        return full
 
     def normalize(
         self, object_type: str, properties: Any, *, allow_read_only: bool = False

@@ -52,7 +52,8 @@ def _batch_envelope(results: list[Any], errors: list[dict[str, Any]], started: i
     body: dict[str, Any] = {"status": "COMPLETE", "results": results}
     if errors:
         body["numErrors"] = len(errors)
-        body["errors"] = errors
+        # HubSpot's StandardError always carries `errors` and `links` (its model requires them)
+        body["errors"] = [{"errors": [], "links": {}, **e} for e in errors]
     body["startedAt"] = iso_ms(started)
     body["completedAt"] = iso_ms(now_ms())
     return body
@@ -212,30 +213,59 @@ def batch_read(state: State, call: Call) -> Reply:
     return Reply(207 if errors else 200, _batch_envelope(results, errors, started))
 
 
+def _trace_ids(inputs: list[Any]) -> list[str] | None:
+    """Each input's `objectWriteTraceId` when every input has one and none repeats (multi-status on)."""
+    traces = [str(i.get("objectWriteTraceId") or "") if isinstance(i, dict) else "" for i in inputs]
+    return traces if all(traces) and len(set(traces)) == len(traces) else None
+
+
 def batch_create(state: State, call: Call) -> Reply:
+    """All or nothing (400 naming the index), unless every input carries a unique objectWriteTraceId:
+    then, like HubSpot, the good inputs are created and the answer is 207 naming the failed traces."""
     started = now_ms()
     object_type = canonical(call.params["type"])
     inputs = _inputs(call.json_object())
-    prepared = []
-    for position, item in enumerate(inputs):  # validate all first: HubSpot refuses the whole batch
+    traces = _trace_ids(inputs)
+    prepared: list[tuple[int, dict[str, str | None], Any]] = []
+    errors: list[dict[str, Any]] = []
+    for position, item in enumerate(inputs):
         if not isinstance(item, dict):
             raise bad_request(f"inputs[{position}] must be an object")
         try:
             props = state.registry.normalize(object_type, item.get("properties") or {})
             assoc = state.check_associations(object_type, item.get("associations"))
         except ApiError as exc:
-            exc.extra.setdefault("context", {})["index"] = [str(position)]
-            raise
-        prepared.append((props, assoc))
-    results = [
-        state.store.render(
+            if traces is None:
+                exc.extra.setdefault("context", {})["index"] = [str(position)]
+                raise
+            errors.append(_trace_error(exc, traces[position]))
+            continue
+        prepared.append((position, props, assoc))
+    results = []
+    for position, props, assoc in prepared:
+        rendered = state.store.render(
             object_type,
             state.create(object_type, props, call.source, assoc, call.user_id),
             list(props) or None,
         )
-        for props, assoc in prepared
-    ]
-    return Reply(201, _batch_envelope(results, [], started))
+        if traces is not None:
+            rendered["objectWriteTraceId"] = traces[position]
+        results.append(rendered)
+    return Reply(207 if errors else 201, _batch_envelope(results, errors, started))
+
+
+def _trace_error(exc: ApiError, trace: str) -> dict[str, Any]:
+    """One failed input of a multi-status batch create, as HubSpot's StandardError."""
+    error: dict[str, Any] = {
+        "status": "error",
+        "category": exc.category,
+        "message": exc.message,
+        "context": {"objectWriteTraceId": [trace]},
+        "errors": list(exc.extra.get("errors") or []),
+    }
+    if exc.extra.get("subCategory"):
+        error["subCategory"] = exc.extra["subCategory"]
+    return error
 
 
 def batch_update(state: State, call: Call) -> Reply:
@@ -294,7 +324,7 @@ def batch_archive(state: State, call: Call) -> Reply:
 
 
 def search(state: State, call: Call) -> Reply:
-    return Reply(200, run_search(state.store, canonical(call.params["type"]), call.json()))
+    return Reply(200, run_search(state.store, canonical(call.params["type"]), call.json(), state.index))
 
 
 def register(router: Router) -> None:

@@ -28,6 +28,12 @@ def create_property(state: State, call: Call) -> Reply:
     return Reply(201, state.registry.create(canonical(call.params["type"]), call.json()))
 
 
+def update_property(state: State, call: Call) -> Reply:
+    object_type, name = canonical(call.params["type"]), call.params["name"]
+    in_use = sum(1 for r in state.store.live[object_type].values() if r.props.get(name) is not None)
+    return Reply(200, state.registry.update(object_type, name, call.json(), in_use))
+
+
 def list_pipelines(state: State, call: Call) -> Reply:
     if canonical(call.params["type"]) != "deals":
         return Reply(200, {"results": []})
@@ -49,5 +55,6 @@ def register(router: Router) -> None:
     router.add("GET", "/crm/v3/properties/{type}", list_properties)
     router.add("POST", "/crm/v3/properties/{type}", create_property)
     router.add("GET", "/crm/v3/properties/{type}/{name}", get_property)
+    router.add("PATCH", "/crm/v3/properties/{type}/{name}", update_property)
     router.add("GET", "/crm/v3/pipelines/{type}", list_pipelines)
     router.add("GET", "/crm/v3/pipelines/{type}/{pipeline_id}", get_pipeline)

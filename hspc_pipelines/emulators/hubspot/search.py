@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import ApiError, bad_request
+from .search_index import SearchIndex
 from .store import ObjectStore, Record
 from .timeutil import parse_ms
 
@@ -183,7 +184,9 @@ def _sorts(raw: Any, defs: dict[str, dict[str, Any]]) -> list[tuple[str, bool, C
     return out
 
 
-def run_search(store: ObjectStore, object_type: str, body: Any) -> dict[str, Any]:
+def run_search(
+    store: ObjectStore, object_type: str, body: Any, index: SearchIndex | None = None
+) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad_request("Invalid input JSON: search body must be an object")
     defs = store.registry.names(object_type)
@@ -205,7 +208,8 @@ def run_search(store: ObjectStore, object_type: str, body: Any) -> dict[str, Any
     predicate = compile_groups(body.get("filterGroups"), defs)
     query = str(body.get("query") or "").strip().lower()
     matched: list[Record] = []
-    for record in store.live[object_type].values():
+    table = store.live[object_type]
+    for record in index.visible(object_type, table) if index is not None else table.values():
         if not predicate(record.props):
             continue
         if query and not any(

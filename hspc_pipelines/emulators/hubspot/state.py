@@ -13,6 +13,7 @@ from .errors import ApiError, bad_request
 from .objecttypes import SINGULAR, canonical
 from .pipelines import PipelineStore
 from .properties import PropertyRegistry
+from .search_index import SearchIndex
 from .store import ObjectStore, Record
 from .timeutil import iso_ms, now_ms
 from .webhooks import WebhookDispatcher
@@ -28,6 +29,9 @@ class State:
         self.outbox: list[dict[str, Any]] = []  # webhook events of the current call, sent after it
         # (object type, id) -> property -> versions, newest first (GET ...?propertiesWithHistory=)
         self.history: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+        self.index = SearchIndex()
+        self.portal_id, self.app_id = 62515, 1160452
+        self.token_scopes: tuple[str, ...] = ()  # set by the app (routes_oauth.DEFAULT_SCOPES)
 
     def reset(self) -> None:
         self.history = {}
@@ -36,6 +40,7 @@ class State:
         self.assoc.clear()
         self.pipelines = PipelineStore()
         self.outbox.clear()
+        self.index.clear()
 
     def _datetime_props(self) -> frozenset[str]:
         return frozenset(
@@ -98,6 +103,8 @@ class State:
         now = now_ms()
         record = self.store.insert(object_type, props, now)
         self._versions(object_type, record.id, props, source, user_id, now)
+        self.index.before_write(object_type, record.id, None)
+        self.index.after_write(object_type, record.id, record)
         if object_type == "deals":
             self.outbox += self.dispatcher.creation(record.id, source, now)
             initial: dict[str, str | None] = {
@@ -119,8 +126,10 @@ class State:
         user_id: str | None = None,
     ) -> dict[str, str | None]:
         now = now_ms()
+        self.index.before_write(object_type, record.id, record)
         changed = self.store.update(object_type, record, props, now)
         self._versions(object_type, record.id, changed, source, user_id, now)
+        self.index.after_write(object_type, record.id, record)
         if changed and object_type == "deals":
             self.outbox += self.dispatcher.property_changes(
                 record.id, changed, source, now, self._datetime_props()
@@ -147,7 +156,9 @@ class State:
 
     def archive(self, object_type: str, object_id: str, source: str) -> bool:
         now = now_ms()
+        self.index.before_write(object_type, object_id, self.store.get(object_type, object_id))
         record = self.store.archive(object_type, object_id, now)
+        self.index.after_write(object_type, object_id, None)
         if record is None:
             return False
         self.assoc.drop_object(object_type, object_id)

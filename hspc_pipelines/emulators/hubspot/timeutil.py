@@ -8,8 +8,22 @@ import time
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+_clock = {
+    "offset_ms": 0
+}  # the emulated portal's clock ahead of this machine's (tests: "just before midnight")
+
+
+def set_clock_offset_ms(offset_ms: int) -> None:
+    """Move every HubSpot emulator's clock in this process (0 puts it back)."""
+    _clock["offset_ms"] = int(offset_ms)
+
+
+def clock_offset_ms() -> int:
+    return _clock["offset_ms"]
+
+
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    return time.time_ns() // 1_000_000 + _clock["offset_ms"]
 
 
 def iso_ms(ms: int) -> str:

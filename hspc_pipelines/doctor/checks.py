@@ -1,0 +1,256 @@
+"""The checks of `hspc doctor`, each against the real service, each ending in one `CheckResult`.
+
+A check never raises: whatever goes wrong becomes a failed result that says what to do. Messages never
+carry a secret (the clients scrub their errors; nothing here prints a token or a URL's password).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hspc_pipelines.doctor.scopes import REQUIRED_SCOPES, missing_scopes
+from hspc_pipelines.settings import Settings
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        if self.ok:
+            return f"ok    {self.name}: {self.detail}"
+        return f"FAIL  {self.name}: {self.detail}" + (f" -> {self.fix}" if self.fix else "")
+
+
+class CheckFailed(Exception):
+    def __init__(self, detail: str, fix: str) -> None:
+        super().__init__(detail)
+        self.detail, self.fix = detail, fix
+
+
+Check = Callable[[Settings], str]
+
+
+def _hubspot(settings: Settings) -> Any:
+    from hspc_pipelines.hubspot.client import HubSpotClient
+
+    if settings.hubspot_access_token is None:
+        raise CheckFailed(
+            "HUBSPOT_ACCESS_TOKEN is not set",
+            "set HUBSPOT_ACCESS_TOKEN to the private app's access token (or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER)",
+        )
+    return HubSpotClient(settings.hubspot_access_token.get_secret_value(), settings.hubspot_base_url)
+
+
+def check_hubspot_token(settings: Settings) -> str:
+    from hspc_pipelines.hubspot.errors import HubSpotError
+
+    client = _hubspot(settings)
+    try:
+        info = client.token_info()
+    except HubSpotError as exc:
+        if exc.status in (401, 403):
+            raise CheckFailed(
+                f"HubSpot refused the token ({exc.status})",
+                "create a new access token for the private app and set HUBSPOT_ACCESS_TOKEN",
+            ) from None
+        raise
+    missing = missing_scopes(info.get("scopes") or [])
+    if missing:
+        raise CheckFailed(
+            f"the token lacks scopes {', '.join(missing)}",
+            "in HubSpot, Settings > Integrations > Private apps > the app > Scopes, add: "
+            + "; ".join(f"{s} ({REQUIRED_SCOPES[s]})" for s in missing),
+        )
+    return f"portal {info.get('hubId')}, app {info.get('appId')}, all {len(REQUIRED_SCOPES)} scopes granted"
+
+
+def check_properties(settings: Settings) -> str:
+    from hspc_pipelines.hubspot.bootstrap import EXPECTED, portal_diffs
+
+    diffs = portal_diffs(_hubspot(settings))
+    if diffs:
+        missing = [d.key for d in diffs if d.missing]
+        differ = [f"{d.key} ({'; '.join(d.changes())})" for d in diffs if not d.missing]
+        parts = ([f"missing: {', '.join(missing)}"] if missing else []) + (
+            [f"different: {', '.join(differ)}"] if differ else []
+        )
+        fix = "run `hspc bootstrap --migrate`" if differ else "run `hspc bootstrap`"
+        raise CheckFailed("; ".join(parts), fix)
+    return f"{sum(len(v) for v in EXPECTED.values())} custom properties with the expected type, field type and options"
+
+
+def check_pipelines(settings: Settings) -> str:
+    from hspc_pipelines.mapping.config import load_mapping_config
+
+    config = load_mapping_config(settings.mapping_config)
+    pipelines = {str(p["id"]): p for p in _hubspot(settings).list_pipelines("deals")}
+    problems = []
+    named = {
+        config.default_pipeline,
+        *config.stage_maps,
+        *config.reverse_stage_maps,
+        *config.cosell_pipelines,
+    }
+    for pipeline in sorted(named):
+        if pipeline not in pipelines:
+            problems.append(f"pipeline {pipeline} does not exist")
+            continue
+        stages = {str(s["id"]) for s in pipelines[pipeline].get("stages", [])}
+        wanted = set(config.stage_maps.get(pipeline, {})) | set(
+            config.reverse_stage_maps.get(pipeline, {}).values()
+        )
+        problems += [f"stage {s} is not in pipeline {pipeline}" for s in sorted(wanted - stages)]
+    if problems:
+        raise CheckFailed(
+            "; ".join(problems),
+            "fix the stage maps in the mapping file (HSPC_MAPPING_CONFIG) to the pipeline and stage ids "
+            "HubSpot shows (Settings > Objects > Deals > Pipelines)",
+        )
+    return f"{len(named)} pipelines and their mapped stages exist"
+
+
+def check_partner_central(settings: Settings) -> str:
+    from hspc_pipelines.partner_central.client import PartnerCentralClient
+    from hspc_pipelines.partner_central.errors import PartnerCentralError
+
+    try:
+        client = PartnerCentralClient.from_env()
+        client.call("ListOpportunities", MaxResults=1)
+    except PartnerCentralError as exc:
+        role = settings.partner_central_role_arn or "the ambient AWS credentials"
+        raise CheckFailed(
+            f"ListOpportunities on catalog {settings.partner_central_catalog} as {role} failed: {exc}",
+            "check PARTNER_CENTRAL_ROLE_ARN and PARTNER_CENTRAL_EXTERNAL_ID (the role's trust policy) and "
+            "that the role may call partnercentral:ListOpportunities on that catalog",
+        ) from None
+    except Exception as exc:  # assuming the role fails before any Partner Central call
+        raise CheckFailed(
+            f"cannot reach Partner Central: {type(exc).__name__}: {exc}",
+            "check PARTNER_CENTRAL_ROLE_ARN, PARTNER_CENTRAL_EXTERNAL_ID and the AWS credentials",
+        ) from None
+    via = (
+        f"role {settings.partner_central_role_arn}"
+        if settings.partner_central_role_arn
+        else "ambient credentials"
+    )
+    external = " with an ExternalId" if settings.partner_central_external_id else ""
+    return f"catalog {settings.partner_central_catalog} answers ({via}{external})"
+
+
+def check_events_queue(settings: Settings) -> str:
+    import boto3
+
+    if not settings.events_queue_url:
+        raise CheckFailed(
+            "HSPC_EVENTS_QUEUE_URL is not set: webhooks and Partner Central events are not received",
+            "deploy the stack in deploy/ and set HSPC_EVENTS_QUEUE_URL to its queue",
+        )
+    sqs = boto3.client("sqs", region_name=settings.aws_region)
+    try:
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=settings.events_queue_url, AttributeNames=["QueueArn", "RedrivePolicy"]
+        )["Attributes"]
+    except Exception as exc:
+        raise CheckFailed(
+            f"the events queue cannot be read: {type(exc).__name__}",
+            "check HSPC_EVENTS_QUEUE_URL and that the credentials may call sqs:GetQueueAttributes",
+        ) from None
+    redrive = json.loads(attrs.get("RedrivePolicy") or "{}")
+    dlq_arn = redrive.get("deadLetterTargetArn")
+    if not dlq_arn:
+        raise CheckFailed(
+            "the events queue has no dead-letter queue", "set a RedrivePolicy on the queue (deploy/ does)"
+        )
+    dlq_name = dlq_arn.rsplit(":", 1)[-1]
+    try:
+        sqs.get_queue_url(QueueName=dlq_name)
+    except Exception:
+        raise CheckFailed(
+            f"the dead-letter queue {dlq_name} does not exist", "create it, or redeploy the stack in deploy/"
+        ) from None
+    events = boto3.client("events", region_name=settings.aws_region)
+    rules = events.list_rule_names_by_target(
+        TargetArn=attrs["QueueArn"], EventBusName=settings.event_bus_name
+    )
+    if not rules.get("RuleNames"):
+        raise CheckFailed(
+            f"no EventBridge rule on bus {settings.event_bus_name} targets the events queue",
+            "add a rule for source aws.partnercentral-selling targeting the queue (deploy/ does), "
+            "or set HSPC_EVENT_BUS_NAME to the bus that has it",
+        )
+    return (
+        f"queue with dead-letter queue {dlq_name} (after {redrive.get('maxReceiveCount')} receives), "
+        f"targeted by rule {rules['RuleNames'][0]}"
+    )
+
+
+def check_state_store(settings: Settings) -> str:
+    from hspc_pipelines.state.store import schema_problems
+
+    url = settings.state_url_or_default(str(settings.home()))
+    try:
+        problems = schema_problems(url)
+    except Exception as exc:
+        raise CheckFailed(
+            f"the state database cannot be reached: {type(exc).__name__}",
+            "check HSPC_STATE_URL (host, port, user, password) and that the database exists",
+        ) from None
+    if problems and all(p.endswith(" is missing") for p in problems) and len(problems) == _table_count():
+        return "reachable and empty: the first run creates its tables"
+    if problems:
+        raise CheckFailed(
+            "; ".join(problems),
+            "this database was written by another version of hspc: run the version that matches it, "
+            "or point HSPC_STATE_URL at an empty database (hspc rebuilds its cache from Partner Central)",
+        )
+    return "reachable, every table and column in place"
+
+
+def _table_count() -> int:
+    from hspc_pipelines.state.store import expected_tables
+
+    return len(expected_tables())
+
+
+def check_dagster_instance(settings: Settings) -> str:
+    import dagster as dg
+
+    home = settings.home()
+    try:
+        instance = dg.DagsterInstance.from_config(str(home))
+    except Exception as exc:
+        raise CheckFailed(
+            f"the Dagster instance in {home} does not load: {type(exc).__name__}: {str(exc)[:200]}",
+            "check DAGSTER_HOME and its dagster.yaml (deploy/dagster.yaml is production's)",
+        ) from None
+    with instance:
+        storage = type(instance.run_storage).__name__
+    return f"loads from {home} (run storage {storage})"
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("hubspot token and scopes", check_hubspot_token),
+    ("hubspot properties", check_properties),
+    ("hubspot pipelines and stages", check_pipelines),
+    ("partner central", check_partner_central),
+    ("events queue, dead-letter queue and rule", check_events_queue),
+    ("state store", check_state_store),
+    ("dagster instance", check_dagster_instance),
+)
+
+
+def run_checks(settings: Settings) -> Iterator[CheckResult]:
+    for name, check in CHECKS:
+        try:
+            yield CheckResult(name, True, check(settings))
+        except CheckFailed as exc:
+            yield CheckResult(name, False, exc.detail, exc.fix)
+        except Exception as exc:  # anything else is a failed check too, never a crash of the doctor
+            yield CheckResult(name, False, f"{type(exc).__name__}: {str(exc)[:300]}", "see the message")

@@ -1,0 +1,115 @@
+"""`hspc doctor` against the emulator stack (HubSpot emulator, Partner Central emulator, moto's SQS and
+EventBridge, SQLite state, a Dagster home): every check holds on a set-up stack; each check fails, with
+what to do, when its part is broken; the exit status says which."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hspc_pipelines.cli import main
+from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
+from hspc_pipelines.hubspot.client import HubSpotClient
+
+CHECKS = 7
+
+
+@pytest.fixture
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorStack]:
+    with EmulatorStack(deals=5) as stack:
+        env = {**stack.env, "DAGSTER_HOME": str(tmp_path / "home"), "HSPC_EVENT_BUS_NAME": stack.event_bus}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        (tmp_path / "home").mkdir()
+        yield stack
+
+
+def _doctor(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
+    status = main(["doctor"])
+    out = capsys.readouterr().out
+    lines = {}
+    for line in out.splitlines():
+        if line.startswith(("ok ", "FAIL ")):
+            name = line.split(None, 1)[1].split(":", 1)[0]
+            lines[name] = line
+    assert len(lines) == CHECKS, out
+    return status, lines
+
+
+def test_every_check_holds_on_a_set_up_stack(stack, capsys):
+    env = stack.env
+    bootstrap_properties(HubSpotClient(env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_BASE_URL"]))
+    status, lines = _doctor(capsys)
+    assert status == 0, "\n".join(lines.values())
+    assert all(line.startswith("ok ") for line in lines.values())
+    assert "all 8 scopes granted" in lines["hubspot token and scopes"]
+    assert "empty: the first run creates its tables" in lines["state store"]
+
+
+def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeypatch, tmp_path):
+    env = stack.env
+    client = HubSpotClient(env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_BASE_URL"])
+    # the Lambda system's portal: aws_engagement_score was a number
+    client.request(
+        "POST",
+        "/crm/v3/properties/{object_type}",
+        json={
+            "name": "aws_engagement_score",
+            "label": "AWS Engagement Score",
+            "type": "number",
+            "fieldType": "number",
+            "groupName": "dealinformation",
+        },
+        object_type="deals",
+    )
+    stack.hubspot.configure(token_scopes=["crm.objects.deals.read", "crm.objects.contacts.read"])
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("stage_maps:\n  sales-2026:\n    '123': Prospect\n")
+    monkeypatch.setenv("HSPC_MAPPING_CONFIG", str(mapping))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING", "http://127.0.0.1:9")  # nothing listens
+    monkeypatch.setenv("HSPC_EVENT_BUS_NAME", "default")  # the stack's rule is on its own bus
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as db:
+        db.execute("CREATE TABLE hspc_opportunity_cache (catalog TEXT, opportunity_id TEXT)")
+    monkeypatch.setenv("HSPC_STATE_URL", f"sqlite:///{old}")
+    (Path(env.get("DAGSTER_HOME") or tmp_path / "home") / "dagster.yaml").write_text(
+        "run_storage: [not, a, map]\n"
+    )
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+
+    status, lines = _doctor(capsys)
+    assert status == 1
+    assert all(line.startswith("FAIL ") for line in lines.values()), "\n".join(lines.values())
+    token = lines["hubspot token and scopes"]
+    assert "crm.objects.deals.write" in token and "Private apps" in token
+    props = lines["hubspot properties"]
+    assert "deals.aws_engagement_score (type number -> enumeration" in props and "--migrate" in props
+    assert "pipeline sales-2026 does not exist" in lines["hubspot pipelines and stages"]
+    assert "PARTNER_CENTRAL_ROLE_ARN" in lines["partner central"]
+    assert "no EventBridge rule on bus default" in lines["events queue, dead-letter queue and rule"]
+    assert "hspc_opportunity_cache lacks columns" in lines["state store"]
+    assert "dagster.yaml" in lines["dagster instance"]
+    assert env["HUBSPOT_ACCESS_TOKEN"] not in "\n".join(lines.values())
+
+
+def test_a_missing_dead_letter_queue_and_an_unreachable_database_fail(stack, capsys, monkeypatch):
+    stack.aws_client("sqs").delete_queue(QueueUrl=stack.dlq_url)
+    monkeypatch.setenv("HSPC_STATE_URL", "postgresql+psycopg2://postgres:s3cret@127.0.0.1:1/nothing")
+    status, lines = _doctor(capsys)
+    assert status == 1
+    assert "dead-letter queue" in lines["events queue, dead-letter queue and rule"]
+    assert lines["events queue, dead-letter queue and rule"].startswith("FAIL ")
+    state = lines["state store"]
+    assert state.startswith("FAIL ") and "HSPC_STATE_URL" in state and "s3cret" not in state
+
+
+def test_the_readme_lists_every_scope_hspc_needs():
+    from hspc_pipelines.doctor.scopes import REQUIRED_SCOPES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for scope, why in REQUIRED_SCOPES.items():
+        assert f"| `{scope}` | {why} |" in readme, scope
