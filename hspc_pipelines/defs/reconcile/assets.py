@@ -23,6 +23,7 @@ from hspc_pipelines.defs.resources import (
 )
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
+from hspc_pipelines.quotas.budget import write_cost
 from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
@@ -204,7 +205,10 @@ def _apply_metadata(df: pd.DataFrame) -> dict[str, RawMetadataValue]:
         statuses=dg.MetadataValue.json(report.counts(df, "status")),
         failures=dg.MetadataValue.md(
             report.failures_table(
-                df, "status", (RowStatus.FAILED, RowStatus.INVALID, RowStatus.BLOCKED), "error_message"
+                df,
+                "status",
+                (RowStatus.FAILED, RowStatus.INVALID, RowStatus.BLOCKED, RowStatus.DEFERRED),
+                "error_message",
             )
         ),
     )
@@ -237,9 +241,15 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
-    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in (Operation.CREATE, Operation.LINK)]
+    plan = frames.plan_rows(sync_plan)
+    rows = [r for r in plan if r["operation"] in (Operation.CREATE, Operation.LINK)]
     client, store = partner_central.get_client(), sync_state.get_store()
-    results = apply_creates(client, store, rows, workers=partner_central.write_workers)
+    # updates come first whichever step runs first: their writes are not the creates' to spend
+    claimed = sum(write_cost(r) for r in plan if r["operation"] == Operation.UPDATE)
+    budget = partner_central.write_budget(store)
+    results = apply_creates(
+        client, store, rows, workers=partner_central.write_workers, budget=budget, claimed=claimed
+    )
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=_apply_metadata(df))
@@ -266,13 +276,15 @@ def opportunity_updates(
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == Operation.UPDATE]
     bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(hubspot_deals)}
+    store = sync_state.get_store()
     results = apply_updates(
         partner_central.get_client(),
-        sync_state.get_store(),
+        store,
         rows,
         bundles,
         mapping.get_config(),
         workers=partner_central.write_workers,
+        budget=partner_central.write_budget(store),
     )
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
