@@ -169,7 +169,7 @@ class Settings(BaseSettings):
         gt=0, allow_inf_nan=False,
     )  # fmt: skip
     pc_write_reserve: int = _var(
-        "HSPC_PC_WRITE_RESERVE", 1_000, "Partner Central", "a whole number, 0 or more",
+        "HSPC_PC_WRITE_RESERVE", 300, "Partner Central", "a whole number, 0 or more",
         "Writes of the window first-load creates may not spend: kept for updates and event-driven work", ge=0,
     )  # fmt: skip
     run_budget_seconds: float = _var(

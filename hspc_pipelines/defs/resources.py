@@ -109,7 +109,7 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     # creates may not spend, the seconds a run may write for, and the order of creates.
     writes_per_day: int = 10_000
     quota_window_seconds: float = 86_400.0
-    write_reserve: int = 1_000
+    write_reserve: int = 300
     run_budget_seconds: float = 900.0
     create_order: str = "close_date,-amount"
 
