@@ -177,7 +177,27 @@ class Settings(BaseSettings):
     )  # fmt: skip
     pc_writes_per_day: int = _var(
         "HSPC_PC_WRITES_PER_DAY", DEFAULT_WRITES_PER_DAY, "Partner Central", "a whole number, 1 or more",
-        "Partner Central's write quota per rolling 24 h: runs report their writes as a share of it", ge=1,
+        "Partner Central writes per rolling quota window (quota: 10,000 per 24 hours); runs budget against it", ge=1,
+    )  # fmt: skip
+    pc_quota_window_seconds: float = _var(
+        "HSPC_PC_QUOTA_WINDOW_SECONDS", 86_400, "Partner Central", "a number above 0",
+        "Length of the rolling quota window (24 hours; shorter only to scale time in tests and benchmarks)",
+        gt=0, allow_inf_nan=False,
+    )  # fmt: skip
+    pc_write_reserve: int = _var(
+        "HSPC_PC_WRITE_RESERVE", 300, "Partner Central", "a whole number, 0 or more",
+        "Writes of the window first-load creates may not spend: kept for updates and event-driven work", ge=0,
+    )  # fmt: skip
+    run_budget_seconds: float = _var(
+        "HSPC_RUN_BUDGET_SECONDS", 0, "Partner Central", "a number, 0 or more",
+        "Seconds a run may spend writing (0: the time between two reconcile ticks); the rest waits, deferred",
+        ge=0, allow_inf_nan=False,
+    )  # fmt: skip
+    create_order: str = _var(
+        "HSPC_CREATE_ORDER", "close_date,-amount", "Partner Central",
+        "close_date, amount, deal_id, each optionally with '-' (largest first), comma-separated",
+        "Which first-load creates go first when the budget cannot take them all",
+        pattern=r"^\s*-?(close_date|amount|deal_id)\s*(,\s*-?(close_date|amount|deal_id)\s*)*$",
     )  # fmt: skip
     pc_write_workers: int = _var(
         "HSPC_PC_WRITE_WORKERS", DEFAULT_WRITE_WORKERS, "Partner Central", "a whole number, 0 or more",
@@ -359,6 +379,8 @@ class Settings(BaseSettings):
     @field_validator(
         "hubspot_requests_per_10s",
         "pc_write_workers",
+        "pc_writes_per_day",
+        "pc_write_reserve",
         "nightly_sweep_hour_utc",
         "sweep_days",
         "run_days",

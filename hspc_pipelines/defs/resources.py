@@ -8,10 +8,12 @@ dagster-aws.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
+from dagster._utils.schedules import cron_string_iterator
 from pydantic import PrivateAttr
 
 from hspc_pipelines.defs.io import asset_store_io_manager
@@ -23,6 +25,8 @@ from hspc_pipelines.mapping import MappingConfig, load_mapping_config
 from hspc_pipelines.metrics.figures import CallFigures
 from hspc_pipelines.partner_central import pacing as pc_pacing
 from hspc_pipelines.partner_central.client import PartnerCentralClient
+from hspc_pipelines.quotas.budget import QuotaPolicy, parse_create_order
+from hspc_pipelines.quotas.run import WriteBudget
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS, Settings
 from hspc_pipelines.state.store import SyncStateStore
 
@@ -118,6 +122,13 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     # Threads applying rows; the pacer above still spaces every write, so this only hides latency.
     write_workers: int = DEFAULT_WRITE_WORKERS
     default_solution_id: str | None = None
+    # The write budget (quotas/): the rolling window's quota, its length, the reserve first-load
+    # creates may not spend, the seconds a run may write for, and the order of creates.
+    writes_per_day: int = 10_000
+    quota_window_seconds: float = 86_400.0
+    write_reserve: int = 300
+    run_budget_seconds: float = 900.0
+    create_order: str = "close_date,-amount"
 
     _client: PartnerCentralClient | None = PrivateAttr(default=None)
 
@@ -139,6 +150,17 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 writes_per_second=self.writes_per_second,
             )
         return self._client
+
+    def write_budget(self, store: SyncStateStore) -> WriteBudget:
+        """This step's share of the write quotas, over the ledger every run books in."""
+        policy = QuotaPolicy(
+            writes_per_window=self.writes_per_day,
+            window_seconds=self.quota_window_seconds,
+            writes_per_second=self.writes_per_second,
+            run_seconds=self.run_budget_seconds,
+            reserve=self.write_reserve,
+        )
+        return WriteBudget(store, policy, self.catalog, parse_create_order(self.create_order))
 
 
 class SyncStateResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -174,6 +196,14 @@ class MappingResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return self._config
 
 
+def tick_period_seconds(cron: str) -> float:
+    """Seconds between the reconcile schedule's next two ticks: a run that writes for no longer ends
+    before the next one is due."""
+    ticks = cron_string_iterator(time.time(), cron, "UTC")
+    first = next(ticks)
+    return (next(ticks) - first).total_seconds()
+
+
 def _env_or(settings: Settings, field: str, default: Any) -> Any:
     """`dg.EnvVar` of the field's variable when it is set (read again when a run starts), else `default`."""
     if field in settings.model_fields_set and getattr(settings, field) is not None:
@@ -198,6 +228,11 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
         region=settings.aws_region,
         **pc_pacing.pacing_from_settings(settings),
         write_workers=settings.pc_write_workers,  # 0 or 1 applies rows one at a time
+        writes_per_day=settings.pc_writes_per_day,
+        quota_window_seconds=settings.pc_quota_window_seconds,
+        write_reserve=settings.pc_write_reserve,
+        run_budget_seconds=settings.run_budget_seconds or tick_period_seconds(settings.reconcile_cron),
+        create_order=settings.create_order,
         default_solution_id=settings.partner_central_solution_id,
     )
     state_url = _env_or(settings, "state_url", settings.state_url_or_default(dagster_home))

@@ -51,6 +51,9 @@ class EmulatorStack:
         webhook_url: str | None = None,
         pc_reads_per_second: float | None = None,
         pc_writes_per_second: float | None = None,
+        pc_writes_per_day: int | None = None,
+        pc_reads_per_day: int | None = None,
+        pc_quota_window_seconds: float = 86_400.0,
         task_delay_seconds: float = 0.0,
         solutions: tuple[dict[str, Any], ...] = DEFAULT_SOLUTIONS,
         deliver_events: bool = True,
@@ -58,6 +61,7 @@ class EmulatorStack:
         self.deals, self.seed, self.host, self.catalog = deals, seed, host, catalog
         self.webhook_url = webhook_url
         self.pc_limits = (pc_reads_per_second, pc_writes_per_second)
+        self.pc_daily = (pc_reads_per_day, pc_writes_per_day, pc_quota_window_seconds)
         self.task_delay_seconds = task_delay_seconds
         self.solutions = solutions
         # False: Partner Central's events are kept by the emulator (`events_published`) but not put on
@@ -116,6 +120,9 @@ class EmulatorStack:
             host=self.host,
             reads_per_second=reads,
             writes_per_second=writes,
+            reads_per_day=self.pc_daily[0],
+            writes_per_day=self.pc_daily[1],
+            quota_window_seconds=self.pc_daily[2],
             event_sink=sink,
             task_delay_seconds=self.task_delay_seconds,
             seed=self.seed,
@@ -158,6 +165,9 @@ class EmulatorStack:
             # emulator's own quotas (unlimited by default) are what apply locally.
             "HSPC_PC_READS_PER_SECOND": str(reads or 1000),
             "HSPC_PC_WRITES_PER_SECOND": str(writes or 1000),
+            # The write budget keeps the emulator's daily quota (none by default: then none here).
+            "HSPC_PC_WRITES_PER_DAY": str(self.pc_daily[1] or 1_000_000_000),
+            "HSPC_PC_QUOTA_WINDOW_SECONDS": str(self.pc_daily[2]),
         }
 
     def _create_queues_and_rule(self) -> None:

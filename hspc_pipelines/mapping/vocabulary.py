@@ -136,6 +136,9 @@ class RowStatus(StrEnum):
     INVALID = "invalid"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Not attempted: the run's write budget or Partner Central's 24-hour quota did not cover it; the
+    # next run takes it first (`quotas/`).
+    DEFERRED = "deferred"
 
 
 # The status a row ends with when no apply step touched it.

@@ -22,6 +22,8 @@ from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_reque
 from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, RowStatus
 from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
 from hspc_pipelines.partner_central.records import to_jsonable, with_timestamps
+from hspc_pipelines.quotas.budget import write_cost
+from hspc_pipelines.quotas.run import Deferred, WriteBudget
 from hspc_pipelines.reconcile.outcomes import ApplyResult
 from hspc_pipelines.reconcile.plan import diff_views
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS as DEFAULT_WORKERS
@@ -84,6 +86,35 @@ def _failed(
     )
 
 
+def _deferred(deferred: Deferred) -> ApplyResult:
+    return _result(
+        deferred.row, RowStatus.DEFERRED, error_code="QuotaDeferred", error_message=deferred.message
+    )
+
+
+Work = Callable[[Mapping[str, Any]], ApplyResult]
+
+
+def _budgeted(budget: WriteBudget | None, work: Work) -> Work:
+    """`work` that books its writes on the budget; once Partner Central kept answering
+    ThrottlingException past the retries (the quota is spent), that row and every row not started yet
+    are deferred rather than failed."""
+    if budget is None:
+        return work
+
+    def run(row: Mapping[str, Any]) -> ApplyResult:
+        if budget.tripped():
+            return _deferred(budget.defer(row))
+        result = work(row)
+        budget.spend(write_cost(row))
+        if result.status == RowStatus.FAILED and result.error_code == "ThrottlingException":
+            budget.trip()
+            return _deferred(budget.defer(row))
+        return result
+
+    return run
+
+
 def _read_and_store(client: PartnerCentralWriter, store: SyncStateStore, opp_id: str) -> dict[str, Any]:
     record: dict[str, Any] = to_jsonable(client.get_opportunity(opp_id))
     store.put_opportunities(client.catalog, [record])
@@ -117,30 +148,36 @@ def apply_creates(
     store: SyncStateStore,
     rows: Iterable[Mapping[str, Any]],
     workers: int = DEFAULT_WORKERS,
+    budget: WriteBudget | None = None,
+    claimed: int = 0,
 ) -> list[ApplyResult]:
-    """CreateOpportunity for `create` rows (then their solutions); `link` rows need no call."""
+    """CreateOpportunity for `create` rows (then their solutions); `link` rows need no call. With a
+    `budget`, creates go in its order and those it does not cover (after `claimed` writes kept for
+    the run's updates) end deferred."""
     wanted = [row for row in rows if row["operation"] in (Operation.CREATE, Operation.LINK)]
     creates = [row for row in wanted if row["operation"] == Operation.CREATE]
-    results = _each_row(lambda row: _create_one(client, store, row), creates, workers)
-    created = iter(_read_back_again(client, store, _retry_transient(client, store, creates, results)))
-    return [
-        next(created) if row["operation"] == Operation.CREATE else _result(row, RowStatus.LINKED)
-        for row in wanted
-    ]
+    done: dict[str, ApplyResult] = {}
+    if budget is not None:
+        creates, later = budget.admit(creates, creates=True, already_claimed=claimed)
+        done = {str(d.row["entity_key"]): _deferred(d) for d in later}
+    work = _budgeted(budget, lambda row: _create_one(client, store, row))
+    try:
+        results = _each_row(work, creates, workers)
+        results = _read_back_again(client, store, _retry_transient(work, creates, results))
+    finally:
+        if budget is not None:
+            budget.close()
+    done.update((r.entity_key, r) for r in results)
+    return [done.get(str(row["entity_key"])) or _result(row, RowStatus.LINKED) for row in wanted]
 
 
 def _retry_transient(
-    client: PartnerCentralWriter,
-    store: SyncStateStore,
-    rows: Sequence[Mapping[str, Any]],
-    results: list[ApplyResult],
+    work: Work, rows: Sequence[Mapping[str, Any]], results: list[ApplyResult]
 ) -> list[ApplyResult]:
     """One more create, one at a time, for rows that failed on a transient error: at 2% conflicts
     and 10% throttling, a few rows of a thousand otherwise wait for the next run."""
     return [
-        _create_one(client, store, row)
-        if result.status == RowStatus.FAILED and result.error_code in TRANSIENT_CODES
-        else result
+        work(row) if result.status == RowStatus.FAILED and result.error_code in TRANSIENT_CODES else result
         for row, result in zip(rows, results, strict=True)
     ]
 
@@ -219,14 +256,23 @@ def apply_updates(
     bundles: Mapping[str, DealBundle],
     config: MappingConfig,
     workers: int = DEFAULT_WORKERS,
+    budget: WriteBudget | None = None,
 ) -> list[ApplyResult]:
-    """UpdateOpportunity for `update` rows with the full record; on conflict re-read and re-plan."""
+    """UpdateOpportunity for `update` rows with the full record; on conflict re-read and re-plan.
+    With a `budget`, the rows it does not cover end deferred (updates come before creates in it)."""
     wanted = [row for row in rows if row["operation"] == Operation.UPDATE]
+    attempt, later = budget.admit(wanted, creates=False) if budget is not None else (wanted, [])
 
     def work(row: Mapping[str, Any]) -> ApplyResult:
         return _update_one(client, store, row, bundles.get(str(row["deal_id"])), config)
 
-    return _each_row(work, wanted, workers)
+    try:
+        results = _each_row(_budgeted(budget, work), attempt, workers)
+    finally:
+        if budget is not None:
+            budget.close()
+    done = {r.entity_key: r for r in [*results, *map(_deferred, later)]}
+    return [done[str(row["entity_key"])] for row in wanted]
 
 
 def _update_one(

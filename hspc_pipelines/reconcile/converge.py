@@ -38,7 +38,8 @@ def replan_after_apply(
     for res in results:
         if res.record is not None:
             read_back[str(res.record["Id"])] = res.record
-        if res.status == RowStatus.FAILED and res.deal_id:
+        # failed and deferred rows come back in the next plan, not in this one
+        if res.status in (RowStatus.FAILED, RowStatus.DEFERRED) and res.deal_id:
             failed.add(res.deal_id)
     touched_opps = set(read_back)
     # The first plan's records as they were (a list: records whose key columns collide stay apart,

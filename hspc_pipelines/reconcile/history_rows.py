@@ -91,7 +91,12 @@ def history_entries(
         status: str = str(result.status if result is not None else PLANNED_STATUS[operation])
         reason_code: str | None = None
         message: str | None = plan.get("reason") or None
-        if result is not None and result.status in (RowStatus.FAILED, RowStatus.BLOCKED, RowStatus.INVALID):
+        if result is not None and result.status in (
+            RowStatus.FAILED,
+            RowStatus.BLOCKED,
+            RowStatus.INVALID,
+            RowStatus.DEFERRED,
+        ):
             reason_code, message = result.error_code, result.error_message or message
         elif operation == Operation.INVALID:
             reason_code = INVALID_DEAL

@@ -1,7 +1,8 @@
 """From plan rows and apply results to what must be written on each deal.
 
-Every row ends as created / linked / updated / written / unchanged / blocked / invalid / failed, and
-the deal carries the matching `aws_sync_status` and `aws_sync_error`, so a seller sees why.
+Every row ends as created / linked / updated / written / unchanged / blocked / invalid / failed /
+deferred, and the deal carries the matching `aws_sync_status` and `aws_sync_error`, so a seller sees
+why (a deferred row: `pending`, with the reason and the time it is expected to go).
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def deal_write_for(
             )
         elif result.status == RowStatus.FAILED:
             wanted = {"aws_sync_status": SyncStatus.FAILED.value, "aws_sync_error": _error_text(result)}
+        elif result.status == RowStatus.DEFERRED:
+            # Not attempted (the write budget): the deal says so and when it is expected to go.
+            wanted = {"aws_sync_status": SyncStatus.PENDING.value, "aws_sync_error": result.error_message}
         elif result.status == RowStatus.BLOCKED:
             wanted.update(
                 {"aws_sync_status": SyncStatus.BLOCKED.value, "aws_sync_error": result.error_message}

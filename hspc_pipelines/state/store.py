@@ -51,6 +51,40 @@ SETTLED_PAIRS = sa.Table(
     sa.Column("warnings_json", sa.Text, nullable=False),
 )
 
+# The quota ledger: calls spent per service and kind (read/write), booked in buckets of a minute of
+# the window (1/1440 of it), so 24 hours are at most 1,440 rows per kind whatever the traffic. All runs
+# book here, so each knows what the others spent.
+QUOTA_LEDGER = sa.Table(
+    "hspc_quota_ledger",
+    _METADATA,
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("bucket", sa.Float, primary_key=True),  # epoch seconds at the bucket's start
+    sa.Column("spent", sa.Integer, nullable=False),
+)
+
+# A quota seen spent (the service kept throttling): no run writes before `until`.
+QUOTA_HOLDS = sa.Table(
+    "hspc_quota_holds",
+    _METADATA,
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("until", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+# Rows a run's budget did not cover: the next run takes them first, longest-waiting first.
+DEFERRED_ROWS = sa.Table(
+    "hspc_deferred_rows",
+    _METADATA,
+    sa.Column("catalog", sa.String(16), primary_key=True),
+    sa.Column("entity_key", sa.String(64), primary_key=True),
+    sa.Column("deal_id", sa.String(32)),
+    sa.Column("since", sa.Float, nullable=False),
+    sa.Column("retry_at", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
 _CHUNK = 500  # rows per upsert statement
 _READ_CHUNK = 5_000  # values per IN query
 
@@ -253,6 +287,106 @@ class SyncStateStore:
                     table.update()
                     .where(table.c.catalog == catalog, table.c.invitation_id == invitation_id)
                     .values(**values)
+                )
+
+    # -- the quota ledger -------------------------------------------------------------------------
+
+    def book_spend(self, service: str, kind: str, count: int, at: float, window_seconds: float) -> None:
+        """Add `count` calls at `at` (epoch seconds) to the ledger; one atomic statement, so runs
+        booking at once both count."""
+        if count <= 0:
+            return
+        width = window_seconds / 1440
+        bucket = (at // width) * width
+        table = QUOTA_LEDGER
+        insert: Any = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(table).values(service=service, kind=kind, bucket=bucket, spent=count)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["service", "kind", "bucket"], set_={"spent": table.c.spent + stmt.excluded.spent}
+        )
+        with self._engine.begin() as conn:
+            conn.execute(stmt)
+            # What has left every window is forgotten (a day-long window: kept for one more day).
+            conn.execute(
+                table.delete().where(
+                    table.c.service == service, table.c.kind == kind, table.c.bucket < at - 2 * window_seconds
+                )
+            )
+
+    def spends(self, service: str, kind: str, since: float) -> list[tuple[float, int]]:
+        """(bucket start, calls) booked after `since`, oldest first."""
+        table = QUOTA_LEDGER
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table.c.bucket, table.c.spent)
+                .where(table.c.service == service, table.c.kind == kind, table.c.bucket > since)
+                .order_by(table.c.bucket)
+            )
+            return [(float(at), int(n)) for at, n in rows]
+
+    def hold_quota(self, service: str, kind: str, until: float, reason: str) -> None:
+        self._upsert(QUOTA_HOLDS, [{"service": service, "kind": kind, "until": until, "reason": reason}])
+
+    def quota_hold(self, service: str, kind: str) -> tuple[float, str] | None:
+        table = QUOTA_HOLDS
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(table.c.until, table.c.reason).where(
+                    table.c.service == service, table.c.kind == kind
+                )
+            ).first()
+        return (float(row[0]), str(row[1])) if row else None
+
+    def put_deferred(self, catalog: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Keep rows the budget did not cover (`entity_key`, `deal_id`, `since`, `retry_at`,
+        `reason`); a row deferred again keeps the `since` it had."""
+        wanted = {str(r["entity_key"]): r for r in rows}
+        if not wanted:
+            return 0
+        known = {key: since for key, since, _ in self.deferred(catalog, wanted)}
+        self._upsert(
+            DEFERRED_ROWS,
+            [
+                {
+                    "catalog": catalog,
+                    "entity_key": key,
+                    "deal_id": r.get("deal_id"),
+                    "since": known.get(key, r["since"]),
+                    "retry_at": r["retry_at"],
+                    "reason": r["reason"],
+                }
+                for key, r in wanted.items()
+            ],
+        )
+        return len(wanted)
+
+    def deferred(
+        self, catalog: str, entity_keys: Iterable[str] | None = None
+    ) -> list[tuple[str, float, str]]:
+        """(entity key, deferred since, deal id) of the deferred rows (of `entity_keys`, when given)."""
+        table = DEFERRED_ROWS
+        if entity_keys is not None:
+            rows = self._select_in(
+                table, ("entity_key", "since", "deal_id"), "entity_key", catalog, entity_keys
+            )
+            return [(k, float(since), d) for k, since, d in rows]
+        with self._engine.connect() as conn:
+            result = conn.execute(
+                sa.select(table.c.entity_key, table.c.since, table.c.deal_id)
+                .where(table.c.catalog == catalog)
+                .order_by(table.c.since)
+            )
+            return [(k, float(since), d) for k, since, d in result]
+
+    def clear_deferred(self, catalog: str, entity_keys: Iterable[str]) -> None:
+        keys = list(dict.fromkeys(entity_keys))
+        table = DEFERRED_ROWS
+        with self._engine.begin() as conn:
+            for start in range(0, len(keys), _READ_CHUNK):
+                conn.execute(
+                    table.delete().where(
+                        table.c.catalog == catalog, table.c.entity_key.in_(keys[start : start + _READ_CHUNK])
+                    )
                 )
 
     def dispose(self) -> None:

@@ -38,6 +38,8 @@ def emu(running: tuple[HubSpotEmulator, str]) -> HubSpotEmulator:
         json={
             "rate_limit_per_10s": None,
             "search_per_second": None,
+            "daily_limit": None,
+            "daily_window_seconds": 86_400,
             "webhook_url": None,
             "webhook_client_secret": None,
             "search_lag_seconds": 0,
@@ -614,6 +616,25 @@ def test_ten_second_rate_limit_answers_429_with_headers(hs: requests.Session, ur
     body = answers[3].json()
     assert body["policyName"] == "TEN_SECONDLY_ROLLING" and body["errorType"] == "RATE_LIMIT"
     assert body["message"] == "You have reached your ten_secondly_rolling limit."
+
+
+def test_the_daily_limit_answers_429_daily_until_the_day_turns(
+    emu: HubSpotEmulator, hs: requests.Session, url: str
+) -> None:
+    # a day scaled to 2 s; start just after it turned so the four calls fall in one day
+    requests.post(f"{url}/_emulator/config", json={"daily_limit": 3, "daily_window_seconds": 2}, timeout=5)
+    time.sleep(2 - time.time() % 2)
+    answers = [hs.get(f"{url}/crm/v3/objects/deals") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["X-HubSpot-RateLimit-Daily"] == "3"
+    assert answers[0].headers["X-HubSpot-RateLimit-Daily-Remaining"] == "2"
+    assert answers[3].headers["X-HubSpot-RateLimit-Daily-Remaining"] == "0"
+    body = answers[3].json()
+    assert body["policyName"] == "DAILY" and body["errorType"] == "RATE_LIMIT"
+    time.sleep(2 - time.time() % 2)
+    assert hs.get(f"{url}/crm/v3/objects/deals").status_code == 200
+    assert emu.limits.spend_daily("test-token", 2) == 0  # another app of the portal spends the rest
+    assert hs.get(f"{url}/crm/v3/objects/deals").json()["policyName"] == "DAILY"
 
 
 def test_search_has_its_own_per_second_limit(hs: requests.Session, url: str) -> None:

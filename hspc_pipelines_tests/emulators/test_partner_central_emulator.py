@@ -38,7 +38,15 @@ def running() -> Iterator[tuple[PartnerCentralEmulator, str]]:
 def emu(running: tuple[PartnerCentralEmulator, str]) -> PartnerCentralEmulator:
     emulator, _ = running
     emulator.reset()
-    emulator.configure(reads_per_second=None, writes_per_second=None, task_delay_seconds=0.0, denied=False)
+    emulator.configure(
+        reads_per_second=None,
+        writes_per_second=None,
+        reads_per_day=None,
+        writes_per_day=None,
+        quota_window_seconds=86_400,
+        task_delay_seconds=0.0,
+        denied=False,
+    )
     return emulator
 
 
@@ -789,6 +797,49 @@ def test_write_quota_throttles(emu: PartnerCentralEmulator, pc: Any) -> None:
     time.sleep(1.05)
     pc.create_opportunity(**create_request())
     assert emu.stats()["errors_by_operation"]["CreateOpportunity"] == {"ThrottlingException": 1}
+
+
+def test_the_rolling_24_hour_write_quota_throttles_until_the_window_rolls(
+    emu: PartnerCentralEmulator, pc: Any
+) -> None:
+    # a day scaled to 1.5 s, as benchmarks scale it
+    emu.configure(writes_per_day=2, quota_window_seconds=1.5)
+    pc.create_opportunity(**create_request())
+    pc.create_opportunity(**create_request())
+    with pytest.raises(ClientError) as exc:
+        pc.create_opportunity(**create_request())
+    assert code(exc) == "ThrottlingException"
+    assert "2 write operations per rolling 24 hours" in exc.value.response["Error"]["Message"]
+    pc.list_opportunities(Catalog="AWS")  # reads have their own quota
+    assert emu.stats()["quota_used"] == {"read": 1, "write": 2}  # the refused call is not counted
+    time.sleep(1.6)
+    pc.create_opportunity(**create_request())
+    assert emu.stats()["quota_used"]["write"] == 1
+
+
+def test_the_read_quota_and_quota_spent_by_someone_else(emu: PartnerCentralEmulator, url: str) -> None:
+    pc = make_client(url)
+    config = requests.post(
+        f"{url}/_emulator/config", json={"reads_per_day": 3, "writes_per_day": 10}, timeout=5
+    ).json()
+    assert (config["reads_per_day"], config["writes_per_day"], config["quota_window_seconds"]) == (
+        3,
+        10,
+        86_400,
+    )
+    spent = requests.post(f"{url}/_emulator/quota", json={"reads": 2, "writes": 10}, timeout=5).json()
+    assert spent == {"read": 2, "write": 10}
+    with pytest.raises(ClientError) as exc:
+        pc.create_opportunity(**create_request())
+    assert code(exc) == "ThrottlingException"
+    pc.list_opportunities(Catalog="AWS")
+    with pytest.raises(ClientError) as exc:
+        pc.list_opportunities(Catalog="AWS")
+    assert "3 read operations per rolling 24 hours" in exc.value.response["Error"]["Message"]
+    assert emu.stats()["errors"] == {"ThrottlingException": 2}
+    emu.reset()  # forgets the spent quota, keeps the limits
+    assert requests.get(f"{url}/_emulator/quota", timeout=5).json() == {"read": 0, "write": 0}
+    assert emu.config()["writes_per_day"] == 10
 
 
 def test_boto3_retries_through_injected_faults(emu: PartnerCentralEmulator, url: str) -> None:

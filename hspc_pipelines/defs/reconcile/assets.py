@@ -26,6 +26,7 @@ from hspc_pipelines.defs.run_metrics import StepCalls, emit, plotted, run_calls,
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.metrics.figures import reconcile_figures
+from hspc_pipelines.quotas.budget import write_cost
 from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
@@ -212,7 +213,10 @@ def _apply_metadata(df: pd.DataFrame, step: StepCalls) -> dict[str, RawMetadataV
         statuses=dg.MetadataValue.json(report.counts(df, "status")),
         failures=dg.MetadataValue.md(
             report.failures_table(
-                df, "status", (RowStatus.FAILED, RowStatus.INVALID, RowStatus.BLOCKED), "error_message"
+                df,
+                "status",
+                (RowStatus.FAILED, RowStatus.INVALID, RowStatus.BLOCKED, RowStatus.DEFERRED),
+                "error_message",
             )
         ),
     )
@@ -246,9 +250,15 @@ def opportunity_creates(
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
     step = StepCalls(partner_central=partner_central)
-    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] in (Operation.CREATE, Operation.LINK)]
+    plan = frames.plan_rows(sync_plan)
+    rows = [r for r in plan if r["operation"] in (Operation.CREATE, Operation.LINK)]
     client, store = partner_central.get_client(), sync_state.get_store()
-    results = apply_creates(client, store, rows, workers=partner_central.write_workers)
+    # updates come first whichever step runs first: their writes are not the creates' to spend
+    claimed = sum(write_cost(r) for r in plan if r["operation"] == Operation.UPDATE)
+    budget = partner_central.write_budget(store)
+    results = apply_creates(
+        client, store, rows, workers=partner_central.write_workers, budget=budget, claimed=claimed
+    )
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=_apply_metadata(df, step))
@@ -276,13 +286,15 @@ def opportunity_updates(
     step = StepCalls(partner_central=partner_central)
     rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == Operation.UPDATE]
     bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(hubspot_deals)}
+    store = sync_state.get_store()
     results = apply_updates(
         partner_central.get_client(),
-        sync_state.get_store(),
+        store,
         rows,
         bundles,
         mapping.get_config(),
         workers=partner_central.write_workers,
+        budget=partner_central.write_budget(store),
     )
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from hspc_pipelines.defs.partitions import daily_partitions
+from hspc_pipelines.defs.reconcile import pileup
 from hspc_pipelines.defs.reconcile.assets import reconcile_assets
 from hspc_pipelines.defs.tags import WRITES, range_tags
 from hspc_pipelines.settings import Settings, load_settings
@@ -59,11 +60,14 @@ def reconcile_schedule(graph: ReconcileGraph, settings: Settings) -> dg.Schedule
         cron_schedule=settings.reconcile_cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Today's partition on every tick (HSPC_RECONCILE_CRON).",
+        description="Today's partition on every tick (HSPC_RECONCILE_CRON), unless a run for it is queued or running.",
     )
-    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
         today = when.date().isoformat()
+        busy = pileup.run_in_flight(context.instance, graph.job.name, today)
+        if busy is not None:
+            return pileup.skip_reason(busy, today)
         return dg.RunRequest(run_key=f"today-{when.isoformat()}", partition_key=today)
 
     return schedule

@@ -53,6 +53,7 @@ class HubSpotEmulator:
         rate_limit_per_10s: int | None = None,
         search_per_second: int | None = None,
         daily_limit: int | None = None,
+        daily_window_seconds: float = 86_400.0,
         webhook_url: str | None = None,
         webhook_client_secret: str | None = None,
         webhook_properties: Iterable[str] | None = None,
@@ -64,7 +65,7 @@ class HubSpotEmulator:
     ) -> None:
         self.access_tokens = frozenset(access_tokens)
         self.lock = threading.RLock()
-        self.limits = RateLimiter(rate_limit_per_10s, search_per_second, daily_limit)
+        self.limits = RateLimiter(rate_limit_per_10s, search_per_second, daily_limit, daily_window_seconds)
         self.faults = FaultInjector()
         self.webhook_settings = WebhookSettings(
             url=webhook_url,
@@ -157,7 +158,7 @@ class HubSpotEmulator:
             per_10s = settings.get("rate_limit_per_10s", limits.per_10s)
             search = settings.get("search_per_second", limits.search_per_second)
             daily = settings.get("daily_limit", limits.daily)
-            limits.configure(per_10s, search, daily)
+            limits.configure(per_10s, search, daily, settings.get("daily_window_seconds"))
             ws = self.webhook_settings
             ws.url = settings.get("webhook_url", ws.url)
             ws.client_secret = settings.get("webhook_client_secret", ws.client_secret)
@@ -183,6 +184,7 @@ class HubSpotEmulator:
             "rate_limit_per_10s": self.limits.per_10s,
             "search_per_second": self.limits.search_per_second,
             "daily_limit": self.limits.daily,
+            "daily_window_seconds": self.limits.daily_window_seconds,
             "webhook_url": ws.url,
             "webhook_client_secret_set": bool(ws.client_secret),
             "webhook_properties": sorted(ws.properties) if ws.properties is not None else None,

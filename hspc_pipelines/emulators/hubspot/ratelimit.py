@@ -1,7 +1,9 @@
 """HubSpot's rate limits: a rolling 10-second window per token, a per-second search window, a daily quota.
 
 `None` means unlimited; the headers then report a large nominal limit so clients never slow down
-for a limit that is not enforced.
+for a limit that is not enforced. The daily quota resets when the day turns (HubSpot: midnight), and
+the day's length is a setting (`daily_window_seconds`), so tests and benchmarks can scale a day by
+the same factor as the per-second limits; a request refused by it is answered 429 `DAILY`.
 """
 
 from __future__ import annotations
@@ -48,8 +50,17 @@ class RateLimiter:
     per_10s: int | None = None
     search_per_second: int | None = None
     daily: int | None = None
+    daily_window_seconds: float = 86_400.0
     _windows: dict[str, tuple[RollingWindow, RollingWindow]] = field(default_factory=dict)
     _daily_used: dict[str, int] = field(default_factory=dict)
+    _day: int = -1
+
+    def _turn_day(self) -> None:
+        """Forget the daily counts when the day (of `daily_window_seconds`) has turned."""
+        day = int(time.time() // self.daily_window_seconds)
+        if day != self._day:
+            self._day = day
+            self._daily_used.clear()
 
     def _for(self, token: str) -> tuple[RollingWindow, RollingWindow]:
         pair = self._windows.get(token)
@@ -64,6 +75,7 @@ class RateLimiter:
         """Book one request; return the policy name that refused it, or None when allowed."""
         now = time.monotonic()
         general, search = self._for(token)
+        self._turn_day()
         if self.daily is not None and self._daily_used.get(token, 0) >= self.daily:
             return "DAILY"
         if is_search and not search.try_acquire(now):
@@ -75,6 +87,7 @@ class RateLimiter:
 
     def headers(self, token: str) -> dict[str, str]:
         general, _ = self._for(token)
+        self._turn_day()
         daily = self.daily if self.daily is not None else NOMINAL_MAX
         return {
             "X-HubSpot-RateLimit-Max": str(self.per_10s if self.per_10s is not None else NOMINAL_MAX),
@@ -84,9 +97,26 @@ class RateLimiter:
             "X-HubSpot-RateLimit-Daily-Remaining": str(max(daily - self._daily_used.get(token, 0), 0)),
         }
 
-    def configure(self, per_10s: int | None, search_per_second: int | None, daily: int | None) -> None:
+    def configure(
+        self,
+        per_10s: int | None,
+        search_per_second: int | None,
+        daily: int | None,
+        daily_window_seconds: float | None = None,
+    ) -> None:
         self.per_10s, self.search_per_second, self.daily = per_10s, search_per_second, daily
+        if daily_window_seconds is not None:
+            if daily_window_seconds <= 0:
+                raise ValueError(f"daily_window_seconds must be above 0, got {daily_window_seconds}")
+            self.daily_window_seconds = float(daily_window_seconds)
         self._windows.clear()
+
+    def spend_daily(self, token: str, count: int) -> int:
+        """Another app of the account spends `count` of the token's daily quota; what is left."""
+        self._turn_day()
+        self._daily_used[token] = self._daily_used.get(token, 0) + count
+        daily = self.daily if self.daily is not None else NOMINAL_MAX
+        return max(daily - self._daily_used[token], 0)
 
     def reset(self) -> None:
         self._windows.clear()

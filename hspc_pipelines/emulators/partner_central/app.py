@@ -25,7 +25,7 @@ from .context import Context, Handler, Scheduler
 from .errors import ApiError
 from .events import EventPublisher, EventSink
 from .faults import FaultInjector, fault_error
-from .quotas import WRITE_OPERATIONS, Quotas
+from .quotas import DAY_SECONDS, WRITE_OPERATIONS, Quotas
 from .store import Ids
 from .validation import validate_input
 
@@ -43,6 +43,9 @@ class PartnerCentralEmulator:
         self,
         reads_per_second: float | None = None,
         writes_per_second: float | None = None,
+        reads_per_day: int | None = None,
+        writes_per_day: int | None = None,
+        quota_window_seconds: float = DAY_SECONDS,
         event_sink: EventSink | None = None,
         task_delay_seconds: float = 0.0,
         denied: bool | Iterable[str] = False,
@@ -53,7 +56,9 @@ class PartnerCentralEmulator:
         self.lock = threading.RLock()
         self.account_id = account_id
         self.region = region
-        self.quotas = Quotas(reads_per_second, writes_per_second)
+        self.quotas = Quotas(
+            reads_per_second, writes_per_second, reads_per_day, writes_per_day, quota_window_seconds
+        )
         self.faults = FaultInjector()
         self.events = EventPublisher(event_sink, region, account_id)
         self.ctx = Context(
@@ -77,13 +82,21 @@ class PartnerCentralEmulator:
         return self.ctx.task_delay_seconds
 
     def configure(self, **options: Any) -> dict[str, Any]:
-        """Change quotas (`reads_per_second`, `writes_per_second`), `task_delay_seconds` or `denied`."""
+        """Change quotas (`reads_per_second`, `writes_per_second`, `reads_per_day`, `writes_per_day`,
+        `quota_window_seconds`), `task_delay_seconds` or `denied`."""
         with self.lock:
             limits = self.quotas.limits()
             if "reads_per_second" in options or "writes_per_second" in options:
                 self.quotas.configure(
                     options.get("reads_per_second", limits["read"]),
                     options.get("writes_per_second", limits["write"]),
+                )
+            if {"reads_per_day", "writes_per_day", "quota_window_seconds"} & options.keys():
+                daily = self.quotas.daily_limits()
+                self.quotas.configure_daily(
+                    options.get("reads_per_day", daily["read"]),
+                    options.get("writes_per_day", daily["write"]),
+                    float(options.get("quota_window_seconds", self.quotas.window)),
                 )
             if "task_delay_seconds" in options:
                 self.ctx.task_delay_seconds = float(options["task_delay_seconds"])
@@ -92,11 +105,14 @@ class PartnerCentralEmulator:
             return self.config()
 
     def config(self) -> dict[str, Any]:
-        limits = self.quotas.limits()
+        limits, daily = self.quotas.limits(), self.quotas.daily_limits()
         denied = self.denied if isinstance(self.denied, bool) else sorted(self.denied)
         return {
             "reads_per_second": limits["read"],
             "writes_per_second": limits["write"],
+            "reads_per_day": daily["read"],
+            "writes_per_day": daily["write"],
+            "quota_window_seconds": self.quotas.window,
             "task_delay_seconds": self.ctx.task_delay_seconds,
             "denied": denied,
         }
@@ -105,9 +121,16 @@ class PartnerCentralEmulator:
         """True refuses every call (a role without permissions); a list refuses just those operations."""
         self.denied: bool | frozenset[str] = denied if isinstance(denied, bool) else frozenset(denied)
 
-    def reset(self) -> None:
-        """Forget all data, counters, faults and pending timers (quotas and config stay)."""
+    def spend_quota(self, reads: int = 0, writes: int = 0) -> dict[str, int]:
+        """Another integration spends `reads` and `writes` of the account's 24-hour quotas now."""
         with self.lock:
+            self.quotas.spend(reads, writes)
+            return self.quotas.used()
+
+    def reset(self) -> None:
+        """Forget all data, counters, spent quota, faults and pending timers (limits and config stay)."""
+        with self.lock:
+            self.quotas.reset()
             self.ctx.scheduler.clear()
             self.ctx.reset_stores()
             self.faults.clear()
@@ -134,6 +157,7 @@ class PartnerCentralEmulator:
                 "events_published": len(self.events.published),
                 "opportunities": {c: len(s.opportunities) for c, s in self.ctx.stores.items()},
                 "write_window": list(self._write_window) if self._write_window else None,
+                "quota_used": self.quotas.used(),
             }
 
     def reset_stats(self) -> None:
@@ -216,7 +240,8 @@ class PartnerCentralEmulator:
                 await asyncio.sleep(self.faults.delay_seconds)
             elif fault:
                 raise fault_error(fault)
-            self.quotas.check(operation)
+            with self.lock:
+                self.quotas.check(operation)
             raw = protocol.parse_body(await self._read(receive))
             params = validate_input(operation, raw)
             with self.lock:

@@ -2,7 +2,8 @@
 
 POST reset | seed | stats/reset | invitations | opportunities/{id}/review | opportunities/{id}/summary
 | opportunities/{id}/snapshots | engagements/{id}/snapshots | opportunities/{id}/close-lost;
-GET stats | events | config; GET/POST/DELETE faults; POST config. `?catalog=Sandbox` (or
+GET stats | events | config | quota; GET/POST/DELETE faults; POST config; POST quota
+(`{"reads": n, "writes": n}`: another integration spends the account's 24-hour quotas). `?catalog=Sandbox` (or
 `"Catalog"` in the body) picks the catalog for the AWS-side actions.
 """
 
@@ -46,6 +47,12 @@ def _config(emu: PartnerCentralEmulator, body: dict[str, Any], method: str, _: d
 
 def _stats(emu: PartnerCentralEmulator, body: dict[str, Any], method: str, _: dict[str, str]) -> Any:
     return emu.stats()
+
+
+def _quota(emu: PartnerCentralEmulator, body: dict[str, Any], method: str, _: dict[str, str]) -> Any:
+    if method == "POST":
+        return emu.spend_quota(int(body.get("reads", 0)), int(body.get("writes", 0)))
+    return emu.quotas.used()
 
 
 def _stats_reset(emu: PartnerCentralEmulator, body: dict[str, Any], method: str, _: dict[str, str]) -> Any:
@@ -119,6 +126,7 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Action]] = [
     (frozenset({"GET", "POST", "DELETE"}), re.compile(r"/_emulator/faults"), _faults),
     (frozenset({"GET", "POST"}), re.compile(r"/_emulator/config"), _config),
     (frozenset({"GET"}), re.compile(r"/_emulator/events"), _events),
+    (frozenset({"GET", "POST"}), re.compile(r"/_emulator/quota"), _quota),
     (frozenset({"POST"}), re.compile(r"/_emulator/invitations"), _invitation),
     (frozenset({"POST"}), re.compile(r"/_emulator/opportunities/(?P<id>[^/]+)/review"), _review),
     (frozenset({"POST"}), re.compile(r"/_emulator/opportunities/(?P<id>[^/]+)/summary"), _summary),
