@@ -132,6 +132,8 @@ class RowStatus(StrEnum):
     INVALID = "invalid"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Both sides changed a field differently since they last agreed; the policy chose (reconcile/merge.py)
+    CONFLICT = "conflict"
 
 
 # The status a row ends with when no apply step touched it.
