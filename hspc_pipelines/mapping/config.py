@@ -96,6 +96,8 @@ class MappingConfig:
     # Time zone in which HubSpot date-times are read as calendar dates (close date)
     timezone: str = "UTC"
     max_contacts: int = 10
+    # Which side wins a field both sides changed since they last agreed (reconcile/merge.py)
+    conflict_policy: Literal["owner", "hubspot", "partner_central", "newest"] = "owner"
 
     @classmethod
     def default(cls) -> MappingConfig:
@@ -204,6 +206,7 @@ class MappingFile(BaseModel):
     industry_overrides: dict[Text, Annotated[Text, _one_of(model.INDUSTRIES)]] = Field(default_factory=dict)
     timezone: Annotated[Text, AfterValidator(_time_zone)] = _DEFAULTS.timezone
     max_contacts: Annotated[int, Field(ge=1, le=10)] = _DEFAULTS.max_contacts
+    conflict_policy: Literal["owner", "hubspot", "partner_central", "newest"] = _DEFAULTS.conflict_policy
 
     @field_validator("ownership")
     @classmethod

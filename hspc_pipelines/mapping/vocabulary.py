@@ -139,6 +139,8 @@ class RowStatus(StrEnum):
     # Not attempted: the run's write budget or Partner Central's 24-hour quota did not cover it; the
     # next run takes it first (`quotas/`).
     DEFERRED = "deferred"
+    # Both sides changed a field differently since they last agreed; the policy chose (reconcile/merge.py)
+    CONFLICT = "conflict"
 
 
 # The status a row ends with when no apply step touched it.

@@ -14,6 +14,7 @@ from typing import Any
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import SETTLED_OPERATIONS, Operation, RowStatus
 from hspc_pipelines.partner_central.records import record_id
+from hspc_pipelines.reconcile.merge import Base
 from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite
 from hspc_pipelines.reconcile.plan import DealSnapshot, PlanRow, StoredDeals, build_plan
 
@@ -26,13 +27,15 @@ def replan_after_apply(
     config: MappingConfig,
     catalog: str,
     planned: Mapping[str, tuple[str, str | None]] | None = None,
+    bases: Mapping[str, Base] | None = None,
 ) -> list[PlanRow]:
     """The plan of the deals after apply and write-back.
 
     `planned` (deal id -> the first plan's operation and opportunity id) narrows it to what can have
     moved: the plan is a pure function of a deal and its opportunity, so a deal that settled in the
     first plan, was not written and whose opportunity was not written either plans the same again,
-    as does a deal the first plan left out. Without `planned` every deal is planned again."""
+    as does a deal the first plan left out. Without `planned` every deal is planned again. `bases`
+    are the ones the first plan merged with: a field the merge left apart stays apart."""
     read_back: dict[str, Mapping[str, Any]] = {}
     failed: set[str] = set()
     for res in results:
@@ -73,7 +76,7 @@ def replan_after_apply(
         snap = snapshots[i]
         deal = {**snap.bundle.deal, **written.get(deal_id, {})}
         after.append(replace(snap, bundle=replace(snap.bundle, deal=deal)))
-    return build_plan(after, records, {}, config, catalog)
+    return build_plan(after, records, {}, config, catalog, bases=bases)
 
 
 def unsettled(rows: Iterable[PlanRow]) -> list[PlanRow]:

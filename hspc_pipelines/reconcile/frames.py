@@ -62,6 +62,7 @@ PLAN_COLUMNS = (
     "errors_json",
     "warnings_json",
     "solution_ids_json",
+    "conflicts_json",
 )
 RESULT_COLUMNS = (
     "entity_key",
@@ -313,6 +314,7 @@ def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
         errors,
         warnings,
         solution_ids,
+        conflicts,
     ) = (columns[c].append for c in PLAN_COLUMNS)
     for r in rows:
         entity_key(r.entity_key)
@@ -329,6 +331,7 @@ def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
         errors(dumps_fast(r.errors))
         warnings(dumps_fast(r.warnings))
         solution_ids(dumps_fast(r.solution_ids))
+        conflicts(dumps(r.conflicts) if r.conflicts else "[]")
     if not columns["entity_key"]:
         return frame([], PLAN_COLUMNS)
     return _typed(pd.DataFrame(columns, columns=list(PLAN_COLUMNS)), PLAN_COLUMNS)

@@ -16,7 +16,7 @@ from typing import Any
 
 from hspc_pipelines.history.records import FieldChange, HistoryEntry, changes_between
 from hspc_pipelines.mapping.vocabulary import PLANNED_STATUS, Operation, RowStatus
-from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite
+from hspc_pipelines.reconcile.outcomes import CONFLICT_RESOLVED, ApplyResult, DealWrite
 
 # (write, write status, notes written, error): `writeback.Outcome`, without importing the writer.
 WriteOutcome = tuple[DealWrite, str, int, str | None]
@@ -24,6 +24,7 @@ WriteOutcome = tuple[DealWrite, str, int, str | None]
 # The deal write failed after the row's own step: the code the entry carries.
 DEAL_WRITE_FAILED = "HubSpotWriteFailed"
 INVALID_DEAL = "InvalidDeal"
+CONFLICT = "FieldConflict"  # both sides changed a field; the message names the value that lost
 _REASON_CODE_LIMIT = 128  # the column's width
 
 
@@ -114,6 +115,8 @@ def history_entries(
                 written = deal_write.properties
             elif status == RowStatus.WRITTEN:  # a write-back with nothing left to write
                 status = RowStatus.UNCHANGED
+        if plan.get("conflicts") and status in CONFLICT_RESOLVED:
+            status, reason_code = RowStatus.CONFLICT, CONFLICT
         if operation == Operation.NONE and status == RowStatus.UNCHANGED:
             unchanged += 1
             continue

@@ -44,6 +44,9 @@ class DealWrite:
     has_current: bool = True
 
 
+# A row that resolved a conflict (`reconcile/merge.py`) and was carried out ends `conflict`.
+CONFLICT_RESOLVED = frozenset({RowStatus.UPDATED, RowStatus.WRITTEN, RowStatus.UNCHANGED})
+
 # Apply results whose record was written to Partner Central (and read back, when `record` is set).
 _WRITTEN_TO_PC = frozenset({RowStatus.CREATED, RowStatus.UPDATED, RowStatus.LINKED})
 
@@ -91,6 +94,8 @@ def deal_write_for(
             wanted.update(
                 {"aws_sync_status": SyncStatus.BLOCKED.value, "aws_sync_error": result.error_message}
             )
+    if plan.get("conflicts") and status in CONFLICT_RESOLVED:
+        status = RowStatus.CONFLICT
     # A write that wants nothing needs no copy of the deal to diff against (`none` rows carry none).
     has_current = bool(current) or not wanted
     properties = property_changes(current, wanted) if has_current else wanted

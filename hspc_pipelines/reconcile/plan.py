@@ -20,11 +20,13 @@ from hspc_pipelines.mapping import (
     is_cosell,
     opportunity_to_deal_properties,
 )
+from hspc_pipelines.mapping.build import build_body
 from hspc_pipelines.mapping.update import plan_update
 from hspc_pipelines.mapping.values import dig, string_member
 from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
 from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, ReviewStatus, SyncStatus
 from hspc_pipelines.partner_central.records import StoredRecord, record_id
+from hspc_pipelines.reconcile.merge import Base, conflict_note, conflict_reason, merge_pair
 from hspc_pipelines.reconcile.settled import Settled, context_digest, pair_fingerprint
 
 IN_SYNC = "in sync"
@@ -81,6 +83,10 @@ class PlanRow:
     # can skip the pair while its inputs stay the same (`reconcile/settled.py`). Not a plan-frame column.
     settled: Settled | None = field(default=None, compare=False)
     skipped: bool = field(default=False, compare=False)  # planned from `settled`, not mapped
+    # Fields both sides changed since their base, with the side that won (`merge.FieldConflict.as_dict`).
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # The pair's new base (`reconcile/merge.py`) when this plan saw fields agree; kept by `base_store`.
+    base: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def _blank(value: Any) -> Any:
@@ -152,13 +158,32 @@ def _sync_state(row: PlanRow, status: SyncStatus, error: str | None) -> None:
     )
 
 
+def _merge(
+    row: PlanRow, snap: DealSnapshot, opp: Mapping[str, Any], config: MappingConfig, base: Base | None
+) -> MappingConfig:
+    """The three-way merge of the pair (`reconcile/merge.py`): the configuration that makes each
+    differing field go the way the merge decided; conflicts noted once on the deal."""
+    decision = merge_pair(snap.bundle, build_body(snap.bundle, config), opp, base, config)
+    row.base = decision.new_base(base)
+    if decision.conflicts:
+        row.conflicts = [c.as_dict() for c in decision.conflicts]
+        row.notes.append(conflict_note(str(opp["Id"]), decision.conflicts))
+    return decision.effective_config(config)
+
+
 def _plan_existing(
-    row: PlanRow, snap: DealSnapshot, opp: Mapping[str, Any], config: MappingConfig, catalog: str
+    row: PlanRow,
+    snap: DealSnapshot,
+    opp: Mapping[str, Any],
+    config: MappingConfig,
+    catalog: str,
+    base: Base | None = None,
 ) -> None:
     props = snap.bundle.deal
     opp_id = str(opp["Id"])
     row.opportunity_id = opp_id
     review = string_member(dig(opp, "LifeCycle", "ReviewStatus")) or ReviewStatus.PENDING_SUBMISSION.value
+    config = _merge(row, snap, opp, config, base)
 
     pc_owned = opportunity_to_deal_properties(opp, None, config, props.get("pipeline"))
     row.deal_updates.update(property_changes(props, pc_owned))
@@ -192,6 +217,8 @@ def _plan_existing(
     if changed:
         row.operation, row.request = Operation.UPDATE, update.request
         row.reason = "HubSpot-owned fields changed: " + ", ".join(changed)
+        if row.conflicts:
+            row.reason += "; " + conflict_reason(row.conflicts)
         return
     _sync_state(row, SyncStatus.SYNCED, None)
     if linking:
@@ -204,13 +231,19 @@ def _plan_existing(
             Operation.WRITE_BACK,
             "Partner Central fields changed: " + ", ".join(sorted(row.deal_updates)),
         )
+        if row.conflicts:
+            row.reason += "; " + conflict_reason(row.conflicts)
     else:
         # Nothing to write: the row needs no copy of the deal (see `outcomes.deal_write_for`).
         row.operation, row.reason, row.deal_current = Operation.NONE, IN_SYNC, {}
 
 
 def plan_deal(
-    snap: DealSnapshot, index: _OpportunityIndex, config: MappingConfig, catalog: str
+    snap: DealSnapshot,
+    index: _OpportunityIndex,
+    config: MappingConfig,
+    catalog: str,
+    bases: Mapping[str, Base] | None = None,
 ) -> PlanRow | None:
     """The plan row for one deal, or None for a deal the product does not sync."""
     bundle, props = snap.bundle, snap.bundle.deal
@@ -244,7 +277,7 @@ def plan_deal(
         _sync_state(row, SyncStatus.BLOCKED, row.reason)
         return row
     if opp is not None:
-        _plan_existing(row, snap, opp, config, catalog)
+        _plan_existing(row, snap, opp, config, catalog, (bases or {}).get(bundle.deal_id))
         return row
     result = build_create_request(bundle, config, catalog)
     if result.errors or result.request is None:
@@ -294,6 +327,7 @@ def build_plan(
     config: MappingConfig,
     catalog: str,
     settled: Mapping[str, Settled] | None = None,
+    bases: Mapping[str, Base] | None = None,
 ) -> list[PlanRow]:
     """Plan every co-sell or linked deal, then the window's opportunities no deal accounted for.
 
@@ -303,17 +337,18 @@ def build_plan(
 
     With deals stored as frame rows (`StoredDeals`) and records as `StoredRecord`s, a pair whose
     fingerprint is in `settled` (deal id -> what an earlier plan recorded) gets that plan's `none`
-    row without being mapped; each pair planned `none` in full carries its own `PlanRow.settled`."""
+    row without being mapped; each pair planned `none` in full carries its own `PlanRow.settled`.
+    `bases` (deal id -> the fields both sides last agreed on) drives the three-way merge."""
     opp_list = list(opportunities)
     if not any(isinstance(opp, StoredRecord) for opp in opp_list):
-        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog, settled)
+        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog, settled, bases)
     if not isinstance(deals, Sequence):
         deals = list(deals)  # iterated again if the stored keys turn out stale
     try:
-        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog, settled)
+        return _build_plan(deals, opp_list, opportunity_partitions, config, catalog, settled, bases)
     except _StaleKeys:
         decoded = [opp.decode() if isinstance(opp, StoredRecord) else opp for opp in opp_list]
-        return _build_plan(deals, decoded, opportunity_partitions, config, catalog, None)
+        return _build_plan(deals, decoded, opportunity_partitions, config, catalog, None, bases)
 
 
 class _Fingerprints:
@@ -385,6 +420,7 @@ def _build_plan(
     config: MappingConfig,
     catalog: str,
     settled: Mapping[str, Settled] | None,
+    bases: Mapping[str, Base] | None = None,
 ) -> list[PlanRow]:
     index = _OpportunityIndex(opp_list, config.partner_opportunity_prefix)
     rows: list[PlanRow] = []
@@ -405,13 +441,13 @@ def _build_plan(
                 add(skipped)
                 continue
             snap = deals[i]
-            row = plan_deal(snap, index, config, catalog)
+            row = plan_deal(snap, index, config, catalog, bases)
             if row is not None:
                 prints.record(text, snap, row)
             add(row)
     else:
         for snap in deals:
-            add(plan_deal(snap, index, config, catalog))
+            add(plan_deal(snap, index, config, catalog, bases))
     for opp in opp_list:
         opp_id = record_id(opp)
         if opp_id not in seen_opps and opp_id in opportunity_partitions:

@@ -31,6 +31,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 _PLANNING_SOURCES = (
     "mapping",
     "reconcile/plan.py",
+    "reconcile/merge.py",
     "hubspot/notes.py",
     "partner_central/records.py",
     "reconcile/settled.py",

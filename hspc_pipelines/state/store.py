@@ -85,6 +85,17 @@ DEFERRED_ROWS = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
 )
 
+# Per linked pair, the value of each field mapped both ways that both sides last agreed on
+# (`reconcile/merge.py`): what tells a Partner Central edit from a HubSpot one.
+PAIR_BASES = sa.Table(
+    "hspc_pair_bases",
+    _METADATA,
+    sa.Column("catalog", sa.String(16), primary_key=True),
+    sa.Column("deal_id", sa.String(32), primary_key=True),
+    sa.Column("opportunity_id", sa.String(32), nullable=False),
+    sa.Column("base_json", sa.Text, nullable=False),
+)
+
 _CHUNK = 500  # rows per upsert statement
 _READ_CHUNK = 5_000  # values per IN query
 
@@ -237,6 +248,29 @@ class SyncStateStore:
         if not rows:
             return 0
         self._upsert(SETTLED_PAIRS, rows)
+        return len(rows)
+
+    def get_bases(self, catalog: str, deal_ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """deal id -> (opportunity id, base: field -> agreed value) for the pairs the store holds."""
+        rows = self._select_in(
+            PAIR_BASES, ("deal_id", "opportunity_id", "base_json"), "deal_id", catalog, deal_ids
+        )
+        return {deal_id: (opp_id, json.loads(text)) for deal_id, opp_id, text in rows}
+
+    def put_bases(self, catalog: str, bases: Mapping[str, tuple[str, Mapping[str, Any]]]) -> int:
+        """Keep (opportunity id, base) for each deal id, replacing what was kept before."""
+        rows = [
+            {
+                "catalog": catalog,
+                "deal_id": d,
+                "opportunity_id": opp_id,
+                "base_json": json.dumps(dict(base), sort_keys=True),
+            }
+            for d, (opp_id, base) in bases.items()
+        ]
+        if not rows:
+            return 0
+        self._upsert(PAIR_BASES, rows)
         return len(rows)
 
     def _upsert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:

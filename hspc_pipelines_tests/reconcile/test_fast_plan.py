@@ -144,6 +144,7 @@ def _plan_frame_reference(rows: Any) -> pd.DataFrame:  # frames.plan_frame befor
             "errors_json": dumps(r.errors),
             "warnings_json": dumps(r.warnings),
             "solution_ids_json": dumps(r.solution_ids),
+            "conflicts_json": dumps(r.conflicts),
         }
         for r in rows
     ]

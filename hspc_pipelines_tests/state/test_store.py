@@ -22,6 +22,7 @@ def store(request, tmp_path):
             conn.exec_driver_sql("DELETE FROM hspc_opportunity_cache")
             conn.exec_driver_sql("DELETE FROM hspc_invitation_state")
             conn.exec_driver_sql("DELETE FROM hspc_settled_pairs")
+            conn.exec_driver_sql("DELETE FROM hspc_pair_bases")
     yield s
     s.dispose()
 
@@ -135,3 +136,17 @@ def test_a_key_given_twice_in_one_call_keeps_the_last(store):
     store.put_settled("AWS", {"1": ("x", [])})
     store.put_opportunities("AWS", [_rec("O1", "first"), _rec("O1", "second")])
     assert store.get_opportunities("AWS", ["O1"])["O1"][0] == "second"
+
+
+def test_pair_bases_round_trip_replace_and_stay_per_catalog(store):
+    """The merge's bases (issue 15) survive a new store object and are kept per catalog."""
+    base = {"stage": ["Qualified"], "spend": [["25000|USD|Monthly|AWS"]], "title": [None]}
+    assert store.put_bases("AWS", {"7": ("O1", base)}) == 1
+    assert store.put_bases("Sandbox", {"7": ("O9", {"stage": ["Prospect"]})}) == 1
+    again = SyncStateStore(store.url)  # another worker, or after a restart
+    assert again.get_bases("AWS", ["7", "8"]) == {"7": ("O1", base)}
+    again.dispose()
+    store.put_bases("AWS", {"7": ("O2", {"stage": ["Committed"]})})
+    assert store.get_bases("AWS", ["7"]) == {"7": ("O2", {"stage": ["Committed"]})}
+    assert store.get_bases("Sandbox", ["7"]) == {"7": ("O9", {"stage": ["Prospect"]})}
+    assert store.put_bases("AWS", {}) == 0

@@ -29,6 +29,7 @@ from hspc_pipelines.metrics.figures import reconcile_figures
 from hspc_pipelines.quotas.budget import write_cost
 from hspc_pipelines.reconcile import frames, report
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
+from hspc_pipelines.reconcile.base_store import keep_bases, load_bases
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
 from hspc_pipelines.reconcile.history_rows import history_entries
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
@@ -179,8 +180,12 @@ def sync_plan(
     config, catalog, store = mapping.get_config(), partner_central.catalog, sync_state.get_store()
     records, partitions = frames.opportunity_records(partner_central_opportunities)
     settled = load_settled(store, catalog, hubspot_deals["deal_id"].astype(str))
-    rows = build_plan(frames.deal_snapshots(hubspot_deals), records, partitions, config, catalog, settled)
+    bases = load_bases(store, catalog, _links(hubspot_deals))
+    rows = build_plan(
+        frames.deal_snapshots(hubspot_deals), records, partitions, config, catalog, settled, bases
+    )
     newly_settled = keep_settled(store, catalog, rows)
+    bases_kept = keep_bases(store, catalog, rows)
     choose_solutions(rows, frames.records(partner_central_solutions), partner_central.default_solution_id)
     df = frames.plan_frame(rows)
     ops = report.counts(df, "operation")
@@ -191,6 +196,8 @@ def sync_plan(
             operations=dg.MetadataValue.json(ops),
             settled_pairs_skipped=sum(1 for r in rows if r.skipped),
             settled_pairs_recorded=newly_settled,
+            merge_bases_recorded=bases_kept,
+            conflicts=sum(1 for r in rows if r.conflicts),
             changed_fields=dg.MetadataValue.md(report.changed_fields_table(df)),
             invalid_and_blocked=dg.MetadataValue.md(
                 report.failures_table(df, "operation", (Operation.INVALID, Operation.BLOCKED), "reason")
@@ -204,6 +211,14 @@ def sync_plan(
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"invalid_rows": invalid, "blocked_rows": ops.get(Operation.BLOCKED, 0)},
     )
+
+
+def _links(hubspot_deals: pd.DataFrame) -> dict[str, str]:
+    """deal id -> the opportunity id the deal carries, for the linked deals of the snapshot."""
+    linked = (
+        hubspot_deals[hubspot_deals["aws_opportunity_id"].notna()] if len(hubspot_deals) else hubspot_deals
+    )
+    return {str(d): str(o) for d, o in zip(linked["deal_id"], linked["aws_opportunity_id"], strict=True)}
 
 
 def _apply_metadata(df: pd.DataFrame, step: StepCalls) -> dict[str, RawMetadataValue]:
@@ -377,18 +392,20 @@ def hubspot_deal_writes(
     )
     yield dg.AssetCheckResult(check_name="no_failed_writes", passed=failed == 0, metadata={"failed": failed})
     records, _ = frames.opportunity_records(partner_central_opportunities)
-    leftover = unsettled(
-        replan_after_apply(
-            frames.deal_snapshots(hubspot_deals),
-            records,
-            applied,
-            [(w, status) for w, status, _, _ in outcome],
-            config,
-            partner_central.catalog,
-            planned,
-        )
+    store, catalog = sync_state.get_store(), partner_central.catalog
+    replanned = replan_after_apply(
+        frames.deal_snapshots(hubspot_deals),
+        records,
+        applied,
+        [(w, status) for w, status, _, _ in outcome],
+        config,
+        catalog,
+        planned,
+        load_bases(store, catalog, _links(hubspot_deals)),
     )
-    yield _plan_converged(leftover)
+    # The pairs this run brought together agree now: that is their base (`reconcile/merge.py`).
+    keep_bases(store, catalog, replanned)
+    yield _plan_converged(unsettled(replanned))
     logged.raise_if_failed()  # after the writes, the output and the checks
 
 

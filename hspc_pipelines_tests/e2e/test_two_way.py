@@ -1,0 +1,140 @@
+"""Two-way sync against the emulators (issue 15): an edit in Partner Central only reaches the deal, an
+edit in HubSpot only reaches the opportunity, edits on both sides are a conflict the policy settles
+(one note, status `conflict` in the history); each is followed by a run that writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hspc_pipelines.history import SyncHistory
+from hspc_pipelines.history.cli import state_url
+from hspc_pipelines.mapping.model import project_input
+from hspc_pipelines_tests.support.product import DEAL_ID, Product, seed_deal
+
+WRITES = ("UpdateOpportunity", "CreateOpportunity")
+HS_WRITES = ("batch/update", "batch/create", "PATCH ", "PUT ", "DELETE ")
+
+
+def _linked(product: Product) -> str:
+    seed_deal(product)
+    first = product.reconcile()
+    assert first.success
+    opp_id = str(product.deal(DEAL_ID, "aws_opportunity_id")["aws_opportunity_id"])
+    assert opp_id.startswith("O")
+    return opp_id
+
+
+def _edit_in_partner_central(product: Product, opp_id: str, **members: dict[str, Any]) -> None:
+    """What a partner's console edit is: UpdateOpportunity with the full record, some members changed."""
+    pc = product.pc()
+    record = pc.get_opportunity(Catalog="AWS", Identifier=opp_id)
+    request = project_input(record, "UpdateOpportunity")
+    for section, values in members.items():
+        request[section] = {**request.get(section, {}), **values}
+    request.update(Catalog="AWS", Identifier=opp_id, LastModifiedDate=record["LastModifiedDate"])
+    pc.update_opportunity(**request)
+
+
+def _edit_in_hubspot(product: Product, **properties: str) -> None:
+    product.hubspot("PATCH", f"/crm/v3/objects/deals/{DEAL_ID}", json={"properties": properties})
+
+
+def _opportunity(product: Product, opp_id: str) -> dict[str, Any]:
+    return dict(product.pc().get_opportunity(Catalog="AWS", Identifier=opp_id))
+
+
+def _assert_second_run_writes_nothing(product: Product) -> None:
+    pc_before, hs_before = product.pc_calls(), product.hubspot_calls()
+    again = product.reconcile()
+    assert again.success
+    ops = set(again.frames["sync_plan"]["operation"])
+    assert ops <= {"none"}, ops
+    pc_after, hs_after = product.pc_calls(), product.hubspot_calls()
+    for op in WRITES:
+        assert pc_after.get(op, 0) == pc_before.get(op, 0), f"{op} on a converged pair"
+    hs_writes = {k: v - hs_before.get(k, 0) for k, v in hs_after.items() if any(w in k for w in HS_WRITES)}
+    assert not any(hs_writes.values()), hs_writes
+
+
+def _history(deal_id: str) -> list[tuple[str, str | None]]:
+    history = SyncHistory.from_url(state_url())
+    try:
+        return [(r.status, r.message) for r in history.timeline(deal_id, limit=100)]
+    finally:
+        history.dispose()
+
+
+def test_an_edit_in_partner_central_only_reaches_the_deal(product: Product) -> None:
+    opp_id = _linked(product)
+    _assert_second_run_writes_nothing(product)  # the pair is settled now: its fingerprint is kept
+    _edit_in_partner_central(
+        product, opp_id, LifeCycle={"Stage": "Technical Validation", "TargetCloseDate": "2027-06-30"}
+    )
+    outcome = product.reconcile()
+    assert outcome.success
+    deal = product.deal(DEAL_ID, "dealstage", "closedate", "aws_stage")
+    assert deal["dealstage"] == "presentationscheduled" and deal["aws_stage"] == "Technical Validation"
+    assert str(deal["closedate"]).startswith("2027-06-30")
+    opp = _opportunity(product, opp_id)
+    assert opp["LifeCycle"]["Stage"] == "Technical Validation", "the edit was not put back"
+    assert str(opp["LifeCycle"]["TargetCloseDate"]) == "2027-06-30"
+    _assert_second_run_writes_nothing(product)
+
+
+def test_an_edit_in_hubspot_only_reaches_the_opportunity(product: Product) -> None:
+    opp_id = _linked(product)
+    _edit_in_hubspot(product, amount="31000", description="Acme wants its analytics on AWS before the audit.")
+    assert product.reconcile().success
+    opp = _opportunity(product, opp_id)
+    assert opp["Project"]["ExpectedCustomerSpend"][0]["Amount"] == "31000"
+    assert opp["Project"]["CustomerBusinessProblem"].startswith("Acme wants its analytics")
+    _assert_second_run_writes_nothing(product)
+
+
+def test_edits_on_both_sides_are_a_conflict_the_owner_wins_noted_once(product: Product) -> None:
+    opp_id = _linked(product)
+    _edit_in_hubspot(product, dealname="Acme lakehouse #AWS")
+    _edit_in_partner_central(product, opp_id, Project={"Title": "Acme warehouse (AWS edit)"})
+    outcome = product.reconcile()
+    assert outcome.success
+    assert _opportunity(product, opp_id)["Project"]["Title"] == "Acme lakehouse", "HubSpot owns the title"
+    assert product.deal(DEAL_ID, "dealname")["dealname"] == "Acme lakehouse #AWS"
+    notes = [
+        n
+        for n in product.notes_on(DEAL_ID)
+        if str(n["properties"].get("hspc_note_key")).startswith("conflict:")
+    ]
+    assert len(notes) == 1 and "Acme warehouse (AWS edit)" in notes[0]["properties"]["hs_note_body"]
+    writes = outcome.frames["hubspot_deal_writes"]
+    assert list(writes[writes["deal_id"] == DEAL_ID]["final_status"]) == ["conflict"]
+    (message,) = [m for status, m in _history(DEAL_ID) if status == "conflict"]
+    assert "lost Acme warehouse (AWS edit)" in str(message), "the history keeps the losing value"
+    _assert_second_run_writes_nothing(product)
+    assert (
+        len(
+            [
+                n
+                for n in product.notes_on(DEAL_ID)
+                if str(n["properties"].get("hspc_note_key")).startswith("conflict:")
+            ]
+        )
+        == 1
+    )
+
+
+def test_partner_central_wins_conflicts_when_the_policy_says_so(
+    product: Product, tmp_path, monkeypatch
+) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("conflict_policy: partner_central\n", encoding="utf-8")
+    monkeypatch.setenv("HSPC_MAPPING_CONFIG", str(mapping))
+    from hspc_pipelines.definitions import build_defs
+
+    product.defs = build_defs(str(product.home))  # the settings are read when definitions load
+    opp_id = _linked(product)
+    _edit_in_hubspot(product, dealstage="contractsent")
+    _edit_in_partner_central(product, opp_id, LifeCycle={"Stage": "Business Validation"})
+    assert product.reconcile().success
+    assert _opportunity(product, opp_id)["LifeCycle"]["Stage"] == "Business Validation"
+    assert product.deal(DEAL_ID, "dealstage")["dealstage"] == "decisionmakerboughtin"
+    _assert_second_run_writes_nothing(product)
