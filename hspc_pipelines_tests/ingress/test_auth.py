@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.config import Config
 from fastapi.routing import APIRoute
 
 from hspc_pipelines.ingress.app import create_app
@@ -18,7 +19,7 @@ from hspc_pipelines.ingress.auth import PUBLIC_PATHS, FailureLimiter
 from hspc_pipelines.ingress.cli import DropQueryString
 from hspc_pipelines.ingress.settings import IngressConfigError, IngressSettings
 from hspc_pipelines.ingress.tokens import TokenConfigError, match_token, parse_tokens, token_id
-from hspc_pipelines_tests.support.ingress import FAST, SECRET, ListSource
+from hspc_pipelines_tests.support.ingress import SECRET, ListSource
 
 OLD = "old-token-0f3b9a1c77d24e51"
 NEW = "new-token-8c2e4d6f01a3b5c7"
@@ -33,7 +34,10 @@ def ssm_client(moto_url: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=FAST,
+        # moto builds its SSM backend (AWS's public parameters) on first use: slow on a busy machine.
+        config=Config(
+            connect_timeout=5, read_timeout=60, retries={"mode": "standard", "total_max_attempts": 2}
+        ),
     )
 
 
