@@ -3,6 +3,7 @@ nothing queued (moto SQS), nothing secret logged; tokens rotated in moto's SSM w
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -22,7 +23,7 @@ from hspc_pipelines.ingress.auth import PUBLIC_PATHS, FailureLimiter
 from hspc_pipelines.ingress.cli import DropQueryString
 from hspc_pipelines.ingress.settings import IngressConfigError, IngressSettings
 from hspc_pipelines.ingress.tokens import TokenConfigError, TokenSource, match_token, parse_tokens, token_id
-from hspc_pipelines_tests.support.ingress import SECRET, ListSource
+from hspc_pipelines_tests.support.ingress import SECRET, ListSource, signed_headers
 
 OLD = "old-token-0f3b9a1c77d24e51"
 NEW = "new-token-8c2e4d6f01a3b5c7"
@@ -318,3 +319,18 @@ def test_while_one_request_re_reads_ssm_the_others_use_the_tokens_last_read() ->
         ssm.release.set()
         assert [t.id for t in refreshing.result(10)] == ["new"]
     assert [t.id for t in source.tokens] == ["new"]
+
+
+def test_signed_webhooks_and_healthz_need_no_token(make_ingress) -> None:
+    ingress = make_ingress(api_token=NEW)
+    body = json.dumps(
+        [{"objectId": 5, "subscriptionType": "deal.creation", "eventId": 1, "occurredAt": 1}]
+    ).encode()
+    for path in ("/webhook/hubspot", "/webhook/deal-update"):
+        url = ingress.url + path
+        response = requests.post(
+            url, data=body, headers=signed_headers(url, body), timeout=10
+        )  # no Authorization
+        assert response.status_code == 200, response.text
+    assert requests.get(ingress.url + "/healthz", timeout=10).status_code == 200
+    assert ingress.queue.depth() == 2
