@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import os
 import random
+import secrets
 import shutil
 import statistics
 import sys
@@ -228,7 +229,12 @@ class Ingress:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**env, "HSPC_PUBLIC_URL": self.url}
+        # The webhooks need no token, but the ingress does not start without one (docs/security.md).
+        env = {
+            **env,
+            "HSPC_PUBLIC_URL": self.url,
+            "HSPC_INGRESS_API_TOKENS": f"bench:{secrets.token_urlsafe(32)}",
+        }
         self.proc = Proc("ingress", [venv_bin("hspc"), "ingress", "--port", str(self.port)], env, logs)
         try:
             wait_for("the ingress", self._up, 60, interval=0.3, error=TimeoutError)

@@ -140,9 +140,11 @@ class TokenSource:
         )
 
     def current(self) -> tuple[ApiToken, ...]:
-        """The tokens, re-read first when due (blocking: call it from a worker thread)."""
-        if self.due:
-            with self._lock:
+        """The tokens, re-read first when due (blocking: call it from a worker thread). While one
+        request re-reads, the others go on with the tokens last read instead of queueing behind a
+        slow SSM."""
+        if self.due and self._lock.acquire(blocking=not self._tokens):
+            try:
                 if self.due:  # another thread may have refreshed while this one waited
                     try:
                         fresh = self._read()
@@ -150,6 +152,8 @@ class TokenSource:
                         log.warning("ingress tokens not refreshed, the last ones stay valid: %s", exc)
                         fresh = self._tokens
                     self._tokens, self._read_at = fresh, self._clock()
+            finally:
+                self._lock.release()
         return self._tokens
 
     @property

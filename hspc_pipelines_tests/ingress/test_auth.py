@@ -3,22 +3,27 @@ nothing queued (moto SQS), nothing secret logged; tokens rotated in moto's SSM w
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import pytest
 import requests
+from botocore.config import Config
 from fastapi.routing import APIRoute
 
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.auth import PUBLIC_PATHS, FailureLimiter
 from hspc_pipelines.ingress.cli import DropQueryString
 from hspc_pipelines.ingress.settings import IngressConfigError, IngressSettings
-from hspc_pipelines.ingress.tokens import TokenConfigError, match_token, parse_tokens, token_id
-from hspc_pipelines_tests.support.ingress import FAST, SECRET, ListSource
+from hspc_pipelines.ingress.tokens import TokenConfigError, TokenSource, match_token, parse_tokens, token_id
+from hspc_pipelines_tests.support.ingress import SECRET, ListSource, signed_headers
 
 OLD = "old-token-0f3b9a1c77d24e51"
 NEW = "new-token-8c2e4d6f01a3b5c7"
@@ -33,7 +38,10 @@ def ssm_client(moto_url: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=FAST,
+        # moto builds its SSM backend (AWS's public parameters) on first use: slow on a busy machine.
+        config=Config(
+            connect_timeout=5, read_timeout=60, retries={"mode": "standard", "total_max_attempts": 2}
+        ),
     )
 
 
@@ -280,3 +288,49 @@ def test_the_access_log_drops_query_strings() -> None:
     )  # fmt: skip
     assert DropQueryString().filter(record)
     assert record.getMessage() == '1.2.3.4:5 - "GET /solutions HTTP/1.1" 401'
+
+
+class SlowSsm:
+    """An SSM client whose answer waits for `release` (a slow or throttled SSM)."""
+
+    def __init__(self, value: str) -> None:
+        self.value, self.release, self.calls = value, threading.Event(), 0
+
+    def get_parameter(self, Name: str, WithDecryption: bool) -> dict[str, Any]:  # noqa: N803 (boto3's names)
+        self.calls += 1
+        if self.calls > 1:
+            assert self.release.wait(10)
+        return {"Parameter": {"Value": self.value}}
+
+
+def test_while_one_request_re_reads_ssm_the_others_use_the_tokens_last_read() -> None:
+    ssm = SlowSsm(f"old:{OLD}")
+    source = TokenSource(parameter="/p", ssm_client=ssm, refresh_seconds=0)
+    assert [t.id for t in source.load()] == ["old"]
+    ssm.value = f"new:{NEW}"
+    with ThreadPoolExecutor(2) as pool:
+        refreshing = pool.submit(source.current)  # blocks inside SSM until released
+        for _ in range(1000):  # until the refreshing thread is inside SSM
+            if ssm.calls >= 2:
+                break
+            time.sleep(0.01)
+        assert ssm.calls == 2 and not refreshing.done()
+        assert [t.id for t in source.current()] == ["old"]  # not queued behind the slow read
+        ssm.release.set()
+        assert [t.id for t in refreshing.result(10)] == ["new"]
+    assert [t.id for t in source.tokens] == ["new"]
+
+
+def test_signed_webhooks_and_healthz_need_no_token(make_ingress) -> None:
+    ingress = make_ingress(api_token=NEW)
+    body = json.dumps(
+        [{"objectId": 5, "subscriptionType": "deal.creation", "eventId": 1, "occurredAt": 1}]
+    ).encode()
+    for path in ("/webhook/hubspot", "/webhook/deal-update"):
+        url = ingress.url + path
+        response = requests.post(
+            url, data=body, headers=signed_headers(url, body), timeout=10
+        )  # no Authorization
+        assert response.status_code == 200, response.text
+    assert requests.get(ingress.url + "/healthz", timeout=10).status_code == 200
+    assert ingress.queue.depth() == 2
