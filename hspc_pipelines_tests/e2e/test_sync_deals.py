@@ -147,3 +147,21 @@ def test_bad_ids_are_one_clear_error_and_start_no_run(
     assert message in capsys.readouterr().err
     assert not dg.DagsterInstance.get().get_run_records(dg.RunsFilter(job_name="sync_deals"))
     assert product.opportunities() == []
+
+
+def test_the_reconcile_takes_no_scope_so_a_partition_always_holds_its_whole_window(product: Product) -> None:
+    seed_deal(product, "7001")
+    seed_deal(product, "7002")
+    # The scope the events used to pass to the reconcile (issue 14) now narrows nothing.
+    old_scope = {"deal_ids": ["7001"], "opportunity_ids": []}
+    outcome = product.reconcile(
+        run_config={
+            "ops": {
+                "hubspot_deals": {"config": old_scope},
+                "partner_central_opportunities": {"config": old_scope},
+            }
+        }
+    )
+    assert outcome.success
+    assert sorted(_stored(product)["hubspot_deals"]["deal_id"]) == ["7001", "7002"]
+    assert len(product.opportunities()) == 2

@@ -56,6 +56,7 @@ from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 from hspc_pipelines.emulators._server import serve_in_thread
 from hspc_pipelines.emulators.seed import SeedData, anchor_now, generate_seed
 from hspc_pipelines.emulators.stack import RULE_NAME, EmulatorStack
+from hspc_pipelines.events.coalesce import SCOPE_OP
 from hspc_pipelines.events.tick import Cursor, run_tick
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
@@ -410,7 +411,7 @@ def _runs(world: World) -> list[dg.DagsterRun]:
 
 def _scoped_deals(run: dg.DagsterRun) -> list[str]:
     ops: Any = dict(run.run_config or {}).get("ops", {})
-    return list(ops.get("hubspot_deals", {}).get("config", {}).get("deal_ids", []))
+    return list(ops.get(SCOPE_OP, {}).get("config", {}).get("deal_ids", []))  # sync_deals runs
 
 
 def _runs_for(world: World, deals: set[str]) -> list[dg.DagsterRun]:

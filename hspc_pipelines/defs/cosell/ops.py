@@ -22,7 +22,12 @@ from hspc_pipelines.cosell.invitations.run import (
     list_invitation_ids,
 )
 from hspc_pipelines.cosell.steps import invitation_id_of
-from hspc_pipelines.cosell.submission.run import SubmissionConfigError, SubmissionResult, submit_deal, who_asked
+from hspc_pipelines.cosell.submission.run import (
+    SubmissionConfigError,
+    SubmissionResult,
+    submit_deal,
+    who_asked,
+)
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.cosell.assets import (
     INVITATION_COLUMNS,

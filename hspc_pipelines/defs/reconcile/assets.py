@@ -15,7 +15,7 @@ from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.alerts import alert_on_rows
-from hspc_pipelines.defs.history import append_history, run_identity, run_scope, window_of
+from hspc_pipelines.defs.history import append_history, run_identity, window_of
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -66,13 +66,6 @@ def reconcile_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsD
     return [dg.asset(**kwargs, **COMMON, partitions_def=partitions_def)(fn) for fn, kwargs in _TEMPLATES]
 
 
-class ScopeConfig(dg.Config):
-    """Restricts a run to given entities (event-scoped runs); empty lists mean the whole window."""
-
-    deal_ids: list[str] = []
-    opportunity_ids: list[str] = []
-
-
 def _window(context: dg.AssetExecutionContext) -> tuple[dt.datetime, dt.datetime]:
     window = context.partition_time_window
     return window.start, window.end
@@ -93,25 +86,20 @@ def _frame_metadata(df: pd.DataFrame, **extra: RawMetadataValue) -> dict[str, Ra
     kinds={"hubspot", "pandas"},
 )
 def hubspot_deals(
-    context: dg.AssetExecutionContext, config: ScopeConfig, hubspot: HubSpotResource, mapping: MappingResource
+    context: dg.AssetExecutionContext, hubspot: HubSpotResource, mapping: MappingResource
 ) -> dg.Output[pd.DataFrame]:
-    """Co-sell (or already linked) deals changed in the window, with their company and contacts."""
+    """Co-sell (or already linked) deals changed in the window, with their company and contacts.
+    No scope config: a partition always holds its whole window (named records: `sync_deals`)."""
     step = StepCalls(hubspot=hubspot)
     hubspot.ensure_properties(context.log)
     start, end = _window(context)
-    snaps = fetch_deal_snapshots(
-        hubspot.get_client(), mapping.get_config(), start, end, config.deal_ids or None
-    )
+    snaps = fetch_deal_snapshots(hubspot.get_client(), mapping.get_config(), start, end)
     df = frames.deals_frame(snaps)
     linked = int(df["aws_opportunity_id"].notna().sum()) if len(df) else 0
     return dg.Output(
         df,
         metadata=_frame_metadata(
-            df,
-            linked=linked,
-            archived=int(df["archived"].sum()),
-            scoped=bool(config.deal_ids),
-            **step.metadata(),
+            df, linked=linked, archived=int(df["archived"].sum()), **step.metadata()
         ),
     )
 
@@ -119,7 +107,6 @@ def hubspot_deals(
 @_reconcile_asset(deps=[external.PC_OPPORTUNITIES], kinds={"aws", "pandas"})
 def partner_central_opportunities(
     context: dg.AssetExecutionContext,
-    config: ScopeConfig,
     hubspot_deals: pd.DataFrame,
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
@@ -130,11 +117,8 @@ def partner_central_opportunities(
     start, end = _window(context)
     prefix = mapping.get_config().partner_opportunity_prefix
     counterparts, candidates = wanted_opportunities(frames.records(hubspot_deals), prefix)
-    scope = (config.opportunity_ids or []) if (config.opportunity_ids or config.deal_ids) else None
     client = partner_central.get_client()
-    items = fetch_opportunity_snapshot(
-        client, sync_state.get_store(), start, end, counterparts, candidates, scope
-    )
+    items = fetch_opportunity_snapshot(client, sync_state.get_store(), start, end, counterparts, candidates)
     df = frames.opportunities_frame(items)
     return dg.Output(
         df,
@@ -359,9 +343,7 @@ def hubspot_deal_writes(
         run_id=run.run_id,
         job_name=run.job_name,
         window=window_of(context),
-        scope=run_scope(
-            run, ("hubspot_deals", "partner_central_opportunities"), tuple(ScopeConfig.model_fields)
-        ),
+        scope=[],  # the whole window (scoped work is sync_deals)
     )
     logged = append_history(
         context, sync_state, logged_rows.entries, unchanged_not_logged=logged_rows.unchanged
