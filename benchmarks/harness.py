@@ -136,11 +136,16 @@ class Bench:
     """An emulator stack plus the product (Dagster definitions and instance) pointed at it."""
 
     def __init__(
-        self, stack: EmulatorStack, home: str, pacing: dict[str, str], days: int = SINCE_DAYS
+        self,
+        stack: EmulatorStack,
+        home: str,
+        pacing: dict[str, str],
+        days: int = SINCE_DAYS,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.stack, self.home, self.days = stack, home, days
         self._saved: dict[str, str | None] = {}
-        for key, value in {**stack.env, **pacing, "DAGSTER_HOME": home}.items():
+        for key, value in {**stack.env, **pacing, "DAGSTER_HOME": home, **(env or {})}.items():
             self._saved.setdefault(key, os.environ.get(key))
             os.environ[key] = value
         from hspc_pipelines.definitions import build_defs
@@ -234,19 +239,25 @@ def _instance_yaml(home: str) -> Iterator[None]:
 
 @contextmanager
 def bench_stack(
-    seed: SeedData, *, pacing: dict[str, str] | None = None, days: int = SINCE_DAYS, **stack_kwargs: Any
+    seed: SeedData,
+    *,
+    pacing: dict[str, str] | None = None,
+    days: int = SINCE_DAYS,
+    env: dict[str, str] | None = None,
+    **stack_kwargs: Any,
 ) -> Iterator[Bench]:
     """Start the emulators, load `seed` into HubSpot and build the product against them.
 
     Partner Central's events are not delivered to the queue unless `deliver_events=True`: nothing
     reads it in these runs, and moto, which runs in this process, would spend the run scanning the
-    backlog (40% of a 10,000-pair no-op's CPU samples went to its SQS visibility checks)."""
+    backlog (40% of a 10,000-pair no-op's CPU samples went to its SQS visibility checks).
+    `env`: more variables for the product (benchmarks/storage.py: the asset store on S3)."""
     stack_kwargs.setdefault("deliver_events", False)
     home = tempfile.mkdtemp(prefix="hspc-bench-")
     try:
         with _instance_yaml(home), EmulatorStack(**stack_kwargs) as stack:
             stack.hubspot.load_seed(seed)
-            bench = Bench(stack, home, pacing or FAST_ENV, days)
+            bench = Bench(stack, home, pacing or FAST_ENV, days, env)
             try:
                 yield bench
             finally:

@@ -91,6 +91,7 @@ class Delta:
             arrow(df),
             mode="overwrite",
             predicate=f"partition_date >= '{start}' AND partition_date < '{end}'",
+            partition_by=["partition_date"],  # as the product's IO manager writes
             storage_options=self.options,
         )
 
@@ -249,24 +250,12 @@ def measure(cand: Candidate, rows: int, days: int) -> dict[str, str]:
 
 @contextlib.contextmanager
 def moto_s3() -> Iterator[tuple[str, str]]:
-    """(endpoint, bucket) on a ThreadedMotoServer in this process."""
-    import boto3
-    from moto.server import ThreadedMotoServer
+    """(endpoint, bucket) on moto's S3 server in a subprocess (delta-rs holds the GIL in some calls,
+    so an in-process moto thread could not always answer)."""
+    from hspc_pipelines_tests.support.moto_s3 import moto_s3_server
 
-    from hspc_pipelines.emulators._server import free_port
-
-    port = free_port("127.0.0.1")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    bucket = f"hspc-bench-{uuid.uuid4().hex[:6]}"
-    boto3.client(
-        "s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    ).create_bucket(Bucket=bucket)
-    try:
-        yield endpoint, bucket
-    finally:
-        server.stop()
+    with moto_s3_server() as moto:
+        yield moto.endpoint, moto.bucket
 
 
 @contextlib.contextmanager
@@ -327,12 +316,96 @@ def table(results: list[Result]) -> str:
     return "\n".join([head, sep, *body])
 
 
+# -- the end-to-end no-op reconcile, local default against the production store ---------------------
+def e2e_noop(deals: int, log: Callable[[str], None]) -> dict[str, float]:
+    """Wall seconds of the no-op re-run of `deals` pairs (after a first full reconcile), per store."""
+    from benchmarks.harness import bench_stack, cosell_seed
+
+    walls: dict[str, float] = {}
+    for store in ("local", "s3"):
+        with contextlib.ExitStack() as stack:
+            env: dict[str, str] = {}
+            if store == "s3":
+                endpoint, bucket = stack.enter_context(moto_s3())
+                # The stack's own moto (SQS, STS ...) keeps AWS_ENDPOINT_URL; S3 goes to this one.
+                env = {"AWS_ENDPOINT_URL_S3": endpoint, "HSPC_ASSET_STORE_URL": f"s3://{bucket}/hspc"}
+            bench = stack.enter_context(bench_stack(cosell_seed(deals), env=env))
+            first, _, first_wall = bench.reconcile()
+            assert first.success
+            noop, calls, wall = bench.reconcile()
+            assert noop.success and calls.pc_writes == 0 and calls.hubspot_writes() == 0
+            walls[store] = wall
+            log(f"{store} store: first reconcile {first_wall:.1f}s, no-op re-run {wall:.1f}s")
+    return walls
+
+
+MARK_START, MARK_END = "<!-- asset-store: start -->", "<!-- asset-store: end -->"
+
+
+def results_section(results: list[Result], walls: dict[str, float] | None, argv: list[str]) -> str:
+    lines = [MARK_START, "## Asset store (issue 14): `python -m benchmarks.storage`", ""]
+    lines += [
+        "Delta Lake chosen (docs/production.md). Seconds within this one run; compare across rows,",
+        "never with another machine.",
+        "",
+        table(results),
+        "",
+    ]
+    if walls:
+        ratio = walls["s3"] / walls["local"]
+        verdict = "pass" if ratio <= 1.5 else "MISS"
+        lines += [
+            "| figure | local default | production store (moto S3) | ratio | target | verdict |",
+            "|---|---|---|---|---|---|",
+            f"| end-to-end no-op reconcile wall (s), {argv_deals(argv)} pairs | {walls['local']:.1f} "
+            f"| {walls['s3']:.1f} | {ratio:.2f}x | <= 1.5x | {verdict} |",
+            "",
+        ]
+    lines += ["```bash", f".venv/bin/python -m benchmarks.storage {' '.join(argv)}".rstrip(), "```", MARK_END]
+    return "\n".join(lines)
+
+
+def argv_deals(argv: list[str]) -> str:
+    return argv[argv.index("--e2e-deals") + 1] if "--e2e-deals" in argv else "?"
+
+
+def write_section(section: str, path: Path) -> None:
+    """Replace (or append) the asset-store section of RESULTS.md; benchmarks.run keeps it."""
+    text = path.read_text() if path.exists() else ""
+    if MARK_START in text:
+        before, rest = text.split(MARK_START, 1)
+        text = before + section + rest.split(MARK_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import logging
+    import warnings
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=130)
+    parser.add_argument(
+        "--e2e-deals", type=int, default=0, help="also the end-to-end no-op reconcile at N pairs, per store"
+    )
+    parser.add_argument("--results", action="store_true", help="write the section of benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
-    print(table(run(args.rows, args.days)))
+    warnings.filterwarnings("ignore")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    def log(msg: str) -> None:
+        print(f"[storage {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    results = run(args.rows, args.days)
+    print(table(results))
+    walls = e2e_noop(args.e2e_deals, log) if args.e2e_deals else None
+    section = results_section(results, walls, [a for a in argv if a != "--results"])
+    print(section)
+    if args.results:
+        write_section(section, Path(__file__).with_name("RESULTS.md"))
     return 0
 
 

@@ -130,7 +130,7 @@ def test_no_secret_reaches_logs_storage_metadata_or_errors(product, monkeypatch)
     places["asset metadata"] = _found("\n".join(mats))
 
     files = [Path(d) / f for d, _, fs in os.walk(product.home) for f in fs]
-    assert any(f.suffix == ".duckdb" for f in files) and any(
+    assert any(f.suffix == ".parquet" for f in files) and any(
         "sqlite" in f.name or f.suffix == ".db" for f in files
     )
     leaked_files = []
@@ -139,7 +139,7 @@ def test_no_secret_reaches_logs_storage_metadata_or_errors(product, monkeypatch)
         hits = [s for s in SECRETS if s.encode() in data or s.encode("utf-16-le") in data]
         if hits:
             leaked_files.append(f"{path.relative_to(product.home)}: {hits}")
-    places["files under DAGSTER_HOME (compute logs, DuckDB, SQLite)"] = leaked_files
+    places["files under DAGSTER_HOME (compute logs, Delta tables, SQLite)"] = leaked_files
     assert {k: v for k, v in places.items() if v} == {}, "secrets found: " + repr(places)
     print(
         f"secrets scan: {len(capture.lines) + len(capture.third_party_debug)} log lines, {len(events_text)} chars of events, {len(files)} files: 0 secrets found"
