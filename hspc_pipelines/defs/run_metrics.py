@@ -14,9 +14,10 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from hspc_pipelines.defs.history import run_identity
 from hspc_pipelines.defs.resources import HubSpotResource, PartnerCentralResource
 from hspc_pipelines.metrics import emf
-from hspc_pipelines.metrics.figures import SERVICES, CallFigures, Figure, quota_share
+from hspc_pipelines.metrics.figures import SERVICES, CallFigures, Figure, flow_figures, quota_share
 from hspc_pipelines.settings import load_settings
 
 _STEP_KEYS = {"calls": "step_api_calls_{}", "throttled": "step_throttled_{}", "writes": "step_writes_{}"}
@@ -71,6 +72,21 @@ def run_calls(context: dg.AssetExecutionContext, own: Mapping[str, CallFigures])
             got = {attr: _int(meta.get(key.format(service))) for attr, key in _STEP_KEYS.items()}
             totals[service] = totals[service] + CallFigures(**got)
     return totals
+
+
+def flow_run_figures(
+    context: dg.AssetExecutionContext, step: StepCalls, rows_total: int, rows_failed: int
+) -> dict[str, Figure]:
+    """A co-sell run's figures, recorded on its last asset (and printed as EMF when asked)."""
+    figures = flow_figures(
+        rows_total,
+        rows_failed,
+        run_calls(context, step.figures()),
+        writes_per_day=load_settings().pc_writes_per_day,
+        duration_seconds=run_duration(context),
+    )
+    emit(figures, run_identity(context).job_name)
+    return figures
 
 
 def _int(value: object) -> int:

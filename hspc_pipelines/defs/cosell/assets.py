@@ -29,6 +29,7 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.defs.run_metrics import StepCalls, flow_run_figures, plotted
 from hspc_pipelines.mapping.vocabulary import (
     DEFAULT_INVOLVEMENT_TYPE,
     DEFAULT_VISIBILITY,
@@ -158,6 +159,7 @@ def pending_invitations(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """Opportunity invitations from AWS, decided by the rules, accepted or rejected, accept tasks followed."""
+    step = StepCalls(partner_central=partner_central)
     try:
         rules = load_invitation_rules(mapping_config=mapping.get_config())
     except RulesConfigError as exc:
@@ -189,6 +191,7 @@ def pending_invitations(
             scoped=bool(config.invitation_ids),
             rules=len(rules.rules),
             default_action=rules.default,
+            **step.metadata(),
         ),
     )
 
@@ -208,7 +211,9 @@ def invitation_deals(
     sync_state: SyncStateResource,
     mapping: MappingResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
-    """The HubSpot deal (with company and contacts) of every accepted invitation, created exactly once."""
+    """The HubSpot deal (with company and contacts) of every accepted invitation, created exactly once.
+    Records the run's figures (rows, failed rows, calls, quota share, duration)."""
+    step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     rows = [
         InvitationRow(**{c: _blank(r.get(c)) for c in INVITATION_COLUMNS})
         for r in pending_invitations.to_dict("records")
@@ -237,6 +242,8 @@ def invitation_deals(
             deals_created=int((df["action"] == InvitationAction.DEAL_CREATED).sum()) if len(df) else 0,
             failed=failed,
             **logged.metadata,
+            **step.metadata(),
+            **plotted(flow_run_figures(context, step, len(df), failed)),
         ),
     )
     yield dg.AssetCheckResult(
@@ -278,6 +285,7 @@ def submission(
     mapping: MappingResource,
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     """Validate and submit the deal's opportunity (StartEngagementFromOpportunityTask); the deal is told."""
+    step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     budget = (
         config.poll_budget_seconds
         if config.poll_budget_seconds >= 0
@@ -310,6 +318,8 @@ def submission(
             "message": result.message,
             "aws_calls": dg.MetadataValue.json(result.aws_calls),
             **logged.metadata,
+            **step.metadata(),
+            **plotted(flow_run_figures(context, step, 1, int(result.status == RowStatus.FAILED))),
         },
     )
     logged.raise_if_failed()  # after the submission and its output (defs/history.py)
@@ -340,6 +350,7 @@ def aws_summaries(
     mapping: MappingResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """AWS's view (review, insights, team, resource snapshots) written to the deals; notifications once."""
+    step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     hubspot.ensure_properties(context.log)
     rows = sync_aws_summaries(
         hubspot.get_client(),
@@ -365,6 +376,8 @@ def aws_summaries(
             notes_written=int(df["notes_written"].sum()) if len(df) else 0,
             tasks_written=int(df["tasks_written"].sum()) if len(df) else 0,
             **logged.metadata,
+            **step.metadata(),
+            **plotted(flow_run_figures(context, step, len(df), failed)),
         ),
     )
     yield dg.AssetCheckResult(
