@@ -62,7 +62,7 @@ def test_dagster_console_logger_writes_json(capfd) -> None:
     settings = load_settings({"HSPC_LOG_FORMAT": "json", "LOG_LEVEL": "INFO"})
 
     @dg.op
-    def speaks(context) -> None:  # type: ignore[no-untyped-def]
+    def speaks(context) -> None:
         context.log.debug("quiet")
         context.log.info("loud")
 

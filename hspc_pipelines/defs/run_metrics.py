@@ -14,9 +14,10 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from hspc_pipelines.defs.history import run_identity
 from hspc_pipelines.defs.resources import HubSpotResource, PartnerCentralResource
 from hspc_pipelines.metrics import emf
-from hspc_pipelines.metrics.figures import SERVICES, CallFigures, Figure, quota_share
+from hspc_pipelines.metrics.figures import SERVICES, CallFigures, Figure, flow_figures, quota_share
 from hspc_pipelines.settings import load_settings
 
 _STEP_KEYS = {"calls": "step_api_calls_{}", "throttled": "step_throttled_{}", "writes": "step_writes_{}"}
@@ -52,19 +53,38 @@ class StepCalls:
         return out
 
 
-def run_calls(context: dg.AssetExecutionContext, own: Mapping[str, CallFigures]) -> dict[str, CallFigures]:
-    """The calls of the whole run: this step's plus those its run's earlier steps recorded."""
+def _step_key(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
+    op_context = context.op_execution_context if isinstance(context, dg.AssetExecutionContext) else context
+    return op_context.get_step_execution_context().step.key
+
+
+def _step_metadata(record: object) -> Mapping[str, object] | None:
+    """The metadata a step recorded its calls in: an asset's materialization or an op's output."""
+    event = getattr(record, "dagster_event", None)
+    if event is None:
+        return None
+    if event.step_materialization_data is not None:
+        return event.step_materialization_data.materialization.metadata
+    if event.is_successful_output and event.step_output_data is not None:
+        return event.step_output_data.metadata
+    return None
+
+
+def run_calls(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, own: Mapping[str, CallFigures]
+) -> dict[str, CallFigures]:
+    """The calls of the whole run: this step's plus those its run's earlier steps recorded (assets in
+    their materializations, ops in their outputs)."""
     totals = {s: own.get(s, CallFigures()) for s in SERVICES}
-    seen = {context.asset_key.path[-1]}  # this step's own figures are `own`
-    for record in context.instance.all_logs(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ):
-        event = record.dagster_event
-        if event is None or event.step_materialization_data is None:
-            continue
-        meta = event.step_materialization_data.materialization.metadata
+    seen = {_step_key(context)}  # this step's own figures are `own`
+    records = context.instance.all_logs(
+        context.run_id,
+        of_type={dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.STEP_OUTPUT},
+    )
+    for record in records:
+        meta = _step_metadata(record)
         # A range run materializes each asset once per day with the same step figures: count one.
-        if record.step_key in seen or not any(k.startswith("step_") for k in meta):
+        if meta is None or record.step_key in seen or not any(k.startswith("step_") for k in meta):
             continue
         seen.add(str(record.step_key))
         for service in SERVICES:
@@ -73,11 +93,29 @@ def run_calls(context: dg.AssetExecutionContext, own: Mapping[str, CallFigures])
     return totals
 
 
+def flow_run_figures(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    step: StepCalls,
+    rows_total: int,
+    rows_failed: int,
+) -> dict[str, Figure]:
+    """A co-sell run's figures, recorded on its last asset (and printed as EMF when asked)."""
+    figures = flow_figures(
+        rows_total,
+        rows_failed,
+        run_calls(context, step.figures()),
+        writes_per_day=load_settings().pc_writes_per_day,
+        duration_seconds=run_duration(context),
+    )
+    emit(figures, run_identity(context).job_name)
+    return figures
+
+
 def _int(value: object) -> int:
     return int(value.value) if isinstance(value, dg.IntMetadataValue) and value.value is not None else 0
 
 
-def run_duration(context: dg.AssetExecutionContext) -> float:
+def run_duration(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> float:
     """Seconds since the run started (0 when the instance has no start time for it)."""
     stats = context.instance.get_run_stats(context.run_id)
     return max(0.0, time.time() - stats.start_time) if stats.start_time else 0.0

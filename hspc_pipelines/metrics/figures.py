@@ -68,6 +68,26 @@ def row_figures(final_statuses: Mapping[str, int]) -> dict[str, Figure]:
     return out
 
 
+def flow_figures(
+    rows_total: int,
+    rows_failed: int,
+    calls: Mapping[str, CallFigures],
+    *,
+    writes_per_day: int,
+    duration_seconds: float,
+) -> dict[str, Figure]:
+    """What a co-sell run records on its last asset: its rows, failed rows, calls, quota share and
+    duration (the names the reconcile uses, so one EMF mapping and one alarm serve both)."""
+    out: dict[str, Figure] = {
+        "rows_total": int(rows_total),
+        "rows_failed": int(rows_failed),
+        **call_figures(calls),
+        "run_duration_seconds": round(float(duration_seconds), 3),
+    }
+    out["write_quota_share"] = quota_share(int(out["partner_central_writes"]), writes_per_day)
+    return out
+
+
 def reconcile_figures(
     final_statuses: Mapping[str, int],
     deal_writes: int,

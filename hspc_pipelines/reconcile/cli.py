@@ -57,7 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     verbose = bool(getattr(args, "verbose", False))
     try:
         settings = load_settings()
-        configure_logging(settings if verbose else settings.model_copy(update={"log_level": "WARNING"}))
+        # Without --verbose the progress lines say what happens; only errors of hspc's own logs show.
+        configure_logging(settings if verbose else settings.model_copy(update={"log_level": "ERROR"}))
         # Checked before anything starts: a bad file is the person's to fix, not a run failure.
         load_mapping_config(settings.mapping_config)
         if args.since:
@@ -90,7 +91,7 @@ def _run(args: argparse.Namespace, verbose: bool) -> int:
         import dagster as dg
 
         from hspc_pipelines.definitions import build_defs
-        from hspc_pipelines.reconcile.progress import QUIET_LOGGERS, Progress, run_with_progress
+        from hspc_pipelines.reconcile.progress import QUIET_LOGGERS, Progress, run_with_progress, tracebacks
         from hspc_pipelines.reconcile.runner import job_steps, run_reconcile, summarize
 
         # Without --since: HSPC_RUN_DAYS back. Dagster still stores one materialization per asset and
@@ -130,6 +131,8 @@ def _run(args: argparse.Namespace, verbose: bool) -> int:
             f"\nRun {result.run_id} is stored in {home}. See it in the UI: `make dev`, then "
             f"http://127.0.0.1:3000/runs/{result.run_id}"
         )
+        if verbose and progress.errors:
+            print(tracebacks(progress), file=sys.stderr)
         if progress.failures:
             print(f"hspc run: {progress.failures[0]}", file=sys.stderr)
         return 0 if result.success and not result.failed_rows else 1

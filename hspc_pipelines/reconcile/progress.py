@@ -47,6 +47,7 @@ class Progress:
     writes_planned: int | None = None
     writes_done: int = 0
     failures: list[str] = field(default_factory=list)
+    errors: list[tuple[str, Any]] = field(default_factory=list)  # (step, SerializableErrorInfo)
     figures: dict[str, Any] = field(default_factory=dict)
     _started: dict[str, float] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
@@ -77,6 +78,7 @@ class Progress:
             error = event.step_failure_data.error if event.step_failure_data else None
             line = error_line(step, error)
             self.failures.append(line)
+            self.errors.append((step, error))
             self.say(f"    FAILED: {line}")
         elif kind == dg.DagsterEventType.STEP_SUCCESS and step in self._started:
             self.say(f"    done in {self.clock() - self._started[step]:.1f} s")
@@ -175,6 +177,14 @@ def error_line(step: str, error: Any) -> str:
         if (cls_name == name or first.startswith(name) or name in first) and text in first:
             return f"{step}: {hint} ({first})"
     return f"{step}: {first}"
+
+
+def tracebacks(progress: Progress) -> str:
+    """Each failed step's full error with its stack and causes (what --verbose adds)."""
+    return "\n".join(
+        f"Traceback of {step}:\n{error.to_string() if hasattr(error, 'to_string') else error}"
+        for step, error in progress.errors
+    )
 
 
 def run_with_progress(instance: dg.DagsterInstance, run: Callable[[str], Any], progress: Progress) -> Any:

@@ -180,3 +180,20 @@ def test_bad_rules_file_fails_the_run_naming_the_field(
     text = str(failure.event_specific_data.error)
     assert "rules[0].when.country_in" in text and "Germany" in text and "alpha-2" in text
     assert world.pc_calls().get("StartEngagementByAcceptingInvitationTask") is None
+
+
+def test_an_invitations_run_records_its_figures(world: CosellWorld) -> None:
+    """The run's calls on its last asset: both steps' Partner Central calls, as the emulator saw them."""
+    send_invitation(world)
+    before = sum(world.pc_calls().values())
+    result = world.run("sync_invitations")
+    assert result.success
+    [materialization] = [
+        m for m in result.asset_materializations_for_node("invitation_deals") if "rows_total" in m.metadata
+    ]
+    figures = {k: v.value for k, v in materialization.metadata.items()}
+    assert figures["rows_total"] == len(invitation_rows(result)) >= 1 and figures["rows_failed"] == 0
+    assert figures["api_calls_partner_central"] == sum(world.pc_calls().values()) - before
+    assert figures["partner_central_writes"] >= 1  # the accept task at least
+    assert figures["write_quota_share"] == figures["partner_central_writes"] / 10_000
+    assert isinstance(materialization.metadata["write_quota_share"], dg.FloatMetadataValue)

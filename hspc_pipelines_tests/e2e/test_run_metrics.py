@@ -39,8 +39,10 @@ def test_run_figures_are_plotted_and_match_what_the_services_saw(product, monkey
         outcome = product.reconcile(since=_since(130))
         assert outcome.success
         meta = _latest(product)
-        value = {
-            k: v.value for k, v in meta.items() if isinstance(v, dg.IntMetadataValue | dg.FloatMetadataValue)
+        value: dict[str, float] = {
+            k: float(v.value or 0)
+            for k, v in meta.items()
+            if isinstance(v, dg.IntMetadataValue | dg.FloatMetadataValue)
         }
 
         # numbers, so the UI plots them; every row status is there, 0 or not
@@ -73,7 +75,7 @@ def test_run_figures_are_plotted_and_match_what_the_services_saw(product, monkey
         bad = value["rows_failed"] + value["rows_invalid"]
         assert len(hook.bodies()) == (1 if bad else 0)
         if bad:
-            assert f"{value['rows_invalid']} invalid rows" in hook.bodies()[0]["text"]
+            assert f"{int(value['rows_invalid'])} invalid rows" in hook.bodies()[0]["text"]
 
     # a second run writes nothing to Partner Central: the plot's next point is 0
     monkeypatch.setenv("HSPC_CLOUDWATCH_METRICS", "false")

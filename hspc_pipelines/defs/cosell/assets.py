@@ -20,6 +20,7 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.defs.run_metrics import StepCalls, flow_run_figures, plotted
 from hspc_pipelines.mapping.vocabulary import RowStatus
 from hspc_pipelines.reconcile import report
 from hspc_pipelines.settings import load_settings
@@ -133,6 +134,7 @@ def aws_summaries(
     mapping: MappingResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """AWS's view (review, insights, team, resource snapshots) written to the deals; notifications once."""
+    step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     hubspot.ensure_properties(context.log)
     rows = sync_aws_summaries(
         hubspot.get_client(),
@@ -158,6 +160,8 @@ def aws_summaries(
             notes_written=int(df["notes_written"].sum()) if len(df) else 0,
             tasks_written=int(df["tasks_written"].sum()) if len(df) else 0,
             **logged.metadata,
+            **step.metadata(),
+            **plotted(flow_run_figures(context, step, len(df), failed)),
         ),
     )
     yield dg.AssetCheckResult(

@@ -44,6 +44,7 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.defs.run_metrics import StepCalls, flow_run_figures, plotted
 from hspc_pipelines.mapping.vocabulary import (
     DEFAULT_INVOLVEMENT_TYPE,
     DEFAULT_VISIBILITY,
@@ -102,6 +103,7 @@ def pending_invitations(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """Opportunity invitations from AWS, decided by the rules, accepted or rejected, accept tasks followed."""
+    step = StepCalls(partner_central=partner_central)
     try:
         rules = load_invitation_rules(mapping_config=mapping.get_config())
     except RulesConfigError as exc:
@@ -141,6 +143,7 @@ def pending_invitations(
             scoped=bool(config.invitation_ids),
             rules=len(rules.rules),
             default_action=rules.default,
+            **step.metadata(),
         ),
     )
 
@@ -156,6 +159,7 @@ def invitation_deals(
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     """The HubSpot deal (with company and contacts) of every accepted invitation, created exactly once.
     Failed rows are counted in `failed` (an op job has no asset checks) and come back next run."""
+    step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     rows = [
         InvitationRow(**{c: _blank(r.get(c)) for c in INVITATION_COLUMNS})
         for r in pending_invitations.to_dict("records")
@@ -194,6 +198,8 @@ def invitation_deals(
             deals_created=int((df["action"] == InvitationAction.DEAL_CREATED).sum()) if len(df) else 0,
             failed=failed,
             **logged.metadata,
+            **step.metadata(),
+            **plotted(flow_run_figures(context, step, len(df), failed)),
         ),
     )
     logged.raise_if_failed()  # after the deals and the output (defs/history.py)
@@ -243,6 +249,7 @@ def submission(
     mapping: MappingResource,
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     """Validate and submit the deal's opportunity (StartEngagementFromOpportunityTask); the deal is told."""
+    step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     budget = (
         config.poll_budget_seconds
         if config.poll_budget_seconds >= 0
@@ -281,6 +288,8 @@ def submission(
             "message": result.message,
             "aws_calls": dg.MetadataValue.json(result.aws_calls),
             **logged.metadata,
+            **step.metadata(),
+            **plotted(flow_run_figures(context, step, 1, int(result.status == RowStatus.FAILED))),
         },
     )
     logged.raise_if_failed()  # after the submission and its output (defs/history.py)

@@ -98,9 +98,7 @@ def hubspot_deals(
     linked = int(df["aws_opportunity_id"].notna().sum()) if len(df) else 0
     return dg.Output(
         df,
-        metadata=_frame_metadata(
-            df, linked=linked, archived=int(df["archived"].sum()), **step.metadata()
-        ),
+        metadata=_frame_metadata(df, linked=linked, archived=int(df["archived"].sum()), **step.metadata()),
     )
 
 
