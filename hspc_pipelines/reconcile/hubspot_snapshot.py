@@ -19,6 +19,9 @@ from hspc_pipelines.reconcile.plan import DealSnapshot
 if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drift
     from hspc_pipelines.hubspot.client import HubSpotClient
 
+# How far before its window a run searches: more than HubSpot's index lag (seconds), so nothing written
+# just before a window's end is missed when the next window's run comes after midnight.
+SEARCH_INDEX_LAG_MARGIN = dt.timedelta(minutes=5)
 PRIMARY_COMPANY_TYPE_ID = 5  # HubSpot's "Primary" deal-to-company association
 
 
@@ -57,7 +60,7 @@ def fetch_deal_snapshots(
         )
         deals = [(o, False) for o in live] + [(o, True) for o in archived]
     else:
-        deals = [(o, False) for o in client.search_modified_between("deals", start, end, DEAL_PROPERTIES)]
+        deals = _searched_deals(client, config, start, end)
     selected = [(o, arch) for o, arch in deals if _selected(o["properties"], config)]
     ids = [str(o["id"]) for o, _ in selected]
     companies_by_deal = client.batch_read_associations_detailed("deals", "companies", ids) if ids else {}
@@ -94,6 +97,22 @@ def fetch_deal_snapshots(
             )
         )
     return snapshots
+
+
+def _searched_deals(
+    client: HubSpotClient, config: MappingConfig, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dict[str, Any], bool]]:
+    """Deals changed in the window as they are now.
+
+    HubSpot's search index lags writes by seconds: the search starts SEARCH_INDEX_LAG_MARGIN before the
+    window, so a deal changed just before the previous window's end (midnight) but indexed after that
+    window's run is found by this one; and the deals selected are read again by id, because a search
+    answers the values it indexed, which may lack a link written a moment ago."""
+    found = client.search_modified_between("deals", start - SEARCH_INDEX_LAG_MARGIN, end, DEAL_PROPERTIES)
+    ids = [str(o["id"]) for o in found if _selected(o["properties"], config)]
+    if not ids:
+        return []
+    return [(o, False) for o in client.batch_read("deals", ids, DEAL_PROPERTIES).results]
 
 
 def _selected(props: Mapping[str, Any], config: MappingConfig) -> bool:
