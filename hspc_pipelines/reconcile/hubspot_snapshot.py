@@ -102,17 +102,31 @@ def fetch_deal_snapshots(
 def _searched_deals(
     client: HubSpotClient, config: MappingConfig, start: dt.datetime, end: dt.datetime
 ) -> list[tuple[dict[str, Any], bool]]:
-    """Deals changed in the window as they are now.
+    """Deals changed in the window, the unlinked ones as they are now.
 
     HubSpot's search index lags writes by seconds: the search starts SEARCH_INDEX_LAG_MARGIN before the
     window, so a deal changed just before the previous window's end (midnight) but indexed after that
-    window's run is found by this one; and the deals selected are read again by id, because a search
-    answers the values it indexed, which may lack a link written a moment ago."""
-    found = client.search_modified_between("deals", start - SEARCH_INDEX_LAG_MARGIN, end, DEAL_PROPERTIES)
-    ids = [str(o["id"]) for o in found if _selected(o["properties"], config)]
-    if not ids:
-        return []
-    return [(o, False) for o in client.batch_read("deals", ids, DEAL_PROPERTIES).results]
+    window's run is found by this one. A search answers the values it indexed: a co-sell deal it shows
+    without `aws_opportunity_id` may have been linked a moment ago (an invitation adopting it, to an
+    opportunity AWS created), and creating for it would duplicate that opportunity; those deals are read
+    again by id (linked deals are not: a stale value there costs one update, put right by the next run)."""
+    found = list(
+        client.search_modified_between("deals", start - SEARCH_INDEX_LAG_MARGIN, end, DEAL_PROPERTIES)
+    )
+    unlinked = {
+        str(o["id"])
+        for o in found
+        if not o["properties"].get("aws_opportunity_id") and _selected(o["properties"], config)
+    }
+    if not unlinked:
+        return [(o, False) for o in found]
+    fresh = {str(o["id"]): o for o in client.batch_read("deals", sorted(unlinked), DEAL_PROPERTIES).results}
+    # a deal archived since the search is left out, as the next search would
+    return [
+        (fresh.get(str(o["id"]), o), False)
+        for o in found
+        if str(o["id"]) not in unlinked or str(o["id"]) in fresh
+    ]
 
 
 def _selected(props: Mapping[str, Any], config: MappingConfig) -> bool:

@@ -2,9 +2,10 @@
 run, at the very end of a daily partition (23:59:58 UTC), are neither missed nor duplicated.
 
 Baseline: a seeded portal reconciled once without lag. Then, with the lag on and the portal's clock
-just before (last) midnight: three new co-sell deals, an edit of a linked deal and a deal created by an
-invitation (linked to an opportunity AWS created) are written; the day's last run starts at once (it
-cannot see them), and the runs after midnight cover the next day's partition only, as the schedule's.
+just before (last) midnight: three new co-sell deals, an edit of a linked deal, a deal created by an
+invitation (linked to an opportunity AWS created) and an existing seller's deal an invitation adopts
+(linked a moment before the run, to an opportunity AWS created) are written; the day's last run starts at once (it
+cannot see them, or sees them as they were), and the runs after midnight cover the next day's partition only, as the schedule's.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def test_search_lag_misses_no_deal_and_duplicates_nothing(product):
     since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=130)).isoformat()
     assert product.reconcile(since=since).success
     linked = [d for d in _deals(product) if d["properties"].get("aws_opportunity_id")]
-    assert len(linked) >= 4
+    assert len(linked) >= 5
 
     # AWS's own opportunity, which an accepted invitation linked to a new deal
     pc = product.pc()
@@ -91,10 +92,13 @@ def test_search_lag_misses_no_deal_and_duplicates_nothing(product):
     today = dt.datetime.now(dt.UTC).date()
     yesterday = today - dt.timedelta(days=1)
     midnight = dt.datetime.combine(today, dt.time(), dt.UTC)
-    emulator.configure(
-        search_lag_seconds=LAG_SECONDS,
-        clock_offset_seconds=(midnight - dt.datetime.now(dt.UTC)).total_seconds() - 2.0,
-    )
+    emulator.configure(clock_offset_seconds=(midnight - dt.datetime.now(dt.UTC)).total_seconds() - 2.5)
+    # a seller's co-sell deal, indexed, not yet synced; an invitation adopts it during the lag below
+    adopted = _clone(product, linked[4], "Seller's own migration #AWS")
+    adopting = create_request(title="Adopted migration")
+    adopting.pop("PartnerOpportunityIdentifier")
+    adopted_opp = pc.create_opportunity(**adopting)["Id"]
+    emulator.configure(search_lag_seconds=LAG_SECONDS)
     new_ids = [_clone(product, linked[i], f"Lagging deal {i} #AWS") for i in range(3)]
     edited = linked[3]["id"]
     spend_before = pc.get_opportunity(
@@ -112,6 +116,16 @@ def test_search_lag_misses_no_deal_and_duplicates_nothing(product):
             }
         },
     )["id"]
+    product.hubspot(
+        "PATCH",
+        f"/crm/v3/objects/deals/{adopted}",
+        json={
+            "properties": {
+                "aws_opportunity_id": adopted_opp,
+                "aws_invitation_id": f"engi-{uuid.uuid4().hex[:13]}",
+            }
+        },
+    )
     stamps = [product.deal(i, "hs_lastmodifieddate")["hs_lastmodifieddate"] for i in new_ids]
     assert all(s.startswith(yesterday.isoformat() + "T23:59:5") for s in stamps), stamps
 
@@ -135,21 +149,28 @@ def test_search_lag_misses_no_deal_and_duplicates_nothing(product):
     missed = [i for i in new_ids if not deals[i].get("aws_opportunity_id")]
     assert deals[edited]["aws_opportunity_id"]
     opportunities = product.opportunities()
-    by_identifier = Counter(
-        pc.get_opportunity(Catalog="AWS", Identifier=o["Id"]).get("PartnerOpportunityIdentifier")
+    identifier_of = {
+        o["Id"]: pc.get_opportunity(Catalog="AWS", Identifier=o["Id"]).get("PartnerOpportunityIdentifier")
         for o in opportunities
-    )
+    }
+    by_identifier = Counter(identifier_of.values())
     duplicates = sum(n - 1 for ident, n in by_identifier.items() if ident and n > 1)
     links = Counter(p.get("aws_opportunity_id") for p in deals.values() if p.get("aws_opportunity_id"))
     duplicates += sum(n - 1 for n in links.values() if n > 1)
     edited_opp = pc.get_opportunity(Catalog="AWS", Identifier=deals[edited]["aws_opportunity_id"])
     print(
-        f"search lag {LAG_SECONDS}s: deals {len(deals)}, written during the lag 5, runs to converge "
+        f"search lag {LAG_SECONDS}s: deals {len(deals)}, written during the lag 6, runs to converge "
         f"{runs} (1 before midnight), duplicates {duplicates}, missed {len(missed)}"
     )
     assert missed == [] and duplicates == 0
     assert deals[invitation_deal]["aws_opportunity_id"] == invited_opp  # adopted, not re-created
-    assert f"HUBSPOT-{invitation_deal}" not in by_identifier
+    assert deals[adopted]["aws_opportunity_id"] == adopted_opp  # its stale search view had no link
+    for deal_id, opportunity_id in ((invitation_deal, invited_opp), (adopted, adopted_opp)):
+        # the only opportunity that may carry the deal's identifier is AWS's, once updated by hspc
+        assert [o for o, ident in identifier_of.items() if ident == f"HUBSPOT-{deal_id}"] in (
+            [],
+            [opportunity_id],
+        )
     spend = edited_opp["Project"]["ExpectedCustomerSpend"][0]["Amount"]
     assert spend != spend_before, "the edit made during the lag reached AWS"
     assert _plan_settled(outcome), f"not converged after {runs} runs"
