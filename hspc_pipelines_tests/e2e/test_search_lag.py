@@ -14,7 +14,10 @@ import datetime as dt
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
@@ -73,7 +76,14 @@ def _plan_settled(outcome) -> bool:
     return plan is not None and set(plan["operation"].astype(str)) <= SETTLED
 
 
-def test_search_lag_misses_no_deal_and_duplicates_nothing(product):
+@pytest.fixture
+def portal_clock(product) -> Iterator[Any]:
+    """The emulator, its clock and lag put back whatever the test does (the clock is process-wide)."""
+    yield product.stack.hubspot
+    product.stack.hubspot.configure(search_lag_seconds=0, clock_offset_seconds=0)
+
+
+def test_search_lag_misses_no_deal_and_duplicates_nothing(product, portal_clock):
     emulator = product.stack.hubspot
     emulator.load_seed(generate_seed(30, seed=11, now_ms=anchor_now()))
     since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=130)).isoformat()
