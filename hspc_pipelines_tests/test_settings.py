@@ -239,17 +239,25 @@ def test_resources_take_secrets_and_urls_as_env_vars_not_their_values(monkeypatc
 # -- variables renamed since the Lambda system (docs/migrating.md) ------------------------------------
 
 
-def test_the_lambda_systems_webhook_secret_is_read_as_the_client_secret_with_a_warning(caplog):
+def test_the_lambda_systems_webhook_secret_is_read_as_the_client_secret_with_a_warning():
     import logging
 
     from hspc_pipelines.settings import load_settings
 
-    with caplog.at_level(logging.WARNING, logger="hspc_pipelines.settings"):
+    seen: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("hspc_pipelines.settings")
+    logger.addHandler(handler)
+    try:
         settings = load_settings({"HUBSPOT_WEBHOOK_SECRET": "lambda-era-secret-1"})
+    finally:
+        logger.removeHandler(handler)
     assert settings.hubspot_client_secret is not None
     assert settings.hubspot_client_secret.get_secret_value() == "lambda-era-secret-1"
-    assert "HUBSPOT_WEBHOOK_SECRET is deprecated: rename it to HUBSPOT_CLIENT_SECRET" in caplog.text
-    assert "lambda-era-secret-1" not in caplog.text
+    text = "\n".join(seen)
+    assert "HUBSPOT_WEBHOOK_SECRET is deprecated: rename it to HUBSPOT_CLIENT_SECRET" in text
+    assert "lambda-era-secret-1" not in text
     same = load_settings({"HUBSPOT_WEBHOOK_SECRET": "s-2", "HUBSPOT_CLIENT_SECRET": "s-2"})
     assert same.hubspot_client_secret is not None and same.hubspot_client_secret.get_secret_value() == "s-2"
 

@@ -219,6 +219,30 @@ def _table_count() -> int:
     return len(expected_tables())
 
 
+def check_asset_store(settings: Settings) -> str:
+    import os
+    from pathlib import Path
+
+    import duckdb
+
+    path = Path(settings.duckdb_path_or_default(str(settings.home())))
+    if not path.exists():
+        if os.access(path.parent if path.parent.exists() else settings.home().parent, os.W_OK):
+            return f"{path} not created yet: the first run creates it"
+        raise CheckFailed(f"{path.parent} is not writable", "check HSPC_DUCKDB_PATH and DAGSTER_HOME")
+    try:
+        with duckdb.connect(str(path), read_only=True) as db:
+            tables = db.execute(
+                "select count(*) from information_schema.tables where table_schema = 'hspc'"
+            ).fetchone()
+    except duckdb.Error as exc:
+        raise CheckFailed(
+            f"{path} cannot be opened: {type(exc).__name__}: {str(exc)[:200]}",
+            "a running process may hold it (stop it), or the file is not a DuckDB database: check HSPC_DUCKDB_PATH",
+        ) from None
+    return f"{path} opens, {tables[0] if tables else 0} asset tables"
+
+
 def check_dagster_instance(settings: Settings) -> str:
     import dagster as dg
 
@@ -242,6 +266,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("partner central", check_partner_central),
     ("events queue, dead-letter queue and rule", check_events_queue),
     ("state store", check_state_store),
+    ("asset store", check_asset_store),
     ("dagster instance", check_dagster_instance),
 )
 

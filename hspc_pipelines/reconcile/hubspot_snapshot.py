@@ -19,6 +19,9 @@ from hspc_pipelines.reconcile.plan import DealSnapshot
 if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drift
     from hspc_pipelines.hubspot.client import HubSpotClient
 
+# How far before its window a run searches: more than HubSpot's index lag (seconds), so nothing written
+# just before a window's end is missed when the next window's run comes after midnight.
+SEARCH_INDEX_LAG_MARGIN = dt.timedelta(minutes=5)
 PRIMARY_COMPANY_TYPE_ID = 5  # HubSpot's "Primary" deal-to-company association
 
 
@@ -57,7 +60,7 @@ def fetch_deal_snapshots(
         )
         deals = [(o, False) for o in live] + [(o, True) for o in archived]
     else:
-        deals = [(o, False) for o in client.search_modified_between("deals", start, end, DEAL_PROPERTIES)]
+        deals = _searched_deals(client, config, start, end)
     selected = [(o, arch) for o, arch in deals if _selected(o["properties"], config)]
     ids = [str(o["id"]) for o, _ in selected]
     companies_by_deal = client.batch_read_associations_detailed("deals", "companies", ids) if ids else {}
@@ -94,6 +97,36 @@ def fetch_deal_snapshots(
             )
         )
     return snapshots
+
+
+def _searched_deals(
+    client: HubSpotClient, config: MappingConfig, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dict[str, Any], bool]]:
+    """Deals changed in the window, the unlinked ones as they are now.
+
+    HubSpot's search index lags writes by seconds: the search starts SEARCH_INDEX_LAG_MARGIN before the
+    window, so a deal changed just before the previous window's end (midnight) but indexed after that
+    window's run is found by this one. A search answers the values it indexed: a co-sell deal it shows
+    without `aws_opportunity_id` may have been linked a moment ago (an invitation adopting it, to an
+    opportunity AWS created), and creating for it would duplicate that opportunity; those deals are read
+    again by id (linked deals are not: a stale value there costs one update, put right by the next run)."""
+    found = list(
+        client.search_modified_between("deals", start - SEARCH_INDEX_LAG_MARGIN, end, DEAL_PROPERTIES)
+    )
+    unlinked = {
+        str(o["id"])
+        for o in found
+        if not o["properties"].get("aws_opportunity_id") and _selected(o["properties"], config)
+    }
+    if not unlinked:
+        return [(o, False) for o in found]
+    fresh = {str(o["id"]): o for o in client.batch_read("deals", sorted(unlinked), DEAL_PROPERTIES).results}
+    # a deal archived since the search is left out, as the next search would
+    return [
+        (fresh.get(str(o["id"]), o), False)
+        for o in found
+        if str(o["id"]) not in unlinked or str(o["id"]) in fresh
+    ]
 
 
 def _selected(props: Mapping[str, Any], config: MappingConfig) -> bool:

@@ -15,7 +15,7 @@ from hspc_pipelines.emulators.stack import EmulatorStack
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 
-CHECKS = 7
+CHECKS = 8
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def test_every_check_holds_on_a_set_up_stack(stack, capsys):
     assert all(line.startswith("ok ") for line in lines.values())
     assert "all 8 scopes granted" in lines["hubspot token and scopes"]
     assert "empty: the first run creates its tables" in lines["state store"]
+    assert "not created yet" in lines["asset store"]
 
 
 def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeypatch, tmp_path):
@@ -80,6 +81,9 @@ def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeyp
         "run_storage: [not, a, map]\n"
     )
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    not_duckdb = tmp_path / "outputs.duckdb"
+    not_duckdb.write_text("these are not asset outputs")
+    monkeypatch.setenv("HSPC_DUCKDB_PATH", str(not_duckdb))
 
     status, lines = _doctor(capsys)
     assert status == 1
@@ -93,10 +97,15 @@ def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeyp
     assert "no EventBridge rule on bus default" in lines["events queue, dead-letter queue and rule"]
     assert "hspc_opportunity_cache lacks columns" in lines["state store"]
     assert "dagster.yaml" in lines["dagster instance"]
+    assert "cannot be opened" in lines["asset store"] and "HSPC_DUCKDB_PATH" in lines["asset store"]
     assert env["HUBSPOT_ACCESS_TOKEN"] not in "\n".join(lines.values())
 
 
-def test_a_missing_dead_letter_queue_and_an_unreachable_database_fail(stack, capsys, monkeypatch):
+def test_a_missing_dead_letter_queue_and_an_unreachable_database_fail(stack, capsys, monkeypatch, tmp_path):
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "home" / "hspc_history.duckdb")) as db:  # a run's asset outputs
+        db.execute("create schema hspc; create table hspc.sync_plan (deal_id varchar)")
     stack.aws_client("sqs").delete_queue(QueueUrl=stack.dlq_url)
     monkeypatch.setenv("HSPC_STATE_URL", "postgresql+psycopg2://postgres:s3cret@127.0.0.1:1/nothing")
     status, lines = _doctor(capsys)
@@ -105,6 +114,7 @@ def test_a_missing_dead_letter_queue_and_an_unreachable_database_fail(stack, cap
     assert lines["events queue, dead-letter queue and rule"].startswith("FAIL ")
     state = lines["state store"]
     assert state.startswith("FAIL ") and "HSPC_STATE_URL" in state and "s3cret" not in state
+    assert lines["asset store"].startswith("ok ") and "opens, 1 asset tables" in lines["asset store"]
 
 
 def test_the_readme_lists_every_scope_hspc_needs():

@@ -20,6 +20,7 @@ from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.hubspot.errors import HubSpotError
 from hspc_pipelines.mapping.properties import CUSTOM_DEAL_PROPERTIES
 from hspc_pipelines_tests.support.hubspot_oracle import (
+    CHECKED_MODELS,
     ENDPOINTS,
     Divergence,
     Exchange,
@@ -110,6 +111,8 @@ def _scenario(hs: HubSpotClient) -> None:
         ],
     )
     assert tasks.ok, tasks.errors
+    list(hs.list_objects("deals", ["dealname"], associations=["companies", "contacts"]))  # with links now
+    hs.get_object("deals", ids[0], ["dealname"])
     hs.batch_read_associations_detailed("deals", "companies", ids)  # 207: two deals have none
     hs.batch_read_associations("deals", "notes", ids[:1])  # 200
     hs.request(
@@ -135,6 +138,7 @@ def test_every_request_and_answer_fits_hubspots_sdk_models(recorded):
     # the partial answers and the errors were met, not only the happy path
     assert 207 in seen["batch read"] and 207 in seen["batch create"] and 207 in seen["batch update"]
     assert 207 in seen["associations batch read"] and 404 in seen["read"]
+    assert ("objects", "AssociatedId") in CHECKED_MODELS  # the v3 associations block was met too
 
 
 def test_the_oracle_names_model_and_field_of_a_divergence():

@@ -326,8 +326,13 @@ def _value(data: Any, kind: str, package: str, where: str, path: str, strict: bo
     return _model(data, kind, package, where, path, strict)
 
 
+# Every (package, model) validated in this process: the suite's report of what the oracle covered.
+CHECKED_MODELS: set[tuple[str, str]] = set()
+
+
 def _model(data: Any, name: str, package: str, where: str, path: str, strict: bool) -> Any:
     klass = getattr(_MODULES[package], name)
+    CHECKED_MODELS.add((package, name))
     if not isinstance(data, dict):
         raise Divergence(f"{where}: {name} at {path} is {type(data).__name__}, an object expected")
     json_names = {v: k for k, v in klass.attribute_map.items()}

@@ -81,6 +81,7 @@ class HubSpotEmulator:
         self.state.index.lag_ms = int(search_lag_seconds * 1000)
         self.state.portal_id, self.state.app_id = portal_id, app_id
         self.state.token_scopes = routes_oauth.DEFAULT_SCOPES
+        set_clock_offset_ms(0)  # a new portal keeps real time, whatever an earlier one was told
         self.router = Router()
         for module in (routes_objects, routes_associations, routes_properties, routes_oauth):
             module.register(self.router)
