@@ -81,6 +81,11 @@ class WriteBudget:
         else:
             cap = self.grant.priority - already_claimed
         attempt, later = take(rows, max(cap, 0))
+        room = self.grant.window_left - (self.policy.reserve if creates else 0) - already_claimed
+        if not attempt and later and cap > 0 and write_cost(later[0]) <= room:
+            # A row costing more than a run's time allows (a create with many solutions, a short
+            # period) still goes, alone: otherwise it would wait for ever.
+            attempt, later = [later[0]], later[1:]
         if not later:
             self.store.clear_deferred(self.catalog, (r["entity_key"] for r in attempt))
             return list(attempt), []

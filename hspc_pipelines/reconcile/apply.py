@@ -150,15 +150,16 @@ def apply_creates(
     workers: int = DEFAULT_WORKERS,
     budget: WriteBudget | None = None,
     claimed: int = 0,
+    event_scoped: bool = False,
 ) -> list[ApplyResult]:
     """CreateOpportunity for `create` rows (then their solutions); `link` rows need no call. With a
     `budget`, creates go in its order and those it does not cover (after `claimed` writes kept for
-    the run's updates) end deferred."""
+    the run's updates) end deferred; an event-scoped run's creates may spend the reserve."""
     wanted = [row for row in rows if row["operation"] in (Operation.CREATE, Operation.LINK)]
     creates = [row for row in wanted if row["operation"] == Operation.CREATE]
     done: dict[str, ApplyResult] = {}
     if budget is not None:
-        creates, later = budget.admit(creates, creates=True, already_claimed=claimed)
+        creates, later = budget.admit(creates, creates=not event_scoped, already_claimed=claimed)
         done = {str(d.row["entity_key"]): _deferred(d) for d in later}
     work = _budgeted(budget, lambda row: _create_one(client, store, row))
     try:

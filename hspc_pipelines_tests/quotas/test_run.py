@@ -192,3 +192,42 @@ def test_a_quota_spent_by_someone_else_defers_until_the_window_rolls(
     assert [r.status for r in last] == [RowStatus.CREATED] * 3
     assert emu.stats()["opportunities"]["AWS"] == 5
     store.dispose()
+
+
+def test_event_scoped_creates_may_spend_the_reserve_first_load_creates_may_not(
+    client: PartnerCentralClient, tmp_path: Any
+) -> None:
+    store = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    policy = QuotaPolicy(
+        writes_per_window=10, window_seconds=3_600, writes_per_second=1, run_seconds=60, reserve=5
+    )
+    store.book_spend(SERVICE, WRITE, 5, time.time(), policy.window_seconds)  # what earlier runs spent
+    [first_load] = apply_creates(client, store, _rows(1), budget=WriteBudget(store, policy, "AWS"))
+    assert first_load.status == RowStatus.DEFERRED
+    assert "(10, 5 kept for updates) is spent" in (first_load.error_message or "")
+    [event] = apply_creates(
+        client, store, _rows(1), budget=WriteBudget(store, policy, "AWS"), event_scoped=True
+    )
+    assert event.status == RowStatus.CREATED
+    assert store.deferred("AWS") == []  # created: no longer waiting
+    store.dispose()
+
+
+def test_a_row_costing_more_than_a_run_allows_still_goes_alone(tmp_path: Any) -> None:
+    store = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    # one write a run by time; a create with two solutions costs three
+    policy = QuotaPolicy(
+        writes_per_window=10, window_seconds=3_600, writes_per_second=1, run_seconds=1, reserve=2
+    )
+    rows = _rows(2)
+    rows[0]["solution_ids"] = ["S-1", "S-2"]
+    rows[0]["request"]["LifeCycle"]["TargetCloseDate"] = "2027-01-01"  # first in the order
+    attempt, later = WriteBudget(store, policy, "AWS").admit(rows, creates=True)
+    assert [r["entity_key"] for r in attempt] == ["deal:0"]
+    assert [d.row["entity_key"] for d in later] == ["deal:1"]
+    # 4 left, 2 kept for updates: the deferred row goes first; three writes do not fit in two
+    store.book_spend(SERVICE, WRITE, 6, time.time(), policy.window_seconds)
+    attempt, later = WriteBudget(store, policy, "AWS").admit(rows, creates=True)
+    assert [r["entity_key"] for r in attempt] == ["deal:1"]
+    assert [d.row["entity_key"] for d in later] == ["deal:0"]
+    store.dispose()

@@ -253,8 +253,15 @@ def opportunity_creates(
     # updates come first whichever step runs first: their writes are not the creates' to spend
     claimed = sum(write_cost(r) for r in plan if r["operation"] == Operation.UPDATE)
     budget = partner_central.write_budget(store)
+    scoped = run_scope(run_identity(context), ("hubspot_deals",), tuple(ScopeConfig.model_fields))
     results = apply_creates(
-        client, store, rows, workers=partner_central.write_workers, budget=budget, claimed=claimed
+        client,
+        store,
+        rows,
+        workers=partner_central.write_workers,
+        budget=budget,
+        claimed=claimed,
+        event_scoped=bool(scoped),
     )
     df = frames.results_frame(results)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
