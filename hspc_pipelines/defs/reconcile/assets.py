@@ -5,6 +5,7 @@ The assets are partitioned by a setting (the first day), so each body is registe
 decorator arguments and `reconcile_assets(partitions_def)` builds them when definitions load.
 """
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.history import HistoryEntry
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.reconcile import frames, report
@@ -29,6 +31,8 @@ from hspc_pipelines.reconcile.base_store import keep_bases, load_bases
 from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
 from hspc_pipelines.reconcile.history_rows import history_entries
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
+from hspc_pipelines.reconcile.import_deals import import_opportunities
+from hspc_pipelines.reconcile.import_rules import import_candidates
 from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite, deal_write_for
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
 from hspc_pipelines.reconcile.plan import PlanRow, build_plan
@@ -57,7 +61,7 @@ def _reconcile_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[.
 
 
 def reconcile_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """The graph's seven assets over `partitions_def`, in graph order."""
+    """The graph's assets over `partitions_def`, in graph order."""
     return [dg.asset(**kwargs, **COMMON, partitions_def=partitions_def)(fn) for fn, kwargs in _TEMPLATES]
 
 
@@ -211,6 +215,68 @@ def _links(hubspot_deals: pd.DataFrame) -> dict[str, str]:
         hubspot_deals[hubspot_deals["aws_opportunity_id"].notna()] if len(hubspot_deals) else hubspot_deals
     )
     return {str(d): str(o) for d, o in zip(linked["deal_id"], linked["aws_opportunity_id"], strict=True)}
+
+
+@_reconcile_asset(
+    kinds={"hubspot", "pandas"},
+    pool="hubspot_writes",
+    deps=[external.HUBSPOT_DEALS],
+)
+def opportunity_imports(
+    context: dg.AssetExecutionContext,
+    sync_plan: pd.DataFrame,
+    partner_central_opportunities: pd.DataFrame,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> dg.Output[pd.DataFrame]:
+    """Opportunities created in Partner Central (no deal's identifier, not from an invitation, since
+    `import_since`) become deals with their company and contacts, linked both ways (docs/two-way.md)."""
+    config, store, client = mapping.get_config(), sync_state.get_store(), partner_central.get_client()
+    paired = {
+        str(r["opportunity_id"]) for r in frames.plan_rows(sync_plan) if r["deal_id"] and r["opportunity_id"]
+    }
+    records, partitions = frames.opportunity_records(partner_central_opportunities)
+    decoded = [dict(r) for r in records]
+    since = config.import_since or store.created_on(dt.datetime.now(dt.UTC).date().isoformat())
+    from_invitations = store.invitation_opportunities(client.catalog, [str(r["Id"]) for r in decoded])
+    candidates = import_candidates(decoded, paired, from_invitations, config, since)
+    rows = import_opportunities(hubspot.get_client(), client, store, config, candidates)
+    df = pd.DataFrame(
+        [{**dataclasses.asdict(r), "partition_date": partitions.get(r.opportunity_id)} for r in rows],
+        columns=["partition_date", "opportunity_id", "status", "deal_id", "pc_linked", "reason"],
+    ).astype({"partition_date": "string", "opportunity_id": "string", "status": "string"})
+    _report_external(context, external.HUBSPOT_DEALS, df, (RowStatus.CREATED,))
+    run = run_identity(context)
+    logged = append_history(
+        context,
+        sync_state,
+        [
+            HistoryEntry(
+                run_id=run.run_id,
+                job_name=run.job_name,
+                window=window_of(context),
+                operation="import",
+                status=r.status,
+                deal_id=r.deal_id,
+                opportunity_id=r.opportunity_id,
+                message=r.reason,
+            )
+            for r in rows
+        ],
+    )
+    logged.raise_if_failed()
+    return dg.Output(
+        df,
+        metadata={
+            "dagster/row_count": len(df),
+            "import_since": since,
+            "import_enabled": config.import_opportunities,
+            "statuses": dg.MetadataValue.json(report.counts(df, "status")),
+            **logged.metadata,
+        },
+    )
 
 
 def _apply_metadata(df: pd.DataFrame) -> dict[str, RawMetadataValue]:
