@@ -5,7 +5,11 @@ deal linked both ways; each is followed by a run that writes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+import dagster as dg
+import requests
 
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.history.cli import state_url
@@ -227,3 +231,40 @@ def test_import_can_be_turned_off_and_starts_at_import_since(product: Product, t
         product.defs = build_defs(str(product.home))
         assert product.reconcile().success
         assert _deals_carrying(product, opp_id) == [], text
+
+
+# -- proof of agreement ------------------------------------------------------------------------------
+
+
+def _check(product: Product, run_id: str, name: str) -> Any:
+    for event in product.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = event.dagster_event.event_specific_data
+        if evaluation.check_name == name:
+            return evaluation
+    raise AssertionError(f"check {name} was not evaluated in run {run_id}")
+
+
+def test_the_sweep_proves_every_linked_pair_agrees_or_says_why(product: Product) -> None:
+    opp_id = _linked(product)
+    pc_url = product.stack.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"]
+    requests.post(
+        f"{pc_url}/_emulator/opportunities/{opp_id}/review", json={"ReviewStatus": "Submitted"}, timeout=10
+    ).raise_for_status()
+    _edit_in_hubspot(product, amount="99000")  # waits: ACE refuses updates under review
+    since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)).isoformat()
+    sweep = product.reconcile(since=since)
+    assert sweep.success
+    check = _check(product, sweep.run_id, "pairs_agree")
+    meta = {k: v.value for k, v in check.metadata.items()}
+    assert check.passed and meta["pairs_checked"] == 1 and meta["scope"] == "every linked pair of the window"
+    assert "| spend | 0 | 1 | 0 | 0 | 0 | 0 | 0 |" in meta["by_field_and_reason"]
+    (entry,) = [r for r in _history_run(sweep.run_id) if r.operation == "agreement"]
+    assert entry.status == "agreed" and "spend: 1 waiting for review" in str(entry.message)
+
+
+def _history_run(run_id: str) -> list[Any]:
+    history = SyncHistory.from_url(state_url())
+    try:
+        return list(history.run_rows(run_id))
+    finally:
+        history.dispose()
