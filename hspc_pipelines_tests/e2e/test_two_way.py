@@ -238,7 +238,8 @@ def test_import_can_be_turned_off_and_starts_at_import_since(product: Product, t
 
 def _check(product: Product, run_id: str, name: str) -> Any:
     for event in product.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = event.dagster_event.event_specific_data
+        assert event.dagster_event is not None
+        evaluation: Any = event.dagster_event.event_specific_data
         if evaluation.check_name == name:
             return evaluation
     raise AssertionError(f"check {name} was not evaluated in run {run_id}")

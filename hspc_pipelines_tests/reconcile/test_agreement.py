@@ -48,7 +48,9 @@ def test_agreeing_pairs_pass_and_each_disagreement_gets_its_reason() -> None:
     snaps[0] = _with(snaps[0], dealstage="contractsent")
     opps[1]["LifeCycle"]["ReviewStatus"] = "Approved"  # title frozen after submission
     snaps[1] = _with(snaps[1], dealname="Renamed after approval #AWS")
-    base = {"problem": ["the old problem statement, agreed before"]}  # both moved since the base
+    base: dict[str, Any] = {
+        "problem": ["the old problem statement, agreed before"]
+    }  # both moved since the base
     snaps[2] = _with(snaps[2], description="HubSpot's new statement of the customer's problem.")
     opps[3]["LifeCycle"]["Stage"] = "Closed Lost"  # moved in Partner Central after the run: no reason
     snaps[4] = _with(snaps[4], closedate="not a date")  # invalid on the HubSpot side
