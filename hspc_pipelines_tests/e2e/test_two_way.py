@@ -269,3 +269,20 @@ def _history_run(run_id: str) -> list[Any]:
         return list(history.run_rows(run_id))
     finally:
         history.dispose()
+
+
+def test_a_plan_table_from_before_the_conflicts_column_takes_the_new_frames(product: Product) -> None:
+    """Upgrading keeps the stored frames: the DuckDB table an older release made for `sync_plan` gets
+    the new `conflicts_json` column instead of refusing the insert."""
+    import duckdb
+
+    seed_deal(product)
+    assert product.reconcile().success
+    path = product.home / "hspc_history.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("alter table hspc.sync_plan drop column conflicts_json")
+    _edit_in_hubspot(product, amount="27000")
+    assert product.reconcile().success
+    with duckdb.connect(str(path)) as conn:
+        columns = [row[0] for row in conn.execute("describe hspc.sync_plan").fetchall()]
+    assert columns[-1] == "conflicts_json"
