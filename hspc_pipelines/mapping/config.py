@@ -6,6 +6,7 @@ Everything a deployment may want to change lives here and is loaded from a YAML 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,10 @@ class MappingConfig:
     max_contacts: int = 10
     # Which side wins a field both sides changed since they last agreed (reconcile/merge.py)
     conflict_policy: Literal["owner", "hubspot", "partner_central", "newest"] = "owner"
+    # Opportunities created in Partner Central become deals (reconcile/import_rules.py), those created
+    # on or after `import_since` (ISO date; None: the day the state store was created).
+    import_opportunities: bool = True
+    import_since: str | None = None
 
     @classmethod
     def default(cls) -> MappingConfig:
@@ -142,6 +147,8 @@ def config_from_dict(raw: Any, source: str = "<dict>") -> MappingConfig:
 
 def _as_text(value: Any) -> Any:
     # YAML reads 110001, 1.5 or yes as numbers and booleans; the file means their text, as str() gives it.
+    if isinstance(value, dt.date):  # YAML reads 2026-01-31 as a date
+        return value.isoformat()
     return str(value) if isinstance(value, int | float | bool) else value
 
 
@@ -160,6 +167,13 @@ def _time_zone(value: str) -> str:
     except Exception:  # ValueError, ZoneInfoNotFoundError, or an OS error reading the tz database
         raise PydanticCustomError("time_zone", "allowed: an IANA time zone such as Europe/Paris") from None
     return value
+
+
+def _iso_date(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise PydanticCustomError("iso_date", "allowed: an ISO date such as 2026-01-31") from None
 
 
 Text = Annotated[str, BeforeValidator(_as_text)]
@@ -207,6 +221,8 @@ class MappingFile(BaseModel):
     timezone: Annotated[Text, AfterValidator(_time_zone)] = _DEFAULTS.timezone
     max_contacts: Annotated[int, Field(ge=1, le=10)] = _DEFAULTS.max_contacts
     conflict_policy: Literal["owner", "hubspot", "partner_central", "newest"] = _DEFAULTS.conflict_policy
+    import_opportunities: bool = _DEFAULTS.import_opportunities
+    import_since: Annotated[Text, AfterValidator(_iso_date)] | None = None
 
     @field_validator("ownership")
     @classmethod
@@ -257,7 +273,7 @@ def _problem(error: ErrorDetails) -> str:
     return f"{path}: {got}{what}"
 
 
-_CUSTOM = frozenset({"not_allowed", "time_zone"})
+_CUSTOM = frozenset({"not_allowed", "time_zone", "iso_date"})
 
 
 def check_config(config: MappingConfig) -> list[str]:

@@ -140,16 +140,23 @@ class UpdatePlan:
 
 
 def plan_update(
-    bundle: DealBundle, current: Mapping[str, Any], config: MappingConfig, catalog: str
+    bundle: DealBundle,
+    current: Mapping[str, Any],
+    config: MappingConfig,
+    catalog: str,
+    body: Body | None = None,
 ) -> UpdatePlan:
     """`build_update_request` and the view diff, for the sync plan, with the deal mapped once.
 
     Same answers as `build_update_request`, then `diff_views(hubspot_owned_view(current),
     hubspot_owned_view(request))` and, for a frozen title, `build_create_request`. A pair whose
     HubSpot-owned members already hold the deal's values (the usual case) is recognised on the raw
-    values, and the request it would send is checked without being built (`_unchanged`)."""
+    values, and the request it would send is checked without being built (`_unchanged`). `body` is
+    `build_body(bundle, config)` when the caller mapped the deal already (it does not depend on
+    `ownership`)."""
     try:
-        body = build_body(bundle, config)
+        if body is None:
+            body = build_body(bundle, config)
         plan = _unchanged(bundle, current, config, catalog, body)
         if plan is None:
             plan = _full(bundle, current, config, catalog, body)

@@ -36,6 +36,19 @@ def replan_after_apply(
     first plan, was not written and whose opportunity was not written either plans the same again,
     as does a deal the first plan left out. Without `planned` every deal is planned again. `bases`
     are the ones the first plan merged with: a field the merge left apart stays apart."""
+    after, records = state_after_apply(snapshots, opportunities, results, writes, planned)
+    return build_plan(after, records, {}, config, catalog, bases=bases)
+
+
+def state_after_apply(
+    snapshots: Sequence[DealSnapshot],
+    opportunities: Iterable[Mapping[str, Any]],
+    results: Iterable[ApplyResult],
+    writes: Iterable[tuple[DealWrite, str]],
+    planned: Mapping[str, tuple[str, str | None]] | None = None,
+) -> tuple[list[DealSnapshot], list[Mapping[str, Any]]]:
+    """The deals (those that can have moved, see `replan_after_apply`; all of them without `planned`)
+    with the properties just written, and the records with those apply read back."""
     read_back: dict[str, Mapping[str, Any]] = {}
     failed: set[str] = set()
     for res in results:
@@ -76,7 +89,7 @@ def replan_after_apply(
         snap = snapshots[i]
         deal = {**snap.bundle.deal, **written.get(deal_id, {})}
         after.append(replace(snap, bundle=replace(snap.bundle, deal=deal)))
-    return build_plan(after, records, {}, config, catalog, bases=bases)
+    return after, records
 
 
 def unsettled(rows: Iterable[PlanRow]) -> list[PlanRow]:

@@ -20,7 +20,7 @@ from hspc_pipelines.mapping import (
     is_cosell,
     opportunity_to_deal_properties,
 )
-from hspc_pipelines.mapping.build import build_body
+from hspc_pipelines.mapping.build import Body, build_body
 from hspc_pipelines.mapping.update import plan_update
 from hspc_pipelines.mapping.values import dig, string_member
 from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
@@ -160,15 +160,20 @@ def _sync_state(row: PlanRow, status: SyncStatus, error: str | None) -> None:
 
 def _merge(
     row: PlanRow, snap: DealSnapshot, opp: Mapping[str, Any], config: MappingConfig, base: Base | None
-) -> MappingConfig:
+) -> tuple[MappingConfig, Body | None]:
     """The three-way merge of the pair (`reconcile/merge.py`): the configuration that makes each
-    differing field go the way the merge decided; conflicts noted once on the deal."""
-    decision = merge_pair(snap.bundle, build_body(snap.bundle, config), opp, base, config)
+    differing field go the way the merge decided, and the deal's body (mapped once for the plan);
+    conflicts noted once on the deal."""
+    try:
+        body = build_body(snap.bundle, config)
+    except Exception:  # noqa: BLE001 - plan_update maps it again and turns the error into an invalid row
+        return config, None
+    decision = merge_pair(snap.bundle, body, opp, base, config)
     row.base = decision.new_base(base)
     if decision.conflicts:
         row.conflicts = [c.as_dict() for c in decision.conflicts]
         row.notes.append(conflict_note(str(opp["Id"]), decision.conflicts))
-    return decision.effective_config(config)
+    return decision.effective_config(config), body
 
 
 def _plan_existing(
@@ -183,7 +188,7 @@ def _plan_existing(
     opp_id = str(opp["Id"])
     row.opportunity_id = opp_id
     review = string_member(dig(opp, "LifeCycle", "ReviewStatus")) or ReviewStatus.PENDING_SUBMISSION.value
-    config = _merge(row, snap, opp, config, base)
+    config, body = _merge(row, snap, opp, config, base)
 
     pc_owned = opportunity_to_deal_properties(opp, None, config, props.get("pipeline"))
     row.deal_updates.update(property_changes(props, pc_owned))
@@ -193,7 +198,7 @@ def _plan_existing(
     linking = _blank(props.get("aws_opportunity_id")) != opp_id
 
     # build_update_request, the view diff and the create request's title, with the deal mapped once
-    update = plan_update(snap.bundle, opp, config, catalog)
+    update = plan_update(snap.bundle, opp, config, catalog, body)
     if update.errors:
         row.operation, row.errors = Operation.INVALID, format_errors(update.errors)
         row.reason = "deal fails validation: " + "; ".join(row.errors)

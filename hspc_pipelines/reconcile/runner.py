@@ -66,7 +66,13 @@ def run_reconcile(
         kwargs["partition_key"] = today
     result = job.execute_in_process(**kwargs)
     outcome = ReconcileOutcome(run_id=result.run_id, success=result.success, dry_run=dry_run)
-    for name in ("sync_plan", "opportunity_creates", "opportunity_updates", "hubspot_deal_writes"):
+    for name in (
+        "sync_plan",
+        "opportunity_creates",
+        "opportunity_updates",
+        "hubspot_deal_writes",
+        "opportunity_imports",
+    ):
         try:
             outcome.frames[name] = result.output_for_node(name)
         except dg.DagsterInvariantViolationError:

@@ -96,6 +96,14 @@ PAIR_BASES = sa.Table(
     sa.Column("base_json", sa.Text, nullable=False),
 )
 
+# Facts about the store itself: `created_on`, the day it was created (the default `import_since`).
+STORE_META = sa.Table(
+    "hspc_store_meta",
+    _METADATA,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
 _CHUNK = 500  # rows per upsert statement
 _READ_CHUNK = 5_000  # values per IN query
 
@@ -272,6 +280,28 @@ class SyncStateStore:
             return 0
         self._upsert(PAIR_BASES, rows)
         return len(rows)
+
+    def created_on(self, today: str) -> str:
+        """The ISO day this store was first asked (recorded then as `today`; never changes after)."""
+        table = STORE_META
+        with self._engine.begin() as conn:
+            found = conn.execute(sa.select(table.c.value).where(table.c.key == "created_on")).scalar()
+            if found is not None:
+                return str(found)
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(table.insert().values(key="created_on", value=today))
+        except sa.exc.IntegrityError:
+            pass  # another worker recorded it first: theirs stands
+        with self._engine.connect() as conn:
+            return str(conn.execute(sa.select(table.c.value).where(table.c.key == "created_on")).scalar_one())
+
+    def invitation_opportunities(self, catalog: str, opportunity_ids: Iterable[str]) -> set[str]:
+        """The opportunity ids among `opportunity_ids` that came from an invitation this store accepted."""
+        rows = self._select_in(
+            INVITATION_STATE, ("opportunity_id",), "opportunity_id", catalog, opportunity_ids
+        )
+        return {str(opp_id) for (opp_id,) in rows}
 
     def _upsert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         """Insert rows, replacing those with the same key: two runs writing the same key at once (an

@@ -19,6 +19,7 @@ from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.queue.receive import EventsQueue
 from hspc_pipelines_tests.support.ingress import API_TOKEN
+from hspc_pipelines_tests.support.partner_central import create_request
 from hspc_pipelines_tests.support.product import DEAL_ID, queue_depth, seed_deal
 from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
 
@@ -256,3 +257,34 @@ def test_poison_message_reaches_the_dlq_while_good_messages_are_processed(produc
     moved = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert [m["Body"] for m in moved] == ["{not json"]
     assert not sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages")
+
+
+def test_opportunity_created_event_makes_the_deal(product):
+    """A partner creates an opportunity in Partner Central: its "Opportunity Created" event starts a
+    scoped run that makes its one deal, linked both ways (issue 15)."""
+    request = create_request(title="Initech billing move")
+    request.pop("PartnerOpportunityIdentifier")
+    opp_id = product.pc().create_opportunity(**request)["Id"]
+    assert product.stack.partner_central.flush_events()
+    driver = SensorDriver(product)
+    search = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "aws_opportunity_id", "operator": "EQ", "value": opp_id}]}
+        ],
+        "properties": ["dealname"],
+    }
+    deals: list = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not deals:  # EventBridge (moto) delivers to SQS asynchronously
+        driver.tick()
+        deals = product.hubspot("POST", "/crm/v3/objects/deals/search", json=search)["results"]
+        time.sleep(0.5)
+    assert [d["properties"]["dealname"] for d in deals] == ["Initech billing move #AWS"]
+    scoped = [
+        r
+        for r in driver.launched
+        if r.run_config["ops"]["partner_central_opportunities"]["config"]["opportunity_ids"] == [opp_id]
+    ]
+    assert scoped, "the event started a run scoped to its opportunity"
+    record = product.pc().get_opportunity(Catalog="AWS", Identifier=opp_id)
+    assert record["PartnerOpportunityIdentifier"] == f"HUBSPOT-{deals[0]['id']}"

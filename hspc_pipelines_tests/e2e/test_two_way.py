@@ -1,14 +1,20 @@
 """Two-way sync against the emulators (issue 15): an edit in Partner Central only reaches the deal, an
 edit in HubSpot only reaches the opportunity, edits on both sides are a conflict the policy settles
-(one note, status `conflict` in the history); each is followed by a run that writes nothing."""
+(one note, status `conflict` in the history), an opportunity created in Partner Central becomes one
+deal linked both ways; each is followed by a run that writes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+import dagster as dg
+import requests
 
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.history.cli import state_url
 from hspc_pipelines.mapping.model import project_input
+from hspc_pipelines_tests.support.partner_central import create_request
 from hspc_pipelines_tests.support.product import DEAL_ID, Product, seed_deal
 
 WRITES = ("UpdateOpportunity", "CreateOpportunity")
@@ -138,3 +144,145 @@ def test_partner_central_wins_conflicts_when_the_policy_says_so(
     assert _opportunity(product, opp_id)["LifeCycle"]["Stage"] == "Business Validation"
     assert product.deal(DEAL_ID, "dealstage")["dealstage"] == "decisionmakerboughtin"
     _assert_second_run_writes_nothing(product)
+
+
+# -- opportunities created in Partner Central --------------------------------------------------------
+
+
+def _create_in_partner_central(product: Product, title: str = "Globex fleet telemetry") -> str:
+    """An opportunity a partner creates in the console: no HubSpot identifier."""
+    request = create_request(title=title)
+    request.pop("PartnerOpportunityIdentifier")
+    return str(product.pc().create_opportunity(**request)["Id"])
+
+
+def _deals_carrying(product: Product, opp_id: str) -> list[dict[str, Any]]:
+    body = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "aws_opportunity_id", "operator": "EQ", "value": opp_id}]}
+        ],
+        "properties": ["dealname", "aws_opportunity_id", "amount", "dealstage"],
+    }
+    return list(product.hubspot("POST", "/crm/v3/objects/deals/search", json=body)["results"])
+
+
+def _associated(product: Product, deal_id: str, to: str) -> list[str]:
+    links = product.hubspot(
+        "POST", f"/crm/v4/associations/deals/{to}/batch/read", json={"inputs": [{"id": deal_id}]}
+    )["results"]
+    return [str(t["toObjectId"]) for r in links for t in r["to"]]
+
+
+def test_an_opportunity_created_in_partner_central_becomes_one_linked_deal(product: Product) -> None:
+    opp_id = _create_in_partner_central(product)
+    outcome = product.reconcile()
+    assert outcome.success
+    (deal,) = _deals_carrying(product, opp_id)
+    props = deal["properties"]
+    assert props["dealname"] == "Globex fleet telemetry #AWS" and props["amount"] == "25000"
+    assert props["dealstage"] == "qualifiedtobuy"
+    assert _associated(product, deal["id"], "companies") and _associated(product, deal["id"], "contacts")
+    opp = _opportunity(product, opp_id)
+    assert opp["PartnerOpportunityIdentifier"] == f"HUBSPOT-{deal['id']}", "linked both ways"
+    imports = outcome.frames["opportunity_imports"]
+    assert list(imports["status"]) == ["created"] and list(imports["pc_linked"]) == [True]
+    _assert_second_run_writes_nothing(product)
+    assert len(_deals_carrying(product, opp_id)) == 1
+
+
+def test_a_run_killed_after_the_deal_create_links_that_deal_instead_of_a_second(product: Product) -> None:
+    opp_id = _create_in_partner_central(product)
+    # What a kill between the deal create and the link back leaves: the deal, the opportunity unlinked.
+    made = {"id": "7100"}
+    product.stack.hubspot.load_seed(
+        {
+            "objects": {
+                "deals": [
+                    {
+                        "id": made["id"],
+                        "properties": {
+                            "dealname": "Globex fleet telemetry #AWS",
+                            "aws_opportunity_id": opp_id,
+                            # created by a killed run of an earlier day: outside today's window, so
+                            # only the import's look-up by aws_opportunity_id can find it
+                            "hs_lastmodifieddate": "2026-01-05T00:00:00.000Z",
+                            "createdate": "2026-01-05T00:00:00.000Z",
+                        },
+                    }
+                ]
+            }
+        }
+    )
+    outcome = product.reconcile()
+    assert outcome.success
+    assert [d["id"] for d in _deals_carrying(product, opp_id)] == [made["id"]]
+    assert list(outcome.frames["opportunity_imports"]["status"]) == ["linked"]
+    assert _opportunity(product, opp_id)["PartnerOpportunityIdentifier"] == f"HUBSPOT-{made['id']}"
+
+
+def test_import_can_be_turned_off_and_starts_at_import_since(product: Product, tmp_path, monkeypatch) -> None:
+    from hspc_pipelines.definitions import build_defs
+
+    opp_id = _create_in_partner_central(product)
+    for text in ("import_opportunities: false\n", "import_since: 2999-01-01\n"):
+        mapping = tmp_path / "mapping.yaml"
+        mapping.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("HSPC_MAPPING_CONFIG", str(mapping))
+        product.defs = build_defs(str(product.home))
+        assert product.reconcile().success
+        assert _deals_carrying(product, opp_id) == [], text
+
+
+# -- proof of agreement ------------------------------------------------------------------------------
+
+
+def _check(product: Product, run_id: str, name: str) -> Any:
+    for event in product.instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        assert event.dagster_event is not None
+        evaluation: Any = event.dagster_event.event_specific_data
+        if evaluation.check_name == name:
+            return evaluation
+    raise AssertionError(f"check {name} was not evaluated in run {run_id}")
+
+
+def test_the_sweep_proves_every_linked_pair_agrees_or_says_why(product: Product) -> None:
+    opp_id = _linked(product)
+    pc_url = product.stack.env["AWS_ENDPOINT_URL_PARTNERCENTRAL_SELLING"]
+    requests.post(
+        f"{pc_url}/_emulator/opportunities/{opp_id}/review", json={"ReviewStatus": "Submitted"}, timeout=10
+    ).raise_for_status()
+    _edit_in_hubspot(product, amount="99000")  # waits: ACE refuses updates under review
+    since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)).isoformat()
+    sweep = product.reconcile(since=since)
+    assert sweep.success
+    check = _check(product, sweep.run_id, "pairs_agree")
+    meta = {k: v.value for k, v in check.metadata.items()}
+    assert check.passed and meta["pairs_checked"] == 1 and meta["scope"] == "every linked pair of the window"
+    assert "| spend | 0 | 1 | 0 | 0 | 0 | 0 | 0 |" in meta["by_field_and_reason"]
+    (entry,) = [r for r in _history_run(sweep.run_id) if r.operation == "agreement"]
+    assert entry.status == "agreed" and "spend: 1 waiting for review" in str(entry.message)
+
+
+def _history_run(run_id: str) -> list[Any]:
+    history = SyncHistory.from_url(state_url())
+    try:
+        return list(history.run_rows(run_id))
+    finally:
+        history.dispose()
+
+
+def test_a_plan_table_from_before_the_conflicts_column_takes_the_new_frames(product: Product) -> None:
+    """Upgrading keeps the stored frames: the DuckDB table an older release made for `sync_plan` gets
+    the new `conflicts_json` column instead of refusing the insert."""
+    import duckdb
+
+    seed_deal(product)
+    assert product.reconcile().success
+    path = product.home / "hspc_history.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("alter table hspc.sync_plan drop column conflicts_json")
+    _edit_in_hubspot(product, amount="27000")
+    assert product.reconcile().success
+    with duckdb.connect(str(path)) as conn:
+        columns = [row[0] for row in conn.execute("describe hspc.sync_plan").fetchall()]
+    assert columns[-1] == "conflicts_json"

@@ -19,6 +19,7 @@ from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.reconcile import frames
 from hspc_pipelines.reconcile.merge import (
     MERGED_FIELDS,
+    FieldValue,
     conflict_winner,
     decide,
     hubspot_values,
@@ -264,9 +265,9 @@ def test_newest_policy_compares_the_deal_stamp_with_last_modified() -> None:
 
 
 def test_decide_on_plain_values() -> None:
-    base = {f: ["a"] for f in MERGED_FIELDS}
-    hs = {**base, "title": ["b"], "stage": ["x"], "problem": ["same"]}
-    pc = {**base, "spend": ["c"], "stage": ["y"], "problem": ["same"]}
+    base: dict[str, FieldValue] = {f: ["a"] for f in MERGED_FIELDS}
+    hs: dict[str, FieldValue] = {**base, "title": ["b"], "stage": ["x"], "problem": ["same"]}
+    pc: dict[str, FieldValue] = {**base, "spend": ["c"], "stage": ["y"], "problem": ["same"]}
     decision = decide(hs, pc, base, CONFIG, {}, {})
     assert decision.winners == {"title": "hubspot", "spend": "partner_central", "stage": "hubspot"}
     assert [c.field for c in decision.conflicts] == ["stage"]

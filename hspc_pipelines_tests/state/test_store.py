@@ -23,6 +23,7 @@ def store(request, tmp_path):
             conn.exec_driver_sql("DELETE FROM hspc_invitation_state")
             conn.exec_driver_sql("DELETE FROM hspc_settled_pairs")
             conn.exec_driver_sql("DELETE FROM hspc_pair_bases")
+            conn.exec_driver_sql("DELETE FROM hspc_store_meta")
     yield s
     s.dispose()
 
@@ -150,3 +151,14 @@ def test_pair_bases_round_trip_replace_and_stay_per_catalog(store):
     assert store.get_bases("AWS", ["7"]) == {"7": ("O2", {"stage": ["Committed"]})}
     assert store.get_bases("Sandbox", ["7"]) == {"7": ("O9", {"stage": ["Prospect"]})}
     assert store.put_bases("AWS", {}) == 0
+
+
+def test_the_store_remembers_the_day_it_was_created(store):
+    first = store.created_on("2026-03-02")
+    assert SyncStateStore(store.url).created_on("2027-01-01") == first, "later calls never move it"
+
+
+def test_opportunities_from_accepted_invitations_are_known(store):
+    store.put_invitation("AWS", "engi-1", status="deal_created", opportunity_id="O7")
+    assert store.invitation_opportunities("AWS", ["O7", "O8"]) == {"O7"}
+    assert store.invitation_opportunities("Sandbox", ["O7"]) == set()

@@ -5,6 +5,7 @@ The assets are partitioned by a setting (the first day), so each body is registe
 decorator arguments and `reconcile_assets(partitions_def)` builds them when definitions load.
 """
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,16 +24,20 @@ from hspc_pipelines.defs.resources import (
     SyncStateResource,
 )
 from hspc_pipelines.defs.run_metrics import StepCalls, emit, plotted, run_calls, run_duration
+from hspc_pipelines.history import HistoryEntry
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
 from hspc_pipelines.metrics.figures import reconcile_figures
 from hspc_pipelines.quotas.budget import write_cost
 from hspc_pipelines.reconcile import frames, report
+from hspc_pipelines.reconcile.agreement import AgreementReport, agreement
 from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.reconcile.base_store import keep_bases, load_bases
-from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
+from hspc_pipelines.reconcile.converge import replan_after_apply, state_after_apply, unsettled
 from hspc_pipelines.reconcile.history_rows import history_entries
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
+from hspc_pipelines.reconcile.import_deals import import_opportunities
+from hspc_pipelines.reconcile.import_rules import import_candidates
 from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite, deal_write_for
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot, wanted_opportunities
 from hspc_pipelines.reconcile.plan import PlanRow, build_plan
@@ -62,7 +67,7 @@ def _reconcile_asset(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[.
 
 
 def reconcile_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """The graph's seven assets over `partitions_def`, in graph order."""
+    """The graph's assets over `partitions_def`, in graph order."""
     return [dg.asset(**kwargs, **COMMON, partitions_def=partitions_def)(fn) for fn, kwargs in _TEMPLATES]
 
 
@@ -203,6 +208,68 @@ def _links(hubspot_deals: pd.DataFrame) -> dict[str, str]:
     return {str(d): str(o) for d, o in zip(linked["deal_id"], linked["aws_opportunity_id"], strict=True)}
 
 
+@_reconcile_asset(
+    kinds={"hubspot", "pandas"},
+    pool="hubspot_writes",
+    deps=[external.HUBSPOT_DEALS],
+)
+def opportunity_imports(
+    context: dg.AssetExecutionContext,
+    sync_plan: pd.DataFrame,
+    partner_central_opportunities: pd.DataFrame,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> dg.Output[pd.DataFrame]:
+    """Opportunities created in Partner Central (no deal's identifier, not from an invitation, since
+    `import_since`) become deals with their company and contacts, linked both ways (docs/two-way.md)."""
+    config, store, client = mapping.get_config(), sync_state.get_store(), partner_central.get_client()
+    paired = {
+        str(r["opportunity_id"]) for r in frames.plan_rows(sync_plan) if r["deal_id"] and r["opportunity_id"]
+    }
+    records, partitions = frames.opportunity_records(partner_central_opportunities)
+    decoded = [dict(r) for r in records]
+    since = config.import_since or store.created_on(dt.datetime.now(dt.UTC).date().isoformat())
+    from_invitations = store.invitation_opportunities(client.catalog, [str(r["Id"]) for r in decoded])
+    candidates = import_candidates(decoded, paired, from_invitations, config, since)
+    rows = import_opportunities(hubspot.get_client(), client, store, config, candidates)
+    df = pd.DataFrame(
+        [{**dataclasses.asdict(r), "partition_date": partitions.get(r.opportunity_id)} for r in rows],
+        columns=["partition_date", "opportunity_id", "status", "deal_id", "pc_linked", "reason"],
+    ).astype({"partition_date": "string", "opportunity_id": "string", "status": "string"})
+    _report_external(context, external.HUBSPOT_DEALS, df, (RowStatus.CREATED,))
+    run = run_identity(context)
+    logged = append_history(
+        context,
+        sync_state,
+        [
+            HistoryEntry(
+                run_id=run.run_id,
+                job_name=run.job_name,
+                window=window_of(context),
+                operation="import",
+                status=r.status,
+                deal_id=r.deal_id,
+                opportunity_id=r.opportunity_id,
+                message=r.reason,
+            )
+            for r in rows
+        ],
+    )
+    logged.raise_if_failed()
+    return dg.Output(
+        df,
+        metadata={
+            "dagster/row_count": len(df),
+            "import_since": since,
+            "import_enabled": config.import_opportunities,
+            "statuses": dg.MetadataValue.json(report.counts(df, "status")),
+            **logged.metadata,
+        },
+    )
+
+
 def _apply_metadata(df: pd.DataFrame, step: StepCalls) -> dict[str, RawMetadataValue]:
     return _frame_metadata(
         df,
@@ -311,6 +378,7 @@ def opportunity_updates(
     check_specs=[
         dg.AssetCheckSpec("no_failed_writes", asset="hubspot_deal_writes", blocking=False),
         dg.AssetCheckSpec("plan_converged", asset="hubspot_deal_writes"),
+        dg.AssetCheckSpec("pairs_agree", asset="hubspot_deal_writes", blocking=False),
     ],
 )
 def hubspot_deal_writes(
@@ -380,11 +448,12 @@ def hubspot_deal_writes(
     yield dg.AssetCheckResult(check_name="no_failed_writes", passed=failed == 0, metadata={"failed": failed})
     records, _ = frames.opportunity_records(partner_central_opportunities)
     store, catalog = sync_state.get_store(), partner_central.catalog
+    snapshots, written = frames.deal_snapshots(hubspot_deals), [(w, status) for w, status, _, _ in outcome]
     replanned = replan_after_apply(
-        frames.deal_snapshots(hubspot_deals),
+        snapshots,
         records,
         applied,
-        [(w, status) for w, status, _, _ in outcome],
+        written,
         config,
         catalog,
         planned,
@@ -393,6 +462,16 @@ def hubspot_deal_writes(
     # The pairs this run brought together agree now: that is their base (`reconcile/merge.py`).
     keep_bases(store, catalog, replanned)
     yield _plan_converged(unsettled(replanned))
+    # Proof of agreement: a range run (the nightly sweep) checks every linked pair of its window,
+    # other runs the pairs they planned to change (cheap enough every 15 minutes).
+    sweep = _is_range_run(context)
+    after, after_records = state_after_apply(snapshots, records, applied, written, None if sweep else planned)
+    links = {s.bundle.deal_id: str(s.bundle.deal.get("aws_opportunity_id")) for s in after}
+    proof = agreement(after, after_records, config, load_bases(store, catalog, links))
+    # In the history: every sweep's proof, and any run's unexplained disagreement.
+    logged_proof = [_agreement_entry(context, proof, sweep)] if sweep or not proof.passed else []
+    agreed = append_history(context, sync_state, logged_proof)
+    yield _pairs_agree(proof, sweep, agreed.metadata)
     logged.raise_if_failed()  # after the writes, the output and the checks
 
 
@@ -410,6 +489,49 @@ def _deal_writes(
         if row["deal_id"] and str(row["entity_key"]).startswith("deal:"):
             planned[str(row["deal_id"])] = (str(row["operation"]), row["opportunity_id"])
     return writes, planned
+
+
+def _is_range_run(context: dg.AssetExecutionContext) -> bool:
+    if not context.has_partition_key_range:
+        return False
+    keys = context.partition_key_range
+    return bool(keys.start != keys.end)
+
+
+def _agreement_entry(context: dg.AssetExecutionContext, proof: AgreementReport, sweep: bool) -> HistoryEntry:
+    """The run's proof of agreement in the sync history: one entry, the counts per field and reason."""
+    run = run_identity(context)
+    examples = ", ".join(f"deal {d} / {o}: {f}" for d, o, f in proof.unexplained)
+    return HistoryEntry(
+        run_id=run.run_id,
+        job_name=run.job_name,
+        window=window_of(context),
+        operation="agreement",
+        status="agreed" if proof.passed else "disagreed",
+        reason_code=None if proof.passed else "UnexplainedDisagreement",
+        message=("sweep: " if sweep else "changed pairs: ")
+        + proof.summary()
+        + (f"; unexplained: {examples}" if examples else ""),
+    )
+
+
+def _pairs_agree(proof: AgreementReport, sweep: bool, history: dict[str, Any]) -> dg.AssetCheckResult:
+    """Passed when every disagreement between linked pairs has a known reason (docs/two-way.md)."""
+    return dg.AssetCheckResult(
+        check_name="pairs_agree",
+        passed=proof.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "scope": "every linked pair of the window" if sweep else "the pairs this run planned to change",
+            "pairs_checked": proof.pairs,
+            "unexplained": proof.unexplained_total,
+            "by_field_and_reason": dg.MetadataValue.md(proof.table()),
+            "unexplained_examples": dg.MetadataValue.json(
+                [{"deal_id": d, "opportunity_id": o, "field": f} for d, o, f in proof.unexplained]
+            ),
+            **{k: v for k, v in history.items() if k == "history_rows_appended"},
+        },
+    )
 
 
 def _plan_converged(leftover: list[PlanRow]) -> dg.AssetCheckResult:
