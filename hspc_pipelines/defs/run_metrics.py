@@ -63,11 +63,12 @@ def _step_metadata(record: object) -> Mapping[str, object] | None:
     event = getattr(record, "dagster_event", None)
     if event is None:
         return None
+    meta: Mapping[str, object] | None = None
     if event.step_materialization_data is not None:
-        return event.step_materialization_data.materialization.metadata
-    if event.is_successful_output and event.step_output_data is not None:
-        return event.step_output_data.metadata
-    return None
+        meta = event.step_materialization_data.materialization.metadata
+    elif event.is_successful_output and event.step_output_data is not None:
+        meta = event.step_output_data.metadata
+    return meta
 
 
 def run_calls(

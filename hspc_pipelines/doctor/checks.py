@@ -220,27 +220,20 @@ def _table_count() -> int:
 
 
 def check_asset_store(settings: Settings) -> str:
-    import os
-    from pathlib import Path
+    import dagster as dg
 
-    import duckdb
+    from hspc_pipelines.defs.io import probe_store
 
-    path = Path(settings.duckdb_path_or_default(str(settings.home())))
-    if not path.exists():
-        if os.access(path.parent if path.parent.exists() else settings.home().parent, os.W_OK):
-            return f"{path} not created yet: the first run creates it"
-        raise CheckFailed(f"{path.parent} is not writable", "check HSPC_DUCKDB_PATH and DAGSTER_HOME")
+    url = settings.asset_store_url_or_default(str(settings.home()))
     try:
-        with duckdb.connect(str(path), read_only=True) as db:
-            tables = db.execute(
-                "select count(*) from information_schema.tables where table_schema = 'hspc'"
-            ).fetchone()
-    except duckdb.Error as exc:
+        probe_store(url, settings.aws_region)  # what a run does before its first step
+    except dg.Failure as exc:
         raise CheckFailed(
-            f"{path} cannot be opened: {type(exc).__name__}: {str(exc)[:200]}",
-            "a running process may hold it (stop it), or the file is not a DuckDB database: check HSPC_DUCKDB_PATH",
+            exc.description or "the asset store cannot be written",
+            "set HSPC_ASSET_STORE_URL to s3://bucket/prefix this process may write (the run role's "
+            "prefix), or a writable local directory",
         ) from None
-    return f"{path} opens, {tables[0] if tables else 0} asset tables"
+    return f"{url} writable (Delta Lake tables of the asset outputs)"
 
 
 def check_dagster_instance(settings: Settings) -> str:

@@ -51,6 +51,7 @@ from hspc_pipelines.mapping.vocabulary import (
     INVOLVEMENT_TYPES,
     VISIBILITIES,
     InvitationAction,
+    RowStatus,
 )
 from hspc_pipelines.settings import load_settings
 

@@ -5,47 +5,38 @@ The assets are partitioned by a setting (the first day), so each body is registe
 decorator arguments and `reconcile_assets(partitions_def)` builds them when definitions load.
 """
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import dagster as dg
 import pandas as pd
-from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs import external
-from hspc_pipelines.defs.alerts import alert_on_rows
-from hspc_pipelines.defs.history import append_history, run_identity, window_of
+from hspc_pipelines.defs.history import append_history, window_of
+from hspc_pipelines.defs.reconcile.steps import (
+    agreement_entry,
+    creates_step,
+    deal_writes_step,
+    frame_metadata,
+    imports_step,
+    plan_step,
+    updates_step,
+)
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
     PartnerCentralResource,
     SyncStateResource,
 )
-from hspc_pipelines.defs.run_metrics import StepCalls, emit, plotted, run_calls, run_duration
-from hspc_pipelines.history import HistoryEntry
-from hspc_pipelines.mapping import MappingConfig
+from hspc_pipelines.defs.run_metrics import StepCalls
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
-from hspc_pipelines.metrics.figures import reconcile_figures
-from hspc_pipelines.quotas.budget import write_cost
 from hspc_pipelines.reconcile import frames, report
-from hspc_pipelines.reconcile.agreement import AgreementReport, agreement
-from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
-from hspc_pipelines.reconcile.base_store import keep_bases, load_bases
-from hspc_pipelines.reconcile.converge import replan_after_apply, state_after_apply, unsettled
-from hspc_pipelines.reconcile.history_rows import history_entries
+from hspc_pipelines.reconcile.agreement import AgreementReport
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
-from hspc_pipelines.reconcile.import_deals import import_opportunities
-from hspc_pipelines.reconcile.import_rules import import_candidates
-from hspc_pipelines.reconcile.outcomes import ApplyResult, DealWrite, deal_write_for
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot, wanted_opportunities
-from hspc_pipelines.reconcile.plan import PlanRow, build_plan
-from hspc_pipelines.reconcile.settled_store import keep_settled, load_settled
-from hspc_pipelines.reconcile.writeback import write_deals
-from hspc_pipelines.settings import load_settings
+from hspc_pipelines.reconcile.plan import PlanRow
 from hspc_pipelines.solutions.catalog import fetch_solutions, solution_rows
-from hspc_pipelines.solutions.matching import choose_solutions
 
 GROUP = "reconcile"
 COMMON: dict[str, Any] = {
@@ -76,16 +67,6 @@ def _window(context: dg.AssetExecutionContext) -> tuple[dt.datetime, dt.datetime
     return window.start, window.end
 
 
-def _frame_metadata(df: pd.DataFrame, **extra: RawMetadataValue) -> dict[str, RawMetadataValue]:
-    return {
-        "dagster/row_count": len(df),
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()]
-        ),
-        **extra,
-    }
-
-
 @_reconcile_asset(
     deps=[external.HUBSPOT_DEALS, external.HUBSPOT_COMPANIES, external.HUBSPOT_CONTACTS],
     kinds={"hubspot", "pandas"},
@@ -103,7 +84,7 @@ def hubspot_deals(
     linked = int(df["aws_opportunity_id"].notna().sum()) if len(df) else 0
     return dg.Output(
         df,
-        metadata=_frame_metadata(df, linked=linked, archived=int(df["archived"].sum()), **step.metadata()),
+        metadata=frame_metadata(df, linked=linked, archived=int(df["archived"].sum()), **step.metadata()),
     )
 
 
@@ -125,7 +106,7 @@ def partner_central_opportunities(
     df = frames.opportunities_frame(items)
     return dg.Output(
         df,
-        metadata=_frame_metadata(
+        metadata=frame_metadata(
             df,
             catalog=client.catalog,
             by_review_status=dg.MetadataValue.json(report.counts(df, "review_status")),
@@ -145,7 +126,7 @@ def partner_central_solutions(
     df = frames.frame(
         solution_rows(fetch_solutions(partner_central.get_client()), filed_under), frames.SOLUTION_COLUMNS
     )
-    return dg.Output(df, metadata=_frame_metadata(df, **step.metadata()))
+    return dg.Output(df, metadata=frame_metadata(df, **step.metadata()))
 
 
 @_reconcile_asset(
@@ -164,33 +145,16 @@ def sync_plan(
     """What each entity needs: create, link, update, write-back, none, blocked or invalid, and why.
     Materializing this asset alone is the dry run. Pairs whose inputs are those of an earlier `none`
     plan are not mapped again (`settled_pairs_skipped`)."""
-    config, catalog, store = mapping.get_config(), partner_central.catalog, sync_state.get_store()
-    records, partitions = frames.opportunity_records(partner_central_opportunities)
-    settled = load_settled(store, catalog, hubspot_deals["deal_id"].astype(str))
-    bases = load_bases(store, catalog, _links(hubspot_deals))
-    rows = build_plan(
-        frames.deal_snapshots(hubspot_deals), records, partitions, config, catalog, settled, bases
+    planned = plan_step(
+        hubspot_deals,
+        partner_central_opportunities,
+        partner_central_solutions,
+        mapping,
+        partner_central,
+        sync_state,
     )
-    newly_settled = keep_settled(store, catalog, rows)
-    bases_kept = keep_bases(store, catalog, rows)
-    choose_solutions(rows, frames.records(partner_central_solutions), partner_central.default_solution_id)
-    df = frames.plan_frame(rows)
-    ops = report.counts(df, "operation")
-    yield dg.Output(
-        df,
-        metadata=_frame_metadata(
-            df,
-            operations=dg.MetadataValue.json(ops),
-            settled_pairs_skipped=sum(1 for r in rows if r.skipped),
-            settled_pairs_recorded=newly_settled,
-            merge_bases_recorded=bases_kept,
-            conflicts=sum(1 for r in rows if r.conflicts),
-            changed_fields=dg.MetadataValue.md(report.changed_fields_table(df)),
-            invalid_and_blocked=dg.MetadataValue.md(
-                report.failures_table(df, "operation", (Operation.INVALID, Operation.BLOCKED), "reason")
-            ),
-        ),
-    )
+    yield dg.Output(planned.df, metadata=planned.metadata)
+    ops = planned.operations
     invalid = ops.get(Operation.INVALID, 0)
     yield dg.AssetCheckResult(
         check_name="no_invalid_rows",
@@ -198,14 +162,6 @@ def sync_plan(
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"invalid_rows": invalid, "blocked_rows": ops.get(Operation.BLOCKED, 0)},
     )
-
-
-def _links(hubspot_deals: pd.DataFrame) -> dict[str, str]:
-    """deal id -> the opportunity id the deal carries, for the linked deals of the snapshot."""
-    linked = (
-        hubspot_deals[hubspot_deals["aws_opportunity_id"].notna()] if len(hubspot_deals) else hubspot_deals
-    )
-    return {str(d): str(o) for d, o in zip(linked["deal_id"], linked["aws_opportunity_id"], strict=True)}
 
 
 @_reconcile_asset(
@@ -221,69 +177,22 @@ def opportunity_imports(
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
     mapping: MappingResource,
-) -> dg.Output[pd.DataFrame]:
+) -> Iterator[dg.Output[pd.DataFrame]]:
     """Opportunities created in Partner Central (no deal's identifier, not from an invitation, since
     `import_since`) become deals with their company and contacts, linked both ways (docs/two-way.md)."""
-    config, store, client = mapping.get_config(), sync_state.get_store(), partner_central.get_client()
-    paired = {
-        str(r["opportunity_id"]) for r in frames.plan_rows(sync_plan) if r["deal_id"] and r["opportunity_id"]
-    }
-    records, partitions = frames.opportunity_records(partner_central_opportunities)
-    decoded = [dict(r) for r in records]
-    since = config.import_since or store.created_on(dt.datetime.now(dt.UTC).date().isoformat())
-    from_invitations = store.invitation_opportunities(client.catalog, [str(r["Id"]) for r in decoded])
-    candidates = import_candidates(decoded, paired, from_invitations, config, since)
-    rows = import_opportunities(hubspot.get_client(), client, store, config, candidates)
-    df = pd.DataFrame(
-        [{**dataclasses.asdict(r), "partition_date": partitions.get(r.opportunity_id)} for r in rows],
-        columns=["partition_date", "opportunity_id", "status", "deal_id", "pc_linked", "reason"],
-    ).astype({"partition_date": "string", "opportunity_id": "string", "status": "string"})
-    _report_external(context, external.HUBSPOT_DEALS, df, (RowStatus.CREATED,))
-    run = run_identity(context)
-    logged = append_history(
+    df, metadata, logged = imports_step(
         context,
+        sync_plan,
+        partner_central_opportunities,
+        hubspot,
+        partner_central,
         sync_state,
-        [
-            HistoryEntry(
-                run_id=run.run_id,
-                job_name=run.job_name,
-                window=window_of(context),
-                operation="import",
-                status=r.status,
-                deal_id=r.deal_id,
-                opportunity_id=r.opportunity_id,
-                message=r.reason,
-            )
-            for r in rows
-        ],
+        mapping,
+        window_of(context),
     )
-    logged.raise_if_failed()
-    return dg.Output(
-        df,
-        metadata={
-            "dagster/row_count": len(df),
-            "import_since": since,
-            "import_enabled": config.import_opportunities,
-            "statuses": dg.MetadataValue.json(report.counts(df, "status")),
-            **logged.metadata,
-        },
-    )
-
-
-def _apply_metadata(df: pd.DataFrame, step: StepCalls) -> dict[str, RawMetadataValue]:
-    return _frame_metadata(
-        df,
-        **step.metadata(),
-        statuses=dg.MetadataValue.json(report.counts(df, "status")),
-        failures=dg.MetadataValue.md(
-            report.failures_table(
-                df,
-                "status",
-                (RowStatus.FAILED, RowStatus.INVALID, RowStatus.BLOCKED, RowStatus.DEFERRED),
-                "error_message",
-            )
-        ),
-    )
+    _report_external(context, external.HUBSPOT_DEALS, df, (RowStatus.CREATED,))
+    yield dg.Output(df, metadata=metadata)
+    logged.raise_if_failed()  # after the deals and the output (defs/history.py)
 
 
 def _report_external(
@@ -313,27 +222,9 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
-    step = StepCalls(partner_central=partner_central)
-    plan = frames.plan_rows(sync_plan)
-    rows = [r for r in plan if r["operation"] in (Operation.CREATE, Operation.LINK)]
-    client, store = partner_central.get_client(), sync_state.get_store()
-    # updates come first whichever step runs first: their writes are not the creates' to spend
-    claimed = sum(write_cost(r) for r in plan if r["operation"] == Operation.UPDATE)
-    budget = partner_central.write_budget(store)
-    scoped = run_scope(run_identity(context), ("hubspot_deals",), tuple(ScopeConfig.model_fields))
-    results = apply_creates(
-        client,
-        store,
-        rows,
-        workers=partner_central.write_workers,
-        budget=budget,
-        claimed=claimed,
-        event_scoped=bool(scoped),
-    )
-    df = frames.results_frame(results)
+    df, metadata, dupes = creates_step(sync_plan, partner_central, sync_state, event_scoped=False)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
-    yield dg.Output(df, metadata=_apply_metadata(df, step))
-    dupes = store.duplicate_partner_identifiers(client.catalog)
+    yield dg.Output(df, metadata=metadata)
     yield dg.AssetCheckResult(
         check_name="one_opportunity_per_deal",
         passed=not dupes,
@@ -354,22 +245,9 @@ def opportunity_updates(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
-    step = StepCalls(partner_central=partner_central)
-    rows = [r for r in frames.plan_rows(sync_plan) if r["operation"] == Operation.UPDATE]
-    bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(hubspot_deals)}
-    store = sync_state.get_store()
-    results = apply_updates(
-        partner_central.get_client(),
-        store,
-        rows,
-        bundles,
-        mapping.get_config(),
-        workers=partner_central.write_workers,
-        budget=partner_central.write_budget(store),
-    )
-    df = frames.results_frame(results)
+    df, metadata = updates_step(sync_plan, hubspot_deals, partner_central, sync_state, mapping)
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
-    return dg.Output(df, metadata=_apply_metadata(df, step))
+    return dg.Output(df, metadata=metadata)
 
 
 @_reconcile_asset(
@@ -397,98 +275,37 @@ def hubspot_deal_writes(
     Then every row's outcome goes to the sync history (`none` rows that ended unchanged are counted).
     Records the run's figures (rows per final status, writes, calls, quota share, duration) as
     numbers Dagster plots, and prints them as a CloudWatch EMF line when asked."""
-    step = StepCalls(hubspot=hubspot)
-    hubspot.ensure_properties(context.log)
-    config = mapping.get_config()
-    applied = frames.apply_results(opportunity_creates) + frames.apply_results(opportunity_updates)
-    plan = frames.plan_rows(sync_plan)
-    writes, planned = _deal_writes(plan, applied, config)
-    outcome = write_deals(hubspot.get_client(), writes)
-    df = frames.writes_frame(outcome)
-    df_status = df.rename(columns={"write_status": "status"})
-    _report_external(context, external.HUBSPOT_DEALS, df_status, (RowStatus.WRITTEN,))
-    failed = int((df["write_status"] == RowStatus.FAILED).sum()) if len(df) else 0
-    run = run_identity(context)
-    logged_rows = history_entries(
-        plan,
-        applied,
-        outcome,
-        run_id=run.run_id,
-        job_name=run.job_name,
-        window=window_of(context),
-        scope=[],  # the whole window (scoped work is sync_deals)
-    )
-    logged = append_history(
-        context, sync_state, logged_rows.entries, unchanged_not_logged=logged_rows.unchanged
-    )
-    figures = reconcile_figures(
-        report.counts(df, "final_status"),
-        int((df["write_status"] == RowStatus.WRITTEN).sum()) if len(df) else 0,
-        run_calls(context, step.figures()),
-        writes_per_day=load_settings().pc_writes_per_day,
-        duration_seconds=run_duration(context),
-    )
-    emit(figures, run.job_name)
-    alert_on_rows(context.log, run, figures)
-    yield dg.Output(
-        df,
-        metadata=_frame_metadata(
-            df,
-            **step.metadata(),
-            **plotted(figures),
-            final_statuses=dg.MetadataValue.json(report.counts(df, "final_status")),
-            write_statuses=dg.MetadataValue.json(report.counts(df, "write_status")),
-            notes_written=int(df["notes_written"].sum()) if len(df) else 0,
-            failures=dg.MetadataValue.md(
-                report.failures_table(df, "write_status", (RowStatus.FAILED,), "error_message")
-            ),
-            **logged.metadata,
-        ),
-    )
-    yield dg.AssetCheckResult(check_name="no_failed_writes", passed=failed == 0, metadata={"failed": failed})
-    records, _ = frames.opportunity_records(partner_central_opportunities)
-    store, catalog = sync_state.get_store(), partner_central.catalog
-    snapshots, written = frames.deal_snapshots(hubspot_deals), [(w, status) for w, status, _, _ in outcome]
-    replanned = replan_after_apply(
-        snapshots,
-        records,
-        applied,
-        written,
-        config,
-        catalog,
-        planned,
-        load_bases(store, catalog, _links(hubspot_deals)),
-    )
-    # The pairs this run brought together agree now: that is their base (`reconcile/merge.py`).
-    keep_bases(store, catalog, replanned)
-    yield _plan_converged(unsettled(replanned))
-    # Proof of agreement: a range run (the nightly sweep) checks every linked pair of its window,
-    # other runs the pairs they planned to change (cheap enough every 15 minutes).
     sweep = _is_range_run(context)
-    after, after_records = state_after_apply(snapshots, records, applied, written, None if sweep else planned)
-    links = {s.bundle.deal_id: str(s.bundle.deal.get("aws_opportunity_id")) for s in after}
-    proof = agreement(after, after_records, config, load_bases(store, catalog, links))
-    # In the history: every sweep's proof, and any run's unexplained disagreement.
-    logged_proof = [_agreement_entry(context, proof, sweep)] if sweep or not proof.passed else []
+    window = window_of(context)
+    done = deal_writes_step(
+        context,
+        sync_plan,
+        hubspot_deals,
+        partner_central_opportunities,
+        (opportunity_creates, opportunity_updates),
+        hubspot,
+        mapping,
+        partner_central,
+        sync_state,
+        window=window,
+        scope=[],  # the whole window (scoped work is sync_deals)
+        sweep=sweep,
+    )
+    df_status = done.df.rename(columns={"write_status": "status"})
+    _report_external(context, external.HUBSPOT_DEALS, df_status, (RowStatus.WRITTEN,))
+    yield dg.Output(done.df, metadata=done.metadata)
+    yield dg.AssetCheckResult(
+        check_name="no_failed_writes", passed=done.failed == 0, metadata={"failed": done.failed}
+    )
+    yield _plan_converged(done.leftover)
+    # Proof of agreement: a range run (the nightly sweep) checks every linked pair of its window,
+    # other runs the pairs they planned to change (cheap enough every 15 minutes). In the history:
+    # every sweep's proof, and any run's unexplained disagreement.
+    proof = done.proof
+    logged_proof = [agreement_entry(context, proof, sweep, window)] if sweep or not proof.passed else []
     agreed = append_history(context, sync_state, logged_proof)
     yield _pairs_agree(proof, sweep, agreed.metadata)
-    logged.raise_if_failed()  # after the writes, the output and the checks
-
-
-def _deal_writes(
-    plan: list[dict[str, Any]], applied: list[ApplyResult], config: MappingConfig
-) -> tuple[list[DealWrite], dict[str, tuple[str, str | None]]]:
-    """(the write of each plan row that has one, deal id -> (planned operation, opportunity id))."""
-    results = {r.entity_key: r for r in applied}
-    writes = []
-    planned: dict[str, tuple[str, str | None]] = {}
-    for row in plan:
-        write = deal_write_for(row, results.get(row["entity_key"]), config)
-        if write is not None:
-            writes.append(write)
-        if row["deal_id"] and str(row["entity_key"]).startswith("deal:"):
-            planned[str(row["deal_id"])] = (str(row["operation"]), row["opportunity_id"])
-    return writes, planned
+    done.logged.raise_if_failed()  # after the writes, the output and the checks
 
 
 def _is_range_run(context: dg.AssetExecutionContext) -> bool:
@@ -496,23 +313,6 @@ def _is_range_run(context: dg.AssetExecutionContext) -> bool:
         return False
     keys = context.partition_key_range
     return bool(keys.start != keys.end)
-
-
-def _agreement_entry(context: dg.AssetExecutionContext, proof: AgreementReport, sweep: bool) -> HistoryEntry:
-    """The run's proof of agreement in the sync history: one entry, the counts per field and reason."""
-    run = run_identity(context)
-    examples = ", ".join(f"deal {d} / {o}: {f}" for d, o, f in proof.unexplained)
-    return HistoryEntry(
-        run_id=run.run_id,
-        job_name=run.job_name,
-        window=window_of(context),
-        operation="agreement",
-        status="agreed" if proof.passed else "disagreed",
-        reason_code=None if proof.passed else "UnexplainedDisagreement",
-        message=("sweep: " if sweep else "changed pairs: ")
-        + proof.summary()
-        + (f"; unexplained: {examples}" if examples else ""),
-    )
 
 
 def _pairs_agree(proof: AgreementReport, sweep: bool, history: dict[str, Any]) -> dg.AssetCheckResult:

@@ -16,8 +16,15 @@ import pandas as pd
 from pydantic import Field
 
 from hspc_pipelines.defs import external
-from hspc_pipelines.defs.history import append_history, run_identity, run_scope
-from hspc_pipelines.defs.reconcile.assets import _apply_metadata, _deal_writes, _frame_metadata
+from hspc_pipelines.defs.history import run_identity, run_scope
+from hspc_pipelines.defs.reconcile.steps import (
+    creates_step,
+    deal_writes_step,
+    frame_metadata,
+    imports_step,
+    plan_step,
+    updates_step,
+)
 from hspc_pipelines.defs.resources import (
     IN_MEMORY_IO,
     IN_MEMORY_RESOURCES,
@@ -26,21 +33,15 @@ from hspc_pipelines.defs.resources import (
     PartnerCentralResource,
     SyncStateResource,
 )
+from hspc_pipelines.defs.run_metrics import StepCalls
 from hspc_pipelines.defs.tags import WRITES
 from hspc_pipelines.events.coalesce import SCOPE_OP, SYNC_DEALS
-from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
-from hspc_pipelines.reconcile import frames, report
-from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
-from hspc_pipelines.reconcile.converge import replan_after_apply, unsettled
-from hspc_pipelines.reconcile.history_rows import history_entries
+from hspc_pipelines.mapping.vocabulary import RowStatus
+from hspc_pipelines.reconcile import frames
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot, wanted_opportunities
-from hspc_pipelines.reconcile.plan import build_plan
 from hspc_pipelines.reconcile.scope import ScopeError, parse_scope
-from hspc_pipelines.reconcile.settled_store import keep_settled, load_settled
-from hspc_pipelines.reconcile.writeback import write_deals
 from hspc_pipelines.solutions.catalog import fetch_solutions, solution_rows
-from hspc_pipelines.solutions.matching import choose_solutions
 
 JOB = SYNC_DEALS  # events/coalesce.py names the job and its scope op (it is pure, it cannot import these)
 MEMORY = IN_MEMORY_IO
@@ -113,6 +114,7 @@ def scoped_snapshot(
         scope = parse_scope(config.deal_ids, config.opportunity_ids)
     except ScopeError as exc:
         raise dg.Failure(description=str(exc)) from exc
+    step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     hubspot.ensure_properties(context.log)
     start, end = _today()
     mapping_config, client = mapping.get_config(), partner_central.get_client()
@@ -153,9 +155,10 @@ def scoped_snapshot(
             },
         )
     )
-    yield dg.Output(deals, "deals", metadata=_frame_metadata(deals))
-    yield dg.Output(opportunities, "opportunities", metadata=_frame_metadata(opportunities))
-    yield dg.Output(solutions, "solutions", metadata=_frame_metadata(solutions))
+    # the step's calls on one output only: the run's figures count each step once
+    yield dg.Output(deals, "deals", metadata=frame_metadata(deals, **step.metadata()))
+    yield dg.Output(opportunities, "opportunities", metadata=frame_metadata(opportunities))
+    yield dg.Output(solutions, "solutions", metadata=frame_metadata(solutions))
 
 
 @dg.op(out=dg.Out(pd.DataFrame, io_manager_key=MEMORY))
@@ -168,24 +171,28 @@ def scoped_plan(
     sync_state: SyncStateResource,
 ) -> dg.Output[pd.DataFrame]:
     """The plan of the scope, made as `sync_plan` makes it (settled pairs included)."""
-    config, catalog, store = mapping.get_config(), partner_central.catalog, sync_state.get_store()
-    records, partitions = frames.opportunity_records(opportunities)
-    settled = load_settled(store, catalog, deals["deal_id"].astype(str))
-    rows = build_plan(frames.deal_snapshots(deals), records, partitions, config, catalog, settled)
-    keep_settled(store, catalog, rows)
-    choose_solutions(rows, frames.records(solutions), partner_central.default_solution_id)
-    df = frames.plan_frame(rows)
-    return dg.Output(
-        df,
-        metadata=_frame_metadata(
-            df,
-            operations=dg.MetadataValue.json(report.counts(df, "operation")),
-            changed_fields=dg.MetadataValue.md(report.changed_fields_table(df)),
-            invalid_and_blocked=dg.MetadataValue.md(
-                report.failures_table(df, "operation", (Operation.INVALID, Operation.BLOCKED), "reason")
-            ),
-        ),
+    planned = plan_step(deals, opportunities, solutions, mapping, partner_central, sync_state)
+    return dg.Output(planned.df, metadata=planned.metadata)
+
+
+@dg.op(out=dg.Out(pd.DataFrame, io_manager_key=MEMORY), pool="hubspot_writes")
+def scoped_imports(
+    context: dg.OpExecutionContext,
+    plan: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    hubspot: HubSpotResource,
+    partner_central: PartnerCentralResource,
+    sync_state: SyncStateResource,
+    mapping: MappingResource,
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """The scope's opportunities created in Partner Central become deals, as `opportunity_imports`
+    does (the "Opportunity Created" event's way in)."""
+    df, metadata, logged = imports_step(
+        context, plan, opportunities, hubspot, partner_central, sync_state, mapping, None
     )
+    _report(context, external.HUBSPOT_DEALS, df, (RowStatus.CREATED,))
+    yield dg.Output(df, metadata=metadata)
+    logged.raise_if_failed()  # after the deals and the output (defs/history.py)
 
 
 @dg.op(out=dg.Out(pd.DataFrame, io_manager_key=MEMORY), pool="partner_central_writes")
@@ -196,12 +203,10 @@ def scoped_creates(
     sync_state: SyncStateResource,
 ) -> dg.Output[pd.DataFrame]:
     """CreateOpportunity for the scope's `create` rows, as `opportunity_creates` does."""
-    rows = [r for r in frames.plan_rows(plan) if r["operation"] in (Operation.CREATE, Operation.LINK)]
-    client, store = partner_central.get_client(), sync_state.get_store()
-    df = frames.results_frame(apply_creates(client, store, rows, workers=partner_central.write_workers))
+    # event-scoped work may spend the write reserve that first-load creates leave (quotas/)
+    df, metadata, dupes = creates_step(plan, partner_central, sync_state, event_scoped=True)
     _report(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
-    dupes = store.duplicate_partner_identifiers(client.catalog)
-    return dg.Output(df, metadata={**_apply_metadata(df), "deals_with_several_opportunities": len(dupes)})
+    return dg.Output(df, metadata={**metadata, "deals_with_several_opportunities": len(dupes)})
 
 
 @dg.op(out=dg.Out(pd.DataFrame, io_manager_key=MEMORY), pool="partner_central_writes")
@@ -214,19 +219,9 @@ def scoped_updates(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity for the scope's `update` rows, as `opportunity_updates` does."""
-    rows = [r for r in frames.plan_rows(plan) if r["operation"] == Operation.UPDATE]
-    bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(deals)}
-    results = apply_updates(
-        partner_central.get_client(),
-        sync_state.get_store(),
-        rows,
-        bundles,
-        mapping.get_config(),
-        workers=partner_central.write_workers,
-    )
-    df = frames.results_frame(results)
+    df, metadata = updates_step(plan, deals, partner_central, sync_state, mapping)
     _report(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
-    return dg.Output(df, metadata=_apply_metadata(df))
+    return dg.Output(df, metadata=metadata)
 
 
 @dg.op(out=dg.Out(pd.DataFrame, io_manager_key=MEMORY), pool="hubspot_writes")
@@ -244,57 +239,36 @@ def scoped_deal_writes(
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     """The write-back to the deals and the sync history, as `hubspot_deal_writes` does. Its checks
     (failed writes, convergence) are counts in this step's metadata: an op job has no asset checks."""
-    hubspot.ensure_properties(context.log)
-    config = mapping.get_config()
-    applied = frames.apply_results(creates) + frames.apply_results(updates)
-    plan_rows = frames.plan_rows(plan)
-    writes, planned = _deal_writes(plan_rows, applied, config)
-    outcome = write_deals(hubspot.get_client(), writes)
-    df = frames.writes_frame(outcome)
-    _report(context, external.HUBSPOT_DEALS, df, (RowStatus.WRITTEN,), status_column="write_status")
     run = run_identity(context)
-    logged_rows = history_entries(
-        plan_rows,
-        applied,
-        outcome,
-        run_id=run.run_id,
-        job_name=run.job_name,
+    done = deal_writes_step(
+        context,
+        plan,
+        deals,
+        opportunities,
+        (creates, updates),
+        hubspot,
+        mapping,
+        partner_central,
+        sync_state,
         window=None,
         scope=run_scope(run, (SCOPE_OP,), tuple(SyncScopeConfig.model_fields)),
+        sweep=False,
     )
-    logged = append_history(
-        context, sync_state, logged_rows.entries, unchanged_not_logged=logged_rows.unchanged
-    )
-    records, _ = frames.opportunity_records(opportunities)
-    leftover = unsettled(
-        replan_after_apply(
-            frames.deal_snapshots(deals),
-            records,
-            applied,
-            [(w, status) for w, status, _, _ in outcome],
-            config,
-            partner_central.catalog,
-            planned,
-        )
-    )
-    failed = int((df["write_status"] == RowStatus.FAILED).sum()) if len(df) else 0
-    if leftover:
-        context.log.warning(f"{len(leftover)} row(s) would plan work again: {leftover[0].reason}")
+    _report(context, external.HUBSPOT_DEALS, done.df, (RowStatus.WRITTEN,), status_column="write_status")
+    if done.leftover:
+        context.log.warning(f"{len(done.leftover)} row(s) would plan work again: {done.leftover[0].reason}")
+    if not done.proof.passed:
+        context.log.warning(f"pairs disagree without a known reason: {done.proof.summary()}")
     yield dg.Output(
-        df,
-        metadata=_frame_metadata(
-            df,
-            final_statuses=dg.MetadataValue.json(report.counts(df, "final_status")),
-            write_statuses=dg.MetadataValue.json(report.counts(df, "write_status")),
-            failed_writes=failed,
-            unsettled_rows=len(leftover),
-            failures=dg.MetadataValue.md(
-                report.failures_table(df, "write_status", (RowStatus.FAILED,), "error_message")
-            ),
-            **logged.metadata,
-        ),
+        done.df,
+        metadata={
+            **done.metadata,
+            "failed_writes": done.failed,
+            "unsettled_rows": len(done.leftover),
+            "unexplained_disagreements": done.proof.unexplained_total,
+        },
     )
-    logged.raise_if_failed()  # after the writes and the output (defs/history.py)
+    done.logged.raise_if_failed()  # after the writes and the output (defs/history.py)
 
 
 @dg.job(
@@ -308,6 +282,7 @@ def scoped_deal_writes(
 def sync_deals() -> None:
     deals, opportunities, solutions = scoped_snapshot()
     plan = scoped_plan(deals, opportunities, solutions)
+    scoped_imports(plan, opportunities)
     creates = scoped_creates(plan)
     updates = scoped_updates(plan, deals)
     scoped_deal_writes(plan, deals, opportunities, creates, updates)
