@@ -64,9 +64,9 @@ def _step_metadata(record: object) -> Mapping[str, object] | None:
     if event is None:
         return None
     meta: Mapping[str, object] | None = None
-    if event.step_materialization_data is not None:
+    if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
         meta = event.step_materialization_data.materialization.metadata
-    elif event.is_successful_output and event.step_output_data is not None:
+    elif event.event_type == dg.DagsterEventType.STEP_OUTPUT:
         meta = event.step_output_data.metadata
     return meta
 

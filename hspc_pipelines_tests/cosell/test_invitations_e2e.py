@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from hspc_pipelines.settings import load_settings
 from hspc_pipelines_tests.support.cosell import CosellWorld, send_invitation
 
 
@@ -183,17 +184,23 @@ def test_bad_rules_file_fails_the_run_naming_the_field(
 
 
 def test_an_invitations_run_records_its_figures(world: CosellWorld) -> None:
-    """The run's calls on its last asset: both steps' Partner Central calls, as the emulator saw them."""
+    """The run's calls on its last step's output: both steps' Partner Central calls, as the emulator
+    saw them (an op job: the figures are the output's metadata)."""
     send_invitation(world)
     before = sum(world.pc_calls().values())
     result = world.run("sync_invitations")
     assert result.success
-    [materialization] = [
-        m for m in result.asset_materializations_for_node("invitation_deals") if "rows_total" in m.metadata
+    [output] = [
+        e.step_output_data
+        for e in result.events_for_node("invitation_deals")
+        if e.is_successful_output and "rows_total" in e.step_output_data.metadata
     ]
-    figures = {k: v.value for k, v in materialization.metadata.items()}
+    figures = {k: v.value for k, v in output.metadata.items()}
     assert figures["rows_total"] == len(invitation_rows(result)) >= 1 and figures["rows_failed"] == 0
     assert figures["api_calls_partner_central"] == sum(world.pc_calls().values()) - before
     assert figures["partner_central_writes"] >= 1  # the accept task at least
-    assert figures["write_quota_share"] == figures["partner_central_writes"] / 10_000
-    assert isinstance(materialization.metadata["write_quota_share"], dg.FloatMetadataValue)
+    # the emulator stack sets the daily quota the product budgets against (HSPC_PC_WRITES_PER_DAY)
+    assert (
+        figures["write_quota_share"] == figures["partner_central_writes"] / load_settings().pc_writes_per_day
+    )
+    assert isinstance(output.metadata["write_quota_share"], dg.FloatMetadataValue)

@@ -272,17 +272,17 @@ def _history_run(run_id: str) -> list[Any]:
 
 
 def test_a_plan_table_from_before_the_conflicts_column_takes_the_new_frames(product: Product) -> None:
-    """Upgrading keeps the stored frames: the DuckDB table an older release made for `sync_plan` gets
-    the new `conflicts_json` column instead of refusing the insert."""
-    import duckdb
+    """Upgrading keeps the stored frames: the Delta table an older release made for `sync_plan`
+    (without `conflicts_json`) takes the new frames, the column added, the other days kept."""
+    from deltalake import DeltaTable, write_deltalake
 
     seed_deal(product)
     assert product.reconcile().success
-    path = product.home / "hspc_history.duckdb"
-    with duckdb.connect(str(path)) as conn:
-        conn.execute("alter table hspc.sync_plan drop column conflicts_json")
+    [path] = [p for p in (product.home / "hspc_assets").rglob("sync_plan") if p.is_dir()]
+    old = DeltaTable(str(path)).to_pyarrow_table()
+    old = old.drop_columns(["conflicts_json"])
+    write_deltalake(str(path), old, mode="overwrite", schema_mode="overwrite")
+    assert "conflicts_json" not in [f.name for f in DeltaTable(str(path)).schema().fields]
     _edit_in_hubspot(product, amount="27000")
     assert product.reconcile().success
-    with duckdb.connect(str(path)) as conn:
-        columns = [row[0] for row in conn.execute("describe hspc.sync_plan").fetchall()]
-    assert columns[-1] == "conflicts_json"
+    assert "conflicts_json" in [f.name for f in DeltaTable(str(path)).schema().fields]
