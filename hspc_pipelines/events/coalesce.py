@@ -13,8 +13,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hspc_pipelines.mapping.vocabulary import DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY
-
 RECONCILE, INVITATIONS, SUBMIT = "reconcile", "sync_invitations", "submit_opportunity"
 
 
@@ -122,14 +120,15 @@ def _invitations_intent(invitations: Sequence[Trigger]) -> RunIntent:
 
 
 def _submit_intent(t: Trigger, deal_id: str) -> RunIntent:
-    """A submission run of its own for one submit request (its choices, or the defaults)."""
+    """A submission run of its own for one submit request: its choices, or none (a submit asked for on
+    the deal: the run uses the deal's `aws_involvement_type` / `aws_visibility`, else the defaults)."""
     config: dict[str, Any] = {
         "ops": {
             "submission": {
                 "config": {
                     "deal_id": deal_id,
-                    "involvement_type": t.involvement_type or DEFAULT_INVOLVEMENT_TYPE,
-                    "visibility": t.visibility or DEFAULT_VISIBILITY,
+                    "involvement_type": t.involvement_type or "",
+                    "visibility": t.visibility or "",
                 }
             }
         }

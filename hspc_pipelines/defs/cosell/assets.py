@@ -255,8 +255,16 @@ class SubmissionConfig(dg.Config):
     """Submit one deal's opportunity to AWS."""
 
     deal_id: str = Field(description="HubSpot deal id (the deal must be linked: aws_opportunity_id)")
-    involvement_type: str = Field(default=DEFAULT_INVOLVEMENT_TYPE, description=" | ".join(INVOLVEMENT_TYPES))
-    visibility: str = Field(default=DEFAULT_VISIBILITY, description=" | ".join(VISIBILITIES))
+    involvement_type: str = Field(
+        default="",
+        description=" | ".join(INVOLVEMENT_TYPES)
+        + f"; empty: the deal's aws_involvement_type, else {DEFAULT_INVOLVEMENT_TYPE}",
+    )
+    visibility: str = Field(
+        default="",
+        description=" | ".join(VISIBILITIES)
+        + f"; empty: the deal's aws_visibility, else {DEFAULT_VISIBILITY}",
+    )
     poll_budget_seconds: float = Field(
         default=-1.0,
         description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
@@ -306,7 +314,7 @@ def submission(
         df,
         metadata={
             **_metadata(df, "status", "message"),
-            "status": result.status,
+            "status": result.status.value,
             "message": result.message,
             "aws_calls": dg.MetadataValue.json(result.aws_calls),
             **logged.metadata,
