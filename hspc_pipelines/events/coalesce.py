@@ -29,6 +29,7 @@ class Trigger:
     involvement_type: str | None = None
     visibility: str | None = None
     detail_type: str | None = None  # Partner Central events: what happened (`events/echo.py`)
+    request_id: str | None = None  # a submit request from the ingress: its id, for the caller's answer
     event_time: dt.datetime | None = None
 
 
@@ -122,17 +123,14 @@ def _invitations_intent(invitations: Sequence[Trigger]) -> RunIntent:
 def _submit_intent(t: Trigger, deal_id: str) -> RunIntent:
     """A submission run of its own for one submit request: its choices, or none (a submit asked for on
     the deal: the run uses the deal's `aws_involvement_type` / `aws_visibility`, else the defaults)."""
-    config: dict[str, Any] = {
-        "ops": {
-            "submission": {
-                "config": {
-                    "deal_id": deal_id,
-                    "involvement_type": t.involvement_type or "",
-                    "visibility": t.visibility or "",
-                }
-            }
-        }
+    submission: dict[str, Any] = {
+        "deal_id": deal_id,
+        "involvement_type": t.involvement_type or "",
+        "visibility": t.visibility or "",
     }
+    if t.request_id:
+        submission["request_id"] = t.request_id
+    config: dict[str, Any] = {"ops": {"submission": {"config": submission}}}
     return RunIntent(
         SUBMIT,
         run_key(SUBMIT, [t.event_id]),

@@ -52,6 +52,7 @@ def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[T
                 deal_id=req.deal_id,
                 involvement_type=req.involvement_type,
                 visibility=req.visibility,
+                request_id=decoded.message_id,  # the envelope id the ingress answered as requestId
             )
         ]
     if decoded.kind == PARTNER_CENTRAL_EVENT and decoded.partner_central_event is not None:

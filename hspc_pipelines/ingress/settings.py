@@ -28,6 +28,9 @@ class IngressSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     api_token: str | None = field(default=None, repr=False)
     region: str = "us-east-1"
+    # The state database the runs write to (HSPC_STATE_URL, else SQLite under DAGSTER_HOME): request
+    # statuses and the sync history are read from it. None: the answer routes say it is not configured.
+    state_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.accept_versions) - set(SIGNATURE_VERSIONS)
@@ -77,4 +80,5 @@ class IngressSettings:
             max_body_bytes=settings.ingress_max_body_bytes,
             api_token=token.get_secret_value() if token else None,
             region=settings.aws_region,
+            state_url=settings.state_url_or_default(str(settings.home())),
         )

@@ -32,12 +32,19 @@ def queue(moto_url: str) -> Queue:
 
 
 @pytest.fixture
-def make_ingress(queue: Queue) -> Iterator[Callable[..., Ingress]]:
+def state_url(tmp_path: Any) -> str:
+    """The state database the ingress reads answers from (what the runs write to)."""
+    return f"sqlite:///{tmp_path / 'hspc_state.sqlite'}"
+
+
+@pytest.fixture
+def make_ingress(queue: Queue, state_url: str) -> Iterator[Callable[..., Ingress]]:
     servers = []
 
     def make(sqs: Any = None, solutions: Any = None, **settings: Any) -> Ingress:
         settings.setdefault("client_secret", SECRET)
         settings.setdefault("queue_url", queue.url)
+        settings.setdefault("state_url", state_url)
         app = create_app(
             IngressSettings(**settings),
             sqs_client=sqs or queue.client,

@@ -9,7 +9,7 @@ is needed from AWS. Every problem is returned at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from hspc_pipelines.mapping.vocabulary import (
     STAGES,
     UNSUBMITTABLE_REVIEW_STATUSES,
     VISIBILITIES,
+    SubmissionStatus,
 )
 
 # The model documents ExpectedCustomerSpend.CurrencyCode as "Accepted values are USD and EUR".
@@ -262,3 +263,21 @@ def submit_choices(
     )
     visibility = choose(requested_visibility, "aws_visibility", VISIBILITIES, DEFAULT_VISIBILITY)
     return SubmitChoices(involvement, visibility, tuple(problems))
+
+
+def problems_by_field(
+    status: SubmissionStatus, problems: Sequence[str], message: str
+) -> list[tuple[str, str]]:
+    """A refused submission's problems as (field, problem) pairs, for the caller's answer.
+
+    Problems are `FieldError` texts (`field: what is wrong (value: …; allowed: …)`); a deal that is
+    missing or not linked has none of its own, so the field is the one that caused it."""
+    if status == SubmissionStatus.NOT_FOUND:
+        return [("dealId", message)]
+    if status == SubmissionStatus.NOT_LINKED:
+        return [("aws_opportunity_id", message)]
+    pairs = []
+    for text in problems:
+        field, sep, rest = text.partition(": ")
+        pairs.append((field, rest) if sep and field and " " not in field else ("deal", text))
+    return pairs

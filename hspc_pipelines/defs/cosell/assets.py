@@ -19,7 +19,8 @@ from hspc_pipelines.cosell.invitations.run import (
     list_invitation_ids,
 )
 from hspc_pipelines.cosell.steps import invitation_id_of
-from hspc_pipelines.cosell.submission.run import SubmissionConfigError, submit_deal
+from hspc_pipelines.cosell.submission.rules import problems_by_field
+from hspc_pipelines.cosell.submission.run import SubmissionConfigError, SubmissionResult, submit_deal
 from hspc_pipelines.cosell.summaries.run import sync_aws_summaries
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.history import append_history, run_identity, run_scope
@@ -33,12 +34,15 @@ from hspc_pipelines.mapping.vocabulary import (
     DEFAULT_INVOLVEMENT_TYPE,
     DEFAULT_VISIBILITY,
     INVOLVEMENT_TYPES,
+    REQUEST_STATUS_OF,
     VISIBILITIES,
     InvitationAction,
     RowStatus,
+    SubmitRequestStatus,
 )
 from hspc_pipelines.reconcile import report
 from hspc_pipelines.settings import load_settings
+from hspc_pipelines.state.submit_requests import Problem, SubmitRequestLog
 
 GROUP = "cosell"
 INVITATION_COLUMNS = (
@@ -269,6 +273,10 @@ class SubmissionConfig(dg.Config):
         default=-1.0,
         description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
     )
+    request_id: str = Field(
+        default="",
+        description="the ingress's requestId: the run records its status for GET /submit-opportunity/{id}",
+    )
 
 
 @dg.asset(
@@ -291,8 +299,13 @@ def submission(
         if config.poll_budget_seconds >= 0
         else load_settings().task_poll_budget_seconds
     )
-    hubspot.ensure_properties(context.log)
+    run = run_identity(context)
+    answers = RequestAnswers(
+        sync_state.get_submit_requests() if config.request_id else None, config, run.run_id
+    )
+    answers.running()
     try:
+        hubspot.ensure_properties(context.log)
         result = submit_deal(
             hubspot.get_client(),
             partner_central.get_client(),
@@ -304,10 +317,15 @@ def submission(
             budget,
         )
     except SubmissionConfigError as exc:
+        answers.ended(SubmitRequestStatus.VALIDATION_FAILED, str(exc))
         raise dg.Failure(description=str(exc)) from exc
+    except BaseException as exc:
+        # The caller's answer says the run failed (the type only: details stay in the run's log).
+        answers.ended(SubmitRequestStatus.FAILED, f"the submission run failed: {type(exc).__name__}")
+        raise
+    answers.result(result)
     context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
     df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
-    run = run_identity(context)
     entry = submission_entry(result, run_id=run.run_id, job_name=run.job_name)
     logged = append_history(context, sync_state, [entry])
     yield dg.Output(
@@ -321,6 +339,35 @@ def submission(
         },
     )
     logged.raise_if_failed()  # after the submission and its output (defs/history.py)
+
+
+class RequestAnswers:
+    """The request's status for the caller who sent it through the ingress (nothing without a request id)."""
+
+    def __init__(self, log: SubmitRequestLog | None, config: SubmissionConfig, run_id: str) -> None:
+        self.log, self.config, self.run_id = log, config, run_id
+
+    def _record(self, status: SubmitRequestStatus, **fields: Any) -> None:
+        if self.log is not None:
+            self.log.record(self.config.request_id, self.config.deal_id, status, run_id=self.run_id, **fields)
+
+    def running(self) -> None:
+        self._record(SubmitRequestStatus.RUNNING)
+
+    def ended(self, status: SubmitRequestStatus, message: str) -> None:
+        self._record(status, message=message)
+
+    def result(self, result: SubmissionResult) -> None:
+        problems = problems_by_field(result.status, result.problems, result.message)
+        self._record(
+            REQUEST_STATUS_OF[result.status],
+            message=result.message,
+            problems=[Problem(name, text) for name, text in problems],
+            opportunity_id=result.opportunity_id,
+            review_status=result.review_status,
+            involvement_type=result.involvement_type,
+            visibility=result.visibility,
+        )
 
 
 # -- AWS summaries -------------------------------------------------------------------------------
