@@ -98,14 +98,15 @@ def backoff_delays(
         delay *= factor
 
 
-def submission_request_errors(involvement_type: str, visibility: str) -> list[str]:
-    """Errors in the run's own choices, each naming the field, the value and what is allowed."""
+def submission_request_errors(involvement_type: str | None, visibility: str | None) -> list[str]:
+    """Errors in the run's own choices, each naming the field, the value and what is allowed (None:
+    no choice made, the deal's or the default applies)."""
     errors = []
-    if involvement_type not in INVOLVEMENT_TYPES:
+    if involvement_type is not None and involvement_type not in INVOLVEMENT_TYPES:
         errors.append(
             f"involvement_type = {involvement_type!r} is not valid; allowed: " + " | ".join(INVOLVEMENT_TYPES)
         )
-    if visibility not in VISIBILITIES:
+    if visibility is not None and visibility not in VISIBILITIES:
         errors.append(f"visibility = {visibility!r} is not valid; allowed: " + " | ".join(VISIBILITIES))
     return errors
 

@@ -29,6 +29,7 @@ from hspc_pipelines.quotas.budget import QuotaPolicy, parse_create_order
 from hspc_pipelines.quotas.run import WriteBudget
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS, Settings
 from hspc_pipelines.state.store import SyncStateStore
+from hspc_pipelines.state.submit_requests import SubmitRequestLog
 
 DEFAULT_HUBSPOT_URL = "https://api.hubapi.com"
 
@@ -170,11 +171,18 @@ class SyncStateResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     _store: SyncStateStore | None = PrivateAttr(default=None)
     _history: SyncHistory | None = PrivateAttr(default=None)
+    _submit_requests: SubmitRequestLog | None = PrivateAttr(default=None)
 
     def get_store(self) -> SyncStateStore:
         if self._store is None:
             self._store = SyncStateStore(self.url)
         return self._store
+
+    def get_submit_requests(self) -> SubmitRequestLog:
+        """Submit requests and their answers (`GET /submit-opportunity/{id}`) in the same database."""
+        if self._submit_requests is None:
+            self._submit_requests = SubmitRequestLog.from_url(self.url)
+        return self._submit_requests
 
     def get_history(self) -> SyncHistory:
         """The sync history in the same database (docs/history.md): one engine per run."""

@@ -13,8 +13,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hspc_pipelines.mapping.vocabulary import DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY
-
 RECONCILE, INVITATIONS, SUBMIT = "reconcile", "sync_invitations", "submit_opportunity"  # trigger kinds
 SYNC_DEALS = "sync_deals"  # the job a RECONCILE trigger starts (defs/reconcile/scoped.py)
 SCOPE_OP = "scoped_snapshot"  # the op of that job whose config names the ids
@@ -33,6 +31,7 @@ class Trigger:
     involvement_type: str | None = None
     visibility: str | None = None
     detail_type: str | None = None  # Partner Central events: what happened (`events/echo.py`)
+    request_id: str | None = None  # a submit request from the ingress: its id, for the caller's answer
     event_time: dt.datetime | None = None
     requested_by: str | None = None  # submit requests: who asked (the sync history's actor) ...
     requested_at: str | None = None  # ... and when (ISO 8601)
@@ -127,21 +126,19 @@ def _invitations_intent(invitations: Sequence[Trigger]) -> RunIntent:
 
 
 def _submit_intent(t: Trigger, deal_id: str) -> RunIntent:
-    """A submission run of its own for one submit request (its choices, or the defaults)."""
-    config: dict[str, Any] = {
-        "ops": {
-            "submission": {
-                "config": {
-                    "deal_id": deal_id,
-                    "involvement_type": t.involvement_type or DEFAULT_INVOLVEMENT_TYPE,
-                    "visibility": t.visibility or DEFAULT_VISIBILITY,
-                    # Who asked, when known; otherwise the run reads the property's history.
-                    **({"requested_by": t.requested_by} if t.requested_by else {}),
-                    **({"requested_at": t.requested_at} if t.requested_by and t.requested_at else {}),
-                }
-            }
-        }
+    """A submission run of its own for one submit request: its choices, or none (a submit asked for on
+    the deal: the run uses the deal's `aws_involvement_type` / `aws_visibility`, else the defaults)."""
+    submission: dict[str, Any] = {
+        "deal_id": deal_id,
+        "involvement_type": t.involvement_type or "",
+        "visibility": t.visibility or "",
+        # Who asked, when known; otherwise the run reads the property's history.
+        **({"requested_by": t.requested_by} if t.requested_by else {}),
+        **({"requested_at": t.requested_at} if t.requested_by and t.requested_at else {}),
     }
+    if t.request_id:
+        submission["request_id"] = t.request_id
+    config: dict[str, Any] = {"ops": {"submission": {"config": submission}}}
     return RunIntent(
         SUBMIT,
         run_key(SUBMIT, [t.event_id]),

@@ -66,6 +66,7 @@ def triggers_for(message: ReceivedMessage, catalog: str | None = None) -> list[T
                 visibility=req.visibility,
                 requested_by=decoded.requested_by,
                 requested_at=decoded.received_at,
+                request_id=decoded.message_id,  # the envelope id the ingress answered as requestId
             )
         ]
     if decoded.kind == PARTNER_CENTRAL_EVENT and decoded.partner_central_event is not None:

@@ -68,6 +68,15 @@ def submission_note(opportunity_id: str, involvement: str, visibility: str) -> N
     return NoteSpec(key=f"review:{opportunity_id}:Submitted:{_digest(None)}", body=body)
 
 
+def already_submitted_note(opportunity_id: str, review_status: str) -> NoteSpec:
+    """A submit asked for on the deal found the opportunity already submitted (one note per status)."""
+    body = (
+        f"ℹ️ Not submitted again: the opportunity {opportunity_id} was already submitted to AWS "
+        f"(review status {review_status}). The request (aws_submit_requested) was cleared."
+    )
+    return NoteSpec(key=f"already-submitted:{opportunity_id}:{review_status}", body=body)
+
+
 def invalid_submission_note(deal_id: str, problems: list[str]) -> NoteSpec:
     body = "🚫 Not submitted to AWS: fix these first\n" + "\n".join(f"- {p}" for p in problems)
     return NoteSpec(key=f"submit-invalid:{deal_id}:{_digest(chr(10).join(problems))}", body=body)

@@ -28,9 +28,10 @@ from hspc_pipelines.ingress.models import (
     Health,
     ListQuery,
     SearchQuery,
-    SubmitQueued,
+    SubmitAccepted,
     WebhookAccepted,
 )
+from hspc_pipelines.ingress.routes_answers import StateReaders, add_answer_routes
 from hspc_pipelines.ingress.routes_solutions import add_solutions_routes
 from hspc_pipelines.ingress.settings import IngressConfigError, IngressSettings
 from hspc_pipelines.ingress.tokens import TokenConfigError, TokenSource
@@ -73,9 +74,11 @@ def create_app(
 ) -> IngressAPI:
     """The app. Raises IngressConfigError when its tokens cannot be read (the SSM parameter)."""
     sender = QueueSender(settings.queue_url, sqs_client, settings.region)
+    readers = StateReaders(settings.state_url)
     app = _new_app(ingress_auth(settings, ssm_client, limiter))
     _add_service_routes(app)
-    _add_queue_routes(app, settings, sender)
+    _add_queue_routes(app, settings, sender, readers)
+    add_answer_routes(app, settings, readers, error_responses)
     add_solutions_routes(app, solutions_source or PartnerCentralSolutionsSource(), error_responses)
     _answer_head_like_get(app)
     return app
@@ -162,7 +165,9 @@ def _add_service_routes(app: IngressAPI) -> None:
     )
 
 
-def _add_queue_routes(app: IngressAPI, settings: IngressSettings, sender: QueueSender) -> None:
+def _add_queue_routes(
+    app: IngressAPI, settings: IngressSettings, sender: QueueSender, readers: StateReaders
+) -> None:
     """The routes that put what they receive on the events queue: the webhooks and submit requests."""
     webhook = routes_webhook.webhook_endpoint(settings, sender)
     for path, operation_id in (
@@ -181,12 +186,12 @@ def _add_queue_routes(app: IngressAPI, settings: IngressSettings, sender: QueueS
         )
     app.add_api_route(
         "/submit-opportunity",
-        routes_submit.submit_endpoint(settings, sender),
+        routes_submit.submit_endpoint(settings, sender, readers.requests),
         methods=["POST"],
         operation_id="submitOpportunity",
         status_code=202,
-        response_model=SubmitQueued,
-        response_description="queued; a submission run follows",
+        response_model=SubmitAccepted,
+        response_description="queued; a submission run follows (GET /submit-opportunity/{requestId})",
         responses=error_responses(routes_submit.RESPONSES),
         openapi_extra=routes_submit.OPENAPI_EXTRA,
     )

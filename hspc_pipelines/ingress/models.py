@@ -4,6 +4,7 @@ them and writes the OpenAPI document from them (request bodies: `submit.SubmitRe
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from hspc_pipelines.cosell.submission.request import InvolvementType, Visibility
+from hspc_pipelines.mapping.vocabulary import SubmitRequestStatus
 from hspc_pipelines.solutions.lookup import STATUSES, BadPageToken, SolutionStatus, decode_token
 
 MAX_LIMIT = 100
@@ -35,6 +37,8 @@ ALLOWED = {
     "nextToken": "a nextToken this API returned",
     "category": f"1 to {MAX_QUERY_CHARS} characters",
     "q": f"search words, 1 to {MAX_QUERY_CHARS} characters",
+    "requestId": "the requestId POST /submit-opportunity answered (a UUID)",
+    "dealId": "a HubSpot deal id: a string of 1 to 19 digits",
 }
 
 
@@ -60,6 +64,54 @@ class SubmitQueued(BaseModel):
     deal_id: str = Field(alias="dealId")
     involvement_type: InvolvementType = Field(alias="involvementType")
     visibility: Visibility
+
+
+RequestId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+]
+DealId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")]
+
+
+class SubmitAccepted(SubmitQueued):
+    request_id: RequestId = Field(alias="requestId", description="GET /submit-opportunity/{requestId}")
+
+
+class Problem(BaseModel):
+    field: str
+    problem: str
+
+
+class SubmitRequestAnswer(BaseModel):
+    """Where a submit request is: queued, running, or how it ended."""
+
+    request_id: str = Field(alias="requestId")
+    status: SubmitRequestStatus
+    deal_id: str = Field(alias="dealId")
+    involvement_type: str | None = Field(alias="involvementType")
+    visibility: str | None
+    opportunity_id: str | None = Field(alias="opportunityId")
+    review_status: str | None = Field(alias="reviewStatus")
+    message: str | None
+    problems: list[Problem] = Field(description="validation_failed: every problem, field by field")
+    run_id: str | None = Field(alias="runId")
+    created_at: dt.datetime = Field(alias="createdAt")
+    updated_at: dt.datetime = Field(alias="updatedAt")
+
+
+class DealSyncStatus(BaseModel):
+    """The deal's latest outcome in the sync history."""
+
+    deal_id: str = Field(alias="dealId")
+    status: str = Field(description="how the latest row ended (created, updated, unchanged, invalid, ...)")
+    operation: str
+    opportunity_id: str | None = Field(alias="opportunityId")
+    review_status: str | None = Field(alias="reviewStatus")
+    reason_code: str | None = Field(alias="reasonCode")
+    reason: str | None
+    run_id: str = Field(alias="runId")
+    job_name: str = Field(alias="jobName")
+    time: dt.datetime
 
 
 class Solution(BaseModel):

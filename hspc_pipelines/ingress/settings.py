@@ -35,6 +35,9 @@ class IngressSettings:
     tokens_ssm_parameter: str | None = None
     token_refresh_seconds: float = 60.0
     auth_enabled: bool = True
+    # The state database the runs write to (HSPC_STATE_URL, else SQLite under DAGSTER_HOME): request
+    # statuses and the sync history are read from it. None: the answer routes say it is not configured.
+    state_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.accept_versions) - set(SIGNATURE_VERSIONS)
@@ -116,4 +119,5 @@ class IngressSettings:
             tokens_ssm_parameter=settings.ingress_api_tokens_ssm_parameter,
             token_refresh_seconds=settings.ingress_token_refresh_seconds,
             auth_enabled=settings.ingress_auth == "on",
+            state_url=settings.state_url_or_default(str(settings.home())),
         )

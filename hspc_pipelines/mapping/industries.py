@@ -3,6 +3,10 @@
 `data/industry_map.tsv` maps every value of HubSpot's default `industry` enumeration
 (`data/hubspot_company_industries.tsv`) to one of the model's 28 industries. No guessing: a value
 not in the table (nor in the config's overrides) becomes `Other` with `OtherIndustry` set.
+
+`data/source_document_industries.tsv` is the industry table of the earlier Lambda system's document
+(`BANKING, FINANCE, FINANCIAL_SERVICES → Financial Services`, …): deals and companies filled by that
+system carry its inputs, some of which (`FINANCE`, `HEALTHCARE`) are not HubSpot values.
 """
 
 from __future__ import annotations
@@ -67,6 +71,19 @@ def industry_table() -> dict[str, str]:
 
 
 @functools.cache
+def source_document_table() -> dict[str, str]:
+    """The earlier system's industry inputs → Partner Central industry (its documented table)."""
+    return {
+        row["input"]: row["partner_central_industry"] for row in _read_tsv("source_document_industries.tsv")
+    }
+
+
+@functools.cache
+def _source_folded() -> dict[str, str]:
+    return {k.casefold(): v for k, v in source_document_table().items()}
+
+
+@functools.cache
 def _by_key() -> dict[str, tuple[str, str]]:
     """Lookup key (internal value or label, case-folded) → (internal value, label)."""
     out: dict[str, tuple[str, str]] = {}
@@ -124,6 +141,9 @@ def _from_hubspot(
             return _industry(folded[key], known[1] if known else company_industry)
     if known is not None:
         return _industry(industry_table()[known[0]], known[1])
+    legacy = _source_folded().get(company_industry.casefold())
+    if legacy is not None:
+        return Industry(legacy)
     # A Partner Central industry given as is (an invitation's company, or a hand-typed value)
     exact = _industries_folded().get(company_industry.casefold())
     if exact is not None and exact != "Other":

@@ -118,7 +118,11 @@ CUSTOM_DEAL_PROPERTIES: Final[tuple[dict[str, Any], ...]] = (
     _text("aws_seller_name", "AWS Seller", "Assigned AWS seller (name and email)"),
     _text("aws_team", "AWS Team", "AWS opportunity team: role, name, email", textarea=True),
     _text("aws_next_steps", "AWS Next Best Actions", "Insights.NextBestActions from AWS", textarea=True),
-    _text("aws_solution_ids", "AWS Solution IDs", "Partner solutions associated (comma-separated)"),
+    _text(
+        "aws_solution_ids",
+        "AWS Solution IDs",
+        "Partner solutions associated with the opportunity (ids separated by ;)",
+    ),
     _text(
         "aws_industry", "AWS Industry Override", "Partner Central industry to use instead of the company's"
     ),

@@ -179,6 +179,41 @@ class SyncStatus(StrEnum):
     FAILED = "failed"
 
 
+class SubmissionStatus(StrEnum):
+    """How one submission run ended for its deal (the submission row's `status`)."""
+
+    SUBMITTED = "submitted"
+    PENDING = "pending"  # the task was started and is still running at AWS
+    ALREADY_SUBMITTED = "already_submitted"
+    INVALID = "invalid"
+    NOT_LINKED = "not_linked"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+class SubmitRequestStatus(StrEnum):
+    """What `GET /submit-opportunity/{requestId}` answers a caller."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUBMITTED = "submitted"
+    ALREADY_SUBMITTED = "already_submitted"
+    VALIDATION_FAILED = "validation_failed"
+    FAILED = "failed"  # AWS refused or the task failed: the answer carries the reason
+
+
+# A submission run's outcome as the caller's answer; PENDING stays `running` (the task runs at AWS).
+REQUEST_STATUS_OF: Final[dict[SubmissionStatus, SubmitRequestStatus]] = {
+    SubmissionStatus.SUBMITTED: SubmitRequestStatus.SUBMITTED,
+    SubmissionStatus.PENDING: SubmitRequestStatus.RUNNING,
+    SubmissionStatus.ALREADY_SUBMITTED: SubmitRequestStatus.ALREADY_SUBMITTED,
+    SubmissionStatus.INVALID: SubmitRequestStatus.VALIDATION_FAILED,
+    SubmissionStatus.NOT_LINKED: SubmitRequestStatus.VALIDATION_FAILED,
+    SubmissionStatus.NOT_FOUND: SubmitRequestStatus.VALIDATION_FAILED,
+    SubmissionStatus.FAILED: SubmitRequestStatus.FAILED,
+}
+
+
 class DealEvent(StrEnum):
     """HubSpot webhook `subscriptionType`s of deals: the ones the webhook parser knows, and each
     can change what the reconcile must do for its deal."""

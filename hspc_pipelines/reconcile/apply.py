@@ -27,6 +27,7 @@ from hspc_pipelines.quotas.run import Deferred, WriteBudget
 from hspc_pipelines.reconcile.outcomes import ApplyResult
 from hspc_pipelines.reconcile.plan import diff_views
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS as DEFAULT_WORKERS
+from hspc_pipelines.solutions.sync import opportunity_solution_ids, solution_change
 from hspc_pipelines.state.store import SyncStateStore
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ class PartnerCentralWriter(Protocol):
     def get_opportunity(self, opportunity_id: str) -> dict[str, Any]: ...
 
     def associate_opportunity(
+        self, opportunity_id: str, entity_id: str, entity_type: str
+    ) -> dict[str, Any]: ...
+
+    def disassociate_opportunity(
         self, opportunity_id: str, entity_id: str, entity_type: str
     ) -> dict[str, Any]: ...
 
@@ -259,7 +264,9 @@ def apply_updates(
     workers: int = DEFAULT_WORKERS,
     budget: WriteBudget | None = None,
 ) -> list[ApplyResult]:
-    """UpdateOpportunity for `update` rows with the full record; on conflict re-read and re-plan.
+    """UpdateOpportunity for `update` rows with the full record; on conflict re-read and re-plan. Then
+    the row's solutions (`solution_ids`, the deal's `aws_solution_ids`): associated and disassociated
+    until the opportunity has exactly those; a row whose only change is its solutions has no request.
     With a `budget`, the rows it does not cover end deferred (updates come before creates in it)."""
     wanted = [row for row in rows if row["operation"] == Operation.UPDATE]
     attempt, later = budget.admit(wanted, creates=False) if budget is not None else (wanted, [])
@@ -284,11 +291,13 @@ def _update_one(
     config: MappingConfig,
 ) -> ApplyResult:
     opp_id = str(row["opportunity_id"])
+    if row.get("request") is None:
+        return _solutions_only(client, store, row)
     request: Mapping[str, Any] = row["request"]
     for attempt in range(MAX_CONFLICT_RETRIES + 1):
         try:
             client.update_opportunity(with_timestamps(request))
-            return _result(row, RowStatus.UPDATED, record=_read_and_store(client, store, opp_id))
+            return _with_solutions(client, store, row, _read_and_store(client, store, opp_id))
         except AccessDeniedError:
             raise
         except ConflictError as exc:
@@ -322,3 +331,69 @@ def _update_one(
         except PartnerCentralError as exc:
             return _failed(row, exc)
     raise AssertionError("unreachable")  # the loop returns on every path
+
+
+def _sync_solutions(
+    client: PartnerCentralWriter, store: SyncStateStore, row: Mapping[str, Any], record: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The record after its solutions were made the row's (re-read when anything changed), and the
+    failures. Removals first, so a swap at ACE's limit of 10 never goes over it."""
+    change = solution_change(row.get("solution_ids") or [], opportunity_solution_ids(record))
+    if not change:
+        return record, []
+    opp_id, failures = str(record["Id"]), []
+    calls = [(client.disassociate_opportunity, s, "removing") for s in change.disassociate]
+    calls += [(client.associate_opportunity, s, "adding") for s in change.associate]
+    for call, solution_id, doing in calls:
+        try:
+            call(opp_id, solution_id, "Solutions")
+        except AccessDeniedError:
+            raise
+        except PartnerCentralError as exc:
+            failures.append(f"{doing} solution {solution_id}: {exc}")
+    # Read after the (dis)associations: they change LastModifiedDate, and the store keeps the latest.
+    return _read_and_store(client, store, opp_id), failures
+
+
+def _with_solutions(
+    client: PartnerCentralWriter, store: SyncStateStore, row: Mapping[str, Any], record: dict[str, Any]
+) -> ApplyResult:
+    """An update written: its solutions next; a failure there is kept on the updated row."""
+    try:
+        record, failures = _sync_solutions(client, store, row, record)
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:  # the read-back after the solutions
+        failures = [f"updated, but reading it back after its solutions failed: {exc}"]
+    if failures:
+        return _result(
+            row,
+            RowStatus.UPDATED,
+            record=record,
+            error_code="SolutionAssociation",
+            error_message="; ".join(failures),
+        )
+    return _result(row, RowStatus.UPDATED, record=record)
+
+
+def _solutions_only(
+    client: PartnerCentralWriter, store: SyncStateStore, row: Mapping[str, Any]
+) -> ApplyResult:
+    """A row whose only change is its solutions: read, (dis)associate, read back."""
+    try:
+        record, failures = _sync_solutions(
+            client, store, row, _read_and_store(client, store, str(row["opportunity_id"]))
+        )
+    except AccessDeniedError:
+        raise
+    except PartnerCentralError as exc:
+        return _failed(row, exc)
+    if failures:
+        return _result(
+            row,
+            RowStatus.FAILED,
+            record=record,
+            error_code="SolutionAssociation",
+            error_message="; ".join(failures),
+        )
+    return _result(row, RowStatus.UPDATED, record=record)

@@ -28,6 +28,7 @@ from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation,
 from hspc_pipelines.partner_central.records import StoredRecord, record_id
 from hspc_pipelines.reconcile.merge import Base, conflict_note, conflict_reason, merge_pair
 from hspc_pipelines.reconcile.settled import Settled, context_digest, pair_fingerprint
+from hspc_pipelines.solutions.sync import plan_pair_solutions
 
 IN_SYNC = "in sync"
 
@@ -283,6 +284,7 @@ def plan_deal(
         return row
     if opp is not None:
         _plan_existing(row, snap, opp, config, catalog, (bases or {}).get(bundle.deal_id))
+        plan_pair_solutions(row, props, opp)  # the deal's aws_solution_ids (solutions/sync.py)
         return row
     result = build_create_request(bundle, config, catalog)
     if result.errors or result.request is None:

@@ -35,6 +35,7 @@ _PLANNING_SOURCES = (
     "hubspot/notes.py",
     "partner_central/records.py",
     "reconcile/settled.py",
+    "solutions/sync.py",
 )
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hspc_pipelines.mapping.vocabulary import Operation
+from hspc_pipelines.solutions.sync import MAX_SOLUTIONS_PER_OPPORTUNITY, check_catalog, create_solutions
 
 if TYPE_CHECKING:
     from hspc_pipelines.reconcile.plan import PlanRow
 
-MAX_SOLUTIONS_PER_OPPORTUNITY = 10
 MIN_SCORE = 0.5
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset({"a", "an", "and", "aws", "for", "of", "on", "the", "to", "with", "in", "solution"})
@@ -80,7 +80,11 @@ def match_request(
 def choose_solutions(
     rows: Iterable[PlanRow], solutions: Sequence[Mapping[str, Any]], default_solution_id: str | None
 ) -> None:
-    """Fill `solution_ids` on the plan's create rows."""
+    """Fill `solution_ids` on the plan's create rows: the deal's `aws_solution_ids` when set, else
+    the matched ones (written back to the deal); then a row that would associate a solution the
+    partner does not have becomes invalid, naming it (`solutions.sync`)."""
+    rows = list(rows)
     for row in rows:
         if row.operation == Operation.CREATE and row.request is not None:
-            row.solution_ids = match_request(row.request, solutions, default_solution_id)
+            create_solutions(row, match_request(row.request, solutions, default_solution_id))
+    check_catalog(rows, solutions)

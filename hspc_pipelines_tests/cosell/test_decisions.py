@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hspc_pipelines.cosell import steps
 from hspc_pipelines.cosell.invitations.rules import RulesConfigError, facts_from_invitation, parse_rules
 from hspc_pipelines.cosell.invitations.rules_file import load_invitation_rules
+from hspc_pipelines.cosell.submission.rules import SubmitChoices, problems_by_field, submit_choices
 from hspc_pipelines.cosell.summaries.rules import describe_snapshot, summary_update, team_by_role
+from hspc_pipelines.mapping.vocabulary import (
+    DEFAULT_INVOLVEMENT_TYPE,
+    DEFAULT_VISIBILITY,
+    INVOLVEMENT_TYPES,
+    REQUEST_STATUS_OF,
+    VISIBILITIES,
+    SubmissionStatus,
+    SubmitRequestStatus,
+)
 
 
 def invitation(country: str = "US", industry: str = "Healthcare", amount: str = "5000") -> dict:
@@ -232,3 +244,53 @@ def test_domains_and_name_tag():
     assert steps.website_domain("https://www.Acme.example/x") == "acme.example"
     assert steps.deal_name_with_tag("Data lake") == "Data lake #AWS"
     assert steps.deal_name_with_tag("Data lake #aws") == "Data lake #aws"
+
+
+def test_submit_choices_caller_then_deal_then_defaults():
+    deal = {"aws_involvement_type": "For Visibility Only", "aws_visibility": "Limited"}
+    assert submit_choices(None, None, deal) == SubmitChoices("For Visibility Only", "Limited")
+    assert submit_choices("Co-Sell", "Full", deal) == SubmitChoices("Co-Sell", "Full")
+    assert submit_choices(None, None, {}) == SubmitChoices(DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY)
+    assert submit_choices(None, None, {"aws_involvement_type": "", "aws_visibility": None}) == SubmitChoices(
+        DEFAULT_INVOLVEMENT_TYPE, DEFAULT_VISIBILITY
+    )
+
+
+@given(st.text(max_size=30), st.text(max_size=30))
+def test_submit_choices_use_only_botocore_values_and_name_every_bad_one(involvement, visibility):
+    choices = submit_choices(None, None, {"aws_involvement_type": involvement, "aws_visibility": visibility})
+    assert choices.involvement_type in INVOLVEMENT_TYPES and choices.visibility in VISIBILITIES
+    bad = {
+        prop
+        for prop, value, allowed in (
+            ("aws_involvement_type", involvement, INVOLVEMENT_TYPES),
+            ("aws_visibility", visibility, VISIBILITIES),
+        )
+        if value.strip() and value.strip() not in allowed
+    }
+    assert {p.field for p in choices.problems} == bad
+    for problem in choices.problems:
+        assert str(problem).startswith(problem.field) and problem.allowed_text in str(problem)
+
+
+def test_problems_by_field_split_field_errors_and_name_the_cause_otherwise():
+    problems = [
+        "Project.DeliveryModels: required for submission to AWS (value: None; allowed: SaaS or PaaS)",
+        "aws_visibility: not a value Partner Central accepts (value: 'Public'; allowed: Full | Limited)",
+        "deal 9 could not be read with its company and contacts",
+    ]
+    assert problems_by_field(SubmissionStatus.INVALID, problems, "m") == [
+        ("Project.DeliveryModels", "required for submission to AWS (value: None; allowed: SaaS or PaaS)"),
+        ("aws_visibility", "not a value Partner Central accepts (value: 'Public'; allowed: Full | Limited)"),
+        ("deal", "deal 9 could not be read with its company and contacts"),
+    ]
+    assert problems_by_field(SubmissionStatus.NOT_LINKED, [], "not linked") == [
+        ("aws_opportunity_id", "not linked")
+    ]
+    assert problems_by_field(SubmissionStatus.NOT_FOUND, [], "not found") == [("dealId", "not found")]
+
+
+def test_every_submission_status_has_an_answer_for_the_caller():
+    assert set(REQUEST_STATUS_OF) == set(SubmissionStatus)
+    assert REQUEST_STATUS_OF[SubmissionStatus.INVALID] == SubmitRequestStatus.VALIDATION_FAILED
+    assert REQUEST_STATUS_OF[SubmissionStatus.PENDING] == SubmitRequestStatus.RUNNING

@@ -342,3 +342,48 @@ def test_insights_team_snapshots_and_tasks_once(world: CosellWorld, monkeypatch:
     assert third["snapshot_notes"] == 1
     assert deal_props(world, deal_id)["aws_engagement_score"] == "Low"
     assert len(world.notes_of(deal_id)) == notes + 2
+
+
+def test_submit_asked_on_the_deal_uses_its_limited_visibility_then_ends_visibly(world: CosellWorld) -> None:
+    deal_id, opportunity_id = linked_deal(world)
+    world.hs().batch_update(
+        "deals",
+        [
+            {
+                "id": deal_id,
+                "properties": {
+                    "aws_submit_requested": "true",
+                    "aws_involvement_type": "For Visibility Only",
+                    "aws_visibility": "Limited",
+                },
+            }
+        ],
+    )
+    # what the events sensor starts for the deal property: no choices in the run config
+    row = submission_row(world.run("submit_opportunity", submit_config(deal_id, "", "")))
+    assert row["status"] == "submitted", row["message"]
+    assert (row["involvement_type"], row["visibility"]) == ("For Visibility Only", "Limited")
+    assert world.pc().get_opportunity(opportunity_id)["LifeCycle"]["ReviewStatus"] == "Submitted"
+    # what Partner Central received (AWS's summary of the submission)
+    summary = world.pc().get_aws_opportunity_summary(opportunity_id)
+    assert (summary["InvolvementType"], summary["Visibility"]) == ("For Visibility Only", "Limited")
+    props = deal_props(world, deal_id)
+    assert (props["aws_involvement_type"], props["aws_visibility"]) == ("For Visibility Only", "Limited")
+    assert props["aws_submit_requested"] == "false"
+
+    # the seller asks again: already submitted; the flag is reset and the deal gets one note saying so
+    world.hs().batch_update("deals", [{"id": deal_id, "properties": {"aws_submit_requested": "true"}}])
+    starts = world.pc_calls().get("StartEngagementFromOpportunityTask")
+    again = submission_row(world.run("submit_opportunity", submit_config(deal_id, "", "")))
+    assert again["status"] == "already_submitted"
+    assert deal_props(world, deal_id)["aws_submit_requested"] == "false"
+    keys = [n["hspc_note_key"] for n in world.notes_of(deal_id)]
+    assert sum(k.startswith("already-submitted:") for k in keys) == 1
+    assert world.pc_calls().get("StartEngagementFromOpportunityTask") == starts == 1
+
+    # a second run writes nothing: no HubSpot write, no note, no submission
+    writes, notes = hubspot_writes(world), len(world.notes_of(deal_id))
+    third = submission_row(world.run("submit_opportunity", submit_config(deal_id, "", "")))
+    assert third["status"] == "already_submitted"
+    assert hubspot_writes(world) == writes and len(world.notes_of(deal_id)) == notes
+    assert world.pc_calls().get("StartEngagementFromOpportunityTask") == 1

@@ -4,6 +4,7 @@ and Partner Central events through the moto EventBridge rule (issue: event path)
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -18,10 +19,13 @@ from hspc_pipelines.hubspot.signatures import sign_v3
 from hspc_pipelines.ingress.app import create_app
 from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.queue.receive import EventsQueue
+from hspc_pipelines.settings import load_settings
 from hspc_pipelines_tests.support.ingress import API_TOKEN
 from hspc_pipelines_tests.support.partner_central import create_request
 from hspc_pipelines_tests.support.product import DEAL_ID, queue_depth, seed_deal
 from hspc_pipelines_tests.support.webhooks import deal_creation_batch, now_ms, post_signed
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 class SensorDriver:
@@ -68,6 +72,8 @@ def ingress(product):
         client_secret=product.stack.env["HUBSPOT_CLIENT_SECRET"],
         queue_url=product.stack.env["HSPC_EVENTS_QUEUE_URL"],
         api_token=API_TOKEN,
+        # the state database the runs write to (HSPC_STATE_URL, else SQLite under DAGSTER_HOME)
+        state_url=load_settings().state_url_or_default(str(product.home)),
     )
     sqs = boto3.client(
         "sqs",
@@ -283,8 +289,102 @@ def test_opportunity_created_event_makes_the_deal(product):
     scoped = [
         r
         for r in driver.launched
-        if r.run_config["ops"]["partner_central_opportunities"]["config"]["opportunity_ids"] == [opp_id]
+        if r.run_config["ops"]["scoped_snapshot"]["config"]["opportunity_ids"] == [opp_id]
     ]
     assert scoped, "the event started a run scoped to its opportunity"
     record = product.pc().get_opportunity(Catalog="AWS", Identifier=opp_id)
     assert record["PartnerOpportunityIdentifier"] == f"HUBSPOT-{deals[0]['id']}"
+
+
+def test_a_caller_follows_its_submit_request_and_the_deals_sync_status(product, ingress):
+    """POST /submit-opportunity -> queue -> events_sensor -> submission run -> the answers the caller reads."""
+    seed_deal(product)
+    product.reconcile()  # the deal gets its opportunity
+    opp_id = product.deal(DEAL_ID, "aws_opportunity_id")["aws_opportunity_id"]
+    assert opp_id
+    reconciled = requests.get(f"{ingress}/deals/{DEAL_ID}/sync-status", headers=AUTH, timeout=10).json()
+    assert (reconciled["status"], reconciled["opportunityId"]) == ("created", opp_id)
+
+    posted = requests.post(
+        f"{ingress}/submit-opportunity",
+        json={"dealId": DEAL_ID, "visibility": "Limited"},
+        headers=AUTH,
+        timeout=10,
+    )
+    assert posted.status_code == 202
+    status_url = f"{ingress}/submit-opportunity/{posted.json()['requestId']}"
+    assert requests.get(status_url, headers=AUTH, timeout=10).json()["status"] == "queued"
+
+    driver = SensorDriver(product)
+    # (Partner Central's own "Opportunity Created" event for the create may start a scoped reconcile too)
+    assert [r.job_name for r in driver.tick()].count("submit_opportunity") == 1
+    refused = requests.get(status_url, headers=AUTH, timeout=10).json()
+    (submit_run,) = product.instance.get_runs(dg.RunsFilter(job_name="submit_opportunity"))
+    assert (refused["status"], refused["runId"], refused["opportunityId"]) == (
+        "validation_failed",
+        submit_run.run_id,
+        opp_id,
+    )
+    # every problem, field by field (the seeded deal says nothing of delivery, use case or needs)
+    assert [p["field"] for p in refused["problems"]] == [
+        "Project.DeliveryModels",
+        "Project.CustomerUseCase",
+        "PrimaryNeedsFromAws",
+    ]
+    assert all("required for submission" in p["problem"] for p in refused["problems"])
+    deal_status = requests.get(f"{ingress}/deals/{DEAL_ID}/sync-status", headers=AUTH, timeout=10).json()
+    assert (deal_status["status"], deal_status["operation"], deal_status["runId"]) == (
+        "invalid",
+        "submit",
+        submit_run.run_id,
+    )
+
+    # the seller completes the deal; the reconcile sends it; the caller asks again and it is submitted
+    product.hubspot(
+        "PATCH",
+        f"/crm/v3/objects/deals/{DEAL_ID}",
+        json={
+            "properties": {
+                "aws_delivery_models": "SaaS or PaaS",
+                "aws_use_case": "AI Machine Learning and Analytics",
+                "aws_primary_needs": "Co-Sell - Architectural Validation",
+            }
+        },
+    )
+    product.reconcile()
+    again = requests.post(
+        f"{ingress}/submit-opportunity",
+        json={"dealId": DEAL_ID, "visibility": "Limited"},
+        headers=AUTH,
+        timeout=10,
+    )
+    status_url = f"{ingress}/submit-opportunity/{again.json()['requestId']}"
+    assert [r.job_name for r in driver.tick()].count("submit_opportunity") == 1
+    answer = requests.get(status_url, headers=AUTH, timeout=10).json()
+    assert (answer["status"], answer["opportunityId"], answer["problems"]) == ("submitted", opp_id, [])
+    assert (answer["involvementType"], answer["visibility"], answer["reviewStatus"]) == (
+        "Co-Sell",
+        "Limited",
+        "Submitted",
+    )
+    deal_status = requests.get(f"{ingress}/deals/{DEAL_ID}/sync-status", headers=AUTH, timeout=10).json()
+    assert (deal_status["status"], deal_status["reviewStatus"], deal_status["runId"]) == (
+        "submitted",
+        "Submitted",
+        answer["runId"],
+    )
+
+    # the next tick submits nothing again and writes nothing (Partner Central's "Opportunity Updated"
+    # for the submission may start a scoped reconcile: it finds nothing to do); the answer stays
+    writes = _hubspot_writes(product)
+    assert "submit_opportunity" not in [r.job_name for r in driver.tick()]
+    assert _hubspot_writes(product) == writes
+    assert requests.get(status_url, headers=AUTH, timeout=10).json() == answer
+
+
+def _hubspot_writes(product) -> dict[str, int]:
+    """HubSpot calls that write (batch create/update/archive, PATCH, PUT, DELETE, single creates)."""
+    write = re.compile(
+        r"^(POST .*/batch/(create|update|archive)|PATCH |PUT |DELETE |POST /crm/v3/objects/[^/]+$)"
+    )
+    return {k: v for k, v in product.hubspot_calls().items() if write.search(k)}

@@ -32,7 +32,13 @@ def queue(moto_url: str) -> Queue:
 
 
 @pytest.fixture
-def make_ingress(queue: Queue) -> Iterator[Callable[..., Ingress]]:
+def state_url(tmp_path: Any) -> str:
+    """The state database the ingress reads answers from (what the runs write to)."""
+    return f"sqlite:///{tmp_path / 'hspc_state.sqlite'}"
+
+
+@pytest.fixture
+def make_ingress(queue: Queue, state_url: str) -> Iterator[Callable[..., Ingress]]:
     servers = []
 
     def make(
@@ -42,6 +48,7 @@ def make_ingress(queue: Queue) -> Iterator[Callable[..., Ingress]]:
         settings.setdefault("queue_url", queue.url)
         if not {"api_token", "api_tokens", "tokens_ssm_parameter", "auth_enabled"} & set(settings):
             settings["api_token"] = API_TOKEN
+        settings.setdefault("state_url", state_url)
         app = create_app(
             IngressSettings(**settings),
             sqs_client=sqs or queue.client,

@@ -45,6 +45,7 @@ SOLUTIONS = [
     {"Id": "S-0000003", "Name": "Lakehouse Migration", "Category": "Analytics", "Status": "Inactive"},
 ]
 WEBHOOK_PATHS = ("/webhook/hubspot", "/webhook/deal-update")
+ANSWER_PATHS = ("/submit-opportunity/{requestId}", "/deals/{dealId}/sync-status")
 MAX_EXAMPLES = 60  # fuzzing phase, per operation; examples and coverage phases add their own cases
 
 # Page tokens are opaque: generate the ones the API hands out, so positive cases page for real.
@@ -124,9 +125,12 @@ class AcceptedRequests:
     def __init__(self, ingress: Ingress) -> None:
         assert ingress.queue is not None
         self.ingress, self.queue, self.pending = ingress, ingress.queue, Counter[tuple[str, bytes]]()
+        self.message_ids: set[str] = set()  # the requestIds the ingress answered
 
-    def add(self, kind: str, content: bytes) -> None:
+    def add(self, kind: str, content: bytes, message_id: str | None = None) -> None:
         self.pending[(kind, content)] += 1
+        if message_id is not None:
+            self.message_ids.add(message_id)
         if self.pending.total() >= self.BATCH:
             self.check()
 
@@ -151,6 +155,7 @@ class AcceptedRequests:
     def _verified(self, message: Any) -> tuple[str, bytes]:
         if message.kind == SUBMIT_REQUEST:
             assert message.submit_request is not None
+            assert message.message_id in self.message_ids, "a submit on the queue under an id never answered"
             return SUBMIT_REQUEST, _canonical(message.submit_request.to_json())
         # A webhook message carries the body as sent and a signature that verifies (checked here,
         # independently of the app).
@@ -182,6 +187,8 @@ def ingress(make_ingress) -> Iterator[tuple[Ingress, AcceptedRequests]]:
     accepted.check()
     assert target.queue is not None and target.queue.drain() == []  # and nothing else is on the queue
     assert STATS["cases"] > 0
+    if STATS["answer_calls"]:  # the token opened the answer routes (ids nobody sent: 404)
+        assert STATS["answered"] > 0, STATS
     if STATS["authenticated"]:  # both paths of the authenticated routes were really exercised
         assert STATS["queued"] > 0 and STATS["refused"] > 0, STATS
 
@@ -221,7 +228,19 @@ def test_the_ingress_conforms_to_its_openapi_document(case, ingress) -> None:
         if response.status_code == 202:
             answer = response.json()
             assert answer.pop("status") == "queued"
-            accepted.add(SUBMIT_REQUEST, _canonical(answer))
+            # the request id is the message's own; the rest is the request as queued
+            request_id = answer.pop("requestId")
+            accepted.add(SUBMIT_REQUEST, _canonical(answer), request_id)
+    elif case.path in ANSWER_PATHS:
+        # Behind the submit route's token: refused as generated, then answered (404 for an id nobody
+        # sent, 400 for one that is not an id), each conforming to the document.
+        assert response.status_code != 200, response.text
+        # The case's own Authorization header (generated for the security scheme) is replaced.
+        case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+        case.headers["Authorization"] = f"Bearer {TOKEN}"
+        response = case.call_and_validate(base_url=target.url, session=target.http, timeout=10)
+        STATS["answer_calls"] += 1
+        STATS["answered"] += response.status_code in (200, 404)
 
 
 def _count(queued: bool) -> None:

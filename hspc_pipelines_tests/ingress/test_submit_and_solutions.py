@@ -18,7 +18,9 @@ def test_submit_is_queued_with_defaults(make_ingress) -> None:
     ingress = make_ingress()
     response = ingress.http.post(ingress.url + "/submit-opportunity", json={"dealId": "12345"})
     assert response.status_code == 202
-    assert response.json() == {
+    answer = response.json()
+    request_id = answer.pop("requestId")
+    assert answer == {
         "status": "queued",
         "dealId": "12345",
         "involvementType": "Co-Sell",
@@ -28,6 +30,8 @@ def test_submit_is_queued_with_defaults(make_ingress) -> None:
     decoded = decode_message(message["Body"])
     assert decoded.kind == SUBMIT_REQUEST and decoded.submit_request is not None
     assert decoded.submit_request.deal_id == "12345"
+    # the request id is the message's: the run the message starts records its answer under it
+    assert decoded.message_id == request_id
 
 
 @pytest.mark.parametrize(
@@ -194,11 +198,14 @@ def test_openapi_describes_every_route_and_answers_match_it(make_ingress) -> Non
         "/webhook/hubspot",
         "/webhook/deal-update",
         "/submit-opportunity",
+        "/submit-opportunity/{requestId}",
+        "/deals/{dealId}/sync-status",
         "/solutions",
         "/solutions/search",
         "/solutions/{solutionId}",
     }
     resolver_base = {"components": served["components"]}
+    accepted = ingress.http.post(ingress.url + "/submit-opportunity", json={"dealId": "7"})
     checks = [
         ("/healthz", "get", ingress.http.get(ingress.url + "/healthz")),
         ("/solutions", "get", ingress.http.get(ingress.url + "/solutions")),
@@ -206,12 +213,15 @@ def test_openapi_describes_every_route_and_answers_match_it(make_ingress) -> Non
         ("/solutions/search", "get", ingress.http.get(ingress.url + "/solutions/search?q=data")),
         ("/solutions/{solutionId}", "get", ingress.http.get(ingress.url + "/solutions/S-0000001")),
         ("/solutions/{solutionId}", "get", ingress.http.get(ingress.url + "/solutions/nope")),
-        (
-            "/submit-opportunity",
-            "post",
-            ingress.http.post(ingress.url + "/submit-opportunity", json={"dealId": "7"}),
-        ),
+        ("/submit-opportunity", "post", accepted),
         ("/submit-opportunity", "post", ingress.http.post(ingress.url + "/submit-opportunity", json={})),
+        (
+            "/submit-opportunity/{requestId}",
+            "get",
+            ingress.http.get(f"{ingress.url}/submit-opportunity/{accepted.json()['requestId']}"),
+        ),
+        ("/submit-opportunity/{requestId}", "get", ingress.http.get(ingress.url + "/submit-opportunity/x")),
+        ("/deals/{dealId}/sync-status", "get", ingress.http.get(ingress.url + "/deals/7/sync-status")),
         ("/webhook/hubspot", "post", ingress.http.post(ingress.url + "/webhook/hubspot", json=[])),
     ]
     for path, method, response in checks:

@@ -12,6 +12,7 @@ from hspc_pipelines.mapping.industries import (
     from_hubspot,
     hubspot_industries,
     industry_table,
+    source_document_table,
     to_hubspot,
 )
 
@@ -76,3 +77,38 @@ def test_model_has_28_industries_and_each_but_other_maps_back() -> None:
         assert to_hubspot(industry, None) == value
     assert to_hubspot("Other", "Religious Institutions") == "RELIGIOUS_INSTITUTIONS"
     assert to_hubspot("Other", "something else") is None
+
+
+# The source document's industry table, row by row (its first row lists three inputs).
+SOURCE_DOCUMENT_ROWS = [
+    ("BANKING", "Financial Services"),
+    ("FINANCE", "Financial Services"),
+    ("FINANCIAL_SERVICES", "Financial Services"),
+    ("COMPUTER_SOFTWARE", "Software and Internet"),
+    ("HEALTHCARE", "Healthcare"),
+    ("MANUFACTURING", "Manufacturing"),
+    ("RETAIL", "Retail"),
+    ("EDUCATION", "Education"),
+    ("GOVERNMENT", "Government"),
+    ("HOSPITALITY", "Hospitality"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "industry"), SOURCE_DOCUMENT_ROWS, ids=[v for v, _ in SOURCE_DOCUMENT_ROWS]
+)
+def test_source_document_table_row(value: str, industry: str) -> None:
+    assert from_hubspot(value, None, {}) == Industry(industry)
+    assert from_hubspot(value.lower(), None, {}) == Industry(industry)
+
+
+def test_source_document_table_is_the_data_file_and_agrees_with_hubspot_table() -> None:
+    assert source_document_table() == dict(SOURCE_DOCUMENT_ROWS)
+    for value, industry in SOURCE_DOCUMENT_ROWS:
+        if value in industry_table():
+            # Where the input is also a HubSpot value, both tables say the same thing.
+            assert industry_table()[value] == industry
+
+
+def test_config_override_wins_over_source_document_table() -> None:
+    assert from_hubspot("FINANCE", None, {"FINANCE": "Retail"}) == Industry("Retail")

@@ -11,7 +11,7 @@ import pytest
 from hspc_pipelines.emulators.partner_central import PartnerCentralEmulator, start_partner_central_emulator
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError
-from hspc_pipelines.reconcile.apply import apply_creates
+from hspc_pipelines.reconcile.apply import apply_creates, apply_updates
 from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines_tests.support.partner_central import create_request
 
@@ -103,3 +103,42 @@ def test_a_row_failing_twice_keeps_its_reason(client, store, emulator) -> None:
     [result] = apply_creates(client, store, _rows(2)[1:], workers=1)
     assert result.status == "failed" and result.error_code == "ConflictException"
     assert "conflicts" in (result.error_message or "")
+
+
+def _solutions_row(opp_id: str, wanted: list[str]) -> dict[str, Any]:
+    return {
+        "entity_key": "deal:1",
+        "deal_id": "1",
+        "operation": "update",
+        "opportunity_id": opp_id,
+        "partition_date": "2026-12-06",
+        "request": None,  # only the solutions change
+        "solution_ids": wanted,
+    }
+
+
+def test_a_solutions_only_row_swaps_solutions_without_an_update(client, store, emulator) -> None:
+    emu, _ = emulator
+    emu.seed({"solutions": [{"Id": f"S-000000{i}", "Name": f"S{i}", "Catalog": "AWS"} for i in (1, 2, 3)]})
+    opp_id = str(client.create_opportunity(create_request(token="sol"))["Id"])
+    client.associate_opportunity(opp_id, "S-0000001", "Solutions")
+    before = emu.stats()["calls"]
+
+    (result,) = apply_updates(client, store, [_solutions_row(opp_id, ["S-0000002", "S-0000003"])], {}, None)  # type: ignore[arg-type]
+    assert result.status == "updated" and result.error_code is None
+    assert result.record is not None
+    assert sorted(result.record["RelatedEntityIdentifiers"]["Solutions"]) == ["S-0000002", "S-0000003"]
+    calls = {op: n - before.get(op, 0) for op, n in emu.stats()["calls"].items() if n - before.get(op, 0)}
+    assert calls.get("DisassociateOpportunity") == 1 and calls.get("AssociateOpportunity") == 2
+    assert "UpdateOpportunity" not in calls
+    # the store holds the record as read after the last association
+    stored = store.get_opportunities("AWS", [opp_id])[opp_id][1]
+    assert sorted(stored["RelatedEntityIdentifiers"]["Solutions"]) == ["S-0000002", "S-0000003"]
+
+    # a solution Partner Central refuses: the row fails naming it; the rest of the change is made
+    (failed,) = apply_updates(client, store, [_solutions_row(opp_id, ["S-0000002", "S-NOPE"])], {}, None)  # type: ignore[arg-type]
+    assert failed.status == "failed" and failed.error_code == "SolutionAssociation"
+    assert "S-NOPE" in (failed.error_message or "")
+    assert failed.record is not None and failed.record["RelatedEntityIdentifiers"]["Solutions"] == [
+        "S-0000002"
+    ]

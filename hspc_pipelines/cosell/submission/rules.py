@@ -9,14 +9,24 @@ is needed from AWS. Every problem is returned at once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hspc_pipelines.mapping import choices, geo, model
 from hspc_pipelines.mapping.errors import FieldError
 from hspc_pipelines.mapping.text_fields import PROBLEM_MAX, PROBLEM_MIN
 from hspc_pipelines.mapping.values import dig, parse_decimal, to_date
-from hspc_pipelines.mapping.vocabulary import CLOSED_STAGES, STAGES, UNSUBMITTABLE_REVIEW_STATUSES
+from hspc_pipelines.mapping.vocabulary import (
+    CLOSED_STAGES,
+    DEFAULT_INVOLVEMENT_TYPE,
+    DEFAULT_VISIBILITY,
+    INVOLVEMENT_TYPES,
+    STAGES,
+    UNSUBMITTABLE_REVIEW_STATUSES,
+    VISIBILITIES,
+    SubmissionStatus,
+)
 
 # The model documents ExpectedCustomerSpend.CurrencyCode as "Accepted values are USD and EUR".
 SUBMISSION_CURRENCIES = ("USD", "EUR")
@@ -217,3 +227,57 @@ def _spend(opp: Mapping[str, Any], errors: list[FieldError]) -> None:
 
 def list_of(values: tuple[str, ...]) -> str:
     return ", ".join(values)
+
+
+@dataclass(frozen=True)
+class SubmitChoices:
+    """The involvement type and visibility a submission uses, or the problems with the deal's own."""
+
+    involvement_type: str
+    visibility: str
+    problems: tuple[FieldError, ...] = ()
+
+
+def submit_choices(
+    requested_involvement: str | None, requested_visibility: str | None, deal: Mapping[str, Any]
+) -> SubmitChoices:
+    """A caller's explicit choice wins; else the deal's `aws_involvement_type` / `aws_visibility` when
+    set (checked against botocore's enums: a bad value is a problem naming the property, never
+    silently replaced by the default); else the product's defaults."""
+    problems: list[FieldError] = []
+
+    def choose(requested: str | None, prop: str, allowed: tuple[str, ...], default: str) -> str:
+        if requested:
+            return requested
+        raw = deal.get(prop)
+        value = raw.strip() if isinstance(raw, str) else raw
+        if value is None or value == "":
+            return default
+        if value not in allowed:
+            problems.append(FieldError(prop, raw, "not a value Partner Central accepts", " | ".join(allowed)))
+            return default
+        return str(value)
+
+    involvement = choose(
+        requested_involvement, "aws_involvement_type", INVOLVEMENT_TYPES, DEFAULT_INVOLVEMENT_TYPE
+    )
+    visibility = choose(requested_visibility, "aws_visibility", VISIBILITIES, DEFAULT_VISIBILITY)
+    return SubmitChoices(involvement, visibility, tuple(problems))
+
+
+def problems_by_field(
+    status: SubmissionStatus, problems: Sequence[str], message: str
+) -> list[tuple[str, str]]:
+    """A refused submission's problems as (field, problem) pairs, for the caller's answer.
+
+    Problems are `FieldError` texts (`field: what is wrong (value: …; allowed: …)`); a deal that is
+    missing or not linked has none of its own, so the field is the one that caused it."""
+    if status == SubmissionStatus.NOT_FOUND:
+        return [("dealId", message)]
+    if status == SubmissionStatus.NOT_LINKED:
+        return [("aws_opportunity_id", message)]
+    pairs = []
+    for text in problems:
+        field, sep, rest = text.partition(": ")
+        pairs.append((field, rest) if sep and field and " " not in field else ("deal", text))
+    return pairs

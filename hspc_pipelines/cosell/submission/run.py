@@ -1,10 +1,12 @@
 """Submitting a deal's opportunity to AWS (StartEngagementFromOpportunityTask), with the seller told why not.
 
 Order of checks, each stopping before any AWS write:
-1. the run's choices (involvement type, visibility) are valid;
+1. the run's choices (involvement type, visibility) are valid; a run without them (a submit the seller
+   asked for on the deal) uses the deal's `aws_involvement_type` / `aws_visibility`, else the defaults;
 2. the deal exists and is linked (`aws_opportunity_id`); if not, the deal says so;
 3. a deal that already shows a submitted review status is confirmed with one GetOpportunity and left
-   unchanged ("already submitted");
+   unchanged ("already submitted"); when the seller asked on the deal (`aws_submit_requested`), the
+   flag is reset and the deal gets one note saying so;
 4. the deal as the mapping sees it (create-level errors and `validate_for_submission` of the record the
    deal maps to) — no AWS call at all when this fails;
 5. the opportunity as Partner Central holds it: already submitted (left unchanged) or failing
@@ -29,12 +31,13 @@ import botocore.session
 from hspc_pipelines.cosell import steps
 from hspc_pipelines.cosell.hubspot_ops import hubspot_time
 from hspc_pipelines.cosell.submission.request import SUBMIT_PROPERTY, requester_from_history
-from hspc_pipelines.cosell.submission.rules import validate_for_submission
+from hspc_pipelines.cosell.submission.rules import submit_choices, validate_for_submission
 from hspc_pipelines.cosell.tasks import COMPLETE, FAILED, follow_tasks
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.hubspot.errors import HubSpotError
 from hspc_pipelines.hubspot.notes import (
     NoteSpec,
+    already_submitted_note,
     invalid_submission_note,
     not_linked_note,
     submission_failed_note,
@@ -44,11 +47,11 @@ from hspc_pipelines.mapping import MappingConfig, build_create_request
 from hspc_pipelines.mapping.build import OWNED_PATHS, build_body, nest
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
 from hspc_pipelines.mapping.vocabulary import (
-    DEFAULT_INVOLVEMENT_TYPE,
-    DEFAULT_VISIBILITY,
     SUBMITTED_REVIEW_STATUSES,
     RowStatus,
+    SubmissionStatus,
     SyncStatus,
+    plain_fields,
 )
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
@@ -79,7 +82,7 @@ class SubmissionConfigError(ValueError):
 @dataclass
 class SubmissionResult:
     deal_id: str
-    status: str  # submitted | pending | already_submitted | invalid | not_linked | not_found | failed
+    status: SubmissionStatus
     message: str
     opportunity_id: str | None = None
     review_status: str | None = None
@@ -91,7 +94,7 @@ class SubmissionResult:
     aws_calls: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self, dict_factory=plain_fields)
 
 
 def _write(
@@ -171,12 +174,14 @@ def submit_deal(
     store: SyncStateStore,
     config: MappingConfig,
     deal_id: str,
-    involvement_type: str = DEFAULT_INVOLVEMENT_TYPE,
-    visibility: str = DEFAULT_VISIBILITY,
+    involvement_type: str | None = None,
+    visibility: str | None = None,
     budget_s: float = 60.0,
     sleep: Callable[[float], None] = time.sleep,
     now: dt.datetime | None = None,
 ) -> SubmissionResult:
+    # None (or ""): the deal's own choice, else the default (resolved once the deal is read).
+    involvement_type, visibility = involvement_type or None, visibility or None
     errors = steps.submission_request_errors(involvement_type, visibility)
     if not str(deal_id or "").strip().isdigit():
         errors.insert(0, f"deal_id = {deal_id!r} is not valid; allowed: a HubSpot deal id (digits)")
@@ -186,7 +191,6 @@ def submit_deal(
     now = now or dt.datetime.now(dt.UTC)
     calls_before = dict(pc.stats.calls)
     result = _submit(hs, pc, store, config, deal_id, involvement_type, visibility, budget_s, sleep, now)
-    result.involvement_type, result.visibility = involvement_type, visibility
     result.aws_calls = {
         op: n - calls_before.get(op, 0) for op, n in pc.stats.calls.items() if n - calls_before.get(op, 0)
     }
@@ -200,22 +204,27 @@ def _submit(
     store: SyncStateStore,
     config: MappingConfig,
     deal_id: str,
-    involvement: str,
-    visibility: str,
+    requested_involvement: str | None,
+    requested_visibility: str | None,
     budget_s: float,
     sleep: Callable[[float], None],
     now: dt.datetime,
 ) -> SubmissionResult:
     read = hs.batch_read("deals", [deal_id], DEAL_PROPERTIES)
     if not read.results:
-        return SubmissionResult(deal_id, "not_found", f"deal {deal_id} not found in HubSpot")
+        return SubmissionResult(deal_id, SubmissionStatus.NOT_FOUND, f"deal {deal_id} not found in HubSpot")
     deal: dict[str, Any] = dict(read.results[0].get("properties") or {})
+    choices = submit_choices(requested_involvement, requested_visibility, deal)
+    involvement, visibility = choices.involvement_type, choices.visibility
     opp_id = (deal.get("aws_opportunity_id") or "").strip()
     if not opp_id:
-        return _not_linked(hs, deal_id, deal, now)
+        return _chosen(_not_linked(hs, deal_id, deal, now), involvement, visibility)
+    if choices.problems:
+        problems = [str(p) for p in choices.problems]
+        return _chosen(_invalid(hs, deal_id, deal, opp_id, problems, now), involvement, visibility)
     checked = _check_submittable(hs, pc, store, config, deal_id, deal, opp_id, now)
     if isinstance(checked, SubmissionResult):
-        return checked
+        return _chosen(checked, involvement, visibility)
 
     token = steps.submit_client_token(pc.catalog, opp_id, involvement, visibility)
     try:
@@ -223,14 +232,23 @@ def _submit(
     except AccessDeniedError:
         raise
     except PartnerCentralError as exc:
-        return _failed(hs, deal_id, deal, opp_id, exc.code, str(exc), None, now)
+        return _chosen(
+            _failed(hs, deal_id, deal, opp_id, exc.code, str(exc), None, now), involvement, visibility
+        )
     task_id = str(task.get("TaskId") or "")
     task = _followed_task(pc, task_id, task, budget_s, sleep)
     if task.get("TaskStatus") == FAILED:
-        return _failed(hs, deal_id, deal, opp_id, task.get("ReasonCode"), task.get("Message"), task_id, now)
-    return _record_submission(
+        failed = _failed(hs, deal_id, deal, opp_id, task.get("ReasonCode"), task.get("Message"), task_id, now)
+        return _chosen(failed, involvement, visibility)
+    recorded = _record_submission(
         hs, pc, store, deal_id, deal, opp_id, checked, task_id, task, involvement, visibility, budget_s, now
     )
+    return _chosen(recorded, involvement, visibility)
+
+
+def _chosen(result: SubmissionResult, involvement: str, visibility: str) -> SubmissionResult:
+    result.involvement_type, result.visibility = involvement, visibility
+    return result
 
 
 def _not_linked(
@@ -242,7 +260,7 @@ def _not_linked(
         "nothing was submitted"
     )
     unsaved = _refuse(hs, deal_id, deal, SyncStatus.INVALID, message, not_linked_note(deal_id), now)
-    return SubmissionResult(deal_id, "not_linked", message + unsaved)
+    return SubmissionResult(deal_id, SubmissionStatus.NOT_LINKED, message + unsaved)
 
 
 def _check_submittable(
@@ -260,7 +278,7 @@ def _check_submittable(
     if deal.get("aws_review_status") in SUBMITTED_REVIEW_STATUSES:
         opp = _read_opportunity(pc, store, opp_id)
         if steps.already_submitted(opp):
-            return _already(deal_id, opp_id, opp)
+            return _already(hs, deal_id, deal, opp_id, opp, now)
 
     problems = _deal_problems(hs, config, pc.catalog, deal_id)
     if problems:
@@ -268,7 +286,7 @@ def _check_submittable(
 
     opp = _read_opportunity(pc, store, opp_id)
     if steps.already_submitted(opp):
-        return _already(deal_id, opp_id, opp)
+        return _already(hs, deal_id, deal, opp_id, opp, now)
     problems = _opportunity_problems(opp)
     if problems:
         return _invalid(hs, deal_id, deal, opp_id, problems, now)
@@ -320,7 +338,7 @@ def _record_submission(
         )
         notes = [submission_note(opp_id, involvement, visibility)]
         status, message = (
-            "submitted",
+            SubmissionStatus.SUBMITTED,
             f"opportunity {opp_id} submitted to AWS ({involvement}, {visibility}): {review}",
         )
     else:
@@ -334,7 +352,7 @@ def _record_submission(
         )
         notes = []
         status, message = (
-            "pending",
+            SubmissionStatus.PENDING,
             f"submission task {task_id} for {opp_id} still in progress after {budget_s:.0f}s",
         )
     error = _write(hs, deal_id, deal, wanted, notes, now)
@@ -357,15 +375,30 @@ def _read_opportunity(pc: PartnerCentralClient, store: SyncStateStore, opp_id: s
     return record
 
 
-def _already(deal_id: str, opp_id: str, opp: Mapping[str, Any]) -> SubmissionResult:
+def _already(
+    hs: HubSpotClient,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    opp_id: str,
+    opp: Mapping[str, Any],
+    now: dt.datetime,
+) -> SubmissionResult:
+    """Nothing is submitted again; a seller who asked on the deal sees the flag reset and one note
+    (a caller who asked through the ingress reads the answer there, and the deal is left alone)."""
     review = steps.review_status(opp)
-    return SubmissionResult(
-        deal_id,
-        "already_submitted",
-        f"opportunity {opp_id} was already submitted (review status {review}); nothing changed",
-        opp_id,
-        review,
-    )
+    message = f"opportunity {opp_id} was already submitted (review status {review}); nothing changed"
+    if str(deal.get("aws_submit_requested") or "").strip().lower() == "true":
+        error = _write(
+            hs,
+            deal_id,
+            deal,
+            {"aws_submit_requested": "false"},
+            [already_submitted_note(opp_id, review)],
+            now,
+        )
+        if error:
+            message += f" (deal not updated: {error})"
+    return SubmissionResult(deal_id, SubmissionStatus.ALREADY_SUBMITTED, message, opp_id, review)
 
 
 def _field_path(field_name: str) -> tuple[str, ...]:
@@ -433,7 +466,7 @@ def _invalid(
         hs, deal_id, deal, SyncStatus.INVALID, text, invalid_submission_note(deal_id, problems), now
     )
     message = f"not submitted: {len(problems)} problem(s): " + "; ".join(problems) + unsaved
-    return SubmissionResult(deal_id, "invalid", message, opp_id, problems=problems)
+    return SubmissionResult(deal_id, SubmissionStatus.INVALID, message, opp_id, problems=problems)
 
 
 def _failed(
@@ -451,4 +484,4 @@ def _failed(
         hs, deal_id, deal, SyncStatus.FAILED, reason, submission_failed_note(opp_id, code, text), now
     )
     message = f"submission of {opp_id} failed: {reason}{unsaved}"
-    return SubmissionResult(deal_id, "failed", message, opp_id, task_id=task_id)
+    return SubmissionResult(deal_id, SubmissionStatus.FAILED, message, opp_id, task_id=task_id)

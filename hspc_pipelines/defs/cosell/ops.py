@@ -6,6 +6,7 @@ external assets (`partner_central/engagement_invitations`, `partner_central/oppo
 Wiring only; the logic is in hspc_pipelines.cosell."""
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -22,6 +23,7 @@ from hspc_pipelines.cosell.invitations.run import (
     list_invitation_ids,
 )
 from hspc_pipelines.cosell.steps import invitation_id_of
+from hspc_pipelines.cosell.submission.rules import problems_by_field
 from hspc_pipelines.cosell.submission.run import (
     SubmissionConfigError,
     SubmissionResult,
@@ -49,11 +51,14 @@ from hspc_pipelines.mapping.vocabulary import (
     DEFAULT_INVOLVEMENT_TYPE,
     DEFAULT_VISIBILITY,
     INVOLVEMENT_TYPES,
+    REQUEST_STATUS_OF,
     VISIBILITIES,
     InvitationAction,
-    RowStatus,
+    SubmissionStatus,
+    SubmitRequestStatus,
 )
 from hspc_pipelines.settings import load_settings
+from hspc_pipelines.state.submit_requests import Problem, SubmitRequestLog
 
 # What an invitation row's action did to Partner Central's invitation / to HubSpot's deals.
 ANSWERED = (InvitationAction.ACCEPTED, InvitationAction.REJECTED)
@@ -213,11 +218,23 @@ class SubmissionConfig(dg.Config):
     """Submit one deal's opportunity to AWS."""
 
     deal_id: str = Field(description="HubSpot deal id (the deal must be linked: aws_opportunity_id)")
-    involvement_type: str = Field(default=DEFAULT_INVOLVEMENT_TYPE, description=" | ".join(INVOLVEMENT_TYPES))
-    visibility: str = Field(default=DEFAULT_VISIBILITY, description=" | ".join(VISIBILITIES))
+    involvement_type: str = Field(
+        default="",
+        description=" | ".join(INVOLVEMENT_TYPES)
+        + f"; empty: the deal's aws_involvement_type, else {DEFAULT_INVOLVEMENT_TYPE}",
+    )
+    visibility: str = Field(
+        default="",
+        description=" | ".join(VISIBILITIES)
+        + f"; empty: the deal's aws_visibility, else {DEFAULT_VISIBILITY}",
+    )
     poll_budget_seconds: float = Field(
         default=-1.0,
         description="Time to follow the submission task; -1: HSPC_TASK_POLL_BUDGET_SECONDS or 60",
+    )
+    request_id: str = Field(
+        default="",
+        description="the ingress's requestId: the run records its status for GET /submit-opportunity/{id}",
     )
     requested_by: str | None = Field(
         default=None,
@@ -226,8 +243,37 @@ class SubmissionConfig(dg.Config):
     requested_at: str | None = Field(default=None, description="When they asked (ISO 8601)")
 
 
+class RequestAnswers:
+    """The request's status for the caller who sent it through the ingress (nothing without a request id)."""
+
+    def __init__(self, log: SubmitRequestLog | None, config: SubmissionConfig, run_id: str) -> None:
+        self.log, self.config, self.run_id = log, config, run_id
+
+    def _record(self, status: SubmitRequestStatus, **fields: Any) -> None:
+        if self.log is not None:
+            self.log.record(self.config.request_id, self.config.deal_id, status, run_id=self.run_id, **fields)
+
+    def running(self) -> None:
+        self._record(SubmitRequestStatus.RUNNING)
+
+    def ended(self, status: SubmitRequestStatus, message: str) -> None:
+        self._record(status, message=message)
+
+    def result(self, result: SubmissionResult) -> None:
+        problems = problems_by_field(result.status, result.problems, result.message)
+        self._record(
+            REQUEST_STATUS_OF[result.status],
+            message=result.message,
+            problems=[Problem(name, text) for name, text in problems],
+            opportunity_id=result.opportunity_id,
+            review_status=result.review_status,
+            involvement_type=result.involvement_type,
+            visibility=result.visibility,
+        )
+
+
 def _report_submission(context: dg.OpExecutionContext, result: SubmissionResult) -> None:
-    common: dict[str, RawMetadataValue] = {"status": result.status}
+    common: dict[str, RawMetadataValue] = {"status": result.status.value}
     if result.task_id:  # AWS was asked to review the opportunity (StartEngagementFromOpportunityTask)
         _report(
             context,
@@ -256,11 +302,16 @@ def submission(
         if config.poll_budget_seconds >= 0
         else load_settings().task_poll_budget_seconds
     )
-    hubspot.ensure_properties(context.log)
-    actor, requested_at = who_asked(
-        hubspot.get_client(), config.deal_id, config.requested_by, config.requested_at
+    run = run_identity(context)
+    answers = RequestAnswers(
+        sync_state.get_submit_requests() if config.request_id else None, config, run.run_id
     )
+    answers.running()
     try:
+        hubspot.ensure_properties(context.log)
+        actor, requested_at = who_asked(
+            hubspot.get_client(), config.deal_id, config.requested_by, config.requested_at
+        )
         result = submit_deal(
             hubspot.get_client(),
             partner_central.get_client(),
@@ -272,11 +323,16 @@ def submission(
             budget,
         )
     except SubmissionConfigError as exc:
+        answers.ended(SubmitRequestStatus.VALIDATION_FAILED, str(exc))
         raise dg.Failure(description=str(exc)) from exc
+    except BaseException as exc:
+        # The caller's answer says the run failed (the type only: details stay in the run's log).
+        answers.ended(SubmitRequestStatus.FAILED, f"the submission run failed: {type(exc).__name__}")
+        raise
+    answers.result(result)
     context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
     _report_submission(context, result)
     df = _frame([result.as_dict()], SUBMISSION_COLUMNS)
-    run = run_identity(context)
     entry = submission_entry(
         result, run_id=run.run_id, job_name=run.job_name, actor=actor, requested_at=requested_at
     )
@@ -285,12 +341,12 @@ def submission(
         df,
         metadata={
             **_metadata(df, "status", "message"),
-            "status": result.status,
+            "status": result.status.value,
             "message": result.message,
             "aws_calls": dg.MetadataValue.json(result.aws_calls),
             **logged.metadata,
             **step.metadata(),
-            **plotted(flow_run_figures(context, step, 1, int(result.status == RowStatus.FAILED))),
+            **plotted(flow_run_figures(context, step, 1, int(result.status == SubmissionStatus.FAILED))),
         },
     )
     logged.raise_if_failed()  # after the submission and its output (defs/history.py)

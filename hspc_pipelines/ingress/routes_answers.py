@@ -1,0 +1,189 @@
+"""Answers for callers: where a submit request is, and a deal's latest sync outcome.
+
+`GET /submit-opportunity/{requestId}` reads the status the submission run records (`state.submit_requests`);
+`GET /deals/{dealId}/sync-status` the deal's newest row of the sync history (`history/`). Both read the
+state database the runs write to, behind the same bearer token as the submit route.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Path
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hspc_pipelines.history import SyncHistory
+from hspc_pipelines.history.records import HistoryRecord
+from hspc_pipelines.ingress.errors import answer, error
+from hspc_pipelines.ingress.models import (
+    DealId,
+    DealSyncStatus,
+    Problem,
+    RequestId,
+    SubmitRequestAnswer,
+)
+from hspc_pipelines.ingress.routes_submit import authorized
+from hspc_pipelines.ingress.settings import IngressSettings
+from hspc_pipelines.state.submit_requests import SubmitRequestLog, SubmitRequestRecord
+
+log = logging.getLogger(__name__)
+NOT_CONFIGURED = "the state database is not configured (HSPC_STATE_URL); statuses cannot be read"
+UNAVAILABLE = "the state database cannot be read right now; retry later"
+OPENAPI_EXTRA: dict[str, Any] = {"security": [{"bearer": []}]}
+COMMON = {
+    400: "the id is not valid (the message names it and what is allowed)",
+    401: "bearer token missing or wrong (when HSPC_INGRESS_API_TOKEN is set)",
+    503: "the state database is not configured or cannot be read",
+}
+
+
+class StateReaders:
+    """The request log and the sync history on the state database, opened on first use (the app starts,
+    and its document is served, without a database)."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        self._requests: SubmitRequestLog | None = None
+        self._history: SyncHistory | None = None
+
+    def requests(self) -> SubmitRequestLog | None:
+        if self.url is None:
+            return None
+        with self._lock:
+            if self._requests is None:
+                self._requests = SubmitRequestLog.from_url(self.url)
+            return self._requests
+
+    def history(self) -> SyncHistory | None:
+        if self.url is None:
+            return None
+        with self._lock:
+            if self._history is None:
+                self._history = SyncHistory.from_url(self.url)
+            return self._history
+
+
+def request_answer(record: SubmitRequestRecord) -> SubmitRequestAnswer:
+    return SubmitRequestAnswer.model_validate(
+        {
+            "requestId": record.request_id,
+            "status": record.status,
+            "dealId": record.deal_id,
+            "involvementType": record.involvement_type,
+            "visibility": record.visibility,
+            "opportunityId": record.opportunity_id,
+            "reviewStatus": record.review_status,
+            "message": record.message,
+            "problems": [Problem(field=p.field, problem=p.problem) for p in record.problems],
+            "runId": record.run_id,
+            "createdAt": record.created_at,
+            "updatedAt": record.updated_at,
+        }
+    )
+
+
+def sync_status_answer(row: HistoryRecord) -> DealSyncStatus:
+    return DealSyncStatus.model_validate(
+        {
+            "dealId": row.deal_id,
+            "status": row.status,
+            "operation": row.operation,
+            "opportunityId": row.opportunity_id,
+            "reviewStatus": row.review_status,
+            "reasonCode": row.reason_code,
+            "reason": row.message,
+            "runId": row.run_id,
+            "jobName": row.job_name,
+            "time": row.recorded_at,
+        }
+    )
+
+
+def add_answer_routes(
+    app: FastAPI,
+    settings: IngressSettings,
+    readers: StateReaders,
+    error_responses: Callable[[dict[int, str]], dict[int | str, dict[str, Any]]],
+) -> None:
+    app.add_api_route(
+        "/submit-opportunity/{requestId}",
+        _request_status_endpoint(settings, readers),
+        methods=["GET"],
+        operation_id="submitOpportunityStatus",
+        response_model=SubmitRequestAnswer,
+        response_description="queued, running, submitted, already_submitted, validation_failed or failed",
+        responses=error_responses({**COMMON, 404: "no request with this id"}),
+        openapi_extra=OPENAPI_EXTRA,
+    )
+    app.add_api_route(
+        "/deals/{dealId}/sync-status",
+        _sync_status_endpoint(settings, readers),
+        methods=["GET"],
+        operation_id="dealSyncStatus",
+        response_model=DealSyncStatus,
+        response_description="the deal's latest outcome in the sync history",
+        responses=error_responses({**COMMON, 404: "the sync history has no row for this deal"}),
+        openapi_extra=OPENAPI_EXTRA,
+    )
+
+
+def _refused(request: Request, settings: IngressSettings) -> Response | None:
+    if authorized(request, settings.api_token):
+        return None
+    return error(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _request_status_endpoint(
+    settings: IngressSettings, readers: StateReaders
+) -> Callable[..., Awaitable[Response]]:
+    async def submit_opportunity_status(
+        request: Request,
+        request_id: Annotated[RequestId, Path(alias="requestId", description="as POST answered it")],
+    ) -> Response:
+        refused = _refused(request, settings)
+        if refused is not None:
+            return refused
+        requests = readers.requests()
+        if requests is None:
+            return error(503, NOT_CONFIGURED)
+        try:
+            record = await run_in_threadpool(requests.get, request_id)
+        except Exception as exc:  # the database is down or locked: the type in the log, a 503 out
+            log.warning("submit request %s could not be read: %s", request_id, type(exc).__name__)
+            return error(503, UNAVAILABLE, headers={"Retry-After": "30"})
+        if record is None:
+            return error(404, f"no submit request with id {request_id!r}")
+        return answer(request_answer(record))
+
+    return submit_opportunity_status
+
+
+def _sync_status_endpoint(
+    settings: IngressSettings, readers: StateReaders
+) -> Callable[..., Awaitable[Response]]:
+    async def deal_sync_status(
+        request: Request,
+        deal_id: Annotated[DealId, Path(alias="dealId", description="a HubSpot deal id")],
+    ) -> Response:
+        refused = _refused(request, settings)
+        if refused is not None:
+            return refused
+        history = readers.history()
+        if history is None:
+            return error(503, NOT_CONFIGURED)
+        try:
+            rows = await run_in_threadpool(history.timeline, deal_id, 1)
+        except Exception as exc:  # as above
+            log.warning("sync history of deal %s could not be read: %s", deal_id, type(exc).__name__)
+            return error(503, UNAVAILABLE, headers={"Retry-After": "30"})
+        if not rows:
+            return error(404, f"the sync history has no row for deal {deal_id}")
+        return answer(sync_status_answer(rows[0]))
+
+    return deal_sync_status
