@@ -1,5 +1,7 @@
-"""`python -m benchmarks.storage [--rows N] [--days D]`: the asset store's candidate table formats on
-the same work (issue 14), opt-in, printed as one table.
+"""`python -m benchmarks.storage [--rows N] [--days D] [--e2e-deals N] [--results]`: the asset store's
+candidate table formats on the same work (issue 14), opt-in, printed as one table; with
+`--e2e-deals` also the end-to-end no-op reconcile of N pairs with the local default store and with
+the production store (moto S3), as a ratio; `--results` writes the section of benchmarks/RESULTS.md.
 
 Each candidate writes and reads a 10,000-row window (one day) and a 130-day range (the same rows
 spread over the days, written as one range overwrite: a single-run backfill), replaces three days

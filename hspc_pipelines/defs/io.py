@@ -77,8 +77,9 @@ class WindowDeltaPandasHandler(DeltaLakePandasTypeHandler):
         conn = cast(TableConnection, connection)
         data = to_arrow_table(obj)
         window = _window(table_slice)
-        exists = DeltaTable.is_deltatable(conn.table_uri, storage_options=conn.storage_options)
-        if window is not None and exists:
+        # No existence check first (one less log read per write): a predicate overwrite or a
+        # schema overwrite also creates the table.
+        if window is not None:
             column, start, end = window
             write_deltalake(
                 conn.table_uri,
@@ -86,7 +87,7 @@ class WindowDeltaPandasHandler(DeltaLakePandasTypeHandler):
                 mode="overwrite",
                 predicate=f"{column} >= '{start:%Y-%m-%d %H:%M:%S}' AND {column} < '{end:%Y-%m-%d %H:%M:%S}'",
                 partition_by=[column],
-                schema_mode="merge",
+                schema_mode="merge",  # a column added by a release joins the table
                 storage_options=conn.storage_options,
             )
         else:
@@ -94,8 +95,7 @@ class WindowDeltaPandasHandler(DeltaLakePandasTypeHandler):
                 conn.table_uri,
                 data,
                 mode="overwrite",
-                partition_by=[window[0]] if window else None,
-                schema_mode="overwrite" if exists else None,
+                schema_mode="overwrite",
                 storage_options=conn.storage_options,
             )
         rows_key = "dagster/partition_row_count" if context.has_partition_key else "dagster/row_count"
