@@ -368,8 +368,9 @@ def section(figures: dict[str, Any], argv: list[str]) -> str:
     load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [START, "## Scale at the real quotas (issue 19)", ""]
     lines += [
-        f"`python -m benchmarks.quotas {' '.join(argv)}`".replace(" `", "`"),
-        f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}; load average before {figures.get('load_before')}, after {load_avg}).",
+        f"Last: `python -m benchmarks.quotas {' '.join(argv)}`".replace(" `", "`"),
+        f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}; load average before {figures.get('load_before')}, after {load_avg});",
+        "each scenario's command, time and load average are in its raw figures below.",
         "",
         "| scenario | figure | measured | target | verdict |",
         "|---|---|---|---|---|",
@@ -483,6 +484,19 @@ def rows_for(raw: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]
     return out
 
 
+def previous_figures(path: Path = RESULTS) -> dict[str, Any]:
+    text = path.read_text() if path.exists() else ""
+    if START not in text or END not in text:
+        return {}
+    block = text.split(START, 1)[1].split(END, 1)[0]
+    raw = block.split("```")[1] if block.count("```") >= 2 else ""
+    out: dict[str, Any] = {}
+    for line in raw.strip().splitlines():
+        name, _, value = line.partition(": ")
+        out[name] = json.loads(value)
+    return out
+
+
 def write_results(text: str, path: Path = RESULTS) -> None:
     current = path.read_text() if path.exists() else ""
     if START in current and END in current:
@@ -509,14 +523,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[quotas {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
     chosen = {s.strip() for s in args.scenarios.split(",") if s.strip()}
-    raw: dict[str, Any] = {}
+    # figures of the scenarios not run now stay as RESULTS.md has them
+    raw: dict[str, Any] = {} if args.no_results else previous_figures()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    command = f"python -m benchmarks.quotas {' '.join(argv)}".strip()
+
+    def stamp(figures: dict[str, Any]) -> dict[str, Any]:
+        # each scenario's own command, time and load average: RESULTS.md may hold several runs'
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}"
+        return {**figures, "command": command, "at": when, "load_average_after": load}
+
     if "load" in chosen:
-        raw["load"] = load_scenario(args.deals, args.time_scale, log)
+        raw["load"] = stamp(load_scenario(args.deals, args.time_scale, log))
     if "someone_else" in chosen:
-        raw["someone_else"] = someone_else_scenario(log)
+        raw["someone_else"] = stamp(someone_else_scenario(log))
     if "planning" in chosen:
-        raw["planning"] = planning_scenario(args.pairs, log)
+        raw["planning"] = stamp(planning_scenario(args.pairs, log))
     rows = rows_for(raw)
     text = section({"rows": rows, "raw": raw, "load_before": load_before}, argv)
     print(text)
