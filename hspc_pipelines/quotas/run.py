@@ -124,17 +124,16 @@ class WriteBudget:
             count, self._unbooked = self._unbooked, 0
         self.store.book_spend(SERVICE, WRITE, count, self.clock(), self.policy.window_seconds)
 
-    def trip(self) -> Deferred | None:
+    def trip(self) -> None:
         """Partner Central kept answering ThrottlingException: hold writes for one run period (then a
         run tries again: a rolling window frees writes as the old ones age out)."""
         with self._lock:
-            if self._tripped is None:
-                until = self.clock() + self.policy.run_seconds
-                reason = "Partner Central answered that its write quota is spent"
-                self._tripped = (reason, until)
-                self.store.hold_quota(SERVICE, WRITE, until, reason)
-            reason, until = self._tripped
-        return None if not reason else Deferred({}, reason, until)
+            if self._tripped is not None:
+                return
+            until = self.clock() + self.policy.run_seconds
+            reason = "Partner Central answered that its write quota is spent"
+            self._tripped = (reason, until)
+        self.store.hold_quota(SERVICE, WRITE, until, reason)
 
     def tripped(self) -> tuple[str, float] | None:
         with self._lock:

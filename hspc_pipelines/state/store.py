@@ -403,11 +403,13 @@ class SyncStateStore:
 
     def put_deferred(self, catalog: str, rows: Iterable[Mapping[str, Any]]) -> int:
         """Keep rows the budget did not cover (`entity_key`, `deal_id`, `since`, `retry_at`,
-        `reason`); a row deferred again keeps the `since` it had."""
+        `reason`, as when first deferred); a row already kept is left as it is, so a run that defers
+        thousands of rows again writes only the new ones (the deal carries the latest reason)."""
         wanted = {str(r["entity_key"]): r for r in rows}
+        known = {key for key, _, _ in self.deferred(catalog, wanted)}
+        wanted = {key: r for key, r in wanted.items() if key not in known}
         if not wanted:
             return 0
-        known = {key: since for key, since, _ in self.deferred(catalog, wanted)}
         self._upsert(
             DEFERRED_ROWS,
             [
@@ -415,7 +417,7 @@ class SyncStateStore:
                     "catalog": catalog,
                     "entity_key": key,
                     "deal_id": r.get("deal_id"),
-                    "since": known.get(key, r["since"]),
+                    "since": r["since"],
                     "retry_at": r["retry_at"],
                     "reason": r["reason"],
                 }
