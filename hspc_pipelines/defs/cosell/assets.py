@@ -8,7 +8,6 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-from pydantic import Field
 
 from hspc_pipelines.cosell.history_rows import summary_entries
 from hspc_pipelines.cosell.summaries.run import sync_aws_summaries
@@ -112,12 +111,6 @@ def _blank(value: Any) -> Any:
 # -- AWS summaries -------------------------------------------------------------------------------
 
 
-class SummariesConfig(dg.Config):
-    deal_ids: list[str] = Field(
-        default=[], description="Only these deals; empty: every linked deal AWS is reviewing or has approved"
-    )
-
-
 @dg.asset(
     deps=[external.PC_OPPORTUNITIES, external.HUBSPOT_DEALS],
     kinds={"aws", "hubspot", "pandas"},
@@ -127,13 +120,13 @@ class SummariesConfig(dg.Config):
 )
 def aws_summaries(
     context: dg.AssetExecutionContext,
-    config: SummariesConfig,
     hubspot: HubSpotResource,
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
     mapping: MappingResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
-    """AWS's view (review, insights, team, resource snapshots) written to the deals; notifications once."""
+    """AWS's view (review, insights, team, resource snapshots) written to the deals; notifications once.
+    No run config: the stored table is always every linked deal AWS is reviewing or has approved."""
     step = StepCalls(hubspot=hubspot, partner_central=partner_central)
     hubspot.ensure_properties(context.log)
     rows = sync_aws_summaries(
@@ -142,14 +135,11 @@ def aws_summaries(
         sync_state.get_store(),
         mapping.get_config(),
         notify_tasks=load_settings().notify_tasks,
-        deal_ids=list(config.deal_ids) or None,
     )
     df = _frame([r.as_dict() for r in rows], SUMMARY_COLUMNS)
     failed = int((df["status"] == RowStatus.FAILED).sum()) if len(df) else 0
     run = run_identity(context)
-    entries, unchanged = summary_entries(
-        rows, run_id=run.run_id, job_name=run.job_name, scope=list(config.deal_ids)
-    )
+    entries, unchanged = summary_entries(rows, run_id=run.run_id, job_name=run.job_name, scope=[])
     logged = append_history(context, sync_state, entries, unchanged_not_logged=unchanged)
     yield dg.Output(
         df,
