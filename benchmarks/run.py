@@ -31,6 +31,7 @@ from benchmarks.scenarios import (
 
 ALL = ("reconcile", "quota", "engine", "latency")
 RESULTS = Path(__file__).with_name("RESULTS.md")
+QUOTAS_START, QUOTAS_END = "<!-- quotas: start -->", "<!-- quotas: end -->"
 
 
 def _verdict(ok: bool | None) -> str:
@@ -139,6 +140,11 @@ def write_results(report: Report, argv: list[str], path: Path = RESULTS) -> None
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         lines += [notes.read_text()]
+    # the quotas section (`benchmarks.quotas`) is another command's: keep it as it is
+    current = path.read_text() if path.exists() else ""
+    if QUOTAS_START in current and QUOTAS_END in current:
+        kept = current[current.index(QUOTAS_START) : current.index(QUOTAS_END) + len(QUOTAS_END)]
+        lines += ["", kept, ""]
     path.write_text("\n".join(lines))
 
 
