@@ -31,6 +31,7 @@ from benchmarks.scenarios import (
 
 ALL = ("reconcile", "quota", "engine", "latency")
 RESULTS = Path(__file__).with_name("RESULTS.md")
+QUOTAS_START, QUOTAS_END = "<!-- quotas: start -->", "<!-- quotas: end -->"
 
 
 def _verdict(ok: bool | None) -> str:
@@ -139,11 +140,12 @@ def write_results(report: Report, argv: list[str], path: Path = RESULTS) -> None
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         lines += [notes.read_text()]
-    # benchmarks/storage.py's section (the asset store) is its own run's: keep it.
+    # Sections another command writes (the asset store: benchmarks/storage.py; the quotas:
+    # benchmarks/quotas.py) are that command's: keep them as they are.
     old = path.read_text() if path.exists() else ""
-    if storage.MARK_START in old and storage.MARK_END in old:
-        kept = old[old.index(storage.MARK_START) : old.index(storage.MARK_END) + len(storage.MARK_END)]
-        lines += ["", kept, ""]
+    for start, end in ((storage.MARK_START, storage.MARK_END), (QUOTAS_START, QUOTAS_END)):
+        if start in old and end in old:
+            lines += ["", old[old.index(start) : old.index(end) + len(end)], ""]
     path.write_text("\n".join(lines))
 
 
