@@ -31,6 +31,8 @@ def _value(metadata: Mapping[str, Any], key: str, default: Any = None) -> Any:
 
 
 def _seconds(seconds: float) -> str:
+    if 0 < seconds < 1:
+        return "under a second"
     seconds = max(0, round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
