@@ -31,6 +31,8 @@ def _value(metadata: Mapping[str, Any], key: str, default: Any = None) -> Any:
 
 
 def _seconds(seconds: float) -> str:
+    if 0 < seconds < 1:
+        return "under a second"
     seconds = max(0, round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
@@ -92,10 +94,11 @@ class Progress:
         if self.writes_planned is None:
             return ""
         left = max(0, self.writes_planned - self.writes_done)
+        if not left:
+            return ""
+        eta = _seconds(left / self.writes_per_second)
         return (
-            f"  (about {_seconds(left / self.writes_per_second)} of Partner Central writes left)"
-            if left
-            else ""
+            f"  ({left} Partner Central writes to go: {eta if eta.startswith('under') else 'about ' + eta})"
         )
 
     def _quota(self, writes: int) -> str:
