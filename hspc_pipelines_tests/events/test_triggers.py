@@ -49,7 +49,9 @@ def test_a_submit_request_names_its_token_and_arrival_in_the_run_config() -> Non
         received_at=RECEIVED,
         requested_by=api_token_actor("crm-button"),
     )
-    assert submit_config(body) == {
+    config = submit_config(body)
+    assert config.pop("request_id")  # the envelope's id: the caller's requestId (the answers' key)
+    assert config == {
         "deal_id": "12",
         "involvement_type": "Co-Sell",
         "visibility": "Full",
@@ -60,7 +62,7 @@ def test_a_submit_request_names_its_token_and_arrival_in_the_run_config() -> Non
 
 def test_a_message_from_before_the_audit_starts_the_same_run_as_before() -> None:
     body = encode_envelope(SUBMIT_REQUEST, b'{"dealId": "12"}', received_at=RECEIVED)
-    assert set(submit_config(body)) == {"deal_id", "involvement_type", "visibility"}
+    assert set(submit_config(body)) == {"deal_id", "involvement_type", "visibility", "request_id"}
 
 
 def test_a_person_ticking_the_box_in_hubspot_is_named_from_the_webhook() -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 
 import pytest
+import requests
 
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.history.records import HistoryEntry
@@ -138,7 +139,8 @@ def test_sync_status_is_the_deals_latest_history_row(make_ingress, state_url: st
 def test_answers_need_the_bearer_token(make_ingress, path: str) -> None:
     ingress = make_ingress(api_token=TOKEN)
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
-        response = ingress.http.get(ingress.url + path, headers=headers)
+        # a bare client: the harness's session sends the token on every request
+        response = requests.get(ingress.url + path, headers=headers, timeout=10)
         assert response.status_code == 401 and TOKEN not in response.text
     assert ingress.http.get(ingress.url + path, headers=AUTH).status_code == 404
 

@@ -64,11 +64,19 @@ def calls(app: Any) -> list[tuple[str, str]]:
     out = []
     for route in app.routes:
         if isinstance(route, APIRoute):
-            path = re.sub(
-                r"\{[^}]+\}", lambda m: "S-0000001" if "solution" in m.group(0).lower() else "1", route.path
-            )
+            path = re.sub(r"\{[^}]+\}", lambda m: _sample(m.group(0)), route.path)
             out += [(method, path) for method in sorted(route.methods or ())]
     return out
+
+
+def _sample(parameter: str) -> str:
+    """A well-formed value for a path parameter, so a refusal is the authentication's, not validation's."""
+    name = parameter.lower()
+    if "solution" in name:
+        return "S-0000001"
+    if "request" in name:
+        return "00000000-0000-0000-0000-000000000001"
+    return "1"
 
 
 def protected_calls(app: Any) -> list[tuple[str, str]]:
@@ -155,7 +163,8 @@ def test_hostile_requests_on_every_route_are_refused_nothing_queued_nothing_secr
     for method, path in routes:
         if method == "GET" and path != "/solutions/search":
             answer = _send(http, ingress.url, method, path, headers={"Authorization": f"Bearer {NEW}"})
-            assert answer.status_code == 200, (path, answer.text)
+            # accepted: the route answers (200, or 404/503 for a request or deal the state has not seen)
+            assert answer.status_code in (200, 404, 503), (path, answer.text)
     ours = [r for r in caplog.records if r.name.startswith(("hspc_pipelines", "uvicorn"))]
     logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in ours)
     assert "refused" in logged  # the refusals are logged...

@@ -123,6 +123,8 @@ class Pair:
             self.clock += dt.timedelta(minutes=1)
             record.update(Id=self.opp["Id"], Arn=self.opp["Arn"], LastModifiedDate=self.clock)
             record["LifeCycle"]["ReviewStatus"] = self.opp["LifeCycle"]["ReviewStatus"]
+            # UpdateOpportunity leaves the associated solutions as they were (Associate/Disassociate)
+            record["RelatedEntityIdentifiers"] = copy.deepcopy(self.opp.get("RelatedEntityIdentifiers"))
             self.opp = record
             result = ApplyResult(
                 row.entity_key, DEAL_ID, self.opp["Id"], row.operation, RowStatus.UPDATED, "2026-01-01"
