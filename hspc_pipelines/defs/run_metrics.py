@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 
 import dagster as dg
+from dagster._core.errors import DagsterInvalidPropertyError
 
 from hspc_pipelines.defs.history import run_identity
 from hspc_pipelines.defs.resources import HubSpotResource, PartnerCentralResource
@@ -55,7 +56,10 @@ class StepCalls:
 
 def _step_key(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
     op_context = context.op_execution_context if isinstance(context, dg.AssetExecutionContext) else context
-    return op_context.get_step_execution_context().step.key
+    try:
+        return op_context.get_step_execution_context().step.key
+    except DagsterInvalidPropertyError:  # an asset invoked as a function has no step: its name
+        return context.asset_key.path[-1] if isinstance(context, dg.AssetExecutionContext) else ""
 
 
 def _step_metadata(record: object) -> Mapping[str, object] | None:

@@ -17,6 +17,7 @@ import warnings
 from typing import Any
 
 from hspc_pipelines.dev import DEMO_DEALS, product_environment
+from hspc_pipelines.extras import MissingExtraError
 from hspc_pipelines.logs import configure_logging
 from hspc_pipelines.mapping.config import MappingConfigError, load_mapping_config
 from hspc_pipelines.settings import SettingsError, dagster_home, load_settings
@@ -54,6 +55,18 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # The command sets the root logger for its own output; a caller in the same process (a test, a
+    # notebook) gets its logging back afterwards.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        return _cmd_run(args)
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     verbose = bool(getattr(args, "verbose", False))
     try:
         settings = load_settings()
@@ -71,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return fail(f"--since: {args.since!r} is not a date; expected YYYY-MM-DD")
     try:
         return _run(args, verbose)
+    except MissingExtraError as exc:  # the demo needs the [emulators] extra: say how to install it
+        return fail(str(exc))
     except Exception as exc:  # an error outside the run (emulators, instance): one line unless --verbose
         if verbose:
             raise
