@@ -147,10 +147,11 @@ def imports_step(
     from_invitations = store.invitation_opportunities(client.catalog, [str(r["Id"]) for r in decoded])
     candidates = import_candidates(decoded, paired, from_invitations, config, since)
     rows = import_opportunities(hubspot.get_client(), client, store, config, candidates)
-    df = pd.DataFrame(
+    # partition_date as a timestamp like every reconcile frame: the store replaces the window's days
+    df = frames.frame(
         [{**dataclasses.asdict(r), "partition_date": partitions.get(r.opportunity_id)} for r in rows],
-        columns=IMPORT_COLUMNS,
-    ).astype({"partition_date": "string", "opportunity_id": "string", "status": "string"})
+        IMPORT_COLUMNS,
+    )
     run = run_identity(context)
     entries = [
         HistoryEntry(
