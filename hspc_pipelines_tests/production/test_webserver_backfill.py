@@ -125,6 +125,8 @@ def test_webserver_serves_the_reconcile_lineage(ui: tuple[DevServer, Seeded]) ->
         ("partner_central_solutions", "sync_plan"),
         ("sync_plan", "opportunity_creates"),
         ("sync_plan", "opportunity_updates"),
+        ("sync_plan", "opportunity_imports"),
+        ("partner_central_opportunities", "opportunity_imports"),
         ("opportunity_creates", "hubspot_deal_writes"),
         ("opportunity_updates", "hubspot_deal_writes"),
     } <= edges, sorted(edges)

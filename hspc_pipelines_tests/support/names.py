@@ -9,6 +9,7 @@ RECONCILE_ASSETS = (
     "partner_central_solutions",
     "sync_plan",
     "opportunity_creates",
+    "opportunity_imports",
     "opportunity_updates",
     "hubspot_deal_writes",
 )
