@@ -23,8 +23,8 @@ ListOpportunities every 0.5 s and cross-checks the time it first saw it.
 Each sample is then split, from the sensor's ticks (GraphQL) and the run's events (the instance):
 wait for the sensor's next tick, tick evaluation up to the run's creation, time in the run queue,
 launch (run worker process start to RUN_START), the steps before `scoped_creates` (the event runs
-are `sync_deals` runs), and the create step up to CreatedDate. Latencies of deals with no opportunity by the deadline count as
-infinite in the percentiles.
+are `sync_deals` runs), and the create step up to CreatedDate. Latencies of deals with no
+opportunity by the deadline count as infinite in the percentiles.
 """
 
 from __future__ import annotations

@@ -72,8 +72,13 @@ def test_scoped_runs_leave_each_reconcile_partition_as_the_full_run_stored_and_r
     assert list(created.frames["hubspot_deal_writes"]["final_status"]) == ["created"]
     # 3. AWS reviews 7002's opportunity (a Partner Central event names it): the deal is told.
     set_review(product.stack, opp_2, "Submitted")
+    product.stack.hubspot.reset_stats()
+    product.stack.partner_central.reset_stats()
     reviewed = _sync(product, opportunities=(opp_2,))
     assert list(reviewed.frames["sync_plan"]["operation"]) == [Operation.WRITE_BACK]
+    # Exactly the named record: no search of today's deals, no listing of today's opportunities.
+    assert not [k for k in product.hubspot_calls() if "search" in k], product.hubspot_calls()
+    assert product.pc_calls().get("GetOpportunity") == 1, product.pc_calls()
 
     after = _stored(product)
     for name in RECONCILE_ASSETS:
