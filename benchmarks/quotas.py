@@ -161,9 +161,9 @@ def load_scenario(
     )
     client = _client(server.url, rate)
     solution = str(next(iter(client.list_solutions()))["Id"])
-    members = set(
-        client.boto_client.meta.service_model.operation_model("UpdateOpportunity").input_shape.members
-    )
+    shape = client.boto_client.meta.service_model.operation_model("UpdateOpportunity").input_shape
+    assert shape is not None
+    members = set(shape.members)
     policy = QuotaPolicy(quota, window, rate, run_seconds, reserve)
     tmp = tempfile.mkdtemp(prefix="hspc-quota-bench-")
     store = SyncStateStore(f"sqlite:///{tmp}/state.sqlite")

@@ -143,8 +143,8 @@ class Iceberg:
 
         data = arrow(df)
         where = E.And(
-            E.GreaterThanOrEqual("partition_date", window[0].isoformat()),
-            E.LessThan("partition_date", window[1].isoformat()),
+            E.GreaterThanOrEqual("partition_date", window[0].isoformat()),  # type: ignore[call-arg,arg-type]
+            E.LessThan("partition_date", window[1].isoformat()),  # type: ignore[call-arg,arg-type]
         )
         for _ in range(20):  # what dagster-iceberg does: refresh and retry on a commit conflict
             try:
@@ -159,8 +159,8 @@ class Iceberg:
         from pyiceberg import expressions as E
 
         where = E.And(
-            E.GreaterThanOrEqual("partition_date", window[0].isoformat()),
-            E.LessThan("partition_date", window[1].isoformat()),
+            E.GreaterThanOrEqual("partition_date", window[0].isoformat()),  # type: ignore[call-arg,arg-type]
+            E.LessThan("partition_date", window[1].isoformat()),  # type: ignore[call-arg,arg-type]
         )
         result: pd.DataFrame = (
             self.catalog.load_table(f"{self.namespace}.{table}").scan(row_filter=where).to_pandas()

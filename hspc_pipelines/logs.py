@@ -64,6 +64,9 @@ def configure_logging(settings: Settings | None = None, stream: TextIO | None = 
     handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter(settings))
+    # The handler filters too: a library that sets its own logger's level (urllib3, botocore) does
+    # not get below LOG_LEVEL onto the terminal.
+    handler.setLevel(settings.log_level)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     return handler

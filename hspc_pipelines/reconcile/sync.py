@@ -43,10 +43,16 @@ def register(subparsers: Any) -> None:
 
 
 def run_sync(
-    scope: Scope, *, instance: dg.DagsterInstance | None = None, defs: dg.Definitions | None = None
+    scope: Scope,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    defs: dg.Definitions | None = None,
+    run_id: str | None = None,
+    quiet: bool = False,
 ) -> ReconcileOutcome:
     """One `sync_deals` run of `scope`; its plan and write-back frames under the reconcile assets'
-    names, so `summarize` reads it as it reads a reconcile."""
+    names, so `summarize` reads it as it reads a reconcile. `run_id`: the id to start it with (a
+    progress listener subscribes to it first); `quiet`: Dagster's console logger says nothing."""
     import dagster as dg
     from dagster._core.storage.defs_state.base import set_defs_state_storage
 
@@ -60,11 +66,15 @@ def run_sync(
     instance = instance or dg.DagsterInstance.get()
     with set_defs_state_storage(instance.defs_state_storage):  # see reconcile/runner.py
         job = defs.resolve_job_def(SYNC_DEALS)
+    from hspc_pipelines.reconcile.progress import QUIET_LOGGERS
+
+    run_config = scope_config(scope.deal_ids, scope.opportunity_ids)
     result = job.execute_in_process(
-        run_config=scope_config(scope.deal_ids, scope.opportunity_ids),
+        run_config={**run_config, **QUIET_LOGGERS} if quiet else run_config,
         instance=instance,
         raise_on_error=False,
         tags={"hspc/trigger": "cli"},
+        run_id=run_id,
     )
     outcome = ReconcileOutcome(run_id=result.run_id, success=result.success, dry_run=False)
     for name, node in (("sync_plan", scoped_plan), ("hubspot_deal_writes", scoped_deal_writes)):
@@ -85,10 +95,32 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return 2
     home = dagster_home()
     with product_environment(args.deals):
-        from hspc_pipelines.reconcile.runner import summarize
+        import dagster as dg
+        from dagster._core.storage.defs_state.base import set_defs_state_storage
 
-        result = run_sync(scope)
+        from hspc_pipelines.definitions import build_defs
+        from hspc_pipelines.reconcile.progress import Progress, run_with_progress
+        from hspc_pipelines.reconcile.runner import summarize
+        from hspc_pipelines.settings import load_settings
+
+        settings, instance, defs = load_settings(), dg.DagsterInstance.get(), build_defs()
+        with set_defs_state_storage(instance.defs_state_storage):  # see reconcile/runner.py
+            job = defs.resolve_job_def(SYNC_DEALS)
+        # one line per step while it works, as `hspc run` prints (reconcile/progress.py)
+        progress = Progress(
+            steps=[node.name for node in job.graph.nodes_in_topological_order],
+            writes_per_second=settings.pc_writes_per_second,
+            writes_per_day=settings.pc_writes_per_day,
+        )
+        result = run_with_progress(
+            instance,
+            lambda run_id: run_sync(scope, instance=instance, defs=defs, run_id=run_id, quiet=True),
+            progress,
+        )
+        print()
         print(summarize(result))
+        if progress.failures:
+            print(f"hspc sync: {progress.failures[0]}", file=sys.stderr)
         print(
             f"\nRun {result.run_id} is stored in {home}. See it in the UI: `make dev`, then "
             f"http://127.0.0.1:3000/runs/{result.run_id}"

@@ -36,7 +36,7 @@ def _set_solutions(product: Product, value: str) -> None:
 
 def _second_run_writes_nothing(product: Product) -> None:
     product.stack.hubspot.reset_stats()
-    product.stack.partner_central.reset_stats()
+    _pc_emulator(product).reset_stats()
     assert product.reconcile().success
     assert _pc_writes(product) == {} and _hs_writes(product) == {}
 
@@ -61,7 +61,7 @@ def test_solutions_follow_the_deal(product: Product) -> None:
     assert added not in chosen
     wanted = [*kept, added]
     _set_solutions(product, ";".join(wanted))
-    product.stack.partner_central.reset_stats()
+    _pc_emulator(product).reset_stats()
     assert product.reconcile().success
     assert sorted(_opportunity_solutions(product, opp_id)) == sorted(wanted)
     assert removed not in _opportunity_solutions(product, opp_id)
@@ -72,7 +72,7 @@ def test_solutions_follow_the_deal(product: Product) -> None:
 
     # an id the partner does not have: an invalid row naming it, nothing sent
     _set_solutions(product, ";".join([*wanted, "S-9999999"]))
-    product.stack.partner_central.reset_stats()
+    _pc_emulator(product).reset_stats()
     outcome = product.reconcile()
     plan = outcome.frames["sync_plan"].to_dict("records")
     (row,) = [r for r in plan if str(r["deal_id"]) == DEAL_ID]
@@ -84,10 +84,16 @@ def test_solutions_follow_the_deal(product: Product) -> None:
 
     # cleared on the deal: nothing is taken away; the deal shows the opportunity's solutions again
     _set_solutions(product, "")
-    product.stack.partner_central.reset_stats()
+    _pc_emulator(product).reset_stats()
     assert product.reconcile().success
     assert _pc_writes(product) == {}
     shown = product.deal(DEAL_ID, "aws_solution_ids", "aws_sync_status")
     assert sorted(shown["aws_solution_ids"].split(";")) == sorted(wanted)
     assert shown["aws_sync_status"] == "synced"
     _second_run_writes_nothing(product)
+
+
+def _pc_emulator(product: Product) -> Any:
+    emulator = product.stack.partner_central
+    assert emulator is not None, "the stack runs the Partner Central emulator"
+    return emulator

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
 import pandas as pd
@@ -27,7 +27,10 @@ def _stored(product: Product) -> dict[str, pd.DataFrame]:
     """Today's partition of every reconcile asset, loaded through the IO manager as a run would."""
     with set_defs_state_storage(product.instance.defs_state_storage):
         return {
-            name: product.defs.load_asset_value(name, instance=product.instance, partition_key=product.today)
+            name: cast(
+                pd.DataFrame,
+                product.defs.load_asset_value(name, instance=product.instance, partition_key=product.today),
+            )
             for name in RECONCILE_ASSETS
         }
 
@@ -73,7 +76,7 @@ def test_scoped_runs_leave_each_reconcile_partition_as_the_full_run_stored_and_r
     # 3. AWS reviews 7002's opportunity (a Partner Central event names it): the deal is told.
     set_review(product.stack, opp_2, "Submitted")
     product.stack.hubspot.reset_stats()
-    product.stack.partner_central.reset_stats()
+    _pc_emulator(product).reset_stats()
     reviewed = _sync(product, opportunities=(opp_2,))
     assert list(reviewed.frames["sync_plan"]["operation"]) == [Operation.WRITE_BACK]
     # Exactly the named record: no search of today's deals, no listing of today's opportunities.
@@ -121,12 +124,17 @@ def test_hspc_sync_runs_through_dagster_and_prints_the_run_summary(
     seed_deal(product, "7001")
     capsys.readouterr()
     assert main(["sync", "--deal", "7001", "--deal", " 7001 "]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    steps = [line for line in out.splitlines() if line.startswith("[")]
+    assert steps[0] == "[1/6] scoped_snapshot" and steps[-1].startswith("[6/6] scoped_deal_writes"), steps
+    assert "STEP_START" not in out + captured.err  # Dagster's event log stays quiet, as in `hspc run`
     assert "Plan (operation: rows)" in out and "create" in out
     assert "Result (status: deals)" in out and "created" in out
     runs = dg.DagsterInstance.get().get_run_records(dg.RunsFilter(job_name="sync_deals"))
     assert len(runs) == 1 and runs[0].dagster_run.run_id in out
-    assert runs[0].dagster_run.run_config["ops"]["scoped_snapshot"]["config"]["deal_ids"] == ["7001"]
+    run_config = cast(dict[str, Any], runs[0].dagster_run.run_config)
+    assert run_config["ops"]["scoped_snapshot"]["config"]["deal_ids"] == ["7001"]
     assert runs[0].dagster_run.tags["hspc/writes"] == "true"
     assert len(product.opportunities()) == 1
     assert _opportunity_of(product, "7001") == product.opportunities()[0]["Id"]
@@ -170,3 +178,9 @@ def test_the_reconcile_takes_no_scope_so_a_partition_always_holds_its_whole_wind
     assert outcome.success
     assert sorted(_stored(product)["hubspot_deals"]["deal_id"]) == ["7001", "7002"]
     assert len(product.opportunities()) == 2
+
+
+def _pc_emulator(product: Product) -> Any:
+    emulator = product.stack.partner_central
+    assert emulator is not None, "the stack runs the Partner Central emulator"
+    return emulator

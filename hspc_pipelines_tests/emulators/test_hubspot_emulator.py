@@ -583,7 +583,7 @@ def test_properties_list_read_create_and_conflict(hs: requests.Session, url: str
     assert created.status_code == 201 and created.json()["hubspotDefined"] is False
     assert_error(hs.post(f"{url}/crm/v3/properties/deals", json=definition), 409, "OBJECT_ALREADY_EXISTS")
     # options come back as HubSpot's Option model has them: `hidden` and `displayOrder` always present
-    enum = {**definition, "name": "aws_level", "type": "enumeration", "fieldType": "select"}
+    enum: dict[str, Any] = {**definition, "name": "aws_level", "type": "enumeration", "fieldType": "select"}
     enum["options"] = [{"label": "High", "value": "High"}, {"label": "Low", "value": "Low", "hidden": True}]
     assert hs.post(f"{url}/crm/v3/properties/deals", json=enum).status_code == 201
     options = hs.get(f"{url}/crm/v3/properties/deals/aws_level").json()["options"]

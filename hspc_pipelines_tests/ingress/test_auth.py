@@ -222,7 +222,8 @@ def test_the_failure_window_slides() -> None:
     assert limiter.retry_after("a") == pytest.approx(6)
     now[0] = 10.5  # the first failure left the window
     assert limiter.retry_after("a") is None
-    limiter.fail("b"), limiter.fail("c")  # over max_clients: the oldest client ("a") is forgotten
+    limiter.fail("b")
+    limiter.fail("c")  # over max_clients: the oldest client ("a") is forgotten
     assert limiter.retry_after("a") is None and len(limiter._failures) == 2
 
 

@@ -55,7 +55,7 @@ def client(
 
 
 def _rows(n: int) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(n):
         request = create_request(token=f"token-{i}", title=f"Deal {i}")
         request["PartnerOpportunityIdentifier"] = f"HUBSPOT-{i}"

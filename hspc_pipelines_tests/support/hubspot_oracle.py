@@ -219,7 +219,7 @@ class RecordingSession(requests.Session):
         self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         response = super().send(request, **kwargs)
         body = request.body
         sent = json.loads(body) if body else None
