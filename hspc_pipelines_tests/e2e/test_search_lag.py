@@ -22,6 +22,8 @@ import pytest
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
 from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
 from hspc_pipelines.reconcile.runner import run_reconcile
+from hspc_pipelines.settings import load_settings
+from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines_tests.support.partner_central import create_request
 
 LAG_SECONDS = 3.0
@@ -115,6 +117,7 @@ def test_search_lag_misses_no_deal_and_duplicates_nothing(product, portal_clock)
         Catalog="AWS", Identifier=linked[3]["properties"]["aws_opportunity_id"]
     )["Project"]["ExpectedCustomerSpend"][0]["Amount"]
     product.hubspot("PATCH", f"/crm/v3/objects/deals/{edited}", json={"properties": {"amount": "98765"}})
+    invited_engi, adopting_engi = (f"engi-{uuid.uuid4().hex[:13]}" for _ in range(2))
     invitation_deal = product.hubspot(
         "POST",
         "/crm/v3/objects/deals",
@@ -122,7 +125,7 @@ def test_search_lag_misses_no_deal_and_duplicates_nothing(product, portal_clock)
             "properties": {
                 "dealname": "Invited migration #AWS",
                 "aws_opportunity_id": invited_opp,
-                "aws_invitation_id": f"engi-{uuid.uuid4().hex[:13]}",
+                "aws_invitation_id": invited_engi,
             }
         },
     )["id"]
@@ -132,10 +135,19 @@ def test_search_lag_misses_no_deal_and_duplicates_nothing(product, portal_clock)
         json={
             "properties": {
                 "aws_opportunity_id": adopted_opp,
-                "aws_invitation_id": f"engi-{uuid.uuid4().hex[:13]}",
+                "aws_invitation_id": adopting_engi,
             }
         },
     )
+    # what the invitation flow records as it accepts (cosell/invitations/run.py): these opportunities
+    # came from invitations, so the import of Partner-Central-created opportunities leaves them alone
+    store = SyncStateStore(load_settings().state_url_or_default(str(product.home)))
+    for engi, opp, deal in (
+        (invited_engi, invited_opp, invitation_deal),
+        (adopting_engi, adopted_opp, adopted),
+    ):
+        store.put_invitation("AWS", engi, status="deal_created", opportunity_id=opp, deal_id=deal)
+    store.dispose()
     stamps = [product.deal(i, "hs_lastmodifieddate")["hs_lastmodifieddate"] for i in new_ids]
     assert all(s.startswith(yesterday.isoformat() + "T23:59:5") for s in stamps), stamps
 
