@@ -78,7 +78,7 @@ def create_app(
     app = _new_app(ingress_auth(settings, ssm_client, limiter))
     _add_service_routes(app)
     _add_queue_routes(app, settings, sender, readers)
-    add_answer_routes(app, settings, readers, error_responses)
+    add_answer_routes(app, readers, error_responses)
     add_solutions_routes(app, solutions_source or PartnerCentralSolutionsSource(), error_responses)
     _answer_head_like_get(app)
     return app

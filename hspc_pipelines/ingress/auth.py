@@ -166,9 +166,3 @@ def request_token_id(request: Request) -> str | None:
     when the auth dependency did not accept it (a public route)."""
     value: Any = getattr(request.state, "api_token_id", None)
     return str(value) if value is not None else None
-
-
-def authorized(request: Request, token: str | None = None) -> bool:
-    """Kept for routes written before the app-level dependency: True when the dependency accepted the
-    request. `token` is ignored (the dependency knows the tokens, including rotated ones)."""
-    return request_token_id(request) is not None

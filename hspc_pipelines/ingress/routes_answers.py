@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Path
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import Response
 
 from hspc_pipelines.history import SyncHistory
@@ -27,8 +26,6 @@ from hspc_pipelines.ingress.models import (
     RequestId,
     SubmitRequestAnswer,
 )
-from hspc_pipelines.ingress.routes_submit import authorized
-from hspc_pipelines.ingress.settings import IngressSettings
 from hspc_pipelines.state.submit_requests import SubmitRequestLog, SubmitRequestRecord
 
 log = logging.getLogger(__name__)
@@ -37,7 +34,7 @@ UNAVAILABLE = "the state database cannot be read right now; retry later"
 OPENAPI_EXTRA: dict[str, Any] = {"security": [{"bearer": []}]}
 COMMON = {
     400: "the id is not valid (the message names it and what is allowed)",
-    401: "bearer token missing or wrong (when HSPC_INGRESS_API_TOKEN is set)",
+    401: "bearer token missing or wrong",
     503: "the state database is not configured or cannot be read",
 }
 
@@ -107,13 +104,12 @@ def sync_status_answer(row: HistoryRecord) -> DealSyncStatus:
 
 def add_answer_routes(
     app: FastAPI,
-    settings: IngressSettings,
     readers: StateReaders,
     error_responses: Callable[[dict[int, str]], dict[int | str, dict[str, Any]]],
 ) -> None:
     app.add_api_route(
         "/submit-opportunity/{requestId}",
-        _request_status_endpoint(settings, readers),
+        _request_status_endpoint(readers),
         methods=["GET"],
         operation_id="submitOpportunityStatus",
         response_model=SubmitRequestAnswer,
@@ -123,7 +119,7 @@ def add_answer_routes(
     )
     app.add_api_route(
         "/deals/{dealId}/sync-status",
-        _sync_status_endpoint(settings, readers),
+        _sync_status_endpoint(readers),
         methods=["GET"],
         operation_id="dealSyncStatus",
         response_model=DealSyncStatus,
@@ -133,30 +129,29 @@ def add_answer_routes(
     )
 
 
-def _refused(request: Request, settings: IngressSettings) -> Response | None:
-    if authorized(request, settings.api_token):
-        return None
-    return error(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+async def _read(read: Callable[[], Any], what: str) -> tuple[Any, Response | None]:
+    """`read()` on a worker thread: (its result, None), or (None, a 503 answer) when the database
+    is down or locked (the type in the log, nothing else)."""
+    try:
+        return await run_in_threadpool(read), None
+    except Exception as exc:
+        log.warning("%s could not be read: %s", what, type(exc).__name__)
+        return None, error(503, UNAVAILABLE, headers={"Retry-After": "30"})
 
 
-def _request_status_endpoint(
-    settings: IngressSettings, readers: StateReaders
-) -> Callable[..., Awaitable[Response]]:
+# The bearer token is checked by the app-level dependency (auth.py) before these handlers run.
+
+
+def _request_status_endpoint(readers: StateReaders) -> Callable[..., Awaitable[Response]]:
     async def submit_opportunity_status(
-        request: Request,
         request_id: Annotated[RequestId, Path(alias="requestId", description="as POST answered it")],
     ) -> Response:
-        refused = _refused(request, settings)
-        if refused is not None:
-            return refused
         requests = readers.requests()
         if requests is None:
             return error(503, NOT_CONFIGURED)
-        try:
-            record = await run_in_threadpool(requests.get, request_id)
-        except Exception as exc:  # the database is down or locked: the type in the log, a 503 out
-            log.warning("submit request %s could not be read: %s", request_id, type(exc).__name__)
-            return error(503, UNAVAILABLE, headers={"Retry-After": "30"})
+        record, failed = await _read(lambda: requests.get(request_id), f"submit request {request_id}")
+        if failed is not None:
+            return failed
         if record is None:
             return error(404, f"no submit request with id {request_id!r}")
         return answer(request_answer(record))
@@ -164,24 +159,16 @@ def _request_status_endpoint(
     return submit_opportunity_status
 
 
-def _sync_status_endpoint(
-    settings: IngressSettings, readers: StateReaders
-) -> Callable[..., Awaitable[Response]]:
+def _sync_status_endpoint(readers: StateReaders) -> Callable[..., Awaitable[Response]]:
     async def deal_sync_status(
-        request: Request,
         deal_id: Annotated[DealId, Path(alias="dealId", description="a HubSpot deal id")],
     ) -> Response:
-        refused = _refused(request, settings)
-        if refused is not None:
-            return refused
         history = readers.history()
         if history is None:
             return error(503, NOT_CONFIGURED)
-        try:
-            rows = await run_in_threadpool(history.timeline, deal_id, 1)
-        except Exception as exc:  # as above
-            log.warning("sync history of deal %s could not be read: %s", deal_id, type(exc).__name__)
-            return error(503, UNAVAILABLE, headers={"Retry-After": "30"})
+        rows, failed = await _read(lambda: history.timeline(deal_id, 1), f"sync history of deal {deal_id}")
+        if failed is not None:
+            return failed
         if not rows:
             return error(404, f"the sync history has no row for deal {deal_id}")
         return answer(sync_status_answer(rows[0]))

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hspc_pipelines.cosell.submission.request import SubmitRequestError, parse_submit_request
-from hspc_pipelines.ingress.auth import authorized, request_token_id
+from hspc_pipelines.ingress.auth import request_token_id
 from hspc_pipelines.ingress.body import BodyError, raw_json_body, read_body
 from hspc_pipelines.ingress.errors import answer, error
 from hspc_pipelines.ingress.models import SubmitAccepted
@@ -45,7 +45,6 @@ OPENAPI_EXTRA = {
     "security": [{"bearer": []}],
     "requestBody": raw_json_body("SubmitRequest"),
 }
-__all__ = ["OPENAPI_EXTRA", "RESPONSES", "authorized", "submit_endpoint"]  # authorized: see auth.py
 
 RESPONSES = {
     400: "the body is invalid (the message names the field, the value and what is allowed)",
