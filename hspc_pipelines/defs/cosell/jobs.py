@@ -9,6 +9,7 @@ import dagster as dg
 
 from hspc_pipelines.defs.cosell.assets import aws_summaries
 from hspc_pipelines.defs.cosell.ops import invitation_deals, pending_invitations, submission
+from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG
 from hspc_pipelines.defs.resources import IN_MEMORY_RESOURCES
 from hspc_pipelines.defs.tags import WRITES
 from hspc_pipelines.settings import Settings, load_settings
@@ -17,6 +18,7 @@ from hspc_pipelines.settings import Settings, load_settings
 @dg.job(
     name="sync_invitations",
     executor_def=dg.in_process_executor,
+    config=CONSOLE_RUN_CONFIG,
     tags=WRITES,
     description="AWS opportunity invitations: decide by the rules, accept or reject, create the HubSpot deals.",
 )
@@ -38,6 +40,7 @@ sync_aws_summaries_job = dg.define_asset_job(
     "sync_aws_summaries",
     selection=dg.AssetSelection.assets(aws_summaries),
     executor_def=dg.in_process_executor,
+    config=CONSOLE_RUN_CONFIG,
     tags=WRITES,
     description="AWS review, insights, team and resource snapshots on the deals AWS is looking at; notifications.",
 )

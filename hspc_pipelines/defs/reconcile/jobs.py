@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG
 from hspc_pipelines.defs.partitions import daily_partitions
 from hspc_pipelines.defs.reconcile import pileup
 from hspc_pipelines.defs.reconcile.assets import reconcile_assets
@@ -38,6 +39,7 @@ def reconcile_graph(start_date: dt.date) -> ReconcileGraph:
         selection=dg.AssetSelection.assets(*assets),
         partitions_def=partitions,
         executor_def=dg.in_process_executor,
+        config=CONSOLE_RUN_CONFIG,
         tags=WRITES,
         description="Snapshot both systems for a window of change dates, plan, apply, write back.",
     )
@@ -48,6 +50,7 @@ def reconcile_graph(start_date: dt.date) -> ReconcileGraph:
         ),
         partitions_def=partitions,
         executor_def=dg.in_process_executor,
+        config=CONSOLE_RUN_CONFIG,
         description="The plan without applying it: read the sync_plan asset to see what a reconcile would do.",
     )
     return ReconcileGraph(partitions, assets, job, dry_run_job)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.history import run_identity, run_scope
+from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG
 from hspc_pipelines.defs.reconcile.steps import (
     creates_step,
     deal_writes_step,
@@ -275,6 +276,7 @@ def scoped_deal_writes(
     name=JOB,
     tags=WRITES,
     executor_def=dg.in_process_executor,
+    config=CONSOLE_RUN_CONFIG,
     description="Sync the named deals and opportunities now (events, `hspc sync`): the reconcile's "
     "steps without storing a partition; what it wrote is reported on hubspot/deals and "
     "partner_central/opportunities.",

@@ -7,6 +7,7 @@ import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
 from hspc_pipelines.defs.cosell.jobs import cosell_jobs
+from hspc_pipelines.defs.logging import naming_console
 from hspc_pipelines.defs.reconcile.scoped import sync_deals
 from hspc_pipelines.defs.resources import SyncStateResource
 from hspc_pipelines.events import echo
@@ -78,7 +79,10 @@ def build_events_sensor(
         # Every event run is unpartitioned: it never replaces a partition of the reconcile assets.
         requests = [
             dg.RunRequest(
-                run_key=intent.run_key, job_name=intent.job, run_config=intent.run_config, tags=intent.tags
+                run_key=intent.run_key,
+                job_name=intent.job,
+                run_config=naming_console(intent.run_config),  # submit_opportunity has no default config
+                tags=intent.tags,
             )
             for intent in result.intents
         ]
