@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
 import pytest
@@ -31,6 +31,7 @@ def _default_run_config(job: dg.JobDefinition) -> dict[str, Any]:
     of its partition (what a schedule's, a backfill's and the launchpad's runs get)."""
     if job.partitioned_config is not None:
         key = job.partitions_def.get_last_partition_key()  # type: ignore[union-attr]
+        assert key is not None
         return dict(job.partitioned_config.get_run_config_for_partition_key(key))
     return {}
 
@@ -57,7 +58,8 @@ def test_the_sensors_requests_name_it_and_keep_their_own_config(product: Product
     submit = {"ops": {"submission": {"config": {"deal_id": "42"}}}}
     job = product.defs.resolve_job_def("submit_opportunity")
     resolved = ResolvedRunConfig.build(job, naming_console(submit))
-    assert "console" in resolved.loggers and resolved.ops["submission"].config["deal_id"] == "42"
+    op_config = cast(dict[str, Any], resolved.ops["submission"].config)
+    assert "console" in resolved.loggers and op_config["deal_id"] == "42"
     quiet = naming_console({"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     assert quiet["loggers"]["console"] == {"config": {"log_level": "CRITICAL"}}
 
