@@ -38,15 +38,26 @@ def run(args: argparse.Namespace) -> int:
 
     from hspc_pipelines.ingress.asgi import app, load_app
     from hspc_pipelines.ingress.settings import IngressConfigError
+    from hspc_pipelines.logs import configure_logging
+    from hspc_pipelines.settings import load_settings
 
     try:
         load_app()  # configuration errors end here, before the port opens
     except IngressConfigError as exc:
         print(f"hspc ingress: {exc}", file=sys.stderr)
         return 2
+    settings = load_settings()
+    configure_logging(settings)  # LOG_LEVEL and HSPC_LOG_FORMAT, as in the runs and the code location
     logging.getLogger("uvicorn.access").addFilter(DropQueryString())
+    # log_config None: uvicorn's loggers keep no handler of their own and reach the hspc handler.
     # proxy_headers off: the signed URI comes from HSPC_PUBLIC_URL, never from client-supplied headers.
     uvicorn.run(
-        app, host=args.host, port=args.port, proxy_headers=False, server_header=False, log_level="info"
+        app,
+        host=args.host,
+        port=args.port,
+        proxy_headers=False,
+        server_header=False,
+        log_config=None,
+        log_level=settings.log_level.lower(),
     )
     return 0

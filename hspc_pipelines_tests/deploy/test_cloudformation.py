@@ -284,6 +284,7 @@ READS = {
         "PARTNER_CENTRAL_ROLE_ARN",
         "PARTNER_CENTRAL_EXTERNAL_ID",
         "PARTNER_CENTRAL_CATALOG",
+        "HSPC_LOG_FORMAT",  # uvicorn's lines and hspc's, through the same handler
     },
 }
 # Read by Dagster itself (the image, DAGSTER_CURRENT_IMAGE for run launches) or libpq.

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 import requests
 
@@ -83,3 +90,43 @@ def test_settings_from_env() -> None:
     assert "s3cr3t" not in repr(settings) and API_TOKEN not in repr(settings)
     off = IngressSettings.from_env({"HSPC_WEBHOOK_ACCEPT_VERSIONS": "none", "HSPC_INGRESS_AUTH": "off"})
     assert not off.webhooks_enabled
+
+
+def _serve_and_call(env: dict[str, str], port: int, paths: list[str]) -> list[str]:
+    """`hspc ingress` in its own process, as the ECS service runs it; its stderr lines."""
+    command = [sys.executable, "-m", "hspc_pipelines.cli", "ingress", "--port", str(port)]
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                requests.get(base + "/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        for path in paths:
+            requests.get(base + path, timeout=5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    return err.splitlines()
+
+
+@pytest.mark.parametrize("level", ["INFO", "WARNING"])
+def test_ingress_logs_follow_log_level_and_format(free_tcp_port: int, level: str) -> None:
+    env = {
+        **os.environ,
+        "HUBSPOT_CLIENT_SECRET": "from-env",
+        "HSPC_INGRESS_API_TOKENS": "ci:" + API_TOKEN,
+        "HSPC_LOG_FORMAT": "json",
+        "LOG_LEVEL": level,
+    }
+    lines = _serve_and_call(env, free_tcp_port, ["/healthz", f"/solutions?token={API_TOKEN}"])
+    records = [json.loads(line) for line in lines]  # uvicorn's lines too: one JSON object each
+    access = [r for r in records if r["logger"] == "uvicorn.access"]
+    if level == "INFO":
+        assert any("/healthz" in r["message"] for r in access)
+        assert any("/solutions " in r["message"] for r in access)
+    else:
+        assert not access and all(r["level"] in {"WARNING", "ERROR", "CRITICAL"} for r in records)
+    assert API_TOKEN not in "\n".join(lines)
