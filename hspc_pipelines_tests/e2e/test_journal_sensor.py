@@ -4,7 +4,7 @@ A restart loses nothing, an hour without ticks loses nothing, an expired cursor 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -33,7 +33,9 @@ class JournalDriver:
             definitions=self.product.defs,
             resources=self.product.defs.resources,
         )
-        return sensor(context)  # type: ignore[no-any-return]
+        result = sensor(context)
+        assert isinstance(result, dg.SensorResult | dg.SkipReason)
+        return result
 
     def tick(self) -> list[dg.RunRequest]:
         result = self.evaluate()
@@ -45,6 +47,7 @@ class JournalDriver:
                 dg.RunsFilter(tags={"dagster/run_key": rr.run_key}), limit=1
             ):
                 continue  # the daemon starts a run key once
+            assert rr.job_name is not None
             job = self.product.defs.resolve_job_def(rr.job_name)
             run = job.execute_in_process(
                 run_config=rr.run_config,
@@ -59,10 +62,11 @@ class JournalDriver:
         return {d for rr in self.launched if rr.job_name == "sync_deals" for d in _dig(rr.run_config, SCOPE)}
 
 
-def _dig(config: dict[str, Any], path: tuple[str, ...]) -> Any:
+def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = config
     for key in path:
-        config = config[key]
-    return config
+        value = value[key]
+    return value
 
 
 @pytest.fixture
