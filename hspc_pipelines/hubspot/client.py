@@ -661,6 +661,17 @@ class HubSpotClient:
         """An entry's JSON file from its pre-signed URL. The URL carries its own signature, so no
         Authorization header is sent (HubSpot's reference says so) and the token never leaves."""
         endpoint = "GET webhooks-journal file"
+        # The URL comes from HubSpot's answer: https only (plain http only when the API itself is, as
+        # the local emulator is), so a tampered answer cannot turn the client into a plain-HTTP fetcher.
+        allowed = ("https://",) if self.base_url.startswith("https://") else ("https://", "http://")
+        if not entry.url.startswith(allowed):
+            raise HubSpotError(
+                0,
+                None,
+                f"journal file of offset {entry.offset}: its URL is not https",
+                method="GET",
+                path="journal file",
+            )
         try:
             response = self.session.get(
                 entry.url, headers={"Accept": "application/json"}, timeout=self.timeout

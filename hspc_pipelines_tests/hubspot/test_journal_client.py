@@ -10,7 +10,7 @@ import pytest
 
 from hspc_pipelines.emulators.hubspot import HubSpotEmulator, start_hubspot_emulator
 from hspc_pipelines.events.journal import parse_entry
-from hspc_pipelines.hubspot.client import HubSpotClient
+from hspc_pipelines.hubspot.client import HubSpotClient, JournalEntry
 from hspc_pipelines.hubspot.errors import HubSpotError, JournalOffsetExpired
 
 TOKEN = "journal-token"
@@ -80,3 +80,11 @@ def test_batch_read_sends_at_most_100_offsets_a_call_and_names_those_not_held(hu
     found, missing = client.journal_read([held.offset, *unknown])
     assert [e.offset for e in found] == [held.offset] and missing == unknown
     assert client.stats.snapshot()["calls"]["POST /webhooks-journal/journal/2026-03/batch/read"] == 2
+
+
+def test_a_file_url_that_is_not_https_is_refused_when_the_api_is_https():
+    client = HubSpotClient(TOKEN, "https://api.hubapi.com", max_retries=0)
+    entry = JournalEntry(str(uuid.uuid4()), "http://169.254.169.254/latest/meta-data", "")
+    with pytest.raises(HubSpotError, match="not https") as caught:
+        client.journal_file(entry)
+    assert entry.url not in str(caught.value) and client.stats.total == 0
