@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from starlette.responses import JSONResponse
 
+from hspc_pipelines.emulators._server import serve_in_thread
 from hspc_pipelines.emulators.hubspot import HubSpotEmulator, start_hubspot_emulator
 from hspc_pipelines.events.journal import parse_entry
 from hspc_pipelines.hubspot.client import HubSpotClient, JournalEntry
@@ -88,3 +91,31 @@ def test_a_file_url_that_is_not_https_is_refused_when_the_api_is_https():
     with pytest.raises(HubSpotError, match="not https") as caught:
         client.journal_file(entry)
     assert entry.url not in str(caught.value) and client.stats.total == 0
+
+
+def test_a_404_for_an_offset_the_journal_still_holds_means_nothing_newer_not_expired():
+    """HubSpot's reference says 404 for "expired or doesn't exist"; should it also answer 404 when
+    nothing newer exists yet, the offset read back by batch read tells the two apart."""
+    held = str(uuid.uuid4())
+
+    async def journal(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"].endswith("/next"):
+            reply = JSONResponse({"status": "error", "category": "OBJECT_NOT_FOUND"}, status_code=404)
+        else:  # batch/read: the offset is held
+            entry = {
+                "currentOffset": held,
+                "url": "https://files.example/x",
+                "expiresAt": "2026-12-06T00:00:00Z",
+            }
+            reply = JSONResponse({"status": "COMPLETE", "results": [entry]})
+        await reply(scope, receive, send)
+
+    server = serve_in_thread(journal)
+    client = HubSpotClient(TOKEN, server.url, max_retries=0)
+    try:
+        assert client.journal_next(held) is None
+        calls = client.stats.snapshot()["calls"]
+        assert calls["POST /webhooks-journal/journal/2026-03/batch/read"] == 1
+    finally:
+        client.close()
+        server.stop()
