@@ -1,6 +1,8 @@
 """Scenario 7: webhook accepted -> opportunity created in Partner Central, with `dagster dev` running.
 
 `python -m benchmarks.latency [--samples N] [--interval S]` (or `make bench`, which calls `run()`).
+`python -m benchmarks.latency --journal [--samples N]`: the webhooks journal against the push path in
+the same run (`run_journal()`, below: in process, counted in sensor ticks).
 
 What runs, all on this machine:
 - the emulator stack (HubSpot, Partner Central, moto for SQS / EventBridge / STS / SSM / S3);
@@ -96,6 +98,175 @@ mutation($selector: SensorSelector!) {
   }
 }
 """
+
+
+# Journal mode: the webhooks journal against the push path, in the same run ----------------------------
+#
+# Each co-sell deal is created through HubSpot's API (the emulator writes its journal entry) and its
+# signed `deal.creation` webhook is posted to the ingress (queued on SQS). Then both sensors are
+# evaluated in rounds, as the daemon would at the same interval (`HSPC_HUBSPOT_EVENTS_SOURCE=both`),
+# alternating which goes first, until each has requested a `sync_deals` run covering the deal. The
+# latency of each path is the number of its ticks until then, and the seconds from the webhook's
+# acceptance to the end of that tick; the runs themselves are the same job either way and are not
+# launched. The emulator publishes an entry the moment the write is made: HubSpot's own publishing
+# delay is not known and not in these figures.
+
+
+@dataclass
+class PathSample:
+    deal_id: str
+    ticks: dict[str, int] = field(default_factory=dict)  # sensor -> ticks until its run request
+    seconds: dict[str, float] = field(default_factory=dict)  # sensor -> accepted -> that tick's end
+
+
+@dataclass
+class JournalLatency:
+    samples: list[PathSample]
+    hubspot_calls_per_journal_tick: float
+    max_rounds: int
+
+    def median(self, sensor: str, what: str = "seconds") -> float:
+        values = [getattr(s, what).get(sensor, float("inf")) for s in self.samples]
+        return percentile([float(v) for v in values], 50)
+
+    @property
+    def ratio(self) -> float:
+        """Median journal latency over median push latency (seconds, same run)."""
+        push = self.median(SENSOR)
+        return self.median(JOURNAL_SENSOR) / push if push else float("inf")
+
+    @property
+    def missing(self) -> int:
+        return sum(1 for s in self.samples if len(s.ticks) < 2)
+
+    def __str__(self) -> str:
+        return (
+            f"journal/push latency ratio {self.ratio:.2f} (median {_s(self.median(JOURNAL_SENSOR))} vs "
+            f"{_s(self.median(SENSOR))}; ticks {self.median(JOURNAL_SENSOR, 'ticks'):.0f} vs "
+            f"{self.median(SENSOR, 'ticks'):.0f}; n={len(self.samples)}, {self.missing} missed within "
+            f"{self.max_rounds} rounds; HubSpot calls per journal tick "
+            f"{self.hubspot_calls_per_journal_tick:.1f})"
+        )
+
+
+JOURNAL_SENSOR = "journal_sensor"
+READ_ONLY = frozenset({"createdate", "hs_lastmodifieddate"})  # HubSpot sets these itself
+
+
+def _api_deal(stack: EmulatorStack, deals: Deals, deal_id: str) -> str:
+    """Create the seed's deal through HubSpot's API (a journal entry, as a seller's edit would make);
+    its new id."""
+    deal = next(d for d in deals.data.deals if d["id"] == deal_id)
+    links = [
+        {
+            "to": {"id": a["to"]["id"]},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": t} for t in a["types"]],
+        }
+        for a in deals.links[deal_id]
+    ]
+    resp = requests.post(
+        stack.env["HUBSPOT_BASE_URL"] + "/crm/v3/objects/deals",
+        json={
+            "properties": {k: v for k, v in deal["properties"].items() if k not in READ_ONLY},
+            "associations": links,
+        },
+        headers={"Authorization": f"Bearer {stack.env['HUBSPOT_ACCESS_TOKEN']}"},
+        timeout=30,
+    )
+    if resp.status_code != 201:
+        raise RuntimeError(f"HubSpot emulator answered {resp.status_code}: {resp.text[:300]}")
+    return str(resp.json()["id"])
+
+
+def run_journal(
+    samples: int = 8, *, max_rounds: int = 5, seed: int = 0, quiet: bool = False
+) -> JournalLatency:
+    import dagster as dg
+
+    from hspc_pipelines.definitions import build_defs
+
+    log = _log(quiet)
+    with EmulatorStack() as stack, _workdir(False, log) as work:
+        home = work / "dagster_home"
+        home.mkdir()
+        env = product_env(stack, home, product_schedules=False)
+        env |= {"HSPC_HUBSPOT_EVENTS_SOURCE": "both", "HSPC_EVENTS_TICK_BUDGET_SECONDS": "1"}
+        saved = dict(os.environ)
+        os.environ.update(env)  # the sensors read the settings when they tick, in this process
+        ingress = Ingress(env, work)
+        try:
+            defs = build_defs(str(home))
+            with dg.DagsterInstance.ephemeral() as instance:
+                result = _journal_rounds(stack, defs, instance, ingress, samples, max_rounds, seed, log)
+        finally:
+            ingress.proc.stop()
+            os.environ.clear()
+            os.environ.update(saved)
+    return result
+
+
+def _journal_rounds(
+    stack: EmulatorStack,
+    defs: Any,
+    instance: Any,
+    ingress: Ingress,
+    samples: int,
+    max_rounds: int,
+    seed: int,
+    log: Callable[[str], None],
+) -> JournalLatency:
+    import dagster as dg
+
+    cursors: dict[str, str | None] = {SENSOR: None, JOURNAL_SENSOR: None}
+    journal_calls: list[int] = []
+
+    def tick(name: str) -> list[dg.RunRequest]:
+        before = stack.hubspot.stats()["total"]
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursors[name], definitions=defs, resources=defs.resources
+        )
+        result = defs.resolve_sensor_def(name)(context)
+        if name == JOURNAL_SENSOR:
+            journal_calls.append(stack.hubspot.stats()["total"] - before)
+        if isinstance(result, dg.SensorResult):
+            cursors[name] = result.cursor
+            return list(result.run_requests or [])
+        return []
+
+    for name in cursors:  # the journal sensor's first tick sets its starting point
+        tick(name)
+    deals = Deals(stack, samples, seed=seed)
+    out: list[PathSample] = []
+    secret = stack.env["HUBSPOT_CLIENT_SECRET"]
+    for n, seed_id in enumerate(deals.ids):
+        deal_id = _api_deal(stack, deals, seed_id)
+        resp = ingress.post_webhook(deal_creation_batch([(deal_id, 10**9 + n)]), secret)
+        accepted = time.time()
+        if resp.status_code != 200:
+            raise RuntimeError(f"ingress answered {resp.status_code} for deal {deal_id}")
+        sample = PathSample(deal_id)
+        order = [SENSOR, JOURNAL_SENSOR] if n % 2 == 0 else [JOURNAL_SENSOR, SENSOR]
+        for round_ in range(1, max_rounds + 1):
+            for name in order:
+                if name in sample.ticks:
+                    continue
+                runs = tick(name)
+                if any(deal_id in _scope(r) for r in runs):
+                    sample.ticks[name], sample.seconds[name] = round_, time.time() - accepted
+            if len(sample.ticks) == 2:
+                break
+        log(
+            f"deal {deal_id}: ticks {sample.ticks}, seconds { {k: round(v, 3) for k, v in sample.seconds.items()} }"
+        )
+        out.append(sample)
+    per_tick = statistics.mean(journal_calls[1:]) if len(journal_calls) > 1 else 0.0
+    return JournalLatency(out, per_tick, max_rounds)
+
+
+def _scope(request: Any) -> list[str]:
+    if request.job_name != "sync_deals":
+        return []
+    return list(request.run_config["ops"]["scoped_snapshot"]["config"]["deal_ids"])
 
 
 # Results ---------------------------------------------------------------------------------------------
@@ -659,7 +830,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary DAGSTER_HOME and logs")
     parser.add_argument("--json", type=Path, help="write every figure (samples, phases, runs) to this file")
+    parser.add_argument(
+        "--journal", action="store_true", help="the webhooks journal against the push path (in process)"
+    )
     args = parser.parse_args(argv)
+    if args.journal:
+        journal = run_journal(args.samples)
+        print(journal)
+        return 0 if journal.missing == 0 else 1
     result = run(
         args.samples,
         args.interval,

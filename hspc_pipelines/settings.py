@@ -278,6 +278,15 @@ class Settings(BaseSettings):
         "HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", 15, "Events", "a whole number, 0 or more",
         "Seconds between events_sensor ticks (the queue's visibility timeout must outlast two)", ge=0,
     )  # fmt: skip
+    hubspot_events_source: Literal["queue", "journal", "both"] = _var(
+        "HSPC_HUBSPOT_EVENTS_SOURCE", "queue", "Events", "queue, journal or both",
+        "Where HubSpot's deal events come from: webhooks through the ingress and the queue "
+        "(events_sensor), the webhooks journal (journal_sensor), or both",
+    )  # fmt: skip
+    journal_portal_id: int | None = _var(
+        "HSPC_JOURNAL_PORTAL_ID", None, "Events", "a HubSpot account (portal) id",
+        "journal_sensor reads this account's local journal; unset: the app's global journal", ge=1,
+    )  # fmt: skip
     alert_webhook_url: SecretStr | None = _var(
         "HSPC_ALERT_WEBHOOK_URL", None, "Events", "an http:// or https:// URL",
         "Slack-compatible webhook for alerts (failed runs, failed rows) when no Slack token is set",
@@ -358,7 +367,7 @@ class Settings(BaseSettings):
         "Print each run's figures as CloudWatch embedded metric format lines (namespace hspc)",
     )  # fmt: skip
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "hubspot_events_source", mode="before")
     @classmethod
     def _any_case(cls, value: Any) -> Any:
         if not isinstance(value, str):
@@ -385,6 +394,7 @@ class Settings(BaseSettings):
         "sweep_days",
         "run_days",
         "events_sensor_interval_seconds",
+        "journal_portal_id",
         "invitation_lookback_days",
         "ingress_max_body_bytes",
         "history_retention_days",

@@ -22,6 +22,7 @@ from requests.adapters import HTTPAdapter
 from hspc_pipelines.hubspot.batch import BatchFailure, BatchResult, chunks
 from hspc_pipelines.hubspot.errors import (
     HubSpotError,
+    JournalOffsetExpired,
     RateLimitExhausted,
     SearchLimitExceeded,
     SearchWindowTooDense,
@@ -54,6 +55,9 @@ ASSOCIATION_READ_BATCH = 1_000
 ASSOCIATION_CREATE_BATCH = 100
 LIST_PAGE_MAX = 100
 ISOLATION_BUDGET = 16  # extra calls a batch may spend finding the inputs behind a 400 (+1 per 10 inputs)
+# The webhooks journal's latest date-based version (docs/webhooks-journal.md); batch read takes 100 offsets.
+JOURNAL_VERSION = "2026-03"
+JOURNAL_BATCH_MAX = 100
 # Chunk-level answers that belong to the inputs, not to the run: collected as failures.
 _INPUT_STATUSES = frozenset({400, 404, 409, 422})
 
@@ -587,6 +591,108 @@ class HubSpotClient:
         )
         return result
 
+    # -- the webhooks journal (a developer-platform app's change events, kept three days) ---------
+
+    def _journal(self, portal_id: int | None) -> tuple[str, dict[str, Any]]:
+        """The local journal of one account when its id is given, else the app's global journal."""
+        if portal_id is None:
+            return f"/webhooks-journal/journal/{JOURNAL_VERSION}", {}
+        return f"/webhooks-journal/journal-local/{JOURNAL_VERSION}", {"installPortalId": portal_id}
+
+    def _journal_entry(
+        self, method: str, tail: str, portal_id: int | None, **path: Any
+    ) -> JournalEntry | None:
+        base, params = self._journal(portal_id)
+        try:
+            body = self.request(method, base + tail, params=params, **path)
+        except HubSpotError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return None if body is None else JournalEntry.from_reply(body)
+
+    def journal_earliest(self, portal_id: int | None = None) -> JournalEntry | None:
+        """The oldest entry the journal still holds; None when it holds none."""
+        return self._journal_entry("GET", "/earliest", portal_id)
+
+    def journal_latest(self, portal_id: int | None = None) -> JournalEntry | None:
+        """The newest entry; None when the journal holds none."""
+        return self._journal_entry("GET", "/latest", portal_id)
+
+    def journal_next(self, offset: str, portal_id: int | None = None) -> JournalEntry | None:
+        """The entry after `offset`; None when there is none yet. Raises JournalOffsetExpired when
+        the journal no longer holds `offset` (HubSpot answers 404 for "expired or doesn't exist"; the
+        offset is then read back by batch read, so a 404 that only means "nothing newer" is not taken
+        for an expiry)."""
+        base, params = self._journal(portal_id)
+        try:
+            body = self.request("GET", base + "/offset/{offset}/next", params=params, offset=offset)
+        except HubSpotError as exc:
+            if exc.status != 404:
+                raise
+            found, _ = self.journal_read([offset], portal_id)
+            if found:
+                return None
+            raise JournalOffsetExpired(
+                404,
+                exc.category,
+                f"the webhooks journal no longer holds offset {offset}: it keeps three days of changes",
+                exc.correlation_id,
+                method="GET",
+                path=exc.path,
+            ) from None
+        return None if body is None else JournalEntry.from_reply(body)
+
+    def journal_read(
+        self, offsets: Sequence[str], portal_id: int | None = None
+    ) -> tuple[list[JournalEntry], list[str]]:
+        """(the entries the journal holds for these offsets, the offsets it does not hold), 100 a call."""
+        base, params = self._journal(portal_id)
+        found: list[JournalEntry] = []
+        for _, chunk in chunks(list(offsets), JOURNAL_BATCH_MAX):
+            body = (
+                self.request("POST", base + "/batch/read", params=params, json={"inputs": list(chunk)}) or {}
+            )
+            found += [JournalEntry.from_reply(r) for r in body.get("results", [])]
+        held = {e.offset for e in found}
+        return found, [o for o in offsets if o not in held]
+
+    def journal_file(self, entry: JournalEntry) -> Any:
+        """An entry's JSON file from its pre-signed URL. The URL carries its own signature, so no
+        Authorization header is sent (HubSpot's reference says so) and the token never leaves."""
+        endpoint = "GET webhooks-journal file"
+        # The URL comes from HubSpot's answer: https only (plain http only when the API itself is, as
+        # the local emulator is), so a tampered answer cannot turn the client into a plain-HTTP fetcher.
+        allowed = ("https://",) if self.base_url.startswith("https://") else ("https://", "http://")
+        if not entry.url.startswith(allowed):
+            raise HubSpotError(
+                0,
+                None,
+                f"journal file of offset {entry.offset}: its URL is not https",
+                method="GET",
+                path="journal file",
+            )
+        try:
+            response = self.session.get(
+                entry.url, headers={"Accept": "application/json"}, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            self.stats.record(endpoint, 0)
+            raise HubSpotError(
+                0, "CONNECTION", type(exc).__name__, method="GET", path="journal file"
+            ) from exc
+        self.stats.record(endpoint, response.status_code)
+        if response.status_code >= 400:
+            # The pre-signed URL is a secret of its own: name the offset, never the URL.
+            raise HubSpotError(
+                response.status_code,
+                None,
+                f"journal file of offset {entry.offset} not readable (its URL expires {entry.expires_at})",
+                method="GET",
+                path="journal file",
+            )
+        return self._body(response)
+
     # -- pipelines -------------------------------------------------------------------------------
 
     def list_pipelines(self, object_type: str = "deals") -> list[dict[str, Any]]:
@@ -612,6 +718,24 @@ class HubSpotClient:
                 raise
             created.append(name)
         return created
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One journal entry as HubSpot answers it: its offset, and where and until when its file is."""
+
+    offset: str
+    url: str
+    expires_at: str
+
+    @classmethod
+    def from_reply(cls, body: Mapping[str, Any]) -> JournalEntry:
+        try:
+            return cls(str(body["currentOffset"]), str(body["url"]), str(body.get("expiresAt", "")))
+        except KeyError as exc:
+            raise HubSpotError(
+                200, None, f"journal entry without {exc.args[0]!r}: expected currentOffset and url"
+            ) from None
 
 
 @dataclass

@@ -54,6 +54,11 @@ class SearchWindowTooDense(SearchLimitExceeded):
     """More than 10,000 objects share one millisecond of hs_lastmodifieddate: the window cannot split."""
 
 
+class JournalOffsetExpired(HubSpotError):
+    """The webhooks journal no longer holds this offset: it is older than the journal keeps (three
+    days), so the changes after it cannot be read from the journal any more."""
+
+
 def scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
 

@@ -51,3 +51,14 @@ def test_new_deal_and_its_signed_webhook_reach_the_queue(tmp_path: Path) -> None
         ).json()["properties"]
         assert "#aws" in deal["dealname"].lower()  # co-sell
         assert deal["createdate"][:10] == dt.datetime.now(dt.UTC).date().isoformat()
+
+
+def test_journal_mode_measures_both_paths_on_the_same_deals() -> None:
+    from benchmarks.latency import JOURNAL_SENSOR, SENSOR, run_journal
+
+    result = run_journal(2, quiet=True)
+    assert result.missing == 0, "each deal reached a run request through the queue and the journal"
+    for sample in result.samples:
+        assert set(sample.ticks) == {SENSOR, JOURNAL_SENSOR} and all(t >= 1 for t in sample.ticks.values())
+    assert result.hubspot_calls_per_journal_tick >= 2, "an entry costs at least `next` twice"
+    assert "journal/push latency ratio" in str(result)

@@ -21,14 +21,22 @@ from typing import Any
 from starlette.datastructures import Headers, QueryParams
 
 from .. import _server
-from . import control, routes_associations, routes_oauth, routes_objects, routes_properties
+from . import (
+    control,
+    routes_associations,
+    routes_journal,
+    routes_oauth,
+    routes_objects,
+    routes_properties,
+)
 from .errors import ApiError, error_body
 from .faults import FaultInjector
+from .journal import DEFAULT_RETENTION_SECONDS
 from .loader import load_payload
 from .ratelimit import RATE_LIMIT_MESSAGES, RateLimiter
 from .routing import Call, Reply, Router, stats_key
 from .state import State
-from .timeutil import clock_offset_ms, set_clock_offset_ms
+from .timeutil import clock_offset_ms, now_ms, set_clock_offset_ms
 from .webhooks import WebhookDispatcher, WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,7 @@ class HubSpotEmulator:
         portal_id: int = 62515,
         app_id: int = 1160452,
         search_lag_seconds: float = 0.0,
+        journal_retention_seconds: float = DEFAULT_RETENTION_SECONDS,
     ) -> None:
         self.access_tokens = frozenset(access_tokens)
         self.lock = threading.RLock()
@@ -79,11 +88,12 @@ class HubSpotEmulator:
         self.webhooks = WebhookDispatcher(self.webhook_settings)
         self.state = State(self.webhooks)
         self.state.index.lag_ms = int(search_lag_seconds * 1000)
+        self.state.journal.retention_ms = int(journal_retention_seconds * 1000)
         self.state.portal_id, self.state.app_id = portal_id, app_id
         self.state.token_scopes = routes_oauth.DEFAULT_SCOPES
         set_clock_offset_ms(0)  # a new portal keeps real time, whatever an earlier one was told
         self.router = Router()
-        for module in (routes_objects, routes_associations, routes_properties, routes_oauth):
+        for module in (routes_objects, routes_associations, routes_properties, routes_oauth, routes_journal):
             module.register(self.router)
         self._calls: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
@@ -136,6 +146,8 @@ class HubSpotEmulator:
                 "faults_injected": dict(self.faults.injected),
                 "objects": {t: len(v) for t, v in self.state.store.live.items()},
                 "webhook_deliveries": len(self.webhooks.deliveries),
+                "journal_entries": len(self.state.journal.live(now_ms())),
+                "journal_entries_written": self.state.journal.written,
             }
 
     def reset_stats(self) -> None:
@@ -170,6 +182,8 @@ class HubSpotEmulator:
                 set_clock_offset_ms(int(float(settings["clock_offset_seconds"] or 0) * 1000))
             if "search_lag_seconds" in settings:  # off (0) by default: HubSpot's index lags by seconds
                 self.state.index.lag_ms = int(float(settings["search_lag_seconds"] or 0) * 1000)
+            if "journal_retention_seconds" in settings:  # 3 days by default, as HubSpot keeps them
+                self.state.journal.retention_ms = int(float(settings["journal_retention_seconds"]) * 1000)
             if "token_scopes" in settings:
                 scopes = settings["token_scopes"]
                 self.state.token_scopes = tuple(routes_oauth.DEFAULT_SCOPES if scopes is None else scopes)
@@ -193,6 +207,7 @@ class HubSpotEmulator:
             "webhook_retry_delay": ws.retry_delay,
             "search_lag_seconds": self.state.index.lag_ms / 1000,
             "clock_offset_seconds": clock_offset_ms() / 1000,
+            "journal_retention_seconds": self.state.journal.retention_ms / 1000,
             "token_scopes": list(self.state.token_scopes),
         }
 
@@ -283,6 +298,8 @@ class HubSpotEmulator:
             reply = Reply(500, error_body("internal error in the HubSpot emulator", "INTERNAL_ERROR"))
         if events and reply.status < 400:
             self.webhooks.emit(events)
+            with self.lock:  # the same change feed, kept in the journal whether or not webhooks are sent
+                self.state.journal.append(events, self.state.portal_id, now_ms())
         return reply
 
     def _count(self, endpoint: str, reply: Reply) -> Reply:

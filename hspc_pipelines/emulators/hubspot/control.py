@@ -1,4 +1,5 @@
-"""The `/_emulator/*` control API (no auth): reset, seed, stats, faults, config, webhook deliveries."""
+"""The `/_emulator/*` control API (no auth): reset, seed, stats, faults, config, webhook deliveries,
+and the webhooks journal's files (pre-signed URLs need no token)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, error_body
+from .journal import FILES_PATH
 from .routing import Call, Reply
+from .timeutil import now_ms
 
 if TYPE_CHECKING:
     from .app import HubSpotEmulator
@@ -64,7 +67,24 @@ ROUTES: dict[tuple[str, str], Any] = {
 }
 
 
+def _journal_file(emu: HubSpotEmulator, call: Call) -> Reply:
+    """A journal entry's file at its pre-signed URL: no token (as S3's), refused once the URL expired
+    (403, as S3 does) or the entry left the journal (404)."""
+    offset = call.path[len(FILES_PATH) :]
+    expires = call.query.get("expires", "")
+    now = now_ms()
+    if not expires.isdigit() or int(expires) < now:
+        return Reply(403, {"Code": "AccessDenied", "Message": "Request has expired"})
+    with emu.lock:
+        entry = next((e for e in emu.state.journal.live(now) if e.offset == offset), None)
+    if entry is None:
+        return Reply(404, {"Code": "NoSuchKey", "Message": "The specified key does not exist."})
+    return Reply(200, entry.file())
+
+
 def handle(emu: HubSpotEmulator, call: Call) -> Reply:
+    if call.method == "GET" and call.path.startswith(FILES_PATH):
+        return _journal_file(emu, call)
     handler = ROUTES.get((call.method, call.path.rstrip("/")))
     if handler is None:
         return Reply(404, error_body(f"No control endpoint {call.method} {call.path}", "OBJECT_NOT_FOUND"))

@@ -10,6 +10,7 @@ from typing import Any
 
 from .associations import TARGET_BY_TYPE, AssociationStore, resolve_type_id
 from .errors import ApiError, bad_request
+from .journal import Journal
 from .objecttypes import SINGULAR, canonical
 from .pipelines import PipelineStore
 from .properties import PropertyRegistry
@@ -30,6 +31,7 @@ class State:
         # (object type, id) -> property -> versions, newest first (GET ...?propertiesWithHistory=)
         self.history: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
         self.index = SearchIndex()
+        self.journal = Journal()  # the webhooks journal: the outbox's events, kept for reading back
         self.portal_id, self.app_id = 62515, 1160452
         self.token_scopes: tuple[str, ...] = ()  # set by the app (routes_oauth.DEFAULT_SCOPES)
 
@@ -41,6 +43,7 @@ class State:
         self.pipelines = PipelineStore()
         self.outbox.clear()
         self.index.clear()
+        self.journal.clear()
 
     def _datetime_props(self) -> frozenset[str]:
         return frozenset(
