@@ -3,6 +3,7 @@ JSON with HSPC_LOG_FORMAT=json, at LOG_LEVEL, although no run config they get na
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -97,3 +98,25 @@ def test_a_run_with_no_run_config_writes_dagster_lines_in_the_format_and_level_a
         assert {"STEP_START", "STEP_OUTPUT", "STEP_SUCCESS"} <= events  # Dagster logs its events at DEBUG
     else:
         assert parsed and "DEBUG" not in levels and not events
+
+
+def test_the_schedules_runs_name_it_for_a_day_and_for_a_range(product: Product) -> None:
+    """The reconcile schedule's run is one partition (its config comes from the job); the sweep's is
+    a range of days, which gets no partition's config, so it names the logger itself."""
+    repo = product.defs.get_repository_def()
+    job = product.defs.resolve_job_def("reconcile")
+    with dg.instance_for_test() as instance:
+        for name in ("reconcile_schedule", "sweep_schedule"):
+            schedule = repo.get_schedule_def(name)
+            now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+            context = dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=now, repository_def=repo
+            )
+            data = schedule.evaluate_tick(context)
+            assert data.run_requests, name
+            for request in data.run_requests:
+                run_config = dict(request.run_config)
+                if request.partition_key:
+                    key = request.partition_key
+                    run_config = dict(job.partitioned_config.get_run_config_for_partition_key(key))  # type: ignore[union-attr]
+                assert "console" in ResolvedRunConfig.build(job, run_config).loggers, name

@@ -93,7 +93,10 @@ def sweep_schedule(graph: ReconcileGraph, settings: Settings) -> dg.ScheduleDefi
         today = when.date().isoformat()
         keys = graph.partitions.get_partition_keys(current_time=when)  # up to today (end_offset=1)
         first = keys[-sweep_days] if sweep_days and len(keys) >= sweep_days else keys[0]
-        return dg.RunRequest(run_key=f"sweep-{today}", tags=range_tags(first, today))
+        # A range run gets no partition's config: it names the console logger itself.
+        return dg.RunRequest(
+            run_key=f"sweep-{today}", tags=range_tags(first, today), run_config=CONSOLE_RUN_CONFIG
+        )
 
     return schedule
 

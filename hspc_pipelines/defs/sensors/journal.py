@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from hspc_pipelines.defs.cosell.jobs import cosell_jobs
+from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG, naming_console
 from hspc_pipelines.defs.reconcile.jobs import reconcile_graph
 from hspc_pipelines.defs.reconcile.scoped import sync_deals
 from hspc_pipelines.defs.resources import HubSpotResource
@@ -62,6 +63,7 @@ def build_journal_sensor(
             sweep = dg.RunRequest(
                 run_key=f"journal-sweep:{result.expired.offset}",
                 job_name=reconcile_job_name,
+                run_config=CONSOLE_RUN_CONFIG,  # a range run gets no partition's config
                 tags={
                     **range_tags(start, end),
                     TRIGGER_TAG: "journal",
@@ -73,7 +75,10 @@ def build_journal_sensor(
             return dg.SensorResult(run_requests=[sweep], cursor=result.cursor.dump())
         requests = [
             dg.RunRequest(
-                run_key=intent.run_key, job_name=intent.job, run_config=intent.run_config, tags=intent.tags
+                run_key=intent.run_key,
+                job_name=intent.job,
+                run_config=naming_console(intent.run_config),
+                tags=intent.tags,
             )
             for intent in result.intents
         ]
