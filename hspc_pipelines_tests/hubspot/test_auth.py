@@ -279,3 +279,17 @@ def test_a_token_is_renewed_before_it_expires_and_not_long_before(portal, lifeti
         assert renewed == 0
     if elapsed >= lifetime:
         assert renewed == 1
+
+
+def test_config_check_refuses_ambiguous_credentials_by_name(monkeypatch, capsys):
+    from hspc_pipelines.cli import main
+
+    for key in ("HSPC_HUBSPOT_AUTH", "HSPC_HUBSPOT_TOKEN_SSM_PARAMETER"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {**STATIC, **APP}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["config", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "ambiguous" in err and "HSPC_HUBSPOT_AUTH" in err and SECRET not in err
+    monkeypatch.setenv("HSPC_HUBSPOT_AUTH", "client_credentials")
+    assert main(["config", "--check"]) == 0
