@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
-from hspc_pipelines.emulators.stack import HUBSPOT_CLIENT_ID, EmulatorStack
+from hspc_pipelines.emulators.stack import HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET, EmulatorStack
 from hspc_pipelines_tests.support.environment import FAST_ENV
 from hspc_pipelines_tests.support.product import Product
 
@@ -59,6 +59,7 @@ def test_a_reconcile_with_client_credentials_syncs_and_survives_a_revoked_token(
     assert stats["calls"]["POST /oauth/v1/token"] == 1
 
     # HubSpot stops taking the token (revoked, or expired early); a seller edits a linked deal.
+    tokens = list(hubspot.state.apps.issued)  # before the revocation forgets them
     linked = next(str(w["deal_id"]) for w in writes if w["final_status"] == "created")
     product.hubspot("PATCH", f"/crm/v3/objects/deals/{linked}", json={"properties": {"amount": "91000"}})
     hubspot.configure(revoke_tokens=True)
@@ -69,3 +70,11 @@ def test_a_reconcile_with_client_credentials_syncs_and_survives_a_revoked_token(
     # Threads that sent the revoked token at once each got one 401; they share one new token.
     assert 1 <= _refused(product) <= 8
     assert hubspot.stats()["tokens_issued"] == 2
+    tokens += list(hubspot.state.apps.issued)
+    # Neither the secret nor a token is in the runs' event logs (metadata, log lines, run config).
+    logged = "\n".join(
+        str(record) for run in (first, second) for record in product.instance.all_logs(run.run_id)
+    )
+    logged += "\n".join(str(r.run_config) for r in product.instance.get_runs())
+    assert len(tokens) == 2 and logged
+    assert HUBSPOT_CLIENT_SECRET not in logged and not [t for t in tokens if t in logged]
