@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
 def product_environment(deals: int) -> Iterator[bool]:
     """Yield True when the local emulators were started because no HubSpot token is configured."""
     settings = load_settings()
-    if settings.hubspot_access_token or settings.hubspot_token_ssm_parameter:
+    if settings.hubspot_access_token or settings.hubspot_token_ssm_parameter or settings.hubspot_client_id:
         yield False
         return
     from hspc_pipelines.extras import emulator_stack

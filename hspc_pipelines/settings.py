@@ -116,9 +116,15 @@ class Settings(BaseSettings):
         return (init_settings,) if _GIVEN_ONLY.get() else (init_settings, env_settings)
 
     # -- HubSpot ----------------------------------------------------------------------------------
+    hubspot_auth: Literal["private_app", "client_credentials", "service_key"] | None = _var(
+        "HSPC_HUBSPOT_AUTH", None, "HubSpot", "private_app, client_credentials or service_key",
+        "How hspc signs in to HubSpot (docs/hubspot-app.md); unset: client_credentials when "
+        "HUBSPOT_CLIENT_ID is set, else private_app when a token is set",
+    )  # fmt: skip
     hubspot_access_token: SecretStr | None = _var(
-        "HUBSPOT_ACCESS_TOKEN", None, "HubSpot", "a private app access token",
-        "HubSpot private app token; unset: HSPC_HUBSPOT_TOKEN_SSM_PARAMETER, else `make run` emulates",
+        "HUBSPOT_ACCESS_TOKEN", None, "HubSpot", "a private app access token or a service key",
+        "HubSpot private app token (or service key); unset: HSPC_HUBSPOT_TOKEN_SSM_PARAMETER, "
+        "HUBSPOT_CLIENT_ID, else `make run` emulates",
     )  # fmt: skip
     hubspot_token_ssm_parameter: str | None = _var(
         "HSPC_HUBSPOT_TOKEN_SSM_PARAMETER", None, "HubSpot", "an SSM parameter name",
@@ -128,9 +134,14 @@ class Settings(BaseSettings):
         "HUBSPOT_BASE_URL", "https://api.hubapi.com", "HubSpot", "an http:// or https:// URL",
         "HubSpot API root (the emulator's URL locally)", pattern=r"^https?://",
     )  # fmt: skip
+    hubspot_client_id: str | None = _var(
+        "HUBSPOT_CLIENT_ID", None, "HubSpot", "the developer-platform app's client id",
+        "With HUBSPOT_CLIENT_SECRET: client-credentials tokens (HSPC_HUBSPOT_AUTH=client_credentials)",
+    )  # fmt: skip
     hubspot_client_secret: SecretStr | None = _var(
         "HUBSPOT_CLIENT_SECRET", None, "HubSpot", "the app's client secret",
-        "Verifies webhook signatures (ingress); required unless HSPC_WEBHOOK_ACCEPT_VERSIONS=none",
+        "Verifies webhook signatures (ingress; required unless HSPC_WEBHOOK_ACCEPT_VERSIONS=none) and "
+        "obtains client-credentials tokens",
     )  # fmt: skip
     hubspot_webhook_secret: SecretStr | None = _var(
         "HUBSPOT_WEBHOOK_SECRET", None, "HubSpot", "the app's client secret",
@@ -367,7 +378,7 @@ class Settings(BaseSettings):
         "Print each run's figures as CloudWatch embedded metric format lines (namespace hspc)",
     )  # fmt: skip
 
-    @field_validator("log_level", "log_format", "hubspot_events_source", mode="before")
+    @field_validator("log_level", "log_format", "hubspot_events_source", "hubspot_auth", mode="before")
     @classmethod
     def _any_case(cls, value: Any) -> Any:
         if not isinstance(value, str):

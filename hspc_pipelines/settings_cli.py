@@ -20,8 +20,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     if not args.check:
         print(configuration_table(), end="")
         return 0
+    from hspc_pipelines.hubspot.auth import auth_mode
+
     try:
-        load_settings()
+        auth_mode(load_settings())  # the HubSpot credential: ambiguous or incomplete is an error too
     except SettingsError as exc:
         print(f"hspc config: {exc}", file=sys.stderr)
         return 2

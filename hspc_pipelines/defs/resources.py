@@ -19,6 +19,13 @@ from pydantic import PrivateAttr
 from hspc_pipelines.defs.io import asset_store_io_manager
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.hubspot import pacing as hubspot_pacing
+from hspc_pipelines.hubspot.auth import (
+    AuthMode,
+    Credentials,
+    StaticToken,
+    auth_mode,
+    shared_client_credentials,
+)
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, load_mapping_config
@@ -53,10 +60,15 @@ def _ssm_reader(parameter: str, region: str) -> Callable[[], str]:
 
 
 class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """HubSpot CRM client. `access_token` or `access_token_ssm_parameter` must be set."""
+    """HubSpot CRM client. `auth` (HSPC_HUBSPOT_AUTH) says which credential: a static token
+    (`access_token` or `access_token_ssm_parameter`: a private app's, or a service key) or a
+    developer-platform app's `client_id` and `client_secret` (client-credentials tokens)."""
 
+    auth: str = AuthMode.PRIVATE_APP.value
     access_token: str | None = None
     access_token_ssm_parameter: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
     base_url: str = DEFAULT_HUBSPOT_URL
     region: str = "us-east-1"  # of the SSM parameter
     requests_per_10s: int = hubspot_pacing.DEFAULT_REQUESTS_PER_10S
@@ -69,27 +81,38 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def get_client(self) -> HubSpotClient:
         if self._client is None:
-            token = self.access_token
-            if not token and self.access_token_ssm_parameter:
-                token = _ssm_secret(self.access_token_ssm_parameter, self.region)
-            if not token:
+            self._client = HubSpotClient(
+                base_url=self.base_url,
+                credentials=self._credentials(),
+                requests_per_10s=self.requests_per_10s,
+                search_per_second=self.search_per_second,
+            )
+        return self._client
+
+    def _credentials(self) -> Credentials:
+        mode = AuthMode(self.auth)
+        if mode is AuthMode.CLIENT_CREDENTIALS:
+            if not (self.client_id and self.client_secret):
                 raise _invalid_config(
-                    "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER",
+                    "HubSpot client credentials missing: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET",
                     [],
                     None,
                 )
-            parameter, region = self.access_token_ssm_parameter, self.region
-            self._client = HubSpotClient(
-                token,
-                self.base_url,
-                requests_per_10s=self.requests_per_10s,
-                search_per_second=self.search_per_second,
-                # A token from SSM is re-read after a 401, so rotating it needs no restart.
-                token_provider=_ssm_reader(parameter, region)
-                if parameter and not self.access_token
-                else None,
+            # One provider per app in the process: every step and sensor shares its token.
+            return shared_client_credentials(self.client_id, self.client_secret, self.base_url)
+        token = self.access_token
+        if not token and self.access_token_ssm_parameter:
+            token = _ssm_secret(self.access_token_ssm_parameter, self.region)
+        if not token:
+            raise _invalid_config(
+                "HubSpot access token missing: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER",
+                [],
+                None,
             )
-        return self._client
+        parameter, region = self.access_token_ssm_parameter, self.region
+        # A token from SSM is re-read after a 401, so rotating it needs no restart.
+        reread = _ssm_reader(parameter, region) if parameter and not self.access_token else None
+        return StaticToken(token, mode, reread=reread)
 
     def call_figures(self) -> CallFigures:
         """The calls this resource's client made so far (none before it is built)."""
@@ -222,9 +245,14 @@ def _env_or(settings: Settings, field: str, default: Any) -> Any:
 def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
     """The resources the assets ask for by name, from the settings of this code location."""
     ssm_parameter = settings.hubspot_token_ssm_parameter
+    mode = auth_mode(settings) or AuthMode.PRIVATE_APP  # nothing set: the run says the token is missing
+    app = mode is AuthMode.CLIENT_CREDENTIALS
     hubspot = HubSpotResource(
-        access_token=None if ssm_parameter else dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
-        access_token_ssm_parameter=ssm_parameter,
+        auth=mode.value,
+        access_token=None if ssm_parameter or app else dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
+        access_token_ssm_parameter=None if app else ssm_parameter,
+        client_id=dg.EnvVar("HUBSPOT_CLIENT_ID") if app else None,
+        client_secret=dg.EnvVar("HUBSPOT_CLIENT_SECRET") if app else None,
         base_url=_env_or(settings, "hubspot_base_url", DEFAULT_HUBSPOT_URL),
         region=settings.aws_region,
         **hubspot_pacing.pacing_from_settings(settings),

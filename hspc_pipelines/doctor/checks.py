@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hspc_pipelines.doctor.scopes import REQUIRED_SCOPES, missing_scopes
+from hspc_pipelines.doctor.scopes import APP_SCOPES, REQUIRED_SCOPES, missing_scopes
 from hspc_pipelines.settings import Settings
 
 
@@ -37,30 +37,52 @@ class CheckFailed(Exception):
 Check = Callable[[Settings], str]
 
 
-def _hubspot(settings: Settings) -> Any:
-    from hspc_pipelines.hubspot.client import HubSpotClient
+def _ssm_read(parameter: str, region: str) -> str:
+    import boto3
 
-    if settings.hubspot_access_token is None:
-        raise CheckFailed(
-            "HUBSPOT_ACCESS_TOKEN is not set",
-            "set HUBSPOT_ACCESS_TOKEN to the private app's access token (or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER)",
-        )
-    return HubSpotClient(settings.hubspot_access_token.get_secret_value(), settings.hubspot_base_url)
+    ssm = boto3.client("ssm", region_name=region)
+    return str(ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"])
+
+
+def _hubspot(settings: Settings) -> Any:
+    from hspc_pipelines.hubspot.auth import credentials_from_settings
+    from hspc_pipelines.hubspot.client import HubSpotClient
+    from hspc_pipelines.settings import SettingsError
+
+    try:
+        credentials = credentials_from_settings(settings, ssm_reader=_ssm_read)
+    except SettingsError as exc:
+        raise CheckFailed(str(exc), "set the variables it names (docs/hubspot-app.md)") from None
+    return HubSpotClient(base_url=settings.hubspot_base_url, credentials=credentials)
 
 
 def check_hubspot_token(settings: Settings) -> str:
+    """The chosen credential works and carries the scopes hspc needs, as far as HubSpot tells."""
+    from hspc_pipelines.hubspot.auth import AuthMode, TokenRequestError
     from hspc_pipelines.hubspot.errors import HubSpotError
 
     client = _hubspot(settings)
+    mode = client.credentials.mode
+    if mode is AuthMode.SERVICE_KEY:
+        return _check_service_key(client)
     try:
         info = client.token_info()
+    except TokenRequestError as exc:
+        raise CheckFailed(
+            f"no client-credentials token: {exc}",
+            "copy the client id and secret from the app's Auth tab (Development > Projects > the app) "
+            "into HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET; docs/hubspot-app.md",
+        ) from None
     except HubSpotError as exc:
         if exc.status in (401, 403):
             raise CheckFailed(
                 f"HubSpot refused the token ({exc.status})",
-                "create a new access token for the private app and set HUBSPOT_ACCESS_TOKEN",
+                "create a new access token for the private app and set HUBSPOT_ACCESS_TOKEN "
+                "(a new portal cannot create private apps: docs/hubspot-app.md)",
             ) from None
         raise
+    if mode is AuthMode.CLIENT_CREDENTIALS:
+        return _check_client_credentials(client, info)
     missing = missing_scopes(info.get("scopes") or [])
     if missing:
         raise CheckFailed(
@@ -69,6 +91,46 @@ def check_hubspot_token(settings: Settings) -> str:
             + "; ".join(f"{s} ({REQUIRED_SCOPES[s]})" for s in missing),
         )
     return f"portal {info.get('hubId')}, app {info.get('appId')}, all {len(REQUIRED_SCOPES)} scopes granted"
+
+
+def _check_client_credentials(client: Any, info: dict[str, Any]) -> str:
+    missing = missing_scopes(info.get("scopes") or [], APP_SCOPES)
+    if missing:
+        raise CheckFailed(
+            f"the client-credentials token lacks scopes {', '.join(missing)}",
+            "add them to requiredScopes in deploy/hubspot-app/src/app/app-hsmeta.json and run "
+            "`hs project upload` (docs/hubspot-app.md)",
+        )
+    _probe(client, "the client-credentials token")
+    return (
+        f"client-credentials token for HUBSPOT_CLIENT_ID={client.credentials.client_id} "
+        f"(lives {info.get('expiresIn'):.0f} s, renewed before it expires), all {len(APP_SCOPES)} app "
+        "scopes granted, CRM answers"
+    )
+
+
+def _check_service_key(client: Any) -> str:
+    _probe(client, "the service key")
+    return (
+        "the service key is accepted (deal pipelines read); its scopes cannot be checked (HubSpot "
+        "documents no introspection for service keys: give it "
+        + ", ".join(REQUIRED_SCOPES)
+        + "); service keys receive no webhooks: HubSpot's events need a developer-platform app "
+        "(docs/hubspot-app.md), the schedules reconcile either way"
+    )
+
+
+def _probe(client: Any, what: str) -> None:
+    """One read every credential must be allowed (crm.schemas.deals.read): proves HubSpot's CRM takes it."""
+    from hspc_pipelines.hubspot.errors import HubSpotError
+
+    try:
+        client.list_pipelines("deals")
+    except HubSpotError as exc:
+        raise CheckFailed(
+            f"HubSpot refused {what} for a CRM read (GET deal pipelines: HTTP {exc.status} {exc.category})",
+            "give the credential the scopes in the README (HubSpot scopes) and check it belongs to this portal",
+        ) from None
 
 
 def check_properties(settings: Settings) -> str:

@@ -31,6 +31,9 @@ RULE_NAME = "hspc-partner-central-events"
 MAX_RECEIVE_COUNT = 5
 HUBSPOT_TOKEN = "local-hubspot-token"
 HUBSPOT_CLIENT_SECRET = "local-hubspot-client-secret"
+# The app's client id: not in `.env` (with HUBSPOT_ACCESS_TOKEN it would make the mode ambiguous); set
+# HUBSPOT_CLIENT_ID to it and unset HUBSPOT_ACCESS_TOKEN to run with client-credentials tokens.
+HUBSPOT_CLIENT_ID = "local-hubspot-client-id"
 DEFAULT_SOLUTIONS = (
     {"Name": "Data Platform on AWS", "Category": "Software Product"},
     {"Name": "Managed Migration Services", "Category": "Consulting Service"},
@@ -138,6 +141,7 @@ class EmulatorStack:
             access_tokens=[HUBSPOT_TOKEN],
             webhook_url=self.webhook_url,
             webhook_client_secret=HUBSPOT_CLIENT_SECRET,
+            oauth_clients={HUBSPOT_CLIENT_ID: HUBSPOT_CLIENT_SECRET},  # one secret, as a real app has
         )
         self._servers.append(hs_server)
         if self.deals > 0:

@@ -19,6 +19,13 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
+from hspc_pipelines.hubspot.auth import (
+    AuthMode,
+    ClientCredentials,
+    Credentials,
+    StaticToken,
+    credentials_from_settings,
+)
 from hspc_pipelines.hubspot.batch import BatchFailure, BatchResult, chunks
 from hspc_pipelines.hubspot.errors import (
     HubSpotError,
@@ -46,7 +53,7 @@ from hspc_pipelines.hubspot.search import (
     window_filter_groups,
 )
 from hspc_pipelines.hubspot.stats import CallStats
-from hspc_pipelines.settings import load_settings
+from hspc_pipelines.settings import SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +81,7 @@ class HubSpotClient:
 
     def __init__(
         self,
-        access_token: str,
+        access_token: str | None = None,
         base_url: str = "https://api.hubapi.com",
         *,
         timeout: float | tuple[float, float] = (5, 30),
@@ -83,14 +90,16 @@ class HubSpotClient:
         max_retries: int = 6,
         session: requests.Session | None = None,
         token_provider: Callable[[], str] | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
-        """`token_provider` re-reads the token (from SSM) after a 401: a rotated token is picked up
-        without a restart."""
-        if not access_token:
-            raise ValueError("HubSpot access token is empty: set HUBSPOT_ACCESS_TOKEN")
-        self._token = access_token
-        self._token_provider = token_provider
-        self._token_lock = threading.Lock()
+        """A static `access_token` (a private app's; `token_provider` re-reads it from SSM after a 401, so
+        a rotated token is picked up without a restart), or `credentials` (hubspot/auth.py: a service key,
+        client-credentials tokens that expire)."""
+        if credentials is None:
+            if not access_token:
+                raise ValueError("HubSpot access token is empty: set HUBSPOT_ACCESS_TOKEN")
+            credentials = StaticToken(access_token, reread=token_provider)
+        self.credentials = credentials
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.stats = CallStats()
@@ -104,15 +113,18 @@ class HubSpotClient:
         self.session.mount("http://", adapter)
 
     def __repr__(self) -> str:  # never show the token
-        return f"HubSpotClient(base_url={self.base_url!r})"
+        return f"HubSpotClient(base_url={self.base_url!r}, auth={self.credentials.mode.value!r})"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> HubSpotClient:
+        """A client as the settings say (HSPC_HUBSPOT_AUTH and its variables; not the SSM parameter)."""
         settings = load_settings()
-        if settings.hubspot_access_token is None:
-            raise ValueError("HUBSPOT_ACCESS_TOKEN is not set (a HubSpot private app access token)")
         kw: dict[str, Any] = {**pacing_from_settings(settings), **overrides}
-        return cls(settings.hubspot_access_token.get_secret_value(), settings.hubspot_base_url, **kw)
+        try:
+            credentials = credentials_from_settings(settings)
+        except SettingsError as exc:
+            raise ValueError(str(exc)) from None
+        return cls(base_url=settings.hubspot_base_url, credentials=credentials, **kw)
 
     def close(self) -> None:
         self.session.close()
@@ -135,14 +147,15 @@ class HubSpotClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        _retried: bool = False,
         **path_params: Any,
     ) -> Any:
         """One call; returns the parsed JSON body (None for 204). Raises HubSpotError on >= 400."""
         path = _path(template, **path_params)
         endpoint = f"{method} {template}"
         self._local.endpoint = endpoint
+        sent_token = self.credentials.current()  # before the pacer: a token request is not a CRM call
         self._local.slots = self.pacer.acquire(path.endswith("/search"))
-        sent_token = self._token
         headers = {"Authorization": f"Bearer {sent_token}", "Accept": "application/json"}
         try:
             response = self.session.request(
@@ -152,44 +165,35 @@ class HubSpotClient:
             self.pacer.complete(self._local.slots)
             self.stats.record(endpoint, 0)
             raise HubSpotError(
-                0, "CONNECTION", scrub(f"{type(exc).__name__}: {exc}", self._token), method=method, path=path
+                0, "CONNECTION", scrub(f"{type(exc).__name__}: {exc}", sent_token), method=method, path=path
             ) from exc
         self.pacer.complete(self._local.slots)
         self.stats.record(endpoint, response.status_code)
         self.pacer.observe(response.headers)
         body = self._body(response)
-        if response.status_code == 401 and self._token_rotated(sent_token):
-            return self.request(method, template, params=params, json=json, **path_params)
+        if response.status_code == 401 and not _retried and self._fresh_token(sent_token):
+            return self.request(method, template, params=params, json=json, _retried=True, **path_params)
         if response.status_code >= 400:
             raise error_from_body(
                 response.status_code,
                 body,
                 method=method,
                 path=path,
-                token=self._token,
-                fallback=scrub(response.text[:500], self._token),
+                token=sent_token,
+                fallback=scrub(response.text[:500], sent_token),
             )
         return body
 
-    def _token_rotated(self, sent_token: str) -> bool:
-        """After a 401: whether a token other than the one sent is now available (another thread
-        already re-read it, or the provider has a new one). The provider is asked at most once per
-        401, so a revoked token ends in the 401's error, not in a loop."""
-        if self._token_provider is None:
+    def _fresh_token(self, sent_token: str) -> bool:
+        """After a 401: whether the credential has a token other than the one sent (re-read from SSM,
+        or a new client-credentials token). Asked once per request, so a revoked credential ends in
+        the 401's error, not in a loop."""
+        try:
+            fresh = self.credentials.after_401(sent_token)
+        except HubSpotError as exc:  # the token endpoint refused: the 401 stands, said once
+            log.warning("HubSpot answered 401 and no new token could be obtained: %s", exc)
             return False
-        with self._token_lock:
-            if self._token != sent_token:
-                return True
-            try:
-                fresh = self._token_provider()
-            except Exception as exc:  # SSM unreachable: the 401 stands; the type says why, never a value
-                log.warning("HubSpot answered 401 and the token could not be re-read: %s", type(exc).__name__)
-                return False
-            if not fresh or fresh == sent_token:
-                return False
-            log.info("HubSpot answered 401: using the token re-read from its source")
-            self._token = fresh
-            return True
+        return bool(fresh) and fresh != sent_token
 
     @staticmethod
     def _body(response: requests.Response) -> Any:
@@ -585,9 +589,22 @@ class HubSpotClient:
     # -- the token ------------------------------------------------------------------------------
 
     def token_info(self) -> dict[str, Any]:
-        """The private-app token's portal, app and `scopes` (HubSpot's token introspection)."""
+        """The token's portal, app and `scopes`, as far as HubSpot tells them.
+
+        A private app token: `POST /oauth/v2/private-apps/get/access-token-info`. A client-credentials
+        token: what the token endpoint granted (HubSpot's introspection, `GET
+        /oauth/v1/access-tokens/{token}`, carries the token in the URL, which urllib3 logs; not used).
+        A service key: HubSpot documents no introspection, ValueError says so."""
+        mode = self.credentials.mode
+        if mode is AuthMode.SERVICE_KEY:
+            raise ValueError("HubSpot documents no introspection for service keys")
+        if isinstance(self.credentials, ClientCredentials):
+            self.credentials.current()
+            return self.credentials.granted()
         result: dict[str, Any] = self.request(
-            "POST", "/oauth/v2/private-apps/get/access-token-info", json={"tokenKey": self._token}
+            "POST",
+            "/oauth/v2/private-apps/get/access-token-info",
+            json={"tokenKey": self.credentials.current()},
         )
         return result
 

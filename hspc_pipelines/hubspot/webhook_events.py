@@ -32,6 +32,8 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from hspc_pipelines.mapping.properties import DEAL_PROPERTIES
+
 # The vocabulary's enum under another name: `DealEvent` here is the pydantic model of those events
 # (its name is the one the OpenAPI schema shows).
 from hspc_pipelines.mapping.vocabulary import DealEvent as DealSubscriptionType
@@ -41,6 +43,18 @@ CREATION, PROPERTY_CHANGE = DealSubscriptionType.CREATION, DealSubscriptionType.
 DELETION, RESTORE = DealSubscriptionType.DELETION, DealSubscriptionType.RESTORE
 ASSOCIATION_CHANGE, MERGE = DealSubscriptionType.ASSOCIATION_CHANGE, DealSubscriptionType.MERGE
 KNOWN_SUBSCRIPTION_TYPES = frozenset(DealSubscriptionType)
+
+# What hspc asks HubSpot to tell it about (the app's webhook subscriptions, deploy/hubspot-app/, and
+# the webhooks journal's): every deal event, and a change of any deal property the plan reads except
+# the two HubSpot sets itself (hs_lastmodifieddate moves with every write; createdate never does).
+# A change hspc made itself comes back as an echo and is dropped (events/echo.py).
+SYSTEM_SET_PROPERTIES = frozenset({"hs_lastmodifieddate", "createdate"})
+SUBSCRIBED_DEAL_PROPERTIES: tuple[str, ...] = tuple(
+    p for p in DEAL_PROPERTIES if p not in SYSTEM_SET_PROPERTIES
+)
+SUBSCRIBED_DEAL_EVENTS: tuple[str, ...] = tuple(
+    e.value for e in DealSubscriptionType if e is not PROPERTY_CHANGE
+)
 
 MAX_SHOWN_VALUE = 60
 MAX_ID = 10**24

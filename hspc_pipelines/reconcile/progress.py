@@ -143,10 +143,12 @@ class Progress:
 
 _HINTS: tuple[tuple[str, str, str], ...] = (
     # (error class, text in the message, what to do)
+    ("TokenRequestError", "", "HubSpot gave no client-credentials token: check HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (docs/hubspot-app.md)"),
     ("HubSpotError", "HTTP 401", "HubSpot refused the access token: set HUBSPOT_ACCESS_TOKEN to a valid private app token"),
     ("HubSpotError", "HTTP 403", "the HubSpot token lacks a scope: give the private app the CRM scopes (README)"),
     ("HubSpotError", "no response", "HubSpot is unreachable: check the network and HUBSPOT_BASE_URL"),
     ("DagsterInvalidConfigError", "access token missing", "no HubSpot token: set HUBSPOT_ACCESS_TOKEN or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER"),
+    ("DagsterInvalidConfigError", "client credentials missing", "set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (docs/hubspot-app.md)"),
     ("EndpointConnectionError", "", "Partner Central is unreachable: check the network and AWS_REGION"),
     ("ConnectTimeoutError", "", "Partner Central is unreachable: check the network and AWS_REGION"),
     ("NoCredentialsError", "", "no AWS credentials: set AWS_PROFILE or the task role"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hspc_pipelines.cli import main
-from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.emulators.stack import HUBSPOT_CLIENT_ID, EmulatorStack
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 
@@ -119,3 +119,41 @@ def test_the_readme_lists_every_scope_hspc_needs():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for scope, why in REQUIRED_SCOPES.items():
         assert f"| `{scope}` | {why} |" in readme, scope
+
+
+def test_client_credentials_are_checked_by_obtaining_a_token_and_reading_the_crm(stack, capsys, monkeypatch):
+    env = stack.env
+    bootstrap_properties(HubSpotClient(env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_BASE_URL"]))
+    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN")
+    monkeypatch.setenv("HUBSPOT_CLIENT_ID", HUBSPOT_CLIENT_ID)
+    status, lines = _doctor(capsys)
+    token = lines["hubspot token and scopes"]
+    assert status == 0, "\n".join(lines.values())
+    assert "client-credentials token for HUBSPOT_CLIENT_ID=local-hubspot-client-id" in token
+    assert "all 12 app scopes granted, CRM answers" in token
+    assert stack.hubspot.stats()["tokens_issued"] == 1  # the three HubSpot checks share one token
+
+    monkeypatch.setenv("HUBSPOT_CLIENT_SECRET", "not-the-secret")
+    status, lines = _doctor(capsys)
+    token = lines["hubspot token and scopes"]
+    assert status == 1 and token.startswith("FAIL ")
+    assert "BAD_CLIENT_SECRET" in token and "Auth tab" in token and "not-the-secret" not in token
+
+
+def test_a_service_key_is_checked_by_a_read_and_says_what_cannot_be_checked(stack, capsys, monkeypatch):
+    monkeypatch.setenv("HSPC_HUBSPOT_AUTH", "service_key")
+    _, lines = _doctor(capsys)
+    token = lines["hubspot token and scopes"]
+    assert token.startswith("ok ") and "scopes cannot be checked" in token and "no webhooks" in token
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "svc-not-a-key")
+    _, lines = _doctor(capsys)
+    token = lines["hubspot token and scopes"]
+    assert token.startswith("FAIL ") and "HTTP 401" in token and "svc-not-a-key" not in token
+
+
+def test_ambiguous_credentials_fail_the_hubspot_checks_naming_the_variables(stack, capsys, monkeypatch):
+    monkeypatch.setenv("HUBSPOT_CLIENT_ID", HUBSPOT_CLIENT_ID)
+    status, lines = _doctor(capsys)
+    assert status == 1
+    for name in ("hubspot token and scopes", "hubspot properties", "hubspot pipelines and stages"):
+        assert "ambiguous" in lines[name] and "HSPC_HUBSPOT_AUTH" in lines[name], lines[name]

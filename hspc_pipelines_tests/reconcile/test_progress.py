@@ -28,6 +28,7 @@ def test_durations(seconds: float, text: str) -> None:
     ("cls_name", "message", "starts"),
     [
         ("HubSpotError", "HubSpot GET /x: HTTP 401 INVALID_AUTHENTICATION: bad", "HubSpot refused the access token"),
+        ("TokenRequestError", "HubSpot POST /oauth/v1/token: HTTP 400 BAD_CLIENT_SECRET: no", "HubSpot gave no client-credentials token"),
         ("HubSpotError", "HubSpot GET /x: HTTP 403 MISSING_SCOPES: no", "the HubSpot token lacks a scope"),
         ("HubSpotError", "HubSpot GET /x: no response CONNECTION: refused", "HubSpot is unreachable"),
         ("PartnerCentralError", "Partner Central ListSolutions: EndpointConnectionError: x", "Partner Central is unreachable"),

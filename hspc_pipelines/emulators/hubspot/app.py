@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.datastructures import Headers, QueryParams
@@ -33,6 +33,7 @@ from .errors import ApiError, error_body
 from .faults import FaultInjector
 from .journal import DEFAULT_RETENTION_SECONDS
 from .loader import load_payload
+from .oauth_apps import DEFAULT_CLIENTS, DEFAULT_TOKEN_LIFETIME_SECONDS, ClientCredentialsApps
 from .ratelimit import RATE_LIMIT_MESSAGES, RateLimiter
 from .routing import Call, Reply, Router, stats_key
 from .state import State
@@ -71,8 +72,14 @@ class HubSpotEmulator:
         app_id: int = 1160452,
         search_lag_seconds: float = 0.0,
         journal_retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        service_keys: Iterable[str] = (),
+        oauth_clients: Mapping[str, str] | None = None,
+        token_lifetime_seconds: float = DEFAULT_TOKEN_LIFETIME_SECONDS,
     ) -> None:
-        self.access_tokens = frozenset(access_tokens)
+        """`access_tokens` are private-app tokens and `service_keys` service keys (both static bearer
+        tokens); `oauth_clients` (client id -> secret) may obtain client-credentials tokens that expire
+        after `token_lifetime_seconds`."""
+        self.access_tokens = frozenset(access_tokens) | frozenset(service_keys)
         self.lock = threading.RLock()
         self.limits = RateLimiter(rate_limit_per_10s, search_per_second, daily_limit, daily_window_seconds)
         self.faults = FaultInjector()
@@ -91,6 +98,11 @@ class HubSpotEmulator:
         self.state.journal.retention_ms = int(journal_retention_seconds * 1000)
         self.state.portal_id, self.state.app_id = portal_id, app_id
         self.state.token_scopes = routes_oauth.DEFAULT_SCOPES
+        self.state.apps = ClientCredentialsApps(
+            DEFAULT_CLIENTS if oauth_clients is None else oauth_clients,
+            routes_oauth.DEFAULT_APP_SCOPES,
+            token_lifetime_seconds,
+        )
         set_clock_offset_ms(0)  # a new portal keeps real time, whatever an earlier one was told
         self.router = Router()
         for module in (routes_objects, routes_associations, routes_properties, routes_oauth, routes_journal):
@@ -148,6 +160,7 @@ class HubSpotEmulator:
                 "webhook_deliveries": len(self.webhooks.deliveries),
                 "journal_entries": len(self.state.journal.live(now_ms())),
                 "journal_entries_written": self.state.journal.written,
+                "tokens_issued": self.state.apps.tokens_issued,
             }
 
     def reset_stats(self) -> None:
@@ -187,6 +200,10 @@ class HubSpotEmulator:
             if "token_scopes" in settings:
                 scopes = settings["token_scopes"]
                 self.state.token_scopes = tuple(routes_oauth.DEFAULT_SCOPES if scopes is None else scopes)
+            if "token_lifetime_seconds" in settings:  # tokens issued from now on
+                self.state.apps.lifetime_seconds = float(settings["token_lifetime_seconds"])
+            if settings.get("revoke_tokens"):  # every client-credentials token stops working now
+                self.state.apps.revoke_all()
             if "record_exchanges" in settings:
                 self.record_exchanges = bool(settings["record_exchanges"])
             ws.max_attempts = int(settings.get("webhook_max_attempts", ws.max_attempts))
@@ -209,6 +226,7 @@ class HubSpotEmulator:
             "clock_offset_seconds": clock_offset_ms() / 1000,
             "journal_retention_seconds": self.state.journal.retention_ms / 1000,
             "token_scopes": list(self.state.token_scopes),
+            "token_lifetime_seconds": self.state.apps.lifetime_seconds,
         }
 
     def flush_webhooks(self, timeout: float = 10.0) -> bool:
@@ -251,13 +269,16 @@ class HubSpotEmulator:
     async def _api(self, method: str, path: str, query: QueryParams, headers: Headers, body: bytes) -> Reply:
         match = self.router.match(method, path)
         endpoint = stats_key(*match) if match else f"{method} (no route)"
-        token = _bearer(headers.get("authorization"))
-        if token is None or token not in self.access_tokens:
-            reply = Reply(
-                401,
-                error_body(AUTH_MESSAGE if token is None else BAD_TOKEN_MESSAGE, "INVALID_AUTHENTICATION"),
-            )
-            return self._count(endpoint, reply)
+        bearer = _bearer(headers.get("authorization"))
+        if path.startswith(routes_oauth.PUBLIC_PREFIX):  # the token endpoint and introspection
+            token = bearer or "anonymous-oauth"
+        else:
+            refused = self._refused(bearer)
+            if refused is not None or bearer is None:
+                return self._count(endpoint, refused or Reply(401))
+            issued = self.state.apps.issued.get(bearer)
+            # The app's limits, whichever of its tokens is sent.
+            token = f"app:{issued.client_id}" if issued is not None else bearer
         with self.lock:
             policy = self.limits.check(token, bool(match and match[0].search))
             fault = self.faults.draw(method, path)
@@ -282,6 +303,20 @@ class HubSpotEmulator:
         with self.lock:
             reply.headers.update(self.limits.headers(token))
         return self._count(endpoint, reply)
+
+    def _refused(self, token: str | None) -> Reply | None:
+        """HubSpot's 401 for a missing, unknown or expired token; None lets the call through."""
+        if token is None:
+            return Reply(401, error_body(AUTH_MESSAGE, "INVALID_AUTHENTICATION"))
+        if token in self.access_tokens:
+            return None
+        late = self.state.apps.seconds_expired(token)
+        if late == 0:
+            return None
+        if late is not None:
+            message = f"The OAuth token used to make this call expired {late} second(s) ago."
+            return Reply(401, error_body(message, "EXPIRED_AUTHENTICATION"))
+        return Reply(401, error_body(BAD_TOKEN_MESSAGE, "INVALID_AUTHENTICATION"))
 
     def _handle(self, handler: Any, call: Call) -> Reply:
         events: list[dict[str, Any]] = []

@@ -11,6 +11,7 @@ from typing import Any
 from .associations import TARGET_BY_TYPE, AssociationStore, resolve_type_id
 from .errors import ApiError, bad_request
 from .journal import Journal
+from .oauth_apps import DEFAULT_CLIENTS, DEFAULT_TOKEN_LIFETIME_SECONDS, ClientCredentialsApps
 from .objecttypes import SINGULAR, canonical
 from .pipelines import PipelineStore
 from .properties import PropertyRegistry
@@ -34,6 +35,9 @@ class State:
         self.journal = Journal()  # the webhooks journal: the outbox's events, kept for reading back
         self.portal_id, self.app_id = 62515, 1160452
         self.token_scopes: tuple[str, ...] = ()  # set by the app (routes_oauth.DEFAULT_SCOPES)
+        # Client-credentials apps and their tokens; set by the app, kept across reset() (a reset
+        # forgets the portal's data, not who may sign in).
+        self.apps = ClientCredentialsApps(DEFAULT_CLIENTS, (), DEFAULT_TOKEN_LIFETIME_SECONDS)
 
     def reset(self) -> None:
         self.history = {}
