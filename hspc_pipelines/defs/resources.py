@@ -19,6 +19,7 @@ from pydantic import PrivateAttr
 from hspc_pipelines.defs.io import asset_store_io_manager
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.hubspot import pacing as hubspot_pacing
+from hspc_pipelines.hubspot import paths as hubspot_paths
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.mapping import MappingConfig, load_mapping_config
@@ -61,6 +62,7 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     region: str = "us-east-1"  # of the SSM parameter
     requests_per_10s: int = hubspot_pacing.DEFAULT_REQUESTS_PER_10S
     search_per_second: float = hubspot_pacing.DEFAULT_SEARCH_PER_SECOND
+    api_version: str = hubspot_paths.DEFAULT_VERSION  # HSPC_HUBSPOT_API_VERSION (hubspot/paths.py)
     # Whether `ensure_properties` creates the properties hspc writes (off: an operator ran `hspc bootstrap`).
     bootstrap: bool = True
 
@@ -84,6 +86,7 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 self.base_url,
                 requests_per_10s=self.requests_per_10s,
                 search_per_second=self.search_per_second,
+                api_version=self.api_version,
                 # A token from SSM is re-read after a 401, so rotating it needs no restart.
                 token_provider=_ssm_reader(parameter, region)
                 if parameter and not self.access_token
@@ -227,6 +230,7 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
         access_token_ssm_parameter=ssm_parameter,
         base_url=_env_or(settings, "hubspot_base_url", DEFAULT_HUBSPOT_URL),
         region=settings.aws_region,
+        api_version=settings.hubspot_api_version,
         **hubspot_pacing.pacing_from_settings(settings),
     )
     partner_central = PartnerCentralResource(

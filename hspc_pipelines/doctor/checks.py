@@ -45,7 +45,11 @@ def _hubspot(settings: Settings) -> Any:
             "HUBSPOT_ACCESS_TOKEN is not set",
             "set HUBSPOT_ACCESS_TOKEN to the private app's access token (or HSPC_HUBSPOT_TOKEN_SSM_PARAMETER)",
         )
-    return HubSpotClient(settings.hubspot_access_token.get_secret_value(), settings.hubspot_base_url)
+    return HubSpotClient(
+        settings.hubspot_access_token.get_secret_value(),
+        settings.hubspot_base_url,
+        api_version=settings.hubspot_api_version,
+    )
 
 
 def check_hubspot_token(settings: Settings) -> str:

@@ -156,8 +156,9 @@ def who_asked(
     try:
         deal = hs.request(
             "GET",
-            "/crm/v3/objects/deals/{deal_id}",
+            hs.paths.objects("/{deal_id}"),
             params={"properties": "hs_object_id", "propertiesWithHistory": SUBMIT_PROPERTY},
+            object_type="deals",
             deal_id=deal_id,
         )
     except HubSpotError as exc:  # the audit must not stop the submission: the row says nobody
