@@ -57,7 +57,7 @@ def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeyp
     # the Lambda system's portal: aws_engagement_score was a number
     client.request(
         "POST",
-        "/crm/v3/properties/{object_type}",
+        client.paths.properties(),
         json={
             "name": "aws_engagement_score",
             "label": "AWS Engagement Score",

@@ -16,6 +16,7 @@ from .properties import PropertyRegistry
 from .search_index import SearchIndex
 from .store import ObjectStore, Record
 from .timeutil import iso_ms, now_ms
+from .validation_rules import Rule
 from .webhooks import WebhookDispatcher
 
 
@@ -32,8 +33,11 @@ class State:
         self.index = SearchIndex()
         self.portal_id, self.app_id = 62515, 1160452
         self.token_scopes: tuple[str, ...] = ()  # set by the app (routes_oauth.DEFAULT_SCOPES)
+        # The portal's required-property rules (validation_rules.py), enforced at 2026-09 and later.
+        self.validation_rules: list[Rule] = []
 
     def reset(self) -> None:
+        self.validation_rules = []
         self.history = {}
         self.registry = PropertyRegistry()
         self.store = ObjectStore(self.registry)
