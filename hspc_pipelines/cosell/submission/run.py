@@ -115,7 +115,7 @@ def _write(
         notes=notes,
     )
     ((_, status, _, error),) = write_deals(hs, [write], now)
-    return error if status == RowStatus.FAILED else None
+    return error if status in (RowStatus.FAILED, RowStatus.INVALID) else None
 
 
 def _refuse(
