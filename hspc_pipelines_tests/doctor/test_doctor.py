@@ -15,7 +15,7 @@ from hspc_pipelines.emulators.stack import EmulatorStack
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 
-CHECKS = 8
+CHECKS = 9
 
 
 @pytest.fixture
