@@ -89,6 +89,11 @@ def error_from_body(
             policy=policy,
         )
     details = data.get("errors") if isinstance(data.get("errors"), list) else None
+    if details and token:  # a detail's text reaches messages too (a rule's): never the token
+        details = [
+            {**d, "message": scrub(str(d["message"]), token)} if isinstance(d, dict) and "message" in d else d
+            for d in details
+        ]
     return HubSpotError(
         status,
         category,

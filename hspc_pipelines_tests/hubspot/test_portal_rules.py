@@ -39,7 +39,7 @@ NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,30}", fullmatch=True)
 
 def test_a_refusal_names_the_property_and_the_rule_in_the_error():
     error = error_from_body(
-        400, CONDITIONAL_BODY, method="POST", path="/crm/objects/2026-09/deals", token="t"
+        400, CONDITIONAL_BODY, method="POST", path="/crm/objects/2026-09/deals", token="pat-na1-0123456789"
     )
     assert error.rule is not None and error.rule.properties == ("closedate",)
     text = str(error)
@@ -73,3 +73,19 @@ def test_every_rule_hit_is_found_again_in_the_recorded_reason(hits):
     for hit in hits:
         expected[hit] = expected.get(hit, 0) + 1
     assert found == expected
+
+
+def test_a_token_echoed_in_a_rules_text_never_reaches_the_message():
+    token = "pat-na1-secret-0123456789"
+    body = {
+        "category": "VALIDATION_ERROR",
+        "errors": [
+            {
+                "code": ON_CREATE,
+                "message": f"A value for x must be provided ({token})",
+                "context": {"propertyName": ["x"]},
+            }
+        ],
+    }
+    error = error_from_body(400, body, method="POST", path="/crm/objects/2026-09/deals", token=token)
+    assert error.rule is not None and token not in str(error) and "***" in str(error)
