@@ -121,7 +121,9 @@ class Calls:
     def per_deal_hubspot_reads(self) -> int:
         """GETs of single objects: what a per-deal read pattern costs."""
         return sum(
-            n for ep, n in self.hubspot.items() if ep.startswith("GET /crm/v3/objects/") and "{id}" in ep
+            n
+            for ep, n in self.hubspot.items()
+            if ep.startswith(("GET /crm/v3/objects/", "GET /crm/objects/")) and "{id}" in ep
         )
 
     def throttled(self) -> int:

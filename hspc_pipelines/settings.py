@@ -27,6 +27,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hspc_pipelines.hubspot.pacing import DEFAULT_REQUESTS_PER_10S, DEFAULT_SEARCH_PER_SECOND
+from hspc_pipelines.hubspot.paths import DEFAULT_VERSION, VERSION_ALLOWED, parse_version
 from hspc_pipelines.partner_central.pacing import (
     DEFAULT_READS_PER_SECOND,
     DEFAULT_WRITES_PER_DAY,
@@ -155,6 +156,11 @@ class Settings(BaseSettings):
     hubspot_search_per_second: float = _var(
         "HSPC_HUBSPOT_SEARCH_PER_SECOND", DEFAULT_SEARCH_PER_SECOND, "HubSpot", "a number above 0",
         "HubSpot search requests per second (the endpoint allows about 5)", gt=0, allow_inf_nan=False,
+    )  # fmt: skip
+    hubspot_api_version: str = _var(
+        "HSPC_HUBSPOT_API_VERSION", DEFAULT_VERSION, "HubSpot", VERSION_ALLOWED,
+        "HubSpot API version in every path (date-based; from 2026-09 HubSpot enforces the portal's "
+        "required-property rules on writes); legacy: the numbered v3/v4 paths until they end",
     )  # fmt: skip
 
     # -- Partner Central --------------------------------------------------------------------------
@@ -416,6 +422,11 @@ class Settings(BaseSettings):
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
         return _whole(value)
+
+    @field_validator("hubspot_api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        return parse_version(value).name
 
     @field_validator("reconcile_cron", "invitations_cron", "aws_summaries_cron")
     @classmethod

@@ -19,6 +19,7 @@ from pydantic import PrivateAttr
 from hspc_pipelines.defs.io import asset_store_io_manager
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.hubspot import pacing as hubspot_pacing
+from hspc_pipelines.hubspot import paths as hubspot_paths
 from hspc_pipelines.hubspot.auth import (
     AuthMode,
     Credentials,
@@ -73,6 +74,7 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     region: str = "us-east-1"  # of the SSM parameter
     requests_per_10s: int = hubspot_pacing.DEFAULT_REQUESTS_PER_10S
     search_per_second: float = hubspot_pacing.DEFAULT_SEARCH_PER_SECOND
+    api_version: str = hubspot_paths.DEFAULT_VERSION  # HSPC_HUBSPOT_API_VERSION (hubspot/paths.py)
     # Whether `ensure_properties` creates the properties hspc writes (off: an operator ran `hspc bootstrap`).
     bootstrap: bool = True
 
@@ -86,6 +88,7 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 credentials=self._credentials(),
                 requests_per_10s=self.requests_per_10s,
                 search_per_second=self.search_per_second,
+                api_version=self.api_version,
             )
         return self._client
 
@@ -255,6 +258,7 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
         client_secret=dg.EnvVar("HUBSPOT_CLIENT_SECRET") if app else None,
         base_url=_env_or(settings, "hubspot_base_url", DEFAULT_HUBSPOT_URL),
         region=settings.aws_region,
+        api_version=settings.hubspot_api_version,
         **hubspot_pacing.pacing_from_settings(settings),
     )
     partner_central = PartnerCentralResource(

@@ -53,7 +53,9 @@ def _hubspot(settings: Settings) -> Any:
         credentials = credentials_from_settings(settings, ssm_reader=_ssm_read)
     except SettingsError as exc:
         raise CheckFailed(str(exc), "set the variables it names (docs/hubspot-app.md)") from None
-    return HubSpotClient(base_url=settings.hubspot_base_url, credentials=credentials)
+    return HubSpotClient(
+        base_url=settings.hubspot_base_url, credentials=credentials, api_version=settings.hubspot_api_version
+    )
 
 
 def check_hubspot_token(settings: Settings) -> str:
@@ -314,8 +316,74 @@ def check_dagster_instance(settings: Settings) -> str:
     return f"loads from {home} (run storage {storage})"
 
 
+REFUSAL_LOOKBACK_DAYS = 30
+
+
+def _refused_rule_messages(settings: Settings, days: int) -> list[str] | None:
+    """Messages of the `invalid` rows of the last `days` days (None: no run has written the history
+    yet). Read-only: the doctor never creates the history's tables."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from hspc_pipelines.history.schema import HISTORY
+
+    engine = sa.create_engine(settings.state_url_or_default(str(settings.home())))
+    try:
+        if not sa.inspect(engine).has_table(HISTORY.name):
+            return None
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        query = sa.select(HISTORY.c.message).where(
+            HISTORY.c.status == "invalid", HISTORY.c.recorded_at >= since
+        )
+        with engine.connect() as conn:
+            return [str(m) for (m,) in conn.execute(query) if m]
+    finally:
+        engine.dispose()
+
+
+def check_validation_rules(settings: Settings) -> str:
+    """The portal's required-property rules (conditional, Create Record form). HubSpot has no API that
+    reads them (docs/hubspot-api-versions.md), so the doctor lists the ones that refused hspc's writes,
+    as the sync history recorded them (hubspot/portal_rules.py)."""
+    from hspc_pipelines.hubspot.paths import parse_version
+    from hspc_pipelines.hubspot.portal_rules import RULE_KINDS, rules_in
+
+    version = parse_version(settings.hubspot_api_version)
+    enforced = (
+        f"HubSpot enforces them at {version.name}"
+        if version.enforces_write_validation
+        else f"HubSpot does not enforce them at {version.name}; it will from 2026-09"
+    )
+    try:
+        messages = _refused_rule_messages(settings, REFUSAL_LOOKBACK_DAYS)
+    except Exception as exc:
+        raise CheckFailed(
+            f"the sync history cannot be read: {type(exc).__name__} ({enforced})",
+            "check HSPC_STATE_URL; the rules a portal refused writes with are learnt from the history",
+        ) from None
+    rules = rules_in(messages or [])
+    if rules:
+        listed = "; ".join(
+            f"{prop} ({RULE_KINDS.get(code, code)}, {code}): {n} refused write(s)"
+            for (code, prop), n in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        raise CheckFailed(
+            f"the portal's required-property rules refused hspc's writes in the last "
+            f"{REFUSAL_LOOKBACK_DAYS} days: {listed} ({enforced})",
+            "set these properties on the deals (or map them from Partner Central), or ask the portal's "
+            "admin to change the rules; `hspc history --failed` lists the rows (status invalid)",
+        )
+    seen = "no run has written yet" if messages is None else "none refused a write"
+    return (
+        f"{seen} in the last {REFUSAL_LOOKBACK_DAYS} days ({enforced}); HubSpot has no API that lists "
+        "them, so hspc names each rule when it refuses a write"
+    )
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("hubspot token and scopes", check_hubspot_token),
+    ("hubspot validation rules", check_validation_rules),
     ("hubspot properties", check_properties),
     ("hubspot pipelines and stages", check_pipelines),
     ("partner central", check_partner_central),

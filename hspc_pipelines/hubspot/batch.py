@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from hspc_pipelines.hubspot.portal_rules import PortalRuleRefusal
+
 T = TypeVar("T")
 
 
@@ -29,6 +31,8 @@ class BatchFailure:
     status: int
     category: str | None
     message: str
+    # Set when a portal's required-property rule refused the input: the row is invalid, not failed.
+    rule: PortalRuleRefusal | None = None
 
     @property
     def id(self) -> str | None:
@@ -39,7 +43,7 @@ class BatchFailure:
 
     def __str__(self) -> str:
         category = f" {self.category}" if self.category else ""
-        return f"HTTP {self.status}{category}: {self.message}"
+        return f"HTTP {self.status}{category}: {self.rule.describe() if self.rule else self.message}"
 
 
 @dataclass
@@ -58,6 +62,10 @@ class BatchResult:
     def failed_positions(self) -> dict[int, str]:
         """Failed input position -> reason (creates, whose inputs have no id yet)."""
         return {f.position: str(f) for f in self.errors}
+
+    def refused_by_rules(self) -> set[int]:
+        """Positions of the inputs a portal's required-property rule refused (invalid rows)."""
+        return {f.position for f in self.errors if f.rule is not None}
 
     def failed_inputs(self) -> list[Any]:
         return [f.input for f in self.errors]

@@ -42,6 +42,8 @@ from hspc_pipelines.hubspot.pacing import (
     HubSpotPacer,
     pacing_from_settings,
 )
+from hspc_pipelines.hubspot.paths import DEFAULT_VERSION, ApiVersion, HubSpotPaths
+from hspc_pipelines.hubspot.portal_rules import refusal_from
 from hspc_pipelines.hubspot.retry import HubSpotRetry
 from hspc_pipelines.hubspot.search import (
     MODIFIED,
@@ -74,7 +76,9 @@ def _path(template: str, **params: Any) -> str:
 
 
 class HubSpotClient:
-    """Calls HubSpot CRM v3/v4 with pacing under the 10-second and search limits.
+    """Calls HubSpot's CRM APIs at one version (date-based, `2026-09` by default; `legacy`: the
+    numbered v3/v4 paths), with pacing under the 10-second and search limits. Every path comes from
+    `self.paths` (`paths.py`).
 
     Thread-safe: one client may serve several worker threads.
     """
@@ -91,6 +95,7 @@ class HubSpotClient:
         session: requests.Session | None = None,
         token_provider: Callable[[], str] | None = None,
         credentials: Credentials | None = None,
+        api_version: ApiVersion | str = DEFAULT_VERSION,
     ) -> None:
         """A static `access_token` (a private app's; `token_provider` re-reads it from SSM after a 401, so
         a rotated token is picked up without a restart), or `credentials` (hubspot/auth.py: a service key,
@@ -101,6 +106,7 @@ class HubSpotClient:
             credentials = StaticToken(access_token, reread=token_provider)
         self.credentials = credentials
         self.base_url = base_url.rstrip("/")
+        self.paths = HubSpotPaths(api_version)
         self.timeout = timeout
         self.stats = CallStats()
         self.pacer = HubSpotPacer(int(requests_per_10s), float(search_per_second))
@@ -119,7 +125,11 @@ class HubSpotClient:
     def from_env(cls, **overrides: Any) -> HubSpotClient:
         """A client as the settings say (HSPC_HUBSPOT_AUTH and its variables; not the SSM parameter)."""
         settings = load_settings()
-        kw: dict[str, Any] = {**pacing_from_settings(settings), **overrides}
+        kw: dict[str, Any] = {
+            **pacing_from_settings(settings),
+            "api_version": settings.hubspot_api_version,
+            **overrides,
+        }
         try:
             credentials = credentials_from_settings(settings)
         except SettingsError as exc:
@@ -222,9 +232,7 @@ class HubSpotClient:
         if associations:
             params["associations"] = ",".join(associations)
         while True:
-            page = self.request(
-                "GET", "/crm/v3/objects/{object_type}", params=params, object_type=object_type
-            )
+            page = self.request("GET", self.paths.objects(), params=params, object_type=object_type)
             yield from page.get("results", [])
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
@@ -234,9 +242,7 @@ class HubSpotClient:
     def _search_pages(self, object_type: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         body = dict(body)
         while True:
-            page = self.request(
-                "POST", "/crm/v3/objects/{object_type}/search", json=body, object_type=object_type
-            )
+            page = self.request("POST", self.paths.objects("/search"), json=body, object_type=object_type)
             yield page
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
@@ -248,7 +254,7 @@ class HubSpotClient:
                     f"search matches {page.get('total')} objects; HubSpot returns at most "
                     f"{SEARCH_RESULT_CAP} per query: narrow the filters or use search_modified_between",
                     method="POST",
-                    path=f"/crm/v3/objects/{object_type}/search",
+                    path=_path(self.paths.objects("/search"), object_type=object_type),
                 )
             body["after"] = after
 
@@ -313,7 +319,7 @@ class HubSpotClient:
                         f"{total} {object_type} share hs_lastmodifieddate {lo} ms; "
                         "add extra_filters to narrow the search",
                         method="POST",
-                        path=f"/crm/v3/objects/{object_type}/search",
+                        path=_path(self.paths.objects("/search"), object_type=object_type),
                     )
                 left, right = split(lo, hi)
                 pending.extendleft([right, left])  # left first: results stay ascending
@@ -349,7 +355,7 @@ class HubSpotClient:
                 body["idProperty"] = id_property
             page = self.request(
                 "POST",
-                "/crm/v3/objects/{object_type}/batch/read",
+                self.paths.objects("/batch/read"),
                 json=body,
                 params={"archived": str(archived).lower()},
                 object_type=object_type,
@@ -359,18 +365,16 @@ class HubSpotClient:
 
     def batch_create(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Create objects, 100 a call. Failed inputs are returned with their positions in `inputs`."""
-        return self._batch_write(
-            "/crm/v3/objects/{object_type}/batch/create", object_type, inputs, creates=True
-        )
+        return self._batch_write(self.paths.objects("/batch/create"), object_type, inputs, creates=True)
 
     def batch_update(self, object_type: str, inputs: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Update `{"id": …, "properties": {…}}` inputs, 100 a call; failures returned by id."""
-        return self._batch_write("/crm/v3/objects/{object_type}/batch/update", object_type, inputs)
+        return self._batch_write(self.paths.objects("/batch/update"), object_type, inputs)
 
     def batch_archive(self, object_type: str, ids: Sequence[str]) -> BatchResult:
         """Archive objects by id, 100 a call (HubSpot answers 204 and reports nothing per id)."""
         return self._batch_write(
-            "/crm/v3/objects/{object_type}/batch/archive", object_type, [{"id": str(i)} for i in ids]
+            self.paths.objects("/batch/archive"), object_type, [{"id": str(i)} for i in ids]
         )
 
     def _batch_write(
@@ -456,7 +460,7 @@ class HubSpotClient:
             params["properties"] = ",".join(properties)
         result: dict[str, Any] = self.request(
             "GET",
-            "/crm/v3/objects/{object_type}/{object_id}",
+            self.paths.objects("/{object_id}"),
             params=params,
             object_type=object_type,
             object_id=object_id,
@@ -470,7 +474,7 @@ class HubSpotClient:
         if associations:
             body["associations"] = list(associations)
         result: dict[str, Any] = self.request(
-            "POST", "/crm/v3/objects/{object_type}", json=body, object_type=object_type
+            "POST", self.paths.objects(), json=body, object_type=object_type
         )
         return result
 
@@ -479,7 +483,7 @@ class HubSpotClient:
     ) -> dict[str, Any]:
         result: dict[str, Any] = self.request(
             "PATCH",
-            "/crm/v3/objects/{object_type}/{object_id}",
+            self.paths.objects("/{object_id}"),
             json={"properties": dict(properties)},
             object_type=object_type,
             object_id=object_id,
@@ -489,12 +493,12 @@ class HubSpotClient:
     def archive_object(self, object_type: str, object_id: str) -> None:
         self.request(
             "DELETE",
-            "/crm/v3/objects/{object_type}/{object_id}",
+            self.paths.objects("/{object_id}"),
             object_type=object_type,
             object_id=object_id,
         )
 
-    # -- associations (v4) -----------------------------------------------------------------------
+    # -- associations ------------------------------------------------------------------------
 
     def batch_read_associations_detailed(
         self, from_type: str, to_type: str, ids: Sequence[str]
@@ -505,7 +509,7 @@ class HubSpotClient:
         for _, chunk in chunks(unique, ASSOCIATION_READ_BATCH):
             page = self.request(
                 "POST",
-                "/crm/v4/associations/{from_type}/{to_type}/batch/read",
+                self.paths.associations("/batch/read"),
                 json={"inputs": [{"id": i} for i in chunk]},
                 from_type=from_type,
                 to_type=to_type,
@@ -522,18 +526,22 @@ class HubSpotClient:
     def _more_links(
         self, from_type: str, from_id: str, to_type: str, after: str | None
     ) -> list[dict[str, Any]]:
+        """The next pages of one record's links: batch/read with the page's `after` beside the id
+        (HubSpot's reference for v4 and the date-based versions; no per-record path is needed)."""
         links: list[dict[str, Any]] = []
         while after:
             page = self.request(
-                "GET",
-                "/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}",
-                params={"limit": 500, "after": after},
+                "POST",
+                self.paths.associations("/batch/read"),
+                json={"inputs": [{"id": from_id, "after": after}]},
                 from_type=from_type,
-                from_id=from_id,
                 to_type=to_type,
             )
-            links.extend(_links(page.get("results", [])))
-            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            results = (page or {}).get("results", [])
+            after = None
+            for result in results:
+                links.extend(_links(result.get("to", [])))
+                after = ((result.get("paging") or {}).get("next") or {}).get("after")
         return links
 
     def batch_read_associations(
@@ -561,7 +569,7 @@ class HubSpotClient:
             for a, b in pairs
         ]
         return self._batch_write(
-            "/crm/v4/associations/{from_type}/{to_type}/batch/create",
+            self.paths.associations("/batch/create"),
             from_type,
             inputs,
             size=ASSOCIATION_CREATE_BATCH,
@@ -572,14 +580,14 @@ class HubSpotClient:
     # -- properties ------------------------------------------------------------------------------
 
     def list_properties(self, object_type: str) -> list[dict[str, Any]]:
-        page = self.request("GET", "/crm/v3/properties/{object_type}", object_type=object_type)
+        page = self.request("GET", self.paths.properties(), object_type=object_type)
         return list((page or {}).get("results", []))
 
     def update_property(self, object_type: str, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH a property definition (type, fieldType, options, label …); HubSpot's PropertyUpdate."""
         result: dict[str, Any] = self.request(
             "PATCH",
-            "/crm/v3/properties/{object_type}/{name}",
+            self.paths.properties("/{name}"),
             json=dict(changes),
             object_type=object_type,
             name=name,
@@ -603,7 +611,7 @@ class HubSpotClient:
             return self.credentials.granted()
         result: dict[str, Any] = self.request(
             "POST",
-            "/oauth/v2/private-apps/get/access-token-info",
+            self.paths.token_info(),
             json={"tokenKey": self.credentials.current()},
         )
         return result
@@ -714,7 +722,7 @@ class HubSpotClient:
 
     def list_pipelines(self, object_type: str = "deals") -> list[dict[str, Any]]:
         """Pipelines of an object type, each with its `stages` (ids and labels)."""
-        page = self.request("GET", "/crm/v3/pipelines/{object_type}", object_type=object_type)
+        page = self.request("GET", self.paths.pipelines(), object_type=object_type)
         return list((page or {}).get("results", []))
 
     def ensure_properties(self, object_type: str, definitions: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -726,9 +734,7 @@ class HubSpotClient:
             if name in existing:
                 continue
             try:
-                self.request(
-                    "POST", "/crm/v3/properties/{object_type}", json=dict(definition), object_type=object_type
-                )
+                self.request("POST", self.paths.properties(), json=dict(definition), object_type=object_type)
             except HubSpotError as exc:
                 if exc.status == 409:  # created meanwhile by someone else: that is the goal
                     continue
@@ -772,7 +778,7 @@ def _failed(
     """Every input failed with `exc` (and `message`)."""
     return BatchResult(
         errors=[
-            BatchFailure(pos, _strip_trace(item), exc.status, exc.category, message)
+            BatchFailure(pos, _strip_trace(item), exc.status, exc.category, message, exc.rule)
             for pos, item in zip(positions, items, strict=True)
         ]
     )
@@ -840,6 +846,7 @@ def _collect(page: Any, chunk: list[Any], positions: list[int], key: Any, trace:
                 status,
                 error.get("category"),
                 str(error.get("message", "")),
+                refusal_from(error),
             )
         if not hits:
             unpinned.append((status, error))
@@ -847,7 +854,12 @@ def _collect(page: Any, chunk: list[Any], positions: list[int], key: Any, trace:
         for pos, item in by_position.items():
             if pos not in done and pos not in failures:
                 failures[pos] = BatchFailure(
-                    pos, _strip_trace(item), status, error.get("category"), str(error.get("message", ""))
+                    pos,
+                    _strip_trace(item),
+                    status,
+                    error.get("category"),
+                    str(error.get("message", "")),
+                    refusal_from(error),
                 )
     return BatchResult(results=results, errors=[failures[p] for p in sorted(failures)])
 

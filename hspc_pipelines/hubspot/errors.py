@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hspc_pipelines.hubspot.portal_rules import PortalRuleRefusal, refusal_from
+
 
 class HubSpotError(Exception):
     """A call HubSpot refused or that never got an answer (`status` 0)."""
@@ -23,6 +25,7 @@ class HubSpotError(Exception):
         method: str | None = None,
         path: str | None = None,
         policy: str | None = None,
+        errors: list[Any] | None = None,
     ) -> None:
         self.status = status
         self.category = category
@@ -32,14 +35,21 @@ class HubSpotError(Exception):
         self.method = method
         self.path = path
         self.policy = policy
+        self.errors = list(errors or [])  # HubSpot's `errors[]` details (code, context, message)
         super().__init__(self._render())
+
+    @property
+    def rule(self) -> PortalRuleRefusal | None:
+        """The portal's required-property rules that refused this write, if that is what it is."""
+        return refusal_from({"category": self.category, "errors": self.errors})
 
     def _render(self) -> str:
         where = f"{self.method} {self.path}: " if self.method else ""
         what = f"HTTP {self.status}" if self.status else "no response"
         category = f" {self.category}" if self.category else ""
         corr = f" (correlationId {self.correlation_id})" if self.correlation_id else ""
-        return f"HubSpot {where}{what}{category}: {self.message}{corr}"
+        rule = self.rule
+        return f"HubSpot {where}{what}{category}: {rule.describe() if rule else self.message}{corr}"
 
 
 class RateLimitExhausted(HubSpotError):
@@ -83,6 +93,12 @@ def error_from_body(
             path=path,
             policy=policy,
         )
+    details = data.get("errors") if isinstance(data.get("errors"), list) else None
+    if details and token:  # a detail's text reaches messages too (a rule's): never the token
+        details = [
+            {**d, "message": scrub(str(d["message"]), token)} if isinstance(d, dict) and "message" in d else d
+            for d in details
+        ]
     return HubSpotError(
         status,
         category,
@@ -92,4 +108,5 @@ def error_from_body(
         method=method,
         path=path,
         policy=policy,
+        errors=details,
     )

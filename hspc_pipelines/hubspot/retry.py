@@ -5,7 +5,7 @@ cannot know from the method alone:
 
 - a POST that creates (objects, batch/create, properties) is repeated only after a 429 or a failed
   connect, where HubSpot did nothing; after a 5xx or a lost response it may have created the
-  records, and a second try would duplicate them. POSTs that read (batch/read, search, v4
+  records, and a second try would duplicate them. POSTs that read (batch/read, search,
   association reads) or that set values (batch/update, batch/archive) are safe to repeat.
 - a 429 for the DAILY policy (`X-HubSpot-RateLimit-Daily-Remaining: 0`) or with a `Retry-After`
   longer than `max_retry_after` comes straight back to the client, which raises a clear error
@@ -26,8 +26,13 @@ from urllib3.util.retry import Retry
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # POSTs safe to repeat after a 5xx: reads, updates, associations, and property creation (a repeat
 # answers 409, which ensure_properties treats as "exists").
+# Both path families (paths.py): numbered (`/crm/v4/associations/`) and date-based
+# (`/crm/associations/2026-09/`).
+_VERSION = r"(v\d+|\d{4}-\d{2}(-beta)?)"
 _SAFE_POST = re.compile(
-    r"(/search|/batch/(read|update|archive|upsert))$|^/crm/v4/associations/|^/crm/v3/properties/[^/]+$"
+    r"(/search|/batch/(read|update|archive|upsert))$"
+    rf"|^/crm/(v4/associations|associations/{_VERSION})/"
+    rf"|^/crm/(v3/properties|properties/{_VERSION})/[^/]+$"
 )
 
 

@@ -7,12 +7,14 @@ from collections.abc import Hashable
 from typing import Any
 
 from hspc_pipelines.call_counters import CallCounters
+from hspc_pipelines.hubspot.paths import family
 
 THROTTLED = 429
 
 
 class CallStats(CallCounters):
-    """Calls per endpoint (`"POST /crm/v3/objects/{object_type}/search"`), per status, and retries.
+    """Calls per endpoint (`"POST /crm/objects/2026-09/{object_type}/search"`), per status, per path
+    family (`date-based`, `numbered`, `unversioned`: paths.py) and retries.
 
     A call is one logical request; `retries` counts the extra attempts urllib3 made for it, and
     `throttled` every 429 answer (retried or final): what the ThrottledCalls metric reports.
@@ -24,10 +26,12 @@ class CallStats(CallCounters):
         self.by_endpoint_status: Counter[tuple[str, int]] = Counter()
         self.retries: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
+        self.families: Counter[str] = Counter()
 
     def record(self, endpoint: str, status: int) -> None:
         hits: list[tuple[str, Hashable]] = [
-            ("calls", endpoint), ("statuses", status), ("by_endpoint_status", (endpoint, status))
+            ("calls", endpoint), ("statuses", status), ("by_endpoint_status", (endpoint, status)),
+            ("families", family(endpoint.partition(" ")[2])),
         ]  # fmt: skip
         if status == THROTTLED:
             hits.append(("throttled", endpoint))
@@ -42,4 +46,5 @@ class CallStats(CallCounters):
             "statuses": {str(k): v for k, v in self.statuses.items()},
             "retries": dict(self.retries),
             "throttled": sum(self.throttled.values()),
+            "families": dict(self.families),
         }

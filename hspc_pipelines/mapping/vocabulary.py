@@ -166,6 +166,9 @@ class InvitationAction(StrEnum):
     ADOPTED = "adopted"
     NONE = "none"
     FAILED = "failed"
+    # HubSpot's portal refused the deal with a required-property rule: the reason names the property
+    # and the rule; the deal is created once the data or the rule changes.
+    INVALID = "invalid"
     SKIPPED = "skipped"
 
 

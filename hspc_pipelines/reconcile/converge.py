@@ -66,7 +66,7 @@ def state_after_apply(
     for write, status in writes:
         if status == RowStatus.WRITTEN:
             written.setdefault(write.deal_id, {}).update(write.properties)
-        elif status == RowStatus.FAILED:
+        elif status in (RowStatus.FAILED, RowStatus.INVALID):
             failed.add(write.deal_id)
 
     def may_have_moved(deal_id: str) -> bool:

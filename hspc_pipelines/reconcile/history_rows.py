@@ -24,6 +24,8 @@ WriteOutcome = tuple[DealWrite, str, int, str | None]
 # The deal write failed after the row's own step: the code the entry carries.
 DEAL_WRITE_FAILED = "HubSpotWriteFailed"
 INVALID_DEAL = "InvalidDeal"
+# HubSpot's portal refused the deal write with one of its required-property rules (hubspot/portal_rules.py).
+PORTAL_RULE = "HubSpotPortalRule"
 CONFLICT = "FieldConflict"  # both sides changed a field; the message names the value that lost
 _REASON_CODE_LIMIT = 128  # the column's width
 
@@ -104,13 +106,13 @@ def history_entries(
         written: Mapping[str, Any] | None = None
         if write is not None:
             deal_write, write_status, error = write
-            if write_status == RowStatus.FAILED:
-                if status != RowStatus.FAILED:
+            if write_status in (RowStatus.FAILED, RowStatus.INVALID):
+                if status not in (RowStatus.FAILED, RowStatus.INVALID):
                     message = _message(f"{status} in Partner Central" if result else None, error)
-                    reason_code = DEAL_WRITE_FAILED
+                    reason_code = PORTAL_RULE if write_status == RowStatus.INVALID else DEAL_WRITE_FAILED
                 else:
                     message = _message(message, f"the deal write failed too: {error}")
-                status = RowStatus.FAILED
+                status = RowStatus.FAILED if status == RowStatus.FAILED else write_status
             elif write_status == RowStatus.WRITTEN:
                 written = deal_write.properties
             elif status == RowStatus.WRITTEN:  # a write-back with nothing left to write

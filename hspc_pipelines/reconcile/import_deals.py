@@ -51,9 +51,11 @@ def _association(to_id: str, type_id: int) -> dict[str, Any]:
     }
 
 
-def _create(hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str) -> tuple[dict[str, str], dict[str, str]]:
+def _create(
+    hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str
+) -> tuple[dict[str, str], dict[str, str], set[str]]:
     """Create one deal per opportunity id with its company and contacts: (opp id -> deal id, opp id ->
-    why it failed)."""
+    why it failed, the opp ids whose deal a portal's required-property rule refused)."""
     companies = companies_by_domain(
         hs, {d: n.company for n in new.values() if (d := _domain(n.company)) and n.company}
     )
@@ -80,6 +82,7 @@ def _create(hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str) -> tuple[di
         inputs.append({"properties": deal, "associations": assoc})
     result = hs.batch_create("deals", inputs)
     failed = result.failed_positions()
+    refused = {order[pos] for pos in result.refused_by_rules()}
     made = {str((d.get("properties") or {}).get("aws_opportunity_id")): str(d["id"]) for d in result.results}
     errors = {
         opp_id: str(failed.get(pos, "HubSpot returned no record"))
@@ -88,7 +91,7 @@ def _create(hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str) -> tuple[di
     }
     for problem in list(companies.errors.values()) + list(contacts.errors.values()):
         log.warning("imported opportunities: %s", problem)
-    return made, errors
+    return made, errors, refused
 
 
 def _new_deal(record: Mapping[str, Any], config: MappingConfig) -> NewDeal:
@@ -122,14 +125,20 @@ def import_opportunities(
             deal_ids[opp_id], statuses[opp_id] = str(found[0]["id"]), RowStatus.LINKED
     new = {o: _new_deal(r, config) for o, r in by_id.items() if o not in deal_ids}
     errors: dict[str, str] = {}
+    refused: set[str] = set()
     if new:
-        made, errors = _create(hs, new, config.cosell_tag)
+        made, errors, refused = _create(hs, new, config.cosell_tag)
         deal_ids.update(made)
         statuses.update(dict.fromkeys(made, RowStatus.CREATED))
     rows = []
     for opp_id, record in by_id.items():
         deal_id = deal_ids.get(opp_id)
         if deal_id is None:
+            if opp_id in refused:  # the portal's rule, not a fault: invalid until data or rule changes
+                rows.append(
+                    ImportRow(opp_id, RowStatus.INVALID, reason=f"deal not created: {errors[opp_id]}")
+                )
+                continue
             reason = f"deal not created: {errors.get(opp_id)} (the next run retries)"
             rows.append(ImportRow(opp_id, RowStatus.FAILED, reason=reason))
             continue

@@ -113,15 +113,18 @@ def write_deals(
     for w in writes:
         if w.properties and w.deal_id not in errors:
             merged.setdefault(w.deal_id, {}).update({k: _wire(v) for k, v in w.properties.items()})
+    refused: set[str] = set()  # deals a portal's required-property rule refused: invalid, not failed
     if merged:
         result = client.batch_update("deals", [{"id": d, "properties": p} for d, p in merged.items()])
         errors.update(result.failed_ids())
+        refused = {str(f.id) for f in result.errors if f.rule is not None}
 
     outcomes: list[Outcome] = []
     for w in writes:
         notes = written_notes.pop(w.deal_id, 0)
         if w.deal_id in errors:
-            outcomes.append((w, RowStatus.FAILED, notes, errors[w.deal_id]))
+            status = RowStatus.INVALID if w.deal_id in refused else RowStatus.FAILED
+            outcomes.append((w, status, notes, errors[w.deal_id]))
         elif w.properties or notes:
             outcomes.append((w, RowStatus.WRITTEN, notes, None))
         else:

@@ -110,7 +110,7 @@ def test_run_that_stopped_after_accepting_is_completed_by_the_next(world: Cosell
 
 def test_failed_deal_write_is_completed_by_the_next_run(world: CosellWorld) -> None:
     invitation_id = send_invitation(world)
-    world.hubspot.set_faults(schedule=["500"], match="POST /crm/v3/objects/deals/batch/create")
+    world.hubspot.set_faults(schedule=["500"], match="POST /crm/objects/2026-09/deals/batch/create")
     first = world.run("sync_invitations")
     assert first.success  # one row failed, the run reports it and goes on
     row = next(r for r in invitation_rows(first) if r["invitation_id"] == invitation_id)
@@ -127,7 +127,7 @@ def test_failed_deal_write_is_completed_by_the_next_run(world: CosellWorld) -> N
 def test_deal_written_but_answer_lost_is_linked_not_duplicated(world: CosellWorld) -> None:
     invitation_id = send_invitation(world)
     # HubSpot creates the deal, then the answer is lost (the client never repeats a create after a 5xx).
-    world.hubspot.set_faults(schedule=["500_after"], match="POST /crm/v3/objects/deals/batch/create")
+    world.hubspot.set_faults(schedule=["500_after"], match="POST /crm/objects/2026-09/deals/batch/create")
     first = world.run("sync_invitations")
     row = next(r for r in invitation_rows(first) if r["invitation_id"] == invitation_id)
     assert row["action"] == "failed"

@@ -14,7 +14,7 @@ from hspc_pipelines.mapping import DealBundle, MappingConfig, build_create_reque
 from hspc_pipelines_tests.support.cosell import CosellWorld, send_invitation
 
 WRITE_ENDPOINT = re.compile(
-    r"^(POST .*/batch/(create|update|archive)|PATCH |PUT |DELETE |POST /crm/v3/objects/[^/]+$)"
+    r"^(POST .*/batch/(create|update|archive)|PATCH |PUT |DELETE |POST /crm/(v3/objects|objects/[0-9-]+)/[^/]+$)"
 )
 
 

@@ -12,10 +12,13 @@ import pytest
 
 from hspc_pipelines.cli import main
 from hspc_pipelines.emulators.stack import HUBSPOT_CLIENT_ID, EmulatorStack
+from hspc_pipelines.history import SyncHistory
+from hspc_pipelines.history.records import HistoryEntry
 from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
+from hspc_pipelines.hubspot.portal_rules import refusal_from
 
-CHECKS = 8
+CHECKS = 9
 
 
 @pytest.fixture
@@ -57,7 +60,7 @@ def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeyp
     # the Lambda system's portal: aws_engagement_score was a number
     client.request(
         "POST",
-        "/crm/v3/properties/{object_type}",
+        client.paths.properties(),
         json={
             "name": "aws_engagement_score",
             "label": "AWS Engagement Score",
@@ -77,6 +80,34 @@ def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeyp
     with sqlite3.connect(old) as db:
         db.execute("CREATE TABLE hspc_opportunity_cache (catalog TEXT, opportunity_id TEXT)")
     monkeypatch.setenv("HSPC_STATE_URL", f"sqlite:///{old}")
+    # a run's write-back the portal's conditional rule refused (HubSpot 2026-09): the row and its reason
+    refusal = refusal_from(
+        {
+            "category": "VALIDATION_ERROR",
+            "errors": [
+                {
+                    "code": "MISSING_CONDITIONAL_REQUIRED_PROPERTY",
+                    "message": "closedate is required because of a conditional property rule based on [dealstage]",
+                    "context": {"propertyName": ["closedate"]},
+                }
+            ],
+        }
+    )
+    assert refusal is not None
+    history = SyncHistory.from_url(f"sqlite:///{old}")
+    history.append(
+        [
+            HistoryEntry(
+                run_id="r1",
+                job_name="reconcile",
+                operation="write-back",
+                status="invalid",
+                deal_id="1",
+                message=f"HTTP 400 VALIDATION_ERROR: {refusal.describe()}",
+            )
+        ]
+    )
+    history.dispose()
     (Path(env.get("DAGSTER_HOME") or tmp_path / "home") / "dagster.yaml").write_text(
         "run_storage: [not, a, map]\n"
     )
@@ -96,6 +127,8 @@ def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeyp
     assert "PARTNER_CENTRAL_ROLE_ARN" in lines["partner central"]
     assert "no EventBridge rule on bus default" in lines["events queue, dead-letter queue and rule"]
     assert "hspc_opportunity_cache lacks columns" in lines["state store"]
+    rules = lines["hubspot validation rules"]
+    assert "closedate (a conditional property rule, MISSING_CONDITIONAL_REQUIRED_PROPERTY): 1" in rules
     assert "dagster.yaml" in lines["dagster instance"]
     assert "cannot be written" in lines["asset store"] and "HSPC_ASSET_STORE_URL" in lines["asset store"]
     assert env["HUBSPOT_ACCESS_TOKEN"] not in "\n".join(lines.values())

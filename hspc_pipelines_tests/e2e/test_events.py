@@ -385,6 +385,6 @@ def test_a_caller_follows_its_submit_request_and_the_deals_sync_status(product, 
 def _hubspot_writes(product) -> dict[str, int]:
     """HubSpot calls that write (batch create/update/archive, PATCH, PUT, DELETE, single creates)."""
     write = re.compile(
-        r"^(POST .*/batch/(create|update|archive)|PATCH |PUT |DELETE |POST /crm/v3/objects/[^/]+$)"
+        r"^(POST .*/batch/(create|update|archive)|PATCH |PUT |DELETE |POST /crm/(v3/objects|objects/[0-9-]+)/[^/]+$)"
     )
     return {k: v for k, v in product.hubspot_calls().items() if write.search(k)}

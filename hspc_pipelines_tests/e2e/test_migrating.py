@@ -37,7 +37,7 @@ def _legacy_portal(product) -> HubSpotClient:
     for name, (kind, field_type) in LAMBDA_PROPERTIES.items():
         client.request(
             "POST",
-            "/crm/v3/properties/{object_type}",
+            client.paths.properties(),
             json={
                 "name": name,
                 "label": name,

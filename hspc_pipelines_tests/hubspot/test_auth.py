@@ -89,8 +89,8 @@ def test_a_401_gets_one_new_token_and_one_retry(hubspot):
     emulator.configure(revoke_tokens=True)  # HubSpot stops taking the cached token before it expires
     assert [p["id"] for p in hs.list_pipelines()] == ["default"]
     assert emulator.stats()["tokens_issued"] == 2
-    assert _calls(emulator, "GET /crm/v3/pipelines/deals", 401) == 1
-    assert _calls(emulator, "GET /crm/v3/pipelines/deals", 200) == 2
+    assert _calls(emulator, "GET /crm/pipelines/2026-09/deals", 401) == 1
+    assert _calls(emulator, "GET /crm/pipelines/2026-09/deals", 200) == 2
 
 
 def test_tokens_refused_at_once_end_in_the_401_after_one_new_token_not_a_loop(hubspot):
@@ -100,7 +100,7 @@ def test_tokens_refused_at_once_end_in_the_401_after_one_new_token_not_a_loop(hu
     with pytest.raises(HubSpotError) as err:
         hs.list_pipelines()
     assert err.value.status == 401 and err.value.category == "EXPIRED_AUTHENTICATION"
-    assert _calls(emulator, "GET /crm/v3/pipelines/deals", 401) == 2  # the call and its one retry
+    assert _calls(emulator, "GET /crm/pipelines/2026-09/deals", 401) == 2  # the call and its one retry
     # Each attempt renewed the (already stale) token, and the 401 one more: bounded, not a loop.
     assert emulator.stats()["tokens_issued"] == 3
 
@@ -118,7 +118,7 @@ def test_threads_starting_together_fetch_one_token(hubspot):
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(call, range(8)))
     assert emulator.stats()["tokens_issued"] == 1
-    assert _calls(emulator, "GET /crm/v3/pipelines/deals", 200) == 8
+    assert _calls(emulator, "GET /crm/pipelines/2026-09/deals", 200) == 8
 
 
 def test_clients_of_one_app_in_a_process_share_one_provider(hubspot):

@@ -42,7 +42,7 @@ def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubSpotClient]:
         ),
         _legacy("aws_opportunity_id", "string", "text"),
     ):
-        client.request("POST", "/crm/v3/properties/{object_type}", json=definition, object_type="deals")
+        client.request("POST", client.paths.properties(), json=definition, object_type="deals")
     yield client
     server.stop()
 

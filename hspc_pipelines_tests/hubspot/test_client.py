@@ -109,10 +109,10 @@ def test_429_honours_retry_after_then_succeeds(serve):
     assert hs.get_object("deals", "1")["id"] == "1"
     assert time.monotonic() - started >= 0.95
     assert rec.count() == 2
-    assert hs.stats.calls["GET /crm/v3/objects/{object_type}/{object_id}"] == 1
-    assert hs.stats.retries["GET /crm/v3/objects/{object_type}/{object_id}"] == 1
+    assert hs.stats.calls["GET /crm/objects/2026-09/{object_type}/{object_id}"] == 1
+    assert hs.stats.retries["GET /crm/objects/2026-09/{object_type}/{object_id}"] == 1
     # the 429 counts as a throttling answer although urllib3 retried it and the call succeeded
-    assert hs.stats.throttled["GET /crm/v3/objects/{object_type}/{object_id}"] == 1
+    assert hs.stats.throttled["GET /crm/objects/2026-09/{object_type}/{object_id}"] == 1
     assert hs.stats.snapshot()["throttled"] == 1
 
 
@@ -127,7 +127,7 @@ def test_5xx_on_post_read_endpoints_is_retried(serve):
     url, rec = serve(handler)
     result = client(url).batch_read("deals", ["1", "2"], ["dealname"])
     assert [o["id"] for o in result.results] == ["1", "2"] and result.ok
-    assert rec.count("POST", "/crm/v3/objects/deals/batch/read") == 3
+    assert rec.count("POST", "/crm/objects/2026-09/deals/batch/read") == 3
 
 
 def test_create_is_not_repeated_after_5xx_but_is_after_429(serve):
@@ -143,14 +143,16 @@ def test_create_is_not_repeated_after_5xx_but_is_after_429(serve):
     result = hs.batch_create(
         "notes", [{"properties": {"hs_note_body": "a"}}, {"properties": {"hs_note_body": "b"}}]
     )
-    assert rec.count("POST", "/crm/v3/objects/notes/batch/create") == 1  # a repeat could have created twice
+    assert (
+        rec.count("POST", "/crm/objects/2026-09/notes/batch/create") == 1
+    )  # a repeat could have created twice
     assert sorted(result.failed_positions()) == [0, 1]
     assert "may or may not have created" in result.errors[0].message
     assert result.errors[0].input == {"properties": {"hs_note_body": "a"}}
 
     # request 2 is a 429 (HubSpot did nothing): the single create is repeated once and succeeds
     assert hs.create_object("deals", {"dealname": "x"})["id"] == "9"
-    assert rec.count("POST", "/crm/v3/objects/deals") == 2
+    assert rec.count("POST", "/crm/objects/2026-09/deals") == 2
 
 
 def test_create_is_not_repeated_after_a_read_timeout_but_gets_are(serve):
@@ -325,7 +327,7 @@ def test_batch_update_splits_in_hundreds_and_returns_207_failures_by_id(serve):
     url, rec = serve(handler)
     inputs = [{"id": str(i), "properties": {"amount": str(i)}} for i in range(1, 251)]
     result = client(url).batch_update("deals", inputs)
-    assert rec.count("POST", "/crm/v3/objects/deals/batch/update") == 3
+    assert rec.count("POST", "/crm/objects/2026-09/deals/batch/update") == 3
     assert len(result.results) == 245
     assert sorted(result.failed_ids(), key=int) == ["50", "100", "150", "200", "250"]
     assert result.errors[0].input == {"id": "50", "properties": {"amount": "50"}}
@@ -578,7 +580,7 @@ def test_emulator_list_objects_follows_cursors(emulator):
     hs = fast(emulator)
     listed = list(hs.list_objects("deals", ["dealname"]))
     assert sorted(o["id"] for o in listed) == sorted(ids)
-    assert hs.stats.calls["GET /crm/v3/objects/{object_type}"] == 3
+    assert hs.stats.calls["GET /crm/objects/2026-09/{object_type}"] == 3
     assert emulator.stats()["total"] == hs.stats.total  # nothing hidden: no retries, no extra calls
 
 
@@ -588,7 +590,7 @@ def test_emulator_batch_read_in_hundreds_with_unknown_ids_as_failures(emulator):
     result = hs.batch_read("deals", [*ids, "999999991", "999999992"], ["dealname", "amount"])
     assert len(result.results) == 230 and result.results[0]["properties"]["dealname"].startswith("Deal")
     assert set(result.failed_ids()) == {"999999991", "999999992"}
-    assert hs.stats.calls["POST /crm/v3/objects/{object_type}/batch/read"] == 3
+    assert hs.stats.calls["POST /crm/objects/2026-09/{object_type}/batch/read"] == 3
 
 
 def test_emulator_ensure_properties_is_idempotent(emulator):
@@ -643,7 +645,7 @@ def test_emulator_batch_create_207_costs_one_call_and_names_the_failed_input(emu
     before = emulator.stats()["statuses"].get("207", 0)
     created = hs.batch_create("deals", inputs)
     assert emulator.stats()["statuses"].get("207", 0) == before + 1
-    assert hs.stats.calls["POST /crm/v3/objects/{object_type}/batch/create"] == 1  # no isolation calls
+    assert hs.stats.calls["POST /crm/objects/2026-09/{object_type}/batch/create"] == 1  # no isolation calls
     assert list(created.failed_positions()) == [7] and "aws_stage" in created.failed_positions()[7]
     assert created.errors[0].input == inputs[7]  # as the caller gave it, without the trace id
     assert sorted(o["properties"]["dealname"] for o in created.results) == sorted(
@@ -688,16 +690,16 @@ def test_emulator_associations_read_and_create(emulator):
 def test_emulator_faults_retried_where_safe(emulator):
     ids = seed_deals(emulator, 3)
     hs = fast(emulator)
-    emulator.set_faults(schedule=["503", "502"], match="POST /crm/v3/objects/deals/batch/read")
+    emulator.set_faults(schedule=["503", "502"], match="POST /crm/objects/2026-09/deals/batch/read")
     assert len(hs.batch_read("deals", ids).results) == 3
-    emulator.set_faults(schedule=["500"], match="POST /crm/v3/objects/companies/batch/create")
+    emulator.set_faults(schedule=["500"], match="POST /crm/objects/2026-09/companies/batch/create")
     result = hs.batch_create("companies", [{"properties": {"name": "Acme"}}])
     assert list(result.failed_positions()) == [0]
-    emulator.set_faults(schedule=["429"], match="POST /crm/v3/objects/companies/batch/create")
+    emulator.set_faults(schedule=["429"], match="POST /crm/objects/2026-09/companies/batch/create")
     assert hs.batch_create("companies", [{"properties": {"name": "Acme"}}]).ok
     companies = list(hs.list_objects("companies", ["name"]))
     assert len(companies) == 1  # the 500 created nothing and was not repeated; the 429 was
-    assert hs.stats.retries["POST /crm/v3/objects/{object_type}/batch/read"] == 2
+    assert hs.stats.retries["POST /crm/objects/2026-09/{object_type}/batch/read"] == 2
 
 
 def test_emulator_daily_limit_raises_without_retrying(emulator):

@@ -46,7 +46,7 @@ def test_an_id_is_one_path_segment_on_the_configured_host(server: Any, object_id
         client.close()
     ((host, raw_path, query),) = seen
     assert host == url.removeprefix("http://")
-    prefix = b"/crm/v3/objects/deals/"
+    prefix = b"/crm/objects/2026-09/deals/"
     assert raw_path.startswith(prefix)
     segment = raw_path[len(prefix) :]
     assert b"/" not in segment and b"?" not in segment and b"#" not in segment

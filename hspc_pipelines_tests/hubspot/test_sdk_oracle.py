@@ -116,13 +116,12 @@ def _scenario(hs: HubSpotClient) -> None:
     hs.batch_read_associations_detailed("deals", "companies", ids)  # 207: two deals have none
     hs.batch_read_associations("deals", "notes", ids[:1])  # 200
     hs.request(
-        "GET",
-        "/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}",
-        params={"limit": 500},
+        "POST",
+        hs.paths.associations("/batch/read"),
+        json={"inputs": [{"id": ids[0], "after": "1"}]},
         from_type="deals",
-        from_id=ids[0],
         to_type="companies",
-    )  # the page the client follows past a batch read's first 500 links
+    )  # the page the client follows past a batch read's first links: the same batch read with `after`
     hs.batch_archive("deals", ids[2:])
     hs.archive_object("companies", company["id"])
 
@@ -151,7 +150,12 @@ def test_the_oracle_names_model_and_field_of_a_divergence():
         "options": [{"label": "High", "value": "High", "displayOrder": 0}],
     }
     with pytest.raises(Divergence, match=r"OptionInput\.hidden at \$\.options\[0\]"):
-        check(option_without_hidden, "PropertyCreate", "properties", "POST /crm/v3/properties/deals request")
+        check(
+            option_without_hidden,
+            "PropertyCreate",
+            "properties",
+            "POST /crm/properties/2026-09/deals request",
+        )
     read_without_history = {"properties": ["dealname"], "inputs": [{"id": "1"}]}
     with pytest.raises(Divergence, match=r"BatchReadInputSimplePublicObjectId\.propertiesWithHistory"):
         check(read_without_history, "BatchReadInputSimplePublicObjectId", "objects", "batch read")
@@ -169,7 +173,7 @@ def test_the_oracle_names_model_and_field_of_a_divergence():
     with pytest.raises(Divergence, match=r"AssociationSpec\.associationCategory"):
         check(bad_enum, "BatchInputPublicAssociationMultiPost", "associations.v4", "associations")
     with pytest.raises(Divergence, match="HubSpot declares"):
-        check_exchange(Exchange("POST", "/crm/v3/objects/deals/batch/create", {"inputs": []}, 200, {}))
+        check_exchange(Exchange("POST", "/crm/objects/2026-09/deals/batch/create", {"inputs": []}, 200, {}))
 
 
 def test_every_custom_property_definition_fits_property_create():

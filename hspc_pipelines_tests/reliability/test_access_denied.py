@@ -8,7 +8,15 @@ from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines_tests.support.outcomes import since, step_failures
 
-HUBSPOT_WRITES = ("batch/update", "batch/create", "PATCH ", "PUT ", "DELETE ", "POST /crm/v3/properties")
+HUBSPOT_WRITES = (
+    "batch/update",
+    "batch/create",
+    "PATCH ",
+    "PUT ",
+    "DELETE ",
+    "POST /crm/properties/",
+    "POST /crm/v3/properties",
+)
 
 
 def _prepare(product):

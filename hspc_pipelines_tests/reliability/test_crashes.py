@@ -183,7 +183,7 @@ def test_killed_between_the_notes_and_the_property_write_rerun_writes_each_note_
     # Widen the gap between the notes and the deal batch write (the batch update answers late), so
     # the kill lands there every time.
     product.stack.hubspot.set_faults(
-        rate=1.0, kinds=["slow"], delay_seconds=4, match="POST /crm/v3/objects/deals/batch/update"
+        rate=1.0, kinds=["slow"], delay_seconds=4, match="POST /crm/objects/2026-09/deals/batch/update"
     )
     killed: dict[str, Any] = {}
     try:

@@ -123,6 +123,6 @@ def test_reconcile_of_1000_deals_under_faults_converges_within_two_runs(product,
 def test_first_run_property_bootstrap_survives_one_transient_500(product):
     data = generate_seed(10, seed=3, now_ms=anchor_now())
     product.stack.hubspot.load_seed(data)
-    product.stack.hubspot.set_faults(schedule=["500"], match="POST /crm/v3/properties/deals")
+    product.stack.hubspot.set_faults(schedule=["500"], match="POST /crm/properties/2026-09/deals")
     outcome = product.reconcile(since=since(130))
     assert outcome.success, step_failures(product, outcome.run_id)

@@ -51,7 +51,7 @@ def _pc(stack, attempts=3):
 def test_hubspot_answer_later_than_the_timeout_is_retried(stack):
     deal = _hubspot(stack).create_object("deals", {"dealname": "Slow #AWS"})
     stack.hubspot.set_faults(
-        schedule=["slow", "slow"], delay_seconds=3 * DELAY, match="GET /crm/v3/objects/deals/"
+        schedule=["slow", "slow"], delay_seconds=3 * DELAY, match="GET /crm/objects/2026-09/deals/"
     )
     client = _hubspot(stack)
     started = time.monotonic()
@@ -64,7 +64,9 @@ def test_hubspot_answer_later_than_the_timeout_is_retried(stack):
 
 
 def test_hubspot_that_never_answers_in_time_fails_within_budget(stack):
-    stack.hubspot.set_faults(rate=1.0, kinds=["slow"], delay_seconds=DELAY, match="GET /crm/v3/objects/deals")
+    stack.hubspot.set_faults(
+        rate=1.0, kinds=["slow"], delay_seconds=DELAY, match="GET /crm/objects/2026-09/deals"
+    )
     client = _hubspot(stack, retries=2)
     started = time.monotonic()
     with pytest.raises(HubSpotError) as err:

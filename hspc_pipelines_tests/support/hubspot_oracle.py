@@ -66,12 +66,20 @@ class Endpoint:
 
 
 _T = r"[^/]+"
+# Each endpoint under both path families: numbered (`/crm/v3/objects`) and date-based
+# (`/crm/objects/2026-09`). HubSpot's reference shows the same bodies under both (docs/hubspot-api-versions.md);
+# the SDK in the registry predates the date-based versions, so its v3/v4 models are the oracle for both.
+_V = r"\d{4}-\d{2}(?:-beta)?"
+_OBJECTS = rf"/crm/(?:v3/objects|objects/{_V})"
+_PROPERTIES = rf"/crm/(?:v3/properties|properties/{_V})"
+_PIPELINES = rf"/crm/(?:v3/pipelines|pipelines/{_V})"
+_ASSOCIATIONS = rf"/crm/(?:v4/associations|associations/{_V})"
 # The endpoints HubSpotClient calls, most specific first. Error answers (>= 400) are `Error`.
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "search",
         "POST",
-        rf"/crm/v3/objects/{_T}/search",
+        rf"{_OBJECTS}/{_T}/search",
         _OBJ,
         "PublicObjectSearchRequest",
         {200: "CollectionResponseWithTotalSimplePublicObjectForwardPaging"},
@@ -79,7 +87,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "batch read",
         "POST",
-        rf"/crm/v3/objects/{_T}/batch/read",
+        rf"{_OBJECTS}/{_T}/batch/read",
         _OBJ,
         "BatchReadInputSimplePublicObjectId",
         {200: "BatchResponseSimplePublicObject", 207: "BatchResponseSimplePublicObjectWithErrors"},
@@ -87,7 +95,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "batch create",
         "POST",
-        rf"/crm/v3/objects/{_T}/batch/create",
+        rf"{_OBJECTS}/{_T}/batch/create",
         _OBJ,
         "BatchInputSimplePublicObjectBatchInputForCreate",
         {201: "BatchResponseSimplePublicObject", 207: "BatchResponseSimplePublicObjectWithErrors"},
@@ -95,7 +103,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "batch update",
         "POST",
-        rf"/crm/v3/objects/{_T}/batch/update",
+        rf"{_OBJECTS}/{_T}/batch/update",
         _OBJ,
         "BatchInputSimplePublicObjectBatchInput",
         {200: "BatchResponseSimplePublicObject", 207: "BatchResponseSimplePublicObjectWithErrors"},
@@ -103,7 +111,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "batch archive",
         "POST",
-        rf"/crm/v3/objects/{_T}/batch/archive",
+        rf"{_OBJECTS}/{_T}/batch/archive",
         _OBJ,
         "BatchInputSimplePublicObjectId",
         {204: None},
@@ -111,7 +119,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "list",
         "GET",
-        rf"/crm/v3/objects/{_T}",
+        rf"{_OBJECTS}/{_T}",
         _OBJ,
         None,
         {200: "CollectionResponseSimplePublicObjectWithAssociationsForwardPaging"},
@@ -119,27 +127,27 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "create",
         "POST",
-        rf"/crm/v3/objects/{_T}",
+        rf"{_OBJECTS}/{_T}",
         _OBJ,
         "SimplePublicObjectInputForCreate",
         {201: "SimplePublicObject"},
     ),
     Endpoint(
-        "read", "GET", rf"/crm/v3/objects/{_T}/{_T}", _OBJ, None, {200: "SimplePublicObjectWithAssociations"}
+        "read", "GET", rf"{_OBJECTS}/{_T}/{_T}", _OBJ, None, {200: "SimplePublicObjectWithAssociations"}
     ),
     Endpoint(
         "update",
         "PATCH",
-        rf"/crm/v3/objects/{_T}/{_T}",
+        rf"{_OBJECTS}/{_T}/{_T}",
         _OBJ,
         "SimplePublicObjectInput",
         {200: "SimplePublicObject"},
     ),
-    Endpoint("archive", "DELETE", rf"/crm/v3/objects/{_T}/{_T}", _OBJ, None, {204: None}),
+    Endpoint("archive", "DELETE", rf"{_OBJECTS}/{_T}/{_T}", _OBJ, None, {204: None}),
     Endpoint(
         "associations batch read",
         "POST",
-        rf"/crm/v4/associations/{_T}/{_T}/batch/read",
+        rf"{_ASSOCIATIONS}/{_T}/{_T}/batch/read",
         _ASSOC,
         "BatchInputPublicFetchAssociationsBatchRequest",
         {
@@ -150,23 +158,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "associations batch create",
         "POST",
-        rf"/crm/v4/associations/{_T}/{_T}/batch/create",
+        rf"{_ASSOCIATIONS}/{_T}/{_T}/batch/create",
         _ASSOC,
         "BatchInputPublicAssociationMultiPost",
         {201: "BatchResponseLabelsBetweenObjectPair", 207: "BatchResponseLabelsBetweenObjectPairWithErrors"},
     ),
     Endpoint(
-        "associations page",
-        "GET",
-        rf"/crm/v4/objects/{_T}/{_T}/associations/{_T}",
-        _ASSOC,
-        None,
-        {200: "CollectionResponseMultiAssociatedObjectWithLabelForwardPaging"},
-    ),
-    Endpoint(
         "properties list",
         "GET",
-        rf"/crm/v3/properties/{_T}",
+        rf"{_PROPERTIES}/{_T}",
         _PROPS,
         None,
         {200: "CollectionResponsePropertyNoPaging"},
@@ -174,7 +174,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "property create",
         "POST",
-        rf"/crm/v3/properties/{_T}",
+        rf"{_PROPERTIES}/{_T}",
         _PROPS,
         "PropertyCreate",
         {201: "ModelProperty"},
@@ -182,7 +182,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "property update",
         "PATCH",
-        rf"/crm/v3/properties/{_T}/{_T}",
+        rf"{_PROPERTIES}/{_T}/{_T}",
         _PROPS,
         "PropertyUpdate",
         {200: "ModelProperty"},
@@ -190,7 +190,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "pipelines list",
         "GET",
-        rf"/crm/v3/pipelines/{_T}",
+        rf"{_PIPELINES}/{_T}",
         _PIPES,
         None,
         {200: "CollectionResponsePipelineNoPaging"},

@@ -476,10 +476,14 @@ def _create_deals(
 
     result = hs.batch_create("deals", inputs)
     failed = result.failed_positions()
+    refused = result.refused_by_rules()  # a portal's required-property rule: invalid, not retried as is
     by_invitation = {str((d.get("properties") or {}).get("aws_invitation_id")): d for d in result.results}
     for pos, (r, _) in enumerate(items):
         created = by_invitation.get(r.invitation_id)
         if created is None:
+            if pos in refused:
+                r.action, r.reason = InvitationAction.INVALID, f"deal not created: {failed[pos]}"
+                continue
             r.action = InvitationAction.FAILED
             r.reason = (
                 f"deal not created: {failed.get(pos, 'HubSpot returned no record')} (the next run retries)"
@@ -527,7 +531,7 @@ def _add_origin_notes(hs: HubSpotClient, rows: list[InvitationRow], now: dt.date
         for r in rows
     ]
     for write, status, _, error in write_deals(hs, writes, now):
-        if status == RowStatus.FAILED:
+        if status in (RowStatus.FAILED, RowStatus.INVALID):
             log.warning("deal %s: origin note not written: %s", write.deal_id, error)
 
 

@@ -115,7 +115,7 @@ def _write(
         notes=notes,
     )
     ((_, status, _, error),) = write_deals(hs, [write], now)
-    return error if status == RowStatus.FAILED else None
+    return error if status in (RowStatus.FAILED, RowStatus.INVALID) else None
 
 
 def _refuse(
@@ -156,8 +156,9 @@ def who_asked(
     try:
         deal = hs.request(
             "GET",
-            "/crm/v3/objects/deals/{deal_id}",
+            hs.paths.objects("/{deal_id}"),
             params={"properties": "hs_object_id", "propertiesWithHistory": SUBMIT_PROPERTY},
+            object_type="deals",
             deal_id=deal_id,
         )
     except HubSpotError as exc:  # the audit must not stop the submission: the row says nobody

@@ -223,7 +223,7 @@ def _write_notes(
     failed: set[str] = set()
     for write, outcome, written, error in write_deals(hs, writes, now):
         rows[write.deal_id].notes_written += written
-        if outcome == RowStatus.FAILED:
+        if outcome in (RowStatus.FAILED, RowStatus.INVALID):
             failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
     return failed
@@ -246,7 +246,7 @@ def _write_properties(
     ]
     failed: set[str] = set()
     for write, outcome, _, error in write_deals(hs, writes, now):
-        if outcome == RowStatus.FAILED:
+        if outcome in (RowStatus.FAILED, RowStatus.INVALID):
             failed.add(write.deal_id)
             rows[write.deal_id].errors.append(str(error))
     return failed

@@ -289,7 +289,7 @@ def deal_writes_step(
     writes, planned = deal_writes(plan_rows, applied, config)
     outcome = write_deals(hubspot.get_client(), writes)
     df = frames.writes_frame(outcome)
-    failed = int((df["write_status"] == RowStatus.FAILED).sum()) if len(df) else 0
+    failed = int(df["write_status"].isin([RowStatus.FAILED, RowStatus.INVALID]).sum()) if len(df) else 0
     run = run_identity(context)
     logged_rows = history_entries(
         plan_rows, applied, outcome, run_id=run.run_id, job_name=run.job_name, window=window, scope=scope

@@ -35,9 +35,10 @@ from .journal import DEFAULT_RETENTION_SECONDS
 from .loader import load_payload
 from .oauth_apps import DEFAULT_CLIENTS, DEFAULT_TOKEN_LIFETIME_SECONDS, ClientCredentialsApps
 from .ratelimit import RATE_LIMIT_MESSAGES, RateLimiter
-from .routing import Call, Reply, Router, stats_key
+from .routing import Call, Reply, Router, family, stats_key
 from .state import State
 from .timeutil import clock_offset_ms, now_ms, set_clock_offset_ms
+from .validation_rules import parse_rules
 from .webhooks import WebhookDispatcher, WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,16 @@ BAD_TOKEN_MESSAGE = (
     "The OAuth token used to make this call expired or is not valid. Ensure the token is sent as "
     "a Bearer token in the Authorization header."
 )
+# Date-based versions this emulator serves (HubSpot's releases; add the next one here when the
+# client moves to it). Any other version in a path answers 404, as HubSpot does.
+API_VERSIONS = ("2026-03", "2026-09")
 FAULT_STATUS = {"429": 429, "500": 500, "502": 502, "503": 503, "504": 504, "500_after": 500}
 _JSON = [(b"content-type", b"application/json;charset=utf-8")]
 
 
 class HubSpotEmulator:
-    """In-memory HubSpot CRM v3/v4 speaking the real wire protocol; `.app` is the ASGI application."""
+    """In-memory HubSpot CRM speaking the real wire protocol, under the numbered paths (v3/v4) and the
+    date-based ones (`/crm/objects/2026-09/...`); `.app` is the ASGI application."""
 
     def __init__(
         self,
@@ -75,11 +80,13 @@ class HubSpotEmulator:
         service_keys: Iterable[str] = (),
         oauth_clients: Mapping[str, str] | None = None,
         token_lifetime_seconds: float = DEFAULT_TOKEN_LIFETIME_SECONDS,
+        api_versions: Iterable[str] = API_VERSIONS,
     ) -> None:
         """`access_tokens` are private-app tokens and `service_keys` service keys (both static bearer
         tokens); `oauth_clients` (client id -> secret) may obtain client-credentials tokens that expire
         after `token_lifetime_seconds`."""
         self.access_tokens = frozenset(access_tokens) | frozenset(service_keys)
+        self.api_versions = frozenset(api_versions)
         self.lock = threading.RLock()
         self.limits = RateLimiter(rate_limit_per_10s, search_per_second, daily_limit, daily_window_seconds)
         self.faults = FaultInjector()
@@ -110,6 +117,7 @@ class HubSpotEmulator:
         self._calls: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
         self._by_endpoint_status: Counter[tuple[str, int]] = Counter()
+        self._families: Counter[str] = Counter()  # calls by path family: date-based, numbered, unversioned
         # Every API exchange (method, path, request JSON, status, answer), kept only when asked for: the
         # tests validate them against HubSpot's SDK models.
         self.record_exchanges = False
@@ -118,7 +126,7 @@ class HubSpotEmulator:
 
     # Python control API (the same as /_emulator/*) ---------------------------------------------------
     def reset(self) -> None:
-        """Forget every record, association, custom property, counter and fault."""
+        """Forget every record, association, custom property, counter, fault and validation rule."""
         with self.lock:
             self.state.reset()
             set_clock_offset_ms(0)
@@ -155,6 +163,7 @@ class HubSpotEmulator:
                 "calls": dict(self._calls),
                 "statuses": {str(k): v for k, v in self._statuses.items()},
                 "by_endpoint_status": by_endpoint,
+                "families": dict(self._families),
                 "faults_injected": dict(self.faults.injected),
                 "objects": {t: len(v) for t, v in self.state.store.live.items()},
                 "webhook_deliveries": len(self.webhooks.deliveries),
@@ -168,6 +177,7 @@ class HubSpotEmulator:
             self._calls.clear()
             self._statuses.clear()
             self._by_endpoint_status.clear()
+            self._families.clear()
 
     def set_faults(self, spec: dict[str, Any] | None = None, **kwargs: Any) -> None:
         """`set_faults(rate=0.1, kinds=["429"], seed=1)` or `set_faults(schedule=["429", "ok"])`; None clears."""
@@ -204,6 +214,10 @@ class HubSpotEmulator:
                 self.state.apps.lifetime_seconds = float(settings["token_lifetime_seconds"])
             if settings.get("revoke_tokens"):  # every client-credentials token stops working now
                 self.state.apps.revoke_all()
+            if "validation_rules" in settings:  # the portal's required-property rules (2026-09 and later)
+                self.state.validation_rules = parse_rules(settings["validation_rules"])
+            if "api_versions" in settings:
+                self.api_versions = frozenset(str(v) for v in settings["api_versions"] or API_VERSIONS)
             if "record_exchanges" in settings:
                 self.record_exchanges = bool(settings["record_exchanges"])
             ws.max_attempts = int(settings.get("webhook_max_attempts", ws.max_attempts))
@@ -227,6 +241,8 @@ class HubSpotEmulator:
             "journal_retention_seconds": self.state.journal.retention_ms / 1000,
             "token_scopes": list(self.state.token_scopes),
             "token_lifetime_seconds": self.state.apps.lifetime_seconds,
+            "validation_rules": [r.describe() for r in self.state.validation_rules],
+            "api_versions": sorted(self.api_versions),
         }
 
     def flush_webhooks(self, timeout: float = 10.0) -> bool:
@@ -268,6 +284,8 @@ class HubSpotEmulator:
 
     async def _api(self, method: str, path: str, query: QueryParams, headers: Headers, body: bytes) -> Reply:
         match = self.router.match(method, path)
+        if match and match[1].get("version", "") not in self.api_versions | {""}:
+            match = None  # a date-based path at a version this portal does not serve: 404
         endpoint = stats_key(*match) if match else f"{method} (no route)"
         bearer = _bearer(headers.get("authorization"))
         if path.startswith(routes_oauth.PUBLIC_PREFIX):  # the token endpoint and introspection
@@ -342,6 +360,7 @@ class HubSpotEmulator:
             self._calls[endpoint] += 1
             self._statuses[reply.status] += 1
             self._by_endpoint_status[(endpoint, reply.status)] += 1
+            self._families[family(endpoint)] += 1
         return reply
 
 

@@ -1,4 +1,4 @@
-"""Associations v4: batch read/create/associate-default/archive, and per-record default/labelled/list/delete."""
+"""Associations (v4 and date-based): batch read/create/associate-default/archive, and per-record default/labelled/list/delete."""
 
 from __future__ import annotations
 
@@ -188,13 +188,13 @@ def batch_archive(state: State, call: Call) -> Reply:
 
 
 def register(router: Router) -> None:
-    base = "/crm/v4/associations/{from_type}/{to_type}/batch"
-    router.add("POST", f"{base}/read", batch_read)
-    router.add("POST", f"{base}/create", batch_create)
-    router.add("POST", f"{base}/associate/default", batch_default)
-    router.add("POST", f"{base}/archive", batch_archive)
-    record = "/crm/v4/objects/{from_type}/{from_id}/associations"
-    router.add("PUT", f"{record}/default/{{to_type}}/{{to_id}}", put_default)
-    router.add("PUT", f"{record}/{{to_type}}/{{to_id}}", put_labelled)
-    router.add("DELETE", f"{record}/{{to_type}}/{{to_id}}", delete_for_record)
-    router.add("GET", f"{record}/{{to_type}}", list_for_record)
+    base = "/crm/v4/associations/{from_type}/{to_type}/batch"  # and /crm/associations/{version}/...
+    router.add_both("POST", f"{base}/read", batch_read)
+    router.add_both("POST", f"{base}/create", batch_create)
+    router.add_both("POST", f"{base}/associate/default", batch_default)
+    router.add_both("POST", f"{base}/archive", batch_archive)
+    record = "/crm/v4/objects/{from_type}/{from_id}/associations"  # and /crm/objects/{version}/...
+    router.add_both("PUT", f"{record}/default/{{to_type}}/{{to_id}}", put_default)
+    router.add_both("PUT", f"{record}/{{to_type}}/{{to_id}}", put_labelled)
+    router.add_both("DELETE", f"{record}/{{to_type}}/{{to_id}}", delete_for_record)
+    router.add_both("GET", f"{record}/{{to_type}}", list_for_record)

@@ -1,4 +1,5 @@
-"""CRM v3 object endpoints: single-record CRUD, list with cursor paging, batch read/create/update/archive, search."""
+"""CRM object endpoints (numbered v3 and date-based): single-record CRUD, list with cursor paging, batch
+read/create/update/archive, search. Writes at 2026-09 or later meet the portal's validation rules."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from .search import run_search
 from .state import State
 from .store import Record, page_after
 from .timeutil import iso_ms, now_ms
+from .validation_rules import check as check_rules
+from .validation_rules import enforced
 
 BATCH_LIMIT = 100
 LIST_LIMIT = 100
@@ -72,6 +75,14 @@ def _inputs(body: dict[str, Any], limit: int = BATCH_LIMIT) -> list[Any]:
     return inputs
 
 
+def _rules(
+    state: State, call: Call, object_type: str, props: dict[str, Any], existing: Record | None
+) -> None:
+    """The portal's required-property rules, at the versions where HubSpot enforces them."""
+    if state.validation_rules and enforced(call.params.get("version")):
+        check_rules(state.validation_rules, object_type, props, existing.props if existing else None)
+
+
 def _lookup(state: State, object_type: str, object_id: str, id_property: str | None) -> Record | None:
     if id_property and id_property != "hs_object_id":
         return state.store.find_by(object_type, id_property, [object_id]).get(object_id)
@@ -129,6 +140,7 @@ def create_object(state: State, call: Call) -> Reply:
     body = call.json_object()
     props = state.registry.normalize(object_type, body.get("properties") or {})
     associations = state.check_associations(object_type, body.get("associations"))
+    _rules(state, call, object_type, props, None)
     record = state.create(object_type, props, call.source, associations, call.user_id)
     return Reply(201, state.store.render(object_type, record, list(props) or None))
 
@@ -140,6 +152,7 @@ def update_object(state: State, call: Call) -> Reply:
         state.require(object_type, call.params["id"])
     assert record is not None
     props = state.registry.normalize(object_type, call.json_object().get("properties") or {})
+    _rules(state, call, object_type, props, record)
     state.update(object_type, record, props, call.source, call.user_id)
     return Reply(200, state.store.render(object_type, record, list(props) or None))
 
@@ -234,6 +247,7 @@ def batch_create(state: State, call: Call) -> Reply:
         try:
             props = state.registry.normalize(object_type, item.get("properties") or {})
             assoc = state.check_associations(object_type, item.get("associations"))
+            _rules(state, call, object_type, props, None)
         except ApiError as exc:
             if traces is None:
                 exc.extra.setdefault("context", {})["index"] = [str(position)]
@@ -290,9 +304,11 @@ def batch_update(state: State, call: Call) -> Reply:
     prepared = []
     for position, item in enumerate(inputs):
         try:
-            prepared.append(
-                (ids[position], state.registry.normalize(object_type, item.get("properties") or {}))
-            )
+            props = state.registry.normalize(object_type, item.get("properties") or {})
+            existing = found.get(ids[position])
+            if existing is not None:
+                _rules(state, call, object_type, props, existing)
+            prepared.append((ids[position], props))
         except ApiError as exc:
             exc.extra.setdefault("context", {})["index"] = [str(position)]
             raise
@@ -328,15 +344,16 @@ def search(state: State, call: Call) -> Reply:
 
 
 def register(router: Router) -> None:
-    base = "/crm/v3/objects/{type}"
+    base = "/crm/v3/objects/{type}"  # and /crm/objects/{version}/{type} (routing.dated)
     for verb in ("read", "create", "update", "archive"):
-        router.add("POST", f"{base}/batch/{verb}", globals()[f"batch_{verb}"])
-    router.add("POST", f"{base}/search", search)
-    router.add("GET", base, list_objects)
-    router.add("POST", base, create_object)
-    router.add("GET", f"{base}/{{id}}", get_object)
-    router.add("PATCH", f"{base}/{{id}}", update_object)
-    router.add("DELETE", f"{base}/{{id}}", archive_object)
+        router.add_both("POST", f"{base}/batch/{verb}", globals()[f"batch_{verb}"])
+    router.add_both("POST", f"{base}/search", search)
+    router.add_both("GET", base, list_objects)
+    router.add_both("POST", base, create_object)
+    router.add_both("GET", f"{base}/{{id}}", get_object)
+    router.add_both("PATCH", f"{base}/{{id}}", update_object)
+    router.add_both("DELETE", f"{base}/{{id}}", archive_object)
+    # v3's per-record association paths have no date-based twin (the date-based versions use v4's).
     router.add("PUT", f"{base}/{{id}}/associations/{{to_type}}/{{to_id}}/{{association_type}}", associate_v3)
     router.add(
         "DELETE", f"{base}/{{id}}/associations/{{to_type}}/{{to_id}}/{{association_type}}", unassociate_v3

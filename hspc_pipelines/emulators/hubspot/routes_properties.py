@@ -1,4 +1,4 @@
-"""CRM v3 properties (list, read one, create) and deal pipelines (read)."""
+"""CRM properties (list, read one, create, update) and deal pipelines (read), numbered and date-based."""
 
 from __future__ import annotations
 
@@ -52,9 +52,10 @@ def get_pipeline(state: State, call: Call) -> Reply:
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/crm/v3/properties/{type}", list_properties)
-    router.add("POST", "/crm/v3/properties/{type}", create_property)
-    router.add("GET", "/crm/v3/properties/{type}/{name}", get_property)
-    router.add("PATCH", "/crm/v3/properties/{type}/{name}", update_property)
-    router.add("GET", "/crm/v3/pipelines/{type}", list_pipelines)
-    router.add("GET", "/crm/v3/pipelines/{type}/{pipeline_id}", get_pipeline)
+    # Numbered v3 and date-based (/crm/properties/{version}/..., /crm/pipelines/{version}/...).
+    router.add_both("GET", "/crm/v3/properties/{type}", list_properties)
+    router.add_both("POST", "/crm/v3/properties/{type}", create_property)
+    router.add_both("GET", "/crm/v3/properties/{type}/{name}", get_property)
+    router.add_both("PATCH", "/crm/v3/properties/{type}/{name}", update_property)
+    router.add_both("GET", "/crm/v3/pipelines/{type}", list_pipelines)
+    router.add_both("GET", "/crm/v3/pipelines/{type}/{pipeline_id}", get_pipeline)

@@ -18,6 +18,7 @@ from .properties import PropertyRegistry
 from .search_index import SearchIndex
 from .store import ObjectStore, Record
 from .timeutil import iso_ms, now_ms
+from .validation_rules import Rule
 from .webhooks import WebhookDispatcher
 
 
@@ -38,8 +39,11 @@ class State:
         # Client-credentials apps and their tokens; set by the app, kept across reset() (a reset
         # forgets the portal's data, not who may sign in).
         self.apps = ClientCredentialsApps(DEFAULT_CLIENTS, (), DEFAULT_TOKEN_LIFETIME_SECONDS)
+        # The portal's required-property rules (validation_rules.py), enforced at 2026-09 and later.
+        self.validation_rules: list[Rule] = []
 
     def reset(self) -> None:
+        self.validation_rules = []
         self.history = {}
         self.registry = PropertyRegistry()
         self.store = ObjectStore(self.registry)
