@@ -54,7 +54,7 @@ import requests
 from benchmarks.harness import FAST_ENV, cosell_seed
 from hspc_pipelines.emulators._server import free_port
 from hspc_pipelines.emulators.seed import SeedData
-from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.emulators.stack import HUBSPOT_CLIENT_ID, EmulatorStack
 from hspc_pipelines_tests.support.dagster_dev import LOCATION, DevServer
 from hspc_pipelines_tests.support.environment import product_env as support_env
 from hspc_pipelines_tests.support.partner_central import partner_central_client
@@ -109,7 +109,9 @@ mutation($selector: SensorSelector!) {
 # latency of each path is the number of its ticks until then, and the seconds from the webhook's
 # acceptance to the end of that tick; the runs themselves are the same job either way and are not
 # launched. The emulator publishes an entry the moment the write is made: HubSpot's own publishing
-# delay is not known and not in these figures.
+# delay is not known and not in these figures. hspc signs in as the stack's developer-platform app
+# (client credentials, the only tokens the journal takes) and subscribes the journal to deals first,
+# as `hspc bootstrap --journal` does.
 
 
 @dataclass
@@ -190,11 +192,19 @@ def run_journal(
         home = work / "dagster_home"
         home.mkdir()
         env = product_env(stack, home, product_schedules=False)
-        env |= {"HSPC_HUBSPOT_EVENTS_SOURCE": "both", "HSPC_EVENTS_TICK_BUDGET_SECONDS": "1"}
+        # The journal takes client-credentials tokens only: hspc signs in as the stack's app.
+        env |= {
+            "HSPC_HUBSPOT_EVENTS_SOURCE": "both",
+            "HSPC_EVENTS_TICK_BUDGET_SECONDS": "1",
+            "HUBSPOT_CLIENT_ID": HUBSPOT_CLIENT_ID,
+        }
+        env.pop("HUBSPOT_ACCESS_TOKEN", None)
         saved = dict(os.environ)
+        os.environ.pop("HUBSPOT_ACCESS_TOKEN", None)
         os.environ.update(env)  # the sensors read the settings when they tick, in this process
         ingress = Ingress(env, work)
         try:
+            _subscribe_journal(stack)
             defs = build_defs(str(home))
             with dg.DagsterInstance.ephemeral() as instance:
                 result = _journal_rounds(stack, defs, instance, ingress, samples, max_rounds, seed, log)
@@ -203,6 +213,18 @@ def run_journal(
             os.environ.clear()
             os.environ.update(saved)
     return result
+
+
+def _subscribe_journal(stack: EmulatorStack) -> None:
+    """What `hspc bootstrap --journal` does: the journal records the deal changes hspc reacts to."""
+    from hspc_pipelines.hubspot.client import HubSpotClient
+    from hspc_pipelines.hubspot.journal_subscription import ensure_deal_subscription
+
+    client = HubSpotClient.from_env()
+    try:
+        ensure_deal_subscription(client, stack.hubspot.state.portal_id)
+    finally:
+        client.close()
 
 
 def _journal_rounds(

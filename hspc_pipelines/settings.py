@@ -296,7 +296,8 @@ class Settings(BaseSettings):
         "Seconds between events_sensor ticks (the queue's visibility timeout must outlast two)", ge=0,
     )  # fmt: skip
     hubspot_events_source: Literal["queue", "journal", "both"] = _var(
-        "HSPC_HUBSPOT_EVENTS_SOURCE", "queue", "Events", "queue, journal or both",
+        "HSPC_HUBSPOT_EVENTS_SOURCE", "queue", "Events",
+        "queue, journal or both (journal and both need HSPC_HUBSPOT_AUTH=client_credentials)",
         "Where HubSpot's deal events come from: webhooks through the ingress and the queue "
         "(events_sensor), the webhooks journal (journal_sensor), or both",
     )  # fmt: skip
@@ -499,11 +500,30 @@ def _settings_for(values: tuple[tuple[str, str], ...]) -> Settings:
     raw: dict[str, Any] = _renamed(dict(values))
     token = _GIVEN_ONLY.set(True)
     try:
-        return Settings(**raw)
+        settings = Settings(**raw)
     except ValidationError as exc:
         raise _error_from(exc, dict(values)) from None
     finally:
         _GIVEN_ONLY.reset(token)
+    _check_events_source(settings)
+    return settings
+
+
+def _check_events_source(settings: Settings) -> None:
+    """HubSpot serves its webhooks journal to a developer-platform app's client-credentials tokens only
+    (docs/webhooks-journal.md): the journal needs that mode, named or implied by HUBSPOT_CLIENT_ID
+    (hubspot/auth.py infers it the same way and refuses an ambiguous choice)."""
+    if settings.hubspot_events_source == "queue":
+        return
+    mode = settings.hubspot_auth or ("client_credentials" if settings.hubspot_client_id else None)
+    if mode != "client_credentials":
+        shown = settings.hubspot_auth or "unset without HUBSPOT_CLIENT_ID"
+        raise SettingsError(
+            f"HSPC_HUBSPOT_EVENTS_SOURCE={settings.hubspot_events_source} cannot be used with "
+            f"HSPC_HUBSPOT_AUTH={shown}: HubSpot's webhooks journal needs client_credentials "
+            "(HSPC_HUBSPOT_AUTH=client_credentials, or HUBSPOT_CLIENT_ID set); allowed otherwise: "
+            "HSPC_HUBSPOT_EVENTS_SOURCE=queue"
+        )
 
 
 def _renamed(raw: dict[str, Any]) -> dict[str, Any]:

@@ -270,3 +270,60 @@ def test_the_old_and_new_secret_names_with_different_values_are_refused():
     message = str(refused.value)
     assert "HUBSPOT_WEBHOOK_SECRET" in message and "keep only HUBSPOT_CLIENT_SECRET" in message
     assert "old-value-9" not in message and "new-value-9" not in message
+
+
+# -- the webhooks journal needs client-credentials tokens -------------------------------------------
+
+STATIC_TOKEN = {"HUBSPOT_ACCESS_TOKEN": "pat-token"}
+APP = {"HUBSPOT_CLIENT_ID": "app-id", "HUBSPOT_CLIENT_SECRET": "app-secret"}
+
+
+@pytest.mark.parametrize("source", ["journal", "both", "JOURNAL"])
+@pytest.mark.parametrize(
+    ("credentials", "shown"),
+    [
+        (STATIC_TOKEN, "HSPC_HUBSPOT_AUTH=unset without HUBSPOT_CLIENT_ID"),
+        ({**STATIC_TOKEN, "HSPC_HUBSPOT_AUTH": "service_key"}, "HSPC_HUBSPOT_AUTH=service_key"),
+        ({**STATIC_TOKEN, **APP, "HSPC_HUBSPOT_AUTH": "private_app"}, "HSPC_HUBSPOT_AUTH=private_app"),
+        ({}, "HSPC_HUBSPOT_AUTH=unset without HUBSPOT_CLIENT_ID"),
+    ],
+)
+def test_the_journal_as_events_source_is_refused_without_client_credentials(source, credentials, shown):
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"HSPC_HUBSPOT_EVENTS_SOURCE": source, **credentials})
+    message = str(caught.value)
+    assert f"HSPC_HUBSPOT_EVENTS_SOURCE={source.lower()}" in message and shown in message
+    assert "client_credentials" in message and "HSPC_HUBSPOT_EVENTS_SOURCE=queue" in message
+    assert "pat-token" not in message and "app-secret" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        APP,
+        {**APP, "HSPC_HUBSPOT_AUTH": "client_credentials"},
+        {**APP, **STATIC_TOKEN, "HSPC_HUBSPOT_AUTH": "client_credentials"},
+    ],
+)
+def test_the_journal_is_accepted_with_client_credentials_and_the_queue_with_anything(credentials):
+    assert (
+        load_settings({"HSPC_HUBSPOT_EVENTS_SOURCE": "both", **credentials}).hubspot_events_source == "both"
+    )
+    assert (
+        load_settings({"HSPC_HUBSPOT_EVENTS_SOURCE": "queue", **STATIC_TOKEN}).hubspot_events_source
+        == "queue"
+    )
+
+
+def test_config_check_shows_the_journal_refusal_in_one_line(monkeypatch, capsys):
+    from hspc_pipelines.cli import main
+
+    for name in ("HUBSPOT_CLIENT_ID", "HSPC_HUBSPOT_AUTH", "HSPC_HUBSPOT_TOKEN_SSM_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-token")
+    monkeypatch.setenv("HSPC_HUBSPOT_EVENTS_SOURCE", "journal")
+    assert main(["config", "--check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "HSPC_HUBSPOT_EVENTS_SOURCE=journal" in err and "HSPC_HUBSPOT_AUTH" in err
+    monkeypatch.setenv("HSPC_HUBSPOT_EVENTS_SOURCE", "queue")
+    assert main(["config", "--check"]) == 0

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hspc_pipelines.doctor.scopes import APP_SCOPES, REQUIRED_SCOPES, missing_scopes
+from hspc_pipelines.doctor.scopes import APP_SCOPES, JOURNAL_SCOPES, REQUIRED_SCOPES, missing_scopes
 from hspc_pipelines.settings import Settings
 
 
@@ -133,6 +133,51 @@ def _probe(client: Any, what: str) -> None:
             f"HubSpot refused {what} for a CRM read (GET deal pipelines: HTTP {exc.status} {exc.category})",
             "give the credential the scopes in the README (HubSpot scopes) and check it belongs to this portal",
         ) from None
+
+
+def check_journal_subscription(settings: Settings) -> str:
+    """With the journal as a source: the token has the journal's scopes and the account's deal
+    subscription covers the actions and properties hspc reacts to."""
+    from hspc_pipelines.hubspot.auth import AuthMode
+    from hspc_pipelines.hubspot.errors import HubSpotError
+    from hspc_pipelines.hubspot.journal_subscription import coverage
+
+    source = settings.hubspot_events_source
+    if source == "queue":
+        return "not read (HSPC_HUBSPOT_EVENTS_SOURCE=queue: HubSpot's events come through the ingress)"
+    client = _hubspot(settings)
+    if client.credentials.mode is not AuthMode.CLIENT_CREDENTIALS:  # the settings refuse this already
+        raise CheckFailed(
+            f"HSPC_HUBSPOT_EVENTS_SOURCE={source} with {client.credentials.mode.value}",
+            "set HSPC_HUBSPOT_AUTH=client_credentials (docs/hubspot-app.md)",
+        )
+    missing = missing_scopes(client.token_info().get("scopes") or [], JOURNAL_SCOPES)
+    if missing:
+        raise CheckFailed(
+            f"the client-credentials token lacks {', '.join(missing)}",
+            "add them to requiredScopes in deploy/hubspot-app/src/app/app-hsmeta.json and run "
+            "`hs project upload` (docs/hubspot-app.md)",
+        )
+    try:
+        subscriptions = client.journal_subscriptions()
+    except HubSpotError as exc:
+        raise CheckFailed(
+            f"HubSpot refused to list the journal's subscriptions (HTTP {exc.status} {exc.category})",
+            "check the app is installed in this account with the journal's scopes (docs/hubspot-app.md)",
+        ) from None
+    found = coverage(subscriptions, settings.journal_portal_id)
+    if not found.ok:
+        raise CheckFailed(
+            "; ".join(found.problems()),
+            "run `hspc bootstrap --journal` (docs/webhooks-journal.md); until then the journal records "
+            "nothing hspc needs and only the scheduled reconciles see deal changes",
+        )
+    sub = found.subscription or {}
+    properties = len(sub.get("properties") or []) or "every"
+    return (
+        f"deal subscription {sub.get('id')} in portal {sub.get('portalId')}: "
+        f"{len(sub.get('actions') or [])} actions, {properties} properties, journal scopes granted"
+    )
 
 
 def check_properties(settings: Settings) -> str:
@@ -386,6 +431,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("hubspot validation rules", check_validation_rules),
     ("hubspot properties", check_properties),
     ("hubspot pipelines and stages", check_pipelines),
+    ("hubspot webhooks journal", check_journal_subscription),
     ("partner central", check_partner_central),
     ("events queue, dead-letter queue and rule", check_events_queue),
     ("state store", check_state_store),

@@ -32,6 +32,10 @@ APP_ONLY_SCOPES: Final[dict[str, str]] = {
 }
 
 APP_SCOPES: Final[tuple[str, ...]] = (*APP_ONLY_SCOPES, *REQUIRED_SCOPES)
+# What reading the journal and keeping its deal subscription take (`hspc doctor`, `hspc bootstrap --journal`).
+JOURNAL_SCOPES: Final[tuple[str, ...]] = tuple(
+    s for s in APP_ONLY_SCOPES if s.startswith("developer.webhooks_journal.")
+)
 
 
 def missing_scopes(granted: Iterable[str], required: Iterable[str] = REQUIRED_SCOPES) -> list[str]:

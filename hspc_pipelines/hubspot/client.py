@@ -67,6 +67,7 @@ ISOLATION_BUDGET = 16  # extra calls a batch may spend finding the inputs behind
 # The webhooks journal's latest date-based version (docs/webhooks-journal.md); batch read takes 100 offsets.
 JOURNAL_VERSION = "2026-03"
 JOURNAL_BATCH_MAX = 100
+JOURNAL_SUBSCRIPTIONS = f"/webhooks-journal/subscriptions/{JOURNAL_VERSION}"
 # Chunk-level answers that belong to the inputs, not to the run: collected as failures.
 _INPUT_STATUSES = frozenset({400, 404, 409, 422})
 
@@ -717,6 +718,23 @@ class HubSpotClient:
                 path="journal file",
             )
         return self._body(response)
+
+    # -- the webhooks journal's subscriptions (what it records; managed by API only) -------------
+
+    def journal_subscriptions(self) -> list[dict[str, Any]]:
+        """The app's journal subscriptions, every account (`developer.webhooks_journal.subscriptions.read`)."""
+        body = self.request("GET", JOURNAL_SUBSCRIPTIONS) or {}
+        return list(body.get("results", []))
+
+    def journal_subscribe(self, subscription: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or update (HubSpot: upsert) one subscription: `subscriptionType`, `portalId`,
+        `actions`, `objectTypeId`, `objectIds`, `properties` (`...subscriptions.write`); the answer."""
+        result: dict[str, Any] = self.request("POST", JOURNAL_SUBSCRIPTIONS, json=dict(subscription))
+        return result
+
+    def journal_unsubscribe(self, subscription_id: int) -> None:
+        """Delete one subscription by its id."""
+        self.request("DELETE", JOURNAL_SUBSCRIPTIONS + "/{subscription_id}", subscription_id=subscription_id)
 
     # -- pipelines -------------------------------------------------------------------------------
 

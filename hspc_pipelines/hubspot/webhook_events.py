@@ -55,6 +55,19 @@ SUBSCRIBED_DEAL_PROPERTIES: tuple[str, ...] = tuple(
 SUBSCRIBED_DEAL_EVENTS: tuple[str, ...] = tuple(
     e.value for e in DealSubscriptionType if e is not PROPERTY_CHANGE
 )
+# The same events as the webhooks journal's subscription actions (HubSpot's 2026-03 reference lists
+# them; docs/webhooks-journal.md): what `hspc bootstrap --journal` subscribes deals to.
+JOURNAL_ACTIONS: dict[str, tuple[str, ...]] = {
+    CREATION: ("CREATE",),
+    PROPERTY_CHANGE: ("UPDATE",),
+    DELETION: ("DELETE",),
+    RESTORE: ("RESTORE",),
+    MERGE: ("MERGE",),
+    ASSOCIATION_CHANGE: ("ASSOCIATION_ADDED", "ASSOCIATION_REMOVED"),
+}
+SUBSCRIBED_JOURNAL_ACTIONS: tuple[str, ...] = tuple(
+    action for event in (*SUBSCRIBED_DEAL_EVENTS, PROPERTY_CHANGE) for action in JOURNAL_ACTIONS[event]
+)
 
 MAX_SHOWN_VALUE = 60
 MAX_ID = 10**24

@@ -56,6 +56,7 @@ def test_new_deal_and_its_signed_webhook_reach_the_queue(tmp_path: Path) -> None
 def test_journal_mode_measures_both_paths_on_the_same_deals() -> None:
     from benchmarks.latency import JOURNAL_SENSOR, SENSOR, run_journal
 
+    # In client-credentials mode (the emulator's journal refuses a static token): a miss would show here.
     result = run_journal(2, quiet=True)
     assert result.missing == 0, "each deal reached a run request through the queue and the journal"
     for sample in result.samples:

@@ -214,12 +214,27 @@ def test_partner_central_trust_requires_external_id() -> None:
 
 
 def containers() -> dict[str, dict[str, Any]]:
-    """Container name -> its definition, for every task definition of the template."""
+    """Container name -> its definition, for every task definition of the template; an `Fn::If` entry of
+    its environment or secrets as its first branch (what it gets when the condition holds: the code
+    location's HubSpot credential when the journal is read), `AWS::NoValue` left out."""
     out = {}
     for resource in template()["Resources"].values():
         if resource["Type"] == "AWS::ECS::TaskDefinition":
             for container in resource["Properties"]["ContainerDefinitions"]:
-                out[container["Name"]] = container
+                out[container["Name"]] = {
+                    **container,
+                    **{k: _when_true(container[k]) for k in ("Environment", "Secrets") if k in container},
+                }
+    return out
+
+
+def _when_true(entries: list[Any]) -> list[Any]:
+    out = []
+    for entry in entries:
+        if "Fn::If" in entry:
+            entry = entry["Fn::If"][1]
+        if entry != {"Ref": "AWS::NoValue"}:
+            out.append(entry)
     return out
 
 
@@ -262,7 +277,9 @@ READS = {
     | STATE_STORE
     | ASSET_STORE
     | OBSERVABILITY
-    | {"HSPC_EVENTS_QUEUE_URL", "PARTNER_CENTRAL_CATALOG", "DAGSTER_ECS_RUN_TASK_DEFINITION"},
+    | {"HSPC_EVENTS_QUEUE_URL", "PARTNER_CENTRAL_CATALOG", "DAGSTER_ECS_RUN_TASK_DEFINITION"}
+    # journal_sensor: the events source, and (when it reads the journal) the app's client credentials.
+    | {"HSPC_HUBSPOT_EVENTS_SOURCE", "HSPC_HUBSPOT_AUTH", "HUBSPOT_CLIENT_ID", "HUBSPOT_CLIENT_SECRET"},
     "webserver": DAGSTER_INSTANCE | WORKSPACE,
     "daemon": DAGSTER_INSTANCE | WORKSPACE,
     "run": DAGSTER_INSTANCE
@@ -766,3 +783,44 @@ def test_full_template_is_refused_by_moto(moto_server: str) -> None:
                 {"ParameterKey": "CognitoDomainPrefix", "ParameterValue": "hspc-example"},
             ],
         )
+
+
+def test_the_code_location_gets_the_app_credential_only_when_it_reads_the_journal() -> None:
+    tpl = template()
+    assert tpl["Parameters"]["HubSpotEventsSource"]["AllowedValues"] == ["queue", "journal", "both"]
+    assert tpl["Conditions"]["ReadsJournal"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "HubSpotEventsSource"}, "queue"]}]
+    }
+    # The settings' rule, before anything is created: the journal needs client credentials and a client id.
+    rule = tpl["Rules"]["JournalNeedsClientCredentials"]
+    asserted = json.dumps(rule["Assertions"])
+    assert '"client_credentials"' in asserted and "HubSpotClientId" in asserted
+    definition = tpl["Resources"]["CodeLocationTaskDefinition"]["Properties"]
+    (container,) = definition["ContainerDefinitions"]
+    conditional = [
+        e["Fn::If"]
+        for e in container["Environment"] + container["Secrets"]
+        if isinstance(e, dict) and "Fn::If" in e
+    ]
+    assert {c[1]["Name"] for c in conditional} == {
+        "HSPC_HUBSPOT_AUTH",
+        "HUBSPOT_CLIENT_ID",
+        "HUBSPOT_CLIENT_SECRET",
+    }
+    assert all(c[0] == "ReadsJournal" and c[2] == {"Ref": "AWS::NoValue"} for c in conditional)
+    # Its own execution role, which may read that one parameter and no other.
+    assert definition["ExecutionRoleArn"] == {"Fn::GetAtt": ["CodeLocationExecutionRole", "Arn"]}
+    role = tpl["Resources"]["CodeLocationExecutionRole"]
+    ssm = [s for s in statements(role) if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+    assert [(s["Action"], json.dumps(s["Resource"])) for s in ssm] == [
+        (
+            "ssm:GetParameters",
+            json.dumps(
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${HubSpotClientSecretParameterName}"
+                }
+            ),
+        )
+    ]
+    shared = tpl["Resources"]["DagsterExecutionRole"]
+    assert not [s for s in statements(shared) if any(a.startswith("ssm:") for a in as_list(s["Action"]))]

@@ -52,6 +52,7 @@ def test_every_check_holds_on_a_set_up_stack(stack, capsys):
     assert "all 8 scopes granted" in lines["hubspot token and scopes"]
     assert "empty: the first run creates its tables" in lines["state store"]
     assert "writable" in lines["asset store"]
+    assert "not read (HSPC_HUBSPOT_EVENTS_SOURCE=queue" in lines["hubspot webhooks journal"]
 
 
 def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeypatch, tmp_path):
@@ -118,6 +119,8 @@ def test_each_broken_part_fails_its_check_with_what_to_do(stack, capsys, monkeyp
 
     status, lines = _doctor(capsys)
     assert status == 1
+    unused = lines.pop("hubspot webhooks journal")  # not read with the queue as source: nothing to break
+    assert unused.startswith("ok ") and "not read" in unused
     assert all(line.startswith("FAIL ") for line in lines.values()), "\n".join(lines.values())
     token = lines["hubspot token and scopes"]
     assert "crm.objects.deals.write" in token and "Private apps" in token
@@ -190,3 +193,35 @@ def test_ambiguous_credentials_fail_the_hubspot_checks_naming_the_variables(stac
     assert status == 1
     for name in ("hubspot token and scopes", "hubspot properties", "hubspot pipelines and stages"):
         assert "ambiguous" in lines[name] and "HSPC_HUBSPOT_AUTH" in lines[name], lines[name]
+
+
+def test_with_the_journal_as_source_the_deal_subscription_and_its_scopes_are_checked(
+    stack, capsys, monkeypatch
+):
+    env = stack.env
+    bootstrap_properties(HubSpotClient(env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_BASE_URL"]))
+    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN")
+    monkeypatch.setenv("HUBSPOT_CLIENT_ID", HUBSPOT_CLIENT_ID)
+    monkeypatch.setenv("HSPC_HUBSPOT_EVENTS_SOURCE", "journal")
+    monkeypatch.setenv("HSPC_JOURNAL_PORTAL_ID", str(stack.hubspot.state.portal_id))
+    status, lines = _doctor(capsys)
+    journal = lines["hubspot webhooks journal"]
+    assert status == 1 and journal.startswith("FAIL ")
+    assert "no webhooks-journal subscription for deals" in journal and "hspc bootstrap --journal" in journal
+
+    assert main(["bootstrap", "--journal"]) == 0
+    status, lines = _doctor(capsys)
+    journal = lines["hubspot webhooks journal"]
+    assert status == 0, "\n".join(lines.values())
+    assert "journal scopes granted" in journal and "7 actions" in journal
+
+    # Someone narrowed it to two properties: the check names what is missing.
+    client = HubSpotClient.from_env()
+    [sub] = client.journal_subscriptions()
+    client.journal_subscribe(
+        {k: sub[k] for k in ("subscriptionType", "portalId", "actions", "objectTypeId", "objectIds")}
+        | {"properties": ["amount", "dealname"]}
+    )
+    status, lines = _doctor(capsys)
+    journal = lines["hubspot webhooks journal"]
+    assert status == 1 and "properties missing: " in journal and "dealstage" in journal

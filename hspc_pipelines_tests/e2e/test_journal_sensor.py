@@ -1,17 +1,21 @@
 """journal_sensor end to end: deal changes written to the HubSpot emulator's webhooks journal ->
 journal_sensor -> the scoped sync_deals runs events_sensor starts -> opportunities in Partner Central.
-A restart loses nothing, an hour without ticks loses nothing, an expired cursor starts a sweep."""
+A restart loses nothing, an hour without ticks loses nothing, an expired cursor starts a sweep. The
+product signs in as the developer-platform app (client credentials: the only tokens the journal takes)
+and subscribes the journal to deals with `hspc bootstrap --journal`, as an operator does."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
 
+from hspc_pipelines.cli import main
 from hspc_pipelines.defs.sensors.journal import EXPIRED_OFFSET_TAG, REASON_TAG, SENSOR
-from hspc_pipelines_tests.support.product import DEAL_ID, Product, seed_deal
+from hspc_pipelines_tests.support.product import DEAL_ID, Product, app_product, seed_deal
 
 SCOPE = ("ops", "scoped_snapshot", "config", "deal_ids")
 
@@ -70,13 +74,16 @@ def _dig(config: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 @pytest.fixture
-def journal_product(product: Product, monkeypatch: pytest.MonkeyPatch) -> Iterator[Product]:
-    monkeypatch.setenv("HSPC_HUBSPOT_EVENTS_SOURCE", "journal")
-    seed_deal(product)  # deal 7001 with its company 9001 and contact 8001 (no journal entry: seeded)
-    try:
-        yield product
-    finally:
-        product.stack.hubspot.configure(clock_offset_seconds=0)
+def journal_product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Product]:
+    portal = {"HSPC_HUBSPOT_EVENTS_SOURCE": "journal", "HSPC_JOURNAL_PORTAL_ID": "62515"}  # the stack's
+    with app_product(tmp_path, monkeypatch, portal) as product:
+        assert product.stack.hubspot.state.portal_id == 62515
+        assert main(["bootstrap", "--journal"]) == 0, "the journal records only what it is subscribed to"
+        seed_deal(product)  # deal 7001 with its company 9001 and contact 8001 (no journal entry: seeded)
+        try:
+            yield product
+        finally:
+            product.stack.hubspot.configure(clock_offset_seconds=0)
 
 
 def _new_cosell_deal(product: Product, n: int) -> str:
@@ -172,6 +179,8 @@ def test_an_hour_without_ticks_loses_no_event(journal_product):
     assert during_outage == len(changed) == 12
     assert lost == []
     assert set(changed) <= _linked(product), "every deal changed during the outage has its opportunity"
+    # The hour outlived the app's 30-minute token: HubSpot refused it once, hspc took a new one.
+    assert hubspot.stats()["tokens_issued"] >= 2
 
 
 def test_a_cursor_older_than_the_journal_keeps_starts_a_sweep_that_says_why(journal_product):

@@ -1,6 +1,7 @@
 """The HubSpot emulator's webhooks journal over real HTTP: the 2026-03 paths and shapes of HubSpot's
-reference, entries written from the same change feed as the webhooks, retention on the emulator's
-clock, 404 for an expired offset (docs/webhooks-journal.md)."""
+reference, entries written from the same change feed as the webhooks (as the journal's own
+subscription, here every deal change, asks), retention on the emulator's clock, 404 for an expired
+offset, a client-credentials token with the journal's scope required (docs/webhooks-journal.md)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,29 @@ import pytest
 import requests
 
 from hspc_pipelines.emulators.hubspot import HubSpotEmulator, start_hubspot_emulator
+from hspc_pipelines_tests.support.hubspot_http import client_credentials_token, subscribe_every_deal_change
 
-TOKEN = "test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TOKEN = "test-token"  # a private-app token: the CRM takes it, the journal does not
+CLIENT_ID, CLIENT_SECRET = "journal-app", "journal-app-secret"
+PORTAL = 62515
+# The app's client-credentials token, obtained by the fixture for each test (every call here sends it).
+AUTH: dict[str, str] = {}
 GLOBAL, LOCAL = "/webhooks-journal/journal/2026-03", "/webhooks-journal/journal-local/2026-03"
+SUBSCRIPTIONS = "/webhooks-journal/subscriptions/2026-03"
 
 
 @pytest.fixture
 def hub() -> Iterator[tuple[HubSpotEmulator, str]]:
-    emulator, server = start_hubspot_emulator(access_tokens=(TOKEN,))
+    emulator, server = start_hubspot_emulator(
+        access_tokens=(TOKEN,),
+        oauth_clients={CLIENT_ID: CLIENT_SECRET},
+        portal_id=PORTAL,
+        token_lifetime_seconds=10 * 86_400,  # outlives the clock moves of the retention tests
+    )
     try:
+        token = client_credentials_token(server.url, CLIENT_ID, CLIENT_SECRET)
+        AUTH["Authorization"] = f"Bearer {token}"
+        subscribe_every_deal_change(server.url, token, PORTAL)
         yield emulator, server.url
     finally:
         emulator.configure(clock_offset_seconds=0)
@@ -77,12 +91,15 @@ def test_every_write_to_a_deal_is_one_entry_whose_file_holds_its_events(hub, bas
     assert emulator.stats()["journal_entries"] == 2
 
 
-def test_the_journal_needs_the_bearer_token_its_other_routes_need(hub):
+def test_the_journal_needs_a_client_credentials_token_with_its_scope(hub):
     _, url = hub
     _new_deal(url)
     assert requests.get(url + GLOBAL + "/earliest", timeout=5).status_code == 401
     bad = {"Authorization": "Bearer not-a-token"}
     assert requests.get(url + GLOBAL + "/earliest", headers=bad, timeout=5).status_code == 401
+    static = requests.get(url + GLOBAL + "/earliest", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    assert static.status_code == 403 and static.json()["category"] == "MISSING_SCOPES"
+    assert _get(url, GLOBAL + "/earliest").status_code == 200
 
 
 def test_an_offset_older_than_the_retention_answers_404_and_its_file_is_gone(hub):
@@ -150,16 +167,34 @@ def test_the_local_journal_holds_only_its_own_account(hub):
     assert _get(url, LOCAL + "/earliest", params={"installPortalId": "abc"}).status_code == 400
 
 
-def test_the_journal_follows_the_app_subscribed_properties_like_its_webhooks(hub):
+def test_the_journal_follows_its_own_subscription_not_the_webhooks(hub):
     emulator, url = hub
-    emulator.configure(webhook_properties=["amount"])
+    emulator.configure(webhook_properties=["amount"])  # the webhooks send amount changes only
     deal = _new_deal(url)
-    _patch(url, deal, description="not subscribed")
+    _patch(url, deal, description="subscribed in the journal, not in the webhooks")
     _patch(url, deal, amount="10")
+    assert [e["action"] for e in _all_events(url)] == ["CREATE", "UPDATE", "UPDATE"]
+    # Narrowed to amount and dealstage updates: a description change is no longer recorded.
+    body = {"subscriptionType": "OBJECT", "portalId": PORTAL, "actions": ["UPDATE"], "objectTypeId": "0-3"}
+    r = requests.post(
+        url + SUBSCRIPTIONS,
+        json=body | {"objectIds": [], "properties": ["amount", "dealstage"]},
+        headers=AUTH,
+        timeout=5,
+    )
+    assert r.status_code == 200
+    written = emulator.stats()["journal_entries_written"]
+    _patch(url, deal, description="not subscribed any more")
+    _new_deal(url, "CREATE not subscribed any more")
+    assert emulator.stats()["journal_entries_written"] == written
+    _patch(url, deal, amount="20", description="only amount is recorded")
+    last = _all_events(url)[-1]
+    assert (last["action"], last["propertyChanges"]) == ("UPDATE", {"amount": "20"})
+
+
+def _all_events(url: str) -> list[dict[str, Any]]:
     offsets = [e["currentOffset"] for e in _get(url, GLOBAL + "/batch/earliest/100").json()["results"]]
-    events = [ev for o in offsets for ev in _file_events(url, o)]
-    assert [e["action"] for e in events] == ["CREATE", "UPDATE"]
-    assert events[1]["propertyChanges"] == {"amount": "10"}
+    return [ev for o in offsets for ev in _file_events(url, o)]
 
 
 def _file_events(url: str, offset: str) -> list[dict[str, Any]]:

@@ -13,16 +13,33 @@ from starlette.responses import JSONResponse
 from hspc_pipelines.emulators._server import serve_in_thread
 from hspc_pipelines.emulators.hubspot import HubSpotEmulator, start_hubspot_emulator
 from hspc_pipelines.events.journal import parse_entry
+from hspc_pipelines.hubspot.auth import ClientCredentials
 from hspc_pipelines.hubspot.client import HubSpotClient, JournalEntry
 from hspc_pipelines.hubspot.errors import HubSpotError, JournalOffsetExpired
+from hspc_pipelines_tests.support.hubspot_http import ALL_DEAL_ACTIONS
 
-TOKEN = "journal-token"
+CLIENT_ID, CLIENT_SECRET = "journal-app", "journal-app-secret"
+TOKEN = "journal-token"  # a static token, for the stand-in servers below that check no token
 
 
 @pytest.fixture
 def hub() -> Iterator[tuple[HubSpotEmulator, HubSpotClient]]:
-    emulator, server = start_hubspot_emulator(access_tokens=(TOKEN,))
-    client = HubSpotClient(TOKEN, server.url, max_retries=0)
+    # The journal serves client-credentials tokens only; this one outlives the tests' clock moves.
+    emulator, server = start_hubspot_emulator(
+        oauth_clients={CLIENT_ID: CLIENT_SECRET}, token_lifetime_seconds=10 * 86_400
+    )
+    credentials = ClientCredentials(CLIENT_ID, CLIENT_SECRET, server.url)
+    client = HubSpotClient(base_url=server.url, credentials=credentials, max_retries=0)
+    client.journal_subscribe(
+        {
+            "subscriptionType": "OBJECT",
+            "portalId": emulator.state.portal_id,
+            "actions": ALL_DEAL_ACTIONS,
+            "objectTypeId": "0-3",
+            "objectIds": [],
+            "properties": [],
+        }
+    )
     try:
         yield emulator, client
     finally:
@@ -67,7 +84,7 @@ def test_an_expired_offset_raises_journal_offset_expired_naming_it(hub):
     with pytest.raises(JournalOffsetExpired) as caught:
         client.journal_next(entry.offset)
     assert entry.offset in str(caught.value) and "three days" in str(caught.value)
-    assert TOKEN not in str(caught.value)
+    assert client.credentials.current() not in str(caught.value)
     # The pre-signed URL died with the entry: the error names the offset, never the URL.
     with pytest.raises(HubSpotError) as file_error:
         client.journal_file(entry)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.emulators.stack import HUBSPOT_CLIENT_ID, EmulatorStack
 from hspc_pipelines.reconcile.runner import ReconcileOutcome, run_reconcile
 from hspc_pipelines_tests.support.environment import FAST_ENV
 from hspc_pipelines_tests.support.hubspot_http import hubspot_request
@@ -103,6 +104,26 @@ class Product:
 def product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Product]:
     with EmulatorStack() as stack:
         for key, value in {**stack.env, **FAST_ENV, "DAGSTER_HOME": str(tmp_path)}.items():
+            monkeypatch.setenv(key, value)
+        from hspc_pipelines.definitions import build_defs
+
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+            yield Product(stack=stack, home=tmp_path, instance=instance, defs=build_defs(str(tmp_path)))
+
+
+@contextmanager
+def app_product(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: Mapping[str, str] | None = None
+) -> Iterator[Product]:
+    """The product signed in to HubSpot only as the stack's developer-platform app (client-credentials
+    tokens; no static token in its environment), with `extra` variables; `Product.hubspot` still acts
+    as a person with the stack's token."""
+    with EmulatorStack() as stack:
+        env = {**stack.env, **FAST_ENV, "DAGSTER_HOME": str(tmp_path), "HUBSPOT_CLIENT_ID": HUBSPOT_CLIENT_ID}
+        del env["HUBSPOT_ACCESS_TOKEN"]
+        monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN", raising=False)
+        monkeypatch.delenv("HSPC_HUBSPOT_TOKEN_SSM_PARAMETER", raising=False)
+        for key, value in {**env, **(extra or {})}.items():
             monkeypatch.setenv(key, value)
         from hspc_pipelines.definitions import build_defs
 

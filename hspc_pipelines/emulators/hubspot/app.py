@@ -25,6 +25,7 @@ from . import (
     control,
     routes_associations,
     routes_journal,
+    routes_journal_subscriptions,
     routes_oauth,
     routes_objects,
     routes_properties,
@@ -53,6 +54,10 @@ BAD_TOKEN_MESSAGE = (
 # Date-based versions this emulator serves (HubSpot's releases; add the next one here when the
 # client moves to it). Any other version in a path answers 404, as HubSpot does.
 API_VERSIONS = ("2026-03", "2026-09")
+MISSING_SCOPES_MESSAGE = (
+    "This app hasn't been granted all required scopes to make this call. Read more about required "
+    "scopes here: https://developers.hubspot.com/scopes."
+)
 FAULT_STATUS = {"429": 429, "500": 500, "502": 502, "503": 503, "504": 504, "500_after": 500}
 _JSON = [(b"content-type", b"application/json;charset=utf-8")]
 
@@ -112,7 +117,14 @@ class HubSpotEmulator:
         )
         set_clock_offset_ms(0)  # a new portal keeps real time, whatever an earlier one was told
         self.router = Router()
-        for module in (routes_objects, routes_associations, routes_properties, routes_oauth, routes_journal):
+        for module in (
+            routes_objects,
+            routes_associations,
+            routes_properties,
+            routes_oauth,
+            routes_journal,
+            routes_journal_subscriptions,
+        ):
             module.register(self.router)
         self._calls: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
@@ -295,6 +307,11 @@ class HubSpotEmulator:
             if refused is not None or bearer is None:
                 return self._count(endpoint, refused or Reply(401))
             issued = self.state.apps.issued.get(bearer)
+            # The journal and its subscriptions take a client-credentials token with their scope only
+            # (HubSpot's guide); a static token or service key cannot hold those scopes.
+            scope = routes_journal_subscriptions.required_scope(method, path)
+            if scope is not None and (issued is None or scope not in issued.scopes):
+                return self._count(endpoint, Reply(403, _missing_scopes_body(scope)))
             # The app's limits, whichever of its tokens is sent.
             token = f"app:{issued.client_id}" if issued is not None else bearer
         with self.lock:
@@ -350,8 +367,10 @@ class HubSpotEmulator:
             log.exception("emulator handler failed for %s %s", call.method, call.path)
             reply = Reply(500, error_body("internal error in the HubSpot emulator", "INTERNAL_ERROR"))
         if events and reply.status < 400:
-            self.webhooks.emit(events)
-            with self.lock:  # the same change feed, kept in the journal whether or not webhooks are sent
+            self.webhooks.emit(self.webhooks.for_webhooks(events))
+            # The same change feed, kept in the journal (as its own subscriptions say) whether or not
+            # webhooks are sent.
+            with self.lock:
                 self.state.journal.append(events, self.state.portal_id, now_ms())
         return reply
 
@@ -368,6 +387,22 @@ def _bearer(value: str | None) -> str | None:
     if not value or not value.lower().startswith("bearer "):
         return None
     return value[7:].strip() or None
+
+
+def _missing_scopes_body(scope: str) -> dict[str, Any]:
+    """HubSpot's 403 for a token without the call's scope (the shape its API answers, category
+    MISSING_SCOPES, the scopes in `errors[].context.requiredScopes`)."""
+    return error_body(
+        MISSING_SCOPES_MESSAGE,
+        "MISSING_SCOPES",
+        errors=[
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredScopes": [scope]},
+            }
+        ],
+        links={"scopes": "https://developers.hubspot.com/scopes"},
+    )
 
 
 def _rate_limit_body(policy: str) -> dict[str, Any]:

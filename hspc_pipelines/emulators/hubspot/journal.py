@@ -3,7 +3,8 @@
 HubSpot's reference (2026-03, docs/webhooks-journal.md) gives each entry a `currentOffset` (a UUID),
 a pre-signed `url` to its JSON file (fetched without an Authorization header) and that URL's
 `expiresAt`; entries stay three days. One entry here is one API call's changes to deals (what one
-write made), so a test can count entries by writes. Retention runs on the emulator's clock
+write made, as far as the journal's own subscriptions ask for it: journal_subscriptions.py), so a
+test can count entries by writes. Retention runs on the emulator's clock
 (`clock_offset_seconds`), so a test moves time instead of waiting, and is configurable
 (`journal_retention_seconds`).
 
@@ -18,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .journal_subscriptions import JournalSubscriptions
 from .objecttypes import TYPE_IDS
 from .timeutil import iso_ms
 
@@ -47,13 +49,17 @@ class Journal:
         self.retention_ms = int(retention_seconds * 1000)
         self.entries: list[Entry] = []
         self.written = 0  # entries ever written (stats)
+        # What the journal records: its own subscriptions, not the webhooks' (none: nothing recorded).
+        self.subscriptions = JournalSubscriptions()
 
     def clear(self) -> None:
+        """Forget the entries; the subscriptions are the app's install settings and stay."""
         self.entries.clear()
 
     def append(self, webhook_events: list[dict[str, Any]], portal_id: int, now: int) -> Entry | None:
-        """One entry for one call's deal events (the webhook dispatcher's shape, converted)."""
-        events = journal_events(webhook_events)
+        """One entry for one call's deal events (the webhook dispatcher's shape, converted, every
+        property change), kept to what the journal's subscriptions ask for; None when nothing is."""
+        events = self.subscriptions.admit(journal_events(webhook_events))
         if not events:
             return None
         self.entries = self.live(now)  # what retention dropped is gone for good

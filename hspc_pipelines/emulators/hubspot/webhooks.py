@@ -105,11 +105,10 @@ class WebhookDispatcher:
         occurred: int,
         datetime_props: frozenset[str],
     ) -> list[dict[str, Any]]:
-        wanted = self.settings.properties
+        """Every change: the webhooks keep those subscribed (`for_webhooks`), the journal those its
+        own subscriptions ask for."""
         events = []
         for name, value in changed.items():
-            if wanted is not None and name not in wanted:
-                continue
             event = self._base("deal.propertyChange", object_id, source, occurred)
             event.pop("changeFlag")
             # Dates travel as epoch ms in webhooks, unlike the objects API.
@@ -138,6 +137,15 @@ class WebhookDispatcher:
             associationTypeId=type_id,
         )
         return [event]
+
+    def for_webhooks(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The property changes the webhook subscriptions name (`properties`; None: every one)."""
+        wanted = self.settings.properties
+        if wanted is None:
+            return events
+        return [
+            e for e in events if e["subscriptionType"] != "deal.propertyChange" or e["propertyName"] in wanted
+        ]
 
     # sending -------------------------------------------------------------------------------------
     def emit(self, events: list[dict[str, Any]]) -> None:
