@@ -18,7 +18,7 @@ from hspc_pipelines.hubspot.bootstrap import bootstrap_properties
 from hspc_pipelines.hubspot.client import HubSpotClient
 from hspc_pipelines.hubspot.portal_rules import refusal_from
 
-CHECKS = 9
+CHECKS = 10
 
 
 @pytest.fixture
