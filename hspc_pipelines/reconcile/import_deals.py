@@ -2,7 +2,10 @@
 
 Crash-safe: the deal is created with `aws_opportunity_id` set in the same call, and before creating
 the import looks the id up among the deals; a run killed between the create and the link back finds
-the deal and links it, never making a second one. Companies and contacts are found or created in
+the deal and links it, never making a second one. `aws_opportunity_id` is a unique-value property
+(`hspc bootstrap`): the look-up is a batch read by it (`idProperty`), which sees a deal linked a moment
+ago (search lags writes by seconds), and HubSpot refuses a second deal with the same id. A portal whose
+property predates that (HubSpot cannot make an existing property unique) is looked up by search. Companies and contacts are found or created in
 batches (`cosell.hubspot_ops`), as for invitations.
 """
 
@@ -49,6 +52,25 @@ def _association(to_id: str, type_id: int) -> dict[str, Any]:
         "to": {"id": to_id},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
     }
+
+
+LINK_PROPERTY = "aws_opportunity_id"
+
+
+def deals_linking(hs: HubSpotClient, opp_ids: Sequence[str]) -> dict[str, str]:
+    """Opportunity id -> the (oldest) deal carrying it: a batch read by the unique property, 100 ids a
+    call, or a search when the portal's property is not unique."""
+    definition = hs.get_property("deals", LINK_PROPERTY)
+    if definition is not None and definition.get("hasUniqueValue"):
+        found = hs.batch_read("deals", list(opp_ids), [LINK_PROPERTY], id_property=LINK_PROPERTY)
+        return {
+            str(value): str(d["id"])
+            for d in found.results
+            if (value := (d.get("properties") or {}).get(LINK_PROPERTY))
+        }
+    log.info("%s is not a unique-value property: deals are looked up by search", LINK_PROPERTY)
+    existing = deals_by_properties(hs, {LINK_PROPERTY: sorted(opp_ids)}, [LINK_PROPERTY])
+    return {value: str(deals[0]["id"]) for (_, value), deals in existing.items() if deals}
 
 
 def _create(hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -113,13 +135,12 @@ def import_opportunities(
     if not records:
         return []
     by_id = {str(r["Id"]): r for r in records}
-    existing = deals_by_properties(hs, {"aws_opportunity_id": sorted(by_id)}, ["aws_opportunity_id"])
+    existing = deals_linking(hs, sorted(by_id))
     deal_ids: dict[str, str] = {}
     statuses: dict[str, str] = {}
     for opp_id in by_id:
-        found = existing.get(("aws_opportunity_id", opp_id))
-        if found:
-            deal_ids[opp_id], statuses[opp_id] = str(found[0]["id"]), RowStatus.LINKED
+        if opp_id in existing:
+            deal_ids[opp_id], statuses[opp_id] = existing[opp_id], RowStatus.LINKED
     new = {o: _new_deal(r, config) for o, r in by_id.items() if o not in deal_ids}
     errors: dict[str, str] = {}
     if new:

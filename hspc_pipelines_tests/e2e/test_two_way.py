@@ -286,3 +286,37 @@ def test_a_plan_table_from_before_the_conflicts_column_takes_the_new_frames(prod
     _edit_in_hubspot(product, amount="27000")
     assert product.reconcile().success
     assert "conflicts_json" in [f.name for f in DeltaTable(str(path)).schema().fields]
+
+
+def _all_deals_carrying(product: Product, opp_id: str) -> list[str]:
+    """Deal ids whose aws_opportunity_id is `opp_id`, by listing (no search: the index may lag)."""
+    out, after = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 100, "properties": "aws_opportunity_id"}
+        if after:
+            params["after"] = after
+        page = product.hubspot("GET", "/crm/v3/objects/deals", params=params)
+        out += [str(d["id"]) for d in page["results"] if d["properties"].get("aws_opportunity_id") == opp_id]
+        after = ((page.get("paging") or {}).get("next") or {}).get("after")
+        if not after:
+            return out
+
+
+def test_a_deal_hand_linked_under_search_lag_is_not_imported_twice(product: Product) -> None:
+    """A seller links a deal to an opportunity created in Partner Central a moment before a run; the
+    search index does not show it yet. The import's look-up is a batch read by the unique
+    `aws_opportunity_id` (no lag): it links that deal instead of creating a second one."""
+    assert product.reconcile().success  # the first run's bootstrap creates the properties
+    opp_id = _create_in_partner_central(product)
+    emulator = product.stack.hubspot
+    try:
+        emulator.configure(search_lag_seconds=30)
+        body = {"properties": {"dealname": "Globex telemetry (seller's) #AWS", "aws_opportunity_id": opp_id}}
+        hand_made = str(product.hubspot("POST", "/crm/v3/objects/deals", json=body)["id"])
+        outcome = product.reconcile()
+        assert outcome.success
+        assert _all_deals_carrying(product, opp_id) == [hand_made], "a second deal was created"
+        assert list(outcome.frames["opportunity_imports"]["status"]) == ["linked"]
+        assert _opportunity(product, opp_id)["PartnerOpportunityIdentifier"] == f"HUBSPOT-{hand_made}"
+    finally:
+        emulator.configure(search_lag_seconds=0)
