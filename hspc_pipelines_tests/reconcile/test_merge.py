@@ -453,3 +453,20 @@ def test_an_industry_edit_reaches_the_company_and_clears_the_deal_override() -> 
     row = pair.run()
     assert row.operation == Operation.NONE and not row.record_updates and not pair.written
     assert pair.opp["Customer"]["Account"]["OtherIndustry"] == "Basket weaving"
+
+
+def test_a_state_edit_in_partner_central_reaches_the_company() -> None:
+    pair = Pair()
+    pair.company["state"] = "CA"  # a US customer's state maps to its full name
+    pair.run()
+    assert pair.values()[1]["customer.state"] == ["California"]
+    pair.opp["Customer"]["Account"]["Address"]["StateOrRegion"] = "Oregon"
+    row = pair.run()
+    assert row.operation == Operation.WRITE_BACK
+    assert [u["properties"] for u in row.record_updates] == [{"state": "Oregon"}]
+    assert pair.values()[0]["customer.state"] == ["Oregon"]
+    assert pair.run().operation == Operation.NONE
+    # not a US state name for a US customer: the company could not hold it; kept in Partner Central
+    pair.opp["Customer"]["Account"]["Address"]["StateOrRegion"] = "Atlantis"
+    assert pair.run().operation == Operation.NONE and not pair.written
+    assert pair.opp["Customer"]["Account"]["Address"]["StateOrRegion"] == "Atlantis"
