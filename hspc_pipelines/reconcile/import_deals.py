@@ -12,6 +12,7 @@ batches (`cosell.hubspot_ops`), as for invitations.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -73,9 +74,14 @@ def deals_linking(hs: HubSpotClient, opp_ids: Sequence[str]) -> dict[str, str]:
     return {value: str(deals[0]["id"]) for (_, value), deals in existing.items() if deals}
 
 
-def _create(hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str) -> tuple[dict[str, str], dict[str, str]]:
+_EXISTING = re.compile(r"already exists\. Existing ID: (\d+)")
+
+
+def _create(
+    hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str, linked: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Create one deal per opportunity id with its company and contacts: (opp id -> deal id, opp id ->
-    why it failed)."""
+    why it failed); `linked` gets the deals HubSpot names as already carrying the id."""
     companies = companies_by_domain(
         hs, {d: n.company for n in new.values() if (d := _domain(n.company)) and n.company}
     )
@@ -108,6 +114,12 @@ def _create(hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str) -> tuple[di
         for pos, opp_id in enumerate(order)
         if opp_id not in made
     }
+    for opp_id, reason in list(errors.items()):
+        # the unique aws_opportunity_id: a deal linked since the look-up (409 naming it) is linked
+        found = _EXISTING.search(reason)
+        if found:
+            linked[opp_id] = found.group(1)
+            del errors[opp_id]
     for problem in list(companies.errors.values()) + list(contacts.errors.values()):
         log.warning("imported opportunities: %s", problem)
     return made, errors
@@ -144,9 +156,12 @@ def import_opportunities(
     new = {o: _new_deal(r, config) for o, r in by_id.items() if o not in deal_ids}
     errors: dict[str, str] = {}
     if new:
-        made, errors = _create(hs, new, config.cosell_tag)
+        raced: dict[str, str] = {}
+        made, errors = _create(hs, new, config.cosell_tag, raced)
         deal_ids.update(made)
         statuses.update(dict.fromkeys(made, RowStatus.CREATED))
+        deal_ids.update(raced)
+        statuses.update(dict.fromkeys(raced, RowStatus.LINKED))
     rows = []
     for opp_id, record in by_id.items():
         deal_id = deal_ids.get(opp_id)

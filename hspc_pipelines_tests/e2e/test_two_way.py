@@ -425,3 +425,27 @@ def test_newest_goes_by_the_property_timestamp_not_the_deal_stamp(
     ]
     assert "kept Partner Central's Business Validation" in note["properties"]["hs_note_body"]
     _assert_second_run_writes_nothing(product)
+
+
+def test_a_deal_linked_between_the_look_up_and_the_create_is_linked_by_the_conflict(
+    product: Product, monkeypatch
+) -> None:
+    """The look-up missed the deal (linked after it): HubSpot refuses the second deal with the same
+    unique aws_opportunity_id (409, naming the existing deal), and the import links that one."""
+    from hspc_pipelines.reconcile import import_deals
+
+    assert product.reconcile().success  # the properties exist
+    opp_id = _create_in_partner_central(product)
+    emulator = product.stack.hubspot
+    try:
+        emulator.configure(search_lag_seconds=30)  # the run's deal search does not see it either
+        body = {"properties": {"dealname": "Globex (linked meanwhile) #AWS", "aws_opportunity_id": opp_id}}
+        existing = str(product.hubspot("POST", "/crm/v3/objects/deals", json=body)["id"])
+        monkeypatch.setattr(import_deals, "deals_linking", lambda hs, ids: {})
+        outcome = product.reconcile()
+        assert outcome.success
+        assert _all_deals_carrying(product, opp_id) == [existing]
+        assert list(outcome.frames["opportunity_imports"]["status"]) == ["linked"]
+        assert _opportunity(product, opp_id)["PartnerOpportunityIdentifier"] == f"HUBSPOT-{existing}"
+    finally:
+        emulator.configure(search_lag_seconds=0)
