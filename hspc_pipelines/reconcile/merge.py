@@ -11,10 +11,14 @@ last agreed on (kept per pair in the state store, `base_store`).
 - only Partner Central moved: Partner Central wins (the deal gets it through `mapping.reverse`);
 - both moved to different values: a conflict, decided by `MappingConfig.conflict_policy`.
 
-The decision is expressed as an ownership per field for this pair and this run
-(`MergeDecision.effective_config`): the update request carries only the fields HubSpot wins, and
-`opportunity_to_deal_properties` writes back the fields Partner Central wins, so the rest of the plan
-(title freeze, the review lock, validation) applies unchanged.
+For the deal's own fields (`DEAL_FIELDS`) the decision is expressed as an ownership per field for
+this pair and this run (`MergeDecision.effective_config`): the update request carries only the fields
+HubSpot wins, and `opportunity_to_deal_properties` writes back the fields Partner Central wins, so the
+rest of the plan (title freeze, the review lock, validation) applies unchanged. The customer's
+members, the contacts and the multi-selects are decided member by member: a member Partner Central
+wins keeps its value in the update (`keep_partner_central`) and goes to the deal's company, contacts
+or deal properties (`writes`) when those map back to it (`representable_writes`); otherwise it stays
+in Partner Central only (`unrepresentable`), never reverted.
 """
 
 from __future__ import annotations
