@@ -96,11 +96,34 @@ def portal_diffs(client: HubSpotClient) -> list[PropertyDiff]:
     return diff_portal({t: client.list_properties(t) for t in EXPECTED})
 
 
+def uniqueness_advice(definitions: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+    """By-hand lines for properties hspc wants unique that a portal holds without unique values. Pure.
+
+    HubSpot chooses `hasUniqueValue` when a property is created: its PropertyUpdate has no such field,
+    so no PATCH can change it. hspc works without it (the import looks deals up by search, which lags
+    writes by seconds), so these lines do not fail the migration."""
+    out = []
+    for object_type, expected in EXPECTED.items():
+        have = {str(p.get("name")): p for p in definitions.get(object_type, ())}
+        for definition in expected:
+            actual = have.get(str(definition["name"]))
+            if definition.get("hasUniqueValue") and actual is not None and not actual.get("hasUniqueValue"):
+                out.append(
+                    f"{object_type}.{definition['name']}: (optional) has no unique values and HubSpot "
+                    "sets that only when a property is created; hspc looks deals up by search instead "
+                    "(a deal linked seconds before a run may be found only by the next one). To have "
+                    "it: export the deals' values, archive the property, run `hspc bootstrap`, re-import "
+                    "the values (docs/migrating.md)"
+                )
+    return out
+
+
 @dataclass
 class MigrationReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)  # "deals.name: what changed"
     by_hand: list[str] = field(default_factory=list)  # "deals.name: what HubSpot said; what to do"
+    optional: list[str] = field(default_factory=list)  # by hand, but hspc works without (uniqueness)
 
     @property
     def complete(self) -> bool:
@@ -113,8 +136,9 @@ def migrate_properties(
     """The differences, and (with `apply`) what was created, updated, or is left to do by hand."""
     from hspc_pipelines.hubspot.errors import HubSpotError  # the client's errors: I/O side only
 
-    diffs = portal_diffs(client)
-    report = MigrationReport()
+    definitions = {t: client.list_properties(t) for t in EXPECTED}
+    diffs = diff_portal(definitions)
+    report = MigrationReport(optional=uniqueness_advice(definitions))
     if not apply:
         return diffs, report
     current = {t: {str(p["name"]): p for p in client.list_properties(t)} for t in EXPECTED}

@@ -46,6 +46,8 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         print(f"created {len(created)} properties: {', '.join(created) or 'none (all exist)'}")
         return 0
     diffs, report = migrate_properties(client, apply=not args.dry_run)
+    for line in report.optional:
+        print(f"BY HAND {line}")
     if not diffs:
         print("every property hspc uses exists as expected: nothing to migrate")
         return 0

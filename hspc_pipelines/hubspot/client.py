@@ -341,15 +341,18 @@ class HubSpotClient:
         properties: Sequence[str] = (),
         archived: bool = False,
         id_property: str | None = None,
+        properties_with_history: Sequence[str] = (),
     ) -> BatchResult:
-        """Objects by id, 100 a call. Ids HubSpot does not know end in `errors` (404), not raised."""
+        """Objects by id, 100 a call. Ids HubSpot does not know end in `errors` (404), not raised.
+        `properties_with_history`: each result also carries `propertiesWithHistory` (every version
+        of those properties with its timestamp)."""
         out = BatchResult()
         unique = list(dict.fromkeys(str(i) for i in ids))
         for offset, chunk in chunks(unique, BATCH_SIZE):
             # propertiesWithHistory is required by HubSpot's BatchReadInputSimplePublicObjectId.
             body: dict[str, Any] = {
                 "properties": list(properties),
-                "propertiesWithHistory": [],
+                "propertiesWithHistory": list(properties_with_history),
                 "inputs": [{"id": i} for i in chunk],
             }
             if id_property:
@@ -583,6 +586,18 @@ class HubSpotClient:
     def list_properties(self, object_type: str) -> list[dict[str, Any]]:
         page = self.request("GET", self.paths.properties(), object_type=object_type)
         return list((page or {}).get("results", []))
+
+    def get_property(self, object_type: str, name: str) -> dict[str, Any] | None:
+        """One property definition, or None when the portal has no such property."""
+        try:
+            result: dict[str, Any] = self.request(
+                "GET", self.paths.properties("/{name}"), object_type=object_type, name=name
+            )
+        except HubSpotError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return result
 
     def update_property(self, object_type: str, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH a property definition (type, fieldType, options, label …); HubSpot's PropertyUpdate."""

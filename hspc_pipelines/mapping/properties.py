@@ -84,7 +84,12 @@ def _enum(
 
 # Custom deal properties the product writes or reads (created idempotently by the bootstrap).
 CUSTOM_DEAL_PROPERTIES: Final[tuple[dict[str, Any], ...]] = (
-    _text("aws_opportunity_id", "AWS Opportunity ID", "Partner Central opportunity id (O…)"),
+    # Unique: HubSpot refuses a second deal with the same id, and a batch read by it (idProperty) has
+    # no search-index lag (the import's look-up, reconcile/import_deals.py).
+    {
+        **_text("aws_opportunity_id", "AWS Opportunity ID", "Partner Central opportunity id (O…)"),
+        "hasUniqueValue": True,
+    },
     _text("aws_opportunity_arn", "AWS Opportunity ARN", "Partner Central opportunity ARN"),
     _text(
         "aws_opportunity_title",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -179,3 +180,145 @@ def opportunity_to_new_deal(
         else []
     )
     return NewDeal(deal, company, contacts)
+
+
+# -- Partner Central edits of what HubSpot holds on the company, the contacts and the deal -------------
+
+Path = tuple[str, ...]
+_ACCOUNT: Path = ("Customer", "Account")
+_ADDRESS: Path = (*_ACCOUNT, "Address")
+# Each member merged both ways apart from the deal's own fields: its opportunity members (the paths
+# `build.OWNED_PATHS` lists under the logical field in `MEMBER_FIELD`).
+MEMBER_PATHS: dict[str, tuple[Path, ...]] = {
+    "customer.name": ((*_ACCOUNT, "CompanyName"),),
+    "customer.industry": ((*_ACCOUNT, "Industry"), (*_ACCOUNT, "OtherIndustry")),
+    "customer.website": ((*_ACCOUNT, "WebsiteUrl"),),
+    "customer.country": ((*_ADDRESS, "CountryCode"),),
+    "customer.state": ((*_ADDRESS, "StateOrRegion"),),
+    "customer.city": ((*_ADDRESS, "City"),),
+    "customer.postal_code": ((*_ADDRESS, "PostalCode"),),
+    "customer.street": ((*_ADDRESS, "StreetAddress"),),
+    "contacts": (("Customer", "Contacts"),),
+    "delivery_models": (("Project", "DeliveryModels"),),
+    "primary_needs": (("PrimaryNeedsFromAws",),),
+    "use_case": (("Project", "CustomerUseCase"),),
+}
+MEMBER_FIELD: dict[str, str] = {m: m.split(".")[0] for m in MEMBER_PATHS}
+# The HubSpot properties each member is read from (`build.build_body`): (object, properties).
+MEMBER_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "customer.name": ("company", ("name",)),
+    "customer.industry": ("company", ("industry",)),
+    "customer.website": ("company", ("website", "domain")),
+    "customer.country": ("company", ("country",)),
+    "customer.state": ("company", ("state",)),
+    "customer.city": ("company", ("city",)),
+    "customer.postal_code": ("company", ("zip",)),
+    "customer.street": ("company", ("address",)),
+    "contacts": ("contacts", ("email", "firstname", "lastname", "jobtitle", "phone", "mobilephone")),
+    "delivery_models": ("deal", ("aws_delivery_models",)),
+    "primary_needs": ("deal", ("aws_primary_needs",)),
+    "use_case": ("deal", ("aws_use_case",)),
+}
+_COMPANY_PROPERTY: dict[str, str] = {
+    "customer.name": "name",
+    "customer.website": "website",
+    "customer.state": "state",
+    "customer.city": "city",
+    "customer.postal_code": "zip",
+    "customer.street": "address",
+}
+_DEAL_LISTS: dict[str, str] = {"delivery_models": "aws_delivery_models", "primary_needs": "aws_primary_needs"}
+
+
+@dataclass
+class RecordWrites:
+    """HubSpot writes that give a deal's records an opportunity's value: deal properties, company
+    properties (the deal's primary company) and contact properties by contact id."""
+
+    deal: dict[str, str | None] = field(default_factory=dict)
+    company: dict[str, str | None] = field(default_factory=dict)
+    contacts: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    def update(self, other: RecordWrites) -> None:
+        self.deal.update(other.deal)
+        self.company.update(other.company)
+        for contact_id, props in other.contacts.items():
+            self.contacts.setdefault(contact_id, {}).update(props)
+
+    def __bool__(self) -> bool:
+        return bool(self.deal or self.company or self.contacts)
+
+
+def _industry_writes(
+    opportunity: Mapping[str, Any], deal: Mapping[str, Any], config: MappingConfig
+) -> RecordWrites | None:
+    """Industry: the company's `industry` when HubSpot has an option that maps back to it, else the
+    deal's `aws_industry` override (which `build` reads first); "Other" with a text HubSpot has no
+    option for cannot be held."""
+    industry = _s(dig(opportunity, *_ACCOUNT, "Industry"))
+    other = _s(dig(opportunity, *_ACCOUNT, "OtherIndustry"))
+    hs_value = industries.to_hubspot(industry, other)
+    if hs_value is not None and industries.from_hubspot(hs_value, None, config.industry_overrides) == (
+        industries.Industry(industry or "Other", other) if industry else None
+    ):
+        return RecordWrites(
+            deal={"aws_industry": None} if _s(deal.get("aws_industry")) else {},
+            company={"industry": hs_value},
+        )
+    if industry and industry != "Other":
+        return RecordWrites(deal={"aws_industry": industry})
+    if industry is None and other is None:
+        return RecordWrites(deal={"aws_industry": None}, company={"industry": None})
+    return None
+
+
+def _contacts_writes(
+    opportunity: Mapping[str, Any], contacts: Sequence[Mapping[str, Any]]
+) -> RecordWrites | None:
+    """The opportunity's contacts onto the deal's contacts with the same emails, in the same order;
+    a contact added, removed or given another email in Partner Central cannot be (which HubSpot
+    contact would it be?)."""
+    wanted = dig(opportunity, "Customer", "Contacts")
+    wanted = [c for c in wanted if isinstance(c, Mapping)] if isinstance(wanted, list | tuple) else []
+    by_email = {
+        str(c.get("email")).strip().lower(): str(c["hs_object_id"])
+        for c in contacts
+        if c.get("email") and c.get("hs_object_id")
+    }
+    writes = RecordWrites()
+    for contact in wanted:
+        email = _s(contact.get("Email"))
+        contact_id = by_email.get(email.lower()) if email else None
+        if contact_id is None:
+            return None
+        props = contact_to_hubspot(dict(contact))
+        props.pop("email")
+        writes.contacts[contact_id] = props
+    return writes
+
+
+def member_to_hubspot(
+    member: str,
+    opportunity: Mapping[str, Any],
+    deal: Mapping[str, Any],
+    company: Mapping[str, Any] | None,
+    contacts: Sequence[Mapping[str, Any]],
+    config: MappingConfig,
+) -> RecordWrites | None:
+    """The HubSpot writes that hold the opportunity's value of `member` (a `MEMBER_PATHS` key), or
+    None when HubSpot cannot hold it (no company to write to, a contact HubSpot does not have, an
+    industry with no HubSpot option). The caller checks the writes map back to the same value."""
+    if member in _DEAL_LISTS:
+        return RecordWrites(deal={_DEAL_LISTS[member]: _join(dig(opportunity, *MEMBER_PATHS[member][0]))})
+    if member == "use_case":
+        return RecordWrites(deal={"aws_use_case": _s(dig(opportunity, "Project", "CustomerUseCase"))})
+    if member == "contacts":
+        return _contacts_writes(opportunity, contacts)
+    if company is None or not company.get("hs_object_id"):
+        return None
+    if member == "customer.industry":
+        return _industry_writes(opportunity, deal, config)
+    value = _s(dig(opportunity, *MEMBER_PATHS[member][0]))
+    if member == "customer.country":
+        return RecordWrites(company={"country": geo.country_name(value)})
+    return RecordWrites(company={_COMPANY_PROPERTY[member]: value})

@@ -7,7 +7,10 @@ a reason the product knows and tells the seller about:
 - `title frozen`: the title after submission (the deal got the "title change blocked" note);
 - `conflict pending`: both sides moved away from the base (the next plan settles it by the policy);
 - `invalid in HubSpot`: the deal's value does not map (the row is `invalid`, the deal says why);
-- `not representable in HubSpot`: a Partner Central stage the deal's pipeline has no stage for.
+- `not representable in HubSpot`: a Partner Central stage the deal's pipeline has no stage for, or a
+  customer, contacts or multi-select value HubSpot's records cannot hold (`merge.representable_writes`:
+  an industry with no HubSpot option, a contact HubSpot does not have, no company): kept in Partner
+  Central, never reverted.
 
 Anything else is `unexplained`, and the check fails.
 """
@@ -18,13 +21,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from hspc_pipelines.mapping import MappingConfig
+from hspc_pipelines.mapping import DealBundle, MappingConfig
 from hspc_pipelines.mapping.build import build_body
 from hspc_pipelines.mapping.stages import to_hubspot
 from hspc_pipelines.mapping.values import dig, string_member
 from hspc_pipelines.mapping.vocabulary import EDITABLE_REVIEW_STATUSES, LOCKED_REVIEW_STATUSES
 from hspc_pipelines.partner_central.records import StoredRecord, record_id
-from hspc_pipelines.reconcile.merge import MERGED_FIELDS, Base, hubspot_values, partner_central_values
+from hspc_pipelines.reconcile.merge import (
+    DEAL_FIELDS,
+    MERGED_FIELDS,
+    Base,
+    hubspot_values,
+    partner_central_values,
+    representable_writes,
+)
 from hspc_pipelines.reconcile.plan import DealSnapshot
 
 WAITING_FOR_REVIEW: Final = "waiting for review"
@@ -91,9 +101,10 @@ def _reason(
     pc: Mapping[str, Any],
     base: Base | None,
     opportunity: Mapping[str, Any],
-    pipeline: Any,
+    bundle: DealBundle,
     config: MappingConfig,
 ) -> str:
+    pipeline = bundle.deal.get("pipeline")
     review = string_member(dig(opportunity, "LifeCycle", "ReviewStatus"))
     if name not in hs:
         return INVALID_IN_HUBSPOT
@@ -105,6 +116,8 @@ def _reason(
     if known is not None and list(hs[name]) != list(known) and list(pc[name]) != list(known):
         return CONFLICT_PENDING
     if name == "stage" and to_hubspot(dig(opportunity, "LifeCycle", "Stage"), pipeline, config) is None:
+        return NOT_REPRESENTABLE
+    if name not in DEAL_FIELDS and representable_writes(name, bundle, opportunity, config) is None:
         return NOT_REPRESENTABLE
     return UNEXPLAINED
 
@@ -131,6 +144,6 @@ def agreement(
         for name in MERGED_FIELDS:
             if name in hs and hs[name] == pc[name]:
                 continue
-            reason = _reason(name, hs, pc, base, opp, snap.bundle.deal.get("pipeline"), config)
+            reason = _reason(name, hs, pc, base, opp, snap.bundle, config)
             report.add(snap.bundle.deal_id, str(opp.get("Id")), name, reason)
     return report

@@ -12,6 +12,7 @@ threads and still spaces every write, so more threads never mean more than the q
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -19,6 +20,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
+from hspc_pipelines.mapping.view import owned_leaves
 from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, RowStatus
 from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
 from hspc_pipelines.partner_central.records import to_jsonable, with_timestamps
@@ -322,15 +324,36 @@ def _update_one(
                 return _result(
                     row, RowStatus.INVALID, error_message="; ".join(str(e) for e in rebuilt.errors)
                 )
-            if not diff_views(
-                hubspot_owned_view(current, config), hubspot_owned_view(rebuilt.request, config)
-            ):
+            planned = _planned_changes_only(rebuilt.request, current, row.get("changed_fields"), config)
+            if not diff_views(hubspot_owned_view(current, config), hubspot_owned_view(planned, config)):
                 return _result(row, RowStatus.UNCHANGED, record=current)
-            request = rebuilt.request
+            request = planned
             log.info("conflict on %s, retrying on the re-read record (attempt %d)", opp_id, attempt + 1)
         except PartnerCentralError as exc:
             return _failed(row, exc)
     raise AssertionError("unreachable")  # the loop returns on every path
+
+
+def _planned_changes_only(
+    request: Mapping[str, Any], current: Mapping[str, Any], changed: Any, config: MappingConfig
+) -> dict[str, Any]:
+    """A request rebuilt on a re-read record, with the deal's values only for the members the plan
+    changed (`changed_fields`): a member someone edited in Partner Central since the snapshot, or one
+    the merge gave Partner Central, keeps the re-read record's value instead of being put back."""
+    out = copy.deepcopy(dict(request))
+    if not isinstance(changed, Mapping) or not changed:
+        return out
+    for path, value in owned_leaves(current, config):
+        if ".".join(path) in changed:
+            continue
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        if value is None:
+            node.pop(path[-1], None)
+        else:
+            node[path[-1]] = copy.deepcopy(value)
+    return out
 
 
 def _sync_solutions(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hspc_pipelines.mapping import MappingConfig
+from hspc_pipelines.mapping import DealBundle, MappingConfig
 from hspc_pipelines.mapping.vocabulary import SETTLED_OPERATIONS, Operation, RowStatus
 from hspc_pipelines.partner_central.records import record_id
 from hspc_pipelines.reconcile.merge import Base
@@ -60,12 +60,17 @@ def state_after_apply(
     touched_opps = set(read_back)
     # The first plan's records as they were (a list: records whose key columns collide stay apart,
     # as they did in the first plan), each one apply read back replaced.
-    records = [r for r in opportunities if not read_back or record_id(r) not in read_back]
-    records += read_back.values()
+    opportunity_records = [r for r in opportunities if not read_back or record_id(r) not in read_back]
+    opportunity_records += read_back.values()
     written: dict[str, dict[str, str | None]] = {}
+    records: dict[tuple[str, str], dict[str, Any]] = {}  # (object type, id) -> properties written
     for write, status in writes:
         if status == RowStatus.WRITTEN:
             written.setdefault(write.deal_id, {}).update(write.properties)
+            for record in write.records:
+                key = (str(record["object_type"]), str(record["id"]))
+                records.setdefault(key, {}).update(record["properties"])
+                written.setdefault(write.deal_id, {})
         elif status in (RowStatus.FAILED, RowStatus.INVALID):
             failed.add(write.deal_id)
 
@@ -88,8 +93,20 @@ def state_after_apply(
             continue
         snap = snapshots[i]
         deal = {**snap.bundle.deal, **written.get(deal_id, {})}
-        after.append(replace(snap, bundle=replace(snap.bundle, deal=deal)))
-    return after, records
+        bundle = replace(snap.bundle, deal=deal)
+        if records:
+            bundle = _with_records(bundle, records)
+        after.append(replace(snap, bundle=bundle))
+    return after, opportunity_records
+
+
+def _with_records(bundle: DealBundle, records: Mapping[tuple[str, str], Mapping[str, Any]]) -> DealBundle:
+    """The bundle's company and contacts with the properties just written to them."""
+    company = bundle.company
+    if company is not None:
+        company = {**company, **records.get(("companies", str(company.get("hs_object_id"))), {})}
+    contacts = [{**c, **records.get(("contacts", str(c.get("hs_object_id"))), {})} for c in bundle.contacts]
+    return replace(bundle, company=company, contacts=contacts)
 
 
 def unsettled(rows: Iterable[PlanRow]) -> list[PlanRow]:

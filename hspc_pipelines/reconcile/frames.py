@@ -63,6 +63,7 @@ PLAN_COLUMNS = (
     "warnings_json",
     "solution_ids_json",
     "conflicts_json",
+    "record_updates_json",
 )
 RESULT_COLUMNS = (
     "entity_key",
@@ -315,6 +316,7 @@ def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
         warnings,
         solution_ids,
         conflicts,
+        record_updates,
     ) = (columns[c].append for c in PLAN_COLUMNS)
     for r in rows:
         entity_key(r.entity_key)
@@ -332,6 +334,7 @@ def plan_frame(rows: Iterable[PlanRow]) -> pd.DataFrame:
         warnings(dumps_fast(r.warnings))
         solution_ids(dumps_fast(r.solution_ids))
         conflicts(dumps(r.conflicts) if r.conflicts else "[]")
+        record_updates(dumps(r.record_updates) if r.record_updates else "[]")
     if not columns["entity_key"]:
         return frame([], PLAN_COLUMNS)
     return _typed(pd.DataFrame(columns, columns=list(PLAN_COLUMNS)), PLAN_COLUMNS)

@@ -7,6 +7,7 @@ A window of N co-sell deals costs about N/200 searches, 2·N/1000 association re
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from hspc_pipelines.hubspot.batch import BatchResult
 from hspc_pipelines.mapping import DealBundle, MappingConfig, is_cosell
 from hspc_pipelines.mapping.properties import COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES
 from hspc_pipelines.reconcile.frames import day
+from hspc_pipelines.reconcile.merge import FIELD_SOURCES, PROPERTY_TIMESTAMPS
 from hspc_pipelines.reconcile.plan import DealSnapshot
 
 if TYPE_CHECKING:  # the client's own signatures; a copy of them here would drift
@@ -75,14 +77,27 @@ def fetch_deal_snapshots(
             "contacts", sorted({c for cs in contact_ids.values() for c in cs}), CONTACT_PROPERTIES
         )
     )
+    deal_stamps: dict[str, str] = {}
+    company_stamps: dict[str, str] = {}
+    if config.conflict_policy == "newest":
+        linked = [
+            str(o["id"]) for o, arch in selected if not arch and o["properties"].get("aws_opportunity_id")
+        ]
+        deal_stamps = property_timestamps(client, "deals", linked, HISTORY_PROPERTIES["deal"])
+        wanted = sorted({c for d, c in company_ids.items() if c and d in set(linked)})
+        company_stamps = property_timestamps(client, "companies", wanted, HISTORY_PROPERTIES["company"])
     snapshots = []
     for obj, is_archived in selected:
         deal_id = str(obj["id"])
         props = dict(obj["properties"])
+        if deal_id in deal_stamps:
+            props[PROPERTY_TIMESTAMPS] = deal_stamps[deal_id]
         company_id = company_ids.get(deal_id)
         company = dict(companies[company_id]) if company_id and company_id in companies else None
         if company is not None:
             company["hs_object_id"] = company_id
+            if company_id in company_stamps:
+                company[PROPERTY_TIMESTAMPS] = company_stamps[company_id]
         bundle = DealBundle(
             deal_id=deal_id,
             deal=props,
@@ -97,6 +112,48 @@ def fetch_deal_snapshots(
             )
         )
     return snapshots
+
+
+def _history_properties() -> dict[str, tuple[str, ...]]:
+    out: dict[str, set[str]] = {"deal": {"aws_industry"}, "company": set()}
+    for kind, props in FIELD_SOURCES.values():
+        if kind in out:
+            out[kind].update(props)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+# The properties whose history `conflict_policy: newest` reads, per record.
+HISTORY_PROPERTIES = _history_properties()
+
+
+def property_timestamps(
+    client: HubSpotClient, object_type: str, ids: Sequence[str], properties: Sequence[str]
+) -> dict[str, str]:
+    """Object id -> JSON {property: when its newest version was written} (batch reads with
+    `propertiesWithHistory`, 100 ids a call): what `merge.hubspot_changed_at` compares with
+    Partner Central's `LastModifiedDate`. A property never set has no entry."""
+    if not ids:
+        return {}
+    out = {}
+    for obj in client.batch_read(
+        object_type, ids, ["hs_object_id"], properties_with_history=properties
+    ).results:
+        stamps = {}
+        for name, versions in (obj.get("propertiesWithHistory") or {}).items():
+            times = [
+                str(v["timestamp"]) for v in versions or [] if isinstance(v, Mapping) and v.get("timestamp")
+            ]
+            if times:
+                stamps[name] = max(times, key=_epoch)
+        out[str(obj["id"])] = json.dumps(stamps, sort_keys=True)
+    return out
+
+
+def _epoch(stamp: str) -> float:
+    try:
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float(stamp) / 1000 if stamp.isdigit() else 0.0
 
 
 def _searched_deals(

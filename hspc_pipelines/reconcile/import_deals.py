@@ -2,13 +2,17 @@
 
 Crash-safe: the deal is created with `aws_opportunity_id` set in the same call, and before creating
 the import looks the id up among the deals; a run killed between the create and the link back finds
-the deal and links it, never making a second one. Companies and contacts are found or created in
+the deal and links it, never making a second one. `aws_opportunity_id` is a unique-value property
+(`hspc bootstrap`): the look-up is a batch read by it (`idProperty`), which sees a deal linked a moment
+ago (search lags writes by seconds), and HubSpot refuses a second deal with the same id. A portal whose
+property predates that (HubSpot cannot make an existing property unique) is looked up by search. Companies and contacts are found or created in
 batches (`cosell.hubspot_ops`), as for invitations.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,11 +55,34 @@ def _association(to_id: str, type_id: int) -> dict[str, Any]:
     }
 
 
+LINK_PROPERTY = "aws_opportunity_id"
+
+
+def deals_linking(hs: HubSpotClient, opp_ids: Sequence[str]) -> dict[str, str]:
+    """Opportunity id -> the (oldest) deal carrying it: a batch read by the unique property, 100 ids a
+    call, or a search when the portal's property is not unique."""
+    definition = hs.get_property("deals", LINK_PROPERTY)
+    if definition is not None and definition.get("hasUniqueValue"):
+        found = hs.batch_read("deals", list(opp_ids), [LINK_PROPERTY], id_property=LINK_PROPERTY)
+        return {
+            str(value): str(d["id"])
+            for d in found.results
+            if (value := (d.get("properties") or {}).get(LINK_PROPERTY))
+        }
+    log.info("%s is not a unique-value property: deals are looked up by search", LINK_PROPERTY)
+    existing = deals_by_properties(hs, {LINK_PROPERTY: sorted(opp_ids)}, [LINK_PROPERTY])
+    return {value: str(deals[0]["id"]) for (_, value), deals in existing.items() if deals}
+
+
+_EXISTING = re.compile(r"already exists\. Existing ID: (\d+)")
+
+
 def _create(
-    hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str
+    hs: HubSpotClient, new: Mapping[str, NewDeal], tag: str, linked: dict[str, str]
 ) -> tuple[dict[str, str], dict[str, str], set[str]]:
     """Create one deal per opportunity id with its company and contacts: (opp id -> deal id, opp id ->
-    why it failed, the opp ids whose deal a portal's required-property rule refused)."""
+    why it failed, the opp ids whose deal a portal's required-property rule refused); `linked` gets
+    the deals HubSpot names as already carrying the id."""
     companies = companies_by_domain(
         hs, {d: n.company for n in new.values() if (d := _domain(n.company)) and n.company}
     )
@@ -89,6 +116,12 @@ def _create(
         for pos, opp_id in enumerate(order)
         if opp_id not in made
     }
+    for opp_id, reason in list(errors.items()):
+        # the unique aws_opportunity_id: a deal linked since the look-up (409 naming it) is linked
+        found = _EXISTING.search(reason)
+        if found:
+            linked[opp_id] = found.group(1)
+            del errors[opp_id]
     for problem in list(companies.errors.values()) + list(contacts.errors.values()):
         log.warning("imported opportunities: %s", problem)
     return made, errors, refused
@@ -116,20 +149,22 @@ def import_opportunities(
     if not records:
         return []
     by_id = {str(r["Id"]): r for r in records}
-    existing = deals_by_properties(hs, {"aws_opportunity_id": sorted(by_id)}, ["aws_opportunity_id"])
+    existing = deals_linking(hs, sorted(by_id))
     deal_ids: dict[str, str] = {}
     statuses: dict[str, str] = {}
     for opp_id in by_id:
-        found = existing.get(("aws_opportunity_id", opp_id))
-        if found:
-            deal_ids[opp_id], statuses[opp_id] = str(found[0]["id"]), RowStatus.LINKED
+        if opp_id in existing:
+            deal_ids[opp_id], statuses[opp_id] = existing[opp_id], RowStatus.LINKED
     new = {o: _new_deal(r, config) for o, r in by_id.items() if o not in deal_ids}
     errors: dict[str, str] = {}
     refused: set[str] = set()
     if new:
-        made, errors, refused = _create(hs, new, config.cosell_tag)
+        raced: dict[str, str] = {}
+        made, errors, refused = _create(hs, new, config.cosell_tag, raced)
         deal_ids.update(made)
         statuses.update(dict.fromkeys(made, RowStatus.CREATED))
+        deal_ids.update(raced)
+        statuses.update(dict.fromkeys(raced, RowStatus.LINKED))
     rows = []
     for opp_id, record in by_id.items():
         deal_id = deal_ids.get(opp_id)

@@ -11,10 +11,14 @@ last agreed on (kept per pair in the state store, `base_store`).
 - only Partner Central moved: Partner Central wins (the deal gets it through `mapping.reverse`);
 - both moved to different values: a conflict, decided by `MappingConfig.conflict_policy`.
 
-The decision is expressed as an ownership per field for this pair and this run
-(`MergeDecision.effective_config`): the update request carries only the fields HubSpot wins, and
-`opportunity_to_deal_properties` writes back the fields Partner Central wins, so the rest of the plan
-(title freeze, the review lock, validation) applies unchanged.
+For the deal's own fields (`DEAL_FIELDS`) the decision is expressed as an ownership per field for
+this pair and this run (`MergeDecision.effective_config`): the update request carries only the fields
+HubSpot wins, and `opportunity_to_deal_properties` writes back the fields Partner Central wins, so the
+rest of the plan (title freeze, the review lock, validation) applies unchanged. The customer's
+members, the contacts and the multi-selects are decided member by member: a member Partner Central
+wins keeps its value in the update (`keep_partner_central`) and goes to the deal's company, contacts
+or deal properties (`writes`) when those map back to it (`representable_writes`); otherwise it stays
+in Partner Central only (`unrepresentable`), never reverted.
 """
 
 from __future__ import annotations
@@ -28,16 +32,43 @@ from typing import Any, Final
 
 from hspc_pipelines.hubspot.notes import NoteSpec
 from hspc_pipelines.mapping import DealBundle, MappingConfig
-from hspc_pipelines.mapping.build import OWNED_PATHS, Body
+from hspc_pipelines.mapping.build import OWNED_PATHS, Body, build_body
 from hspc_pipelines.mapping.config import HUBSPOT, PARTNER_CENTRAL
+from hspc_pipelines.mapping.reverse import (
+    MEMBER_FIELD,
+    MEMBER_PATHS,
+    MEMBER_SOURCES,
+    RecordWrites,
+    member_to_hubspot,
+)
 from hspc_pipelines.mapping.values import dig, to_date
 from hspc_pipelines.mapping.view import ViewValue, normalise
 
-# The fields the deal itself can hold both ways (title→dealname with the tag, problem→description,
-# spend→amount, stage→dealstage, close date→closedate). Customer and contacts live on HubSpot's
-# company and contact records: HubSpot keeps owning them (docs/two-way.md says what happens).
-MERGED_FIELDS: Final = ("title", "problem", "spend", "stage", "close_date")
+# The fields the deal itself holds (title→dealname with the tag, problem→description, spend→amount,
+# stage→dealstage, close date→closedate): the side that wins one owns it for the pair and this run.
+DEAL_FIELDS: Final = ("title", "problem", "spend", "stage", "close_date")
+# Then, member by member, what HubSpot holds on the deal's company (name, industry, website, address),
+# its contacts and the deal's multi-selects (`mapping.reverse.MEMBER_PATHS`): a Partner Central value
+# that wins goes to those records (`RecordWrites`), and the update carries it unchanged.
+MERGED_FIELDS: Final = (*DEAL_FIELDS, *MEMBER_PATHS)
+FIELD_PATHS: Final = {**{f: OWNED_PATHS[f] for f in DEAL_FIELDS}, **MEMBER_PATHS}
 CONFLICT_POLICIES: Final = ("owner", "hubspot", "partner_central", "newest")
+# Where the snapshot keeps the time each HubSpot property last changed (its newest history entry),
+# under `conflict_policy: newest`: a key no HubSpot property can have, holding JSON {name: ISO time}.
+PROPERTY_TIMESTAMPS: Final = "@property_timestamps"
+_DEAL_SOURCES: Final[dict[str, tuple[str, ...]]] = {
+    "title": ("dealname",),
+    "problem": ("description",),
+    "spend": ("amount", "deal_currency_code", "aws_expected_spend"),
+    "stage": ("dealstage", "pipeline"),
+    "close_date": ("closedate",),
+}
+# The HubSpot properties each merged field is read from: (record, properties).
+FIELD_SOURCES: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    **{f: ("deal", p) for f, p in _DEAL_SOURCES.items()},
+    **MEMBER_SOURCES,
+    "customer.industry": ("company", ("industry",)),  # and the deal's aws_industry (see `_stamp`)
+}
 
 # A field's value in the base: one normalised value per member of the field (JSON-safe).
 FieldValue = list[ViewValue]
@@ -48,7 +79,7 @@ def _field_value(
     values: Mapping[tuple[str, ...], Any] | None, opp: Mapping[str, Any] | None, name: str
 ) -> FieldValue:
     out: FieldValue = []
-    for path in OWNED_PATHS[name]:
+    for path in FIELD_PATHS[name]:
         raw = values.get(path) if values is not None else dig(opp, *path)
         try:
             out.append(normalise(path[-1], raw))
@@ -60,7 +91,11 @@ def _field_value(
 def hubspot_values(body: Body) -> dict[str, FieldValue]:
     """The deal's value of each merged field, in Partner Central's terms; fields the deal cannot
     map (a validation error) are left out: the plan reports them as invalid."""
-    return {f: _field_value(body.values, None, f) for f in MERGED_FIELDS if not body.errors.get(f)}
+    return {
+        f: _field_value(body.values, None, f)
+        for f in MERGED_FIELDS
+        if not body.errors.get(MEMBER_FIELD.get(f, f))
+    }
 
 
 def partner_central_values(opportunity: Mapping[str, Any]) -> dict[str, FieldValue]:
@@ -103,11 +138,33 @@ class MergeDecision:
     winners: dict[str, str] = field(default_factory=dict)
     agreed: dict[str, FieldValue] = field(default_factory=dict)
     conflicts: list[FieldConflict] = field(default_factory=list)
+    # Members Partner Central wins: what HubSpot's records get (`writes`), and those it cannot hold
+    # (kept in Partner Central, the records unchanged: `unrepresentable`).
+    writes: RecordWrites = field(default_factory=RecordWrites)
+    unrepresentable: list[str] = field(default_factory=list)
 
     def effective_config(self, config: MappingConfig) -> MappingConfig:
-        """`config` with each differing field owned by the side that wins it, for this pair."""
-        ownership = {**config.ownership, **self.winners}
+        """`config` with each differing deal field owned by the side that wins it, for this pair, and
+        each logical field with a member HubSpot wins owned by HubSpot (its other members carry
+        Partner Central's values: `keep_partner_central`)."""
+        ownership = {**config.ownership, **{f: w for f, w in self.winners.items() if f in DEAL_FIELDS}}
+        for member, winner in self.winners.items():
+            if member not in DEAL_FIELDS and winner == HUBSPOT:
+                ownership[MEMBER_FIELD[member]] = HUBSPOT
         return config if ownership == dict(config.ownership) else replace(config, ownership=ownership)
+
+    def keep_partner_central(self, body: Body, opportunity: Mapping[str, Any]) -> None:
+        """The body with Partner Central's own values for the members it wins, so the update request
+        (which sends whole logical fields) leaves them as they are."""
+        for member, winner in self.winners.items():
+            if member in DEAL_FIELDS or winner != PARTNER_CENTRAL:
+                continue
+            for path in MEMBER_PATHS[member]:
+                value = dig(opportunity, *path)
+                if value in (None, "", [], {}):
+                    body.values.pop(path, None)
+                else:
+                    body.values[path] = value
 
     @property
     def partner_central_wins(self) -> list[str]:
@@ -136,21 +193,77 @@ def _instant(value: Any) -> dt.datetime | None:
     return None
 
 
+def _stamps(record: Mapping[str, Any] | None) -> dict[str, Any]:
+    raw = record.get(PROPERTY_TIMESTAMPS) if record else None
+    try:
+        stamps = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return stamps if isinstance(stamps, dict) else {}
+
+
+def hubspot_changed_at(name: str, bundle: DealBundle) -> dt.datetime | None:
+    """When HubSpot's value of a merged field last changed: the newest history timestamp of the
+    properties it is read from (the company's for customer members, the deal's `aws_industry` too for
+    the industry), else that record's `hs_lastmodifieddate` when the snapshot read no history."""
+    kind, props = FIELD_SOURCES[name]
+    records: list[Mapping[str, Any]] = []
+    if kind == "deal":
+        records = [bundle.deal]
+    elif kind == "company" and bundle.company is not None:
+        records = [bundle.company]
+    elif kind == "contacts":
+        records = list(bundle.contacts)
+    found = [
+        stamp
+        for record in records
+        for prop in props
+        if (stamp := _instant(_stamps(record).get(prop))) is not None
+    ]
+    if name == "customer.industry" and (stamp := _instant(_stamps(bundle.deal).get("aws_industry"))):
+        found.append(stamp)
+    if not found:
+        found = [s for r in records if (s := _instant(r.get("hs_lastmodifieddate"))) is not None]
+    return max(found) if found else None
+
+
 def conflict_winner(
-    name: str, config: MappingConfig, deal: Mapping[str, Any], opportunity: Mapping[str, Any]
+    name: str, config: MappingConfig, bundle: DealBundle, opportunity: Mapping[str, Any]
 ) -> str:
-    """The side `config.conflict_policy` picks for a field both sides changed. `newest` compares the
-    deal's `hs_lastmodifieddate` with the opportunity's `LastModifiedDate` (HubSpot wins a tie or a
-    missing stamp: it is where the seller works)."""
+    """The side `config.conflict_policy` picks for a field both sides changed. `newest` compares when
+    HubSpot's property last changed (`hubspot_changed_at`, from its history) with the opportunity's
+    `LastModifiedDate` (HubSpot wins a tie or a missing stamp: it is where the seller works)."""
     policy = config.conflict_policy
     if policy == HUBSPOT:
         return HUBSPOT
     if policy == PARTNER_CENTRAL:
         return PARTNER_CENTRAL
     if policy == "newest":
-        hs, pc = _instant(deal.get("hs_lastmodifieddate")), _instant(opportunity.get("LastModifiedDate"))
+        hs, pc = hubspot_changed_at(name, bundle), _instant(opportunity.get("LastModifiedDate"))
         return PARTNER_CENTRAL if hs is not None and pc is not None and pc > hs else HUBSPOT
-    return config.owner(name)
+    return config.owner(MEMBER_FIELD.get(name, name))
+
+
+def representable_writes(
+    name: str, bundle: DealBundle, opportunity: Mapping[str, Any], config: MappingConfig
+) -> RecordWrites | None:
+    """The HubSpot writes that hold Partner Central's value of a member (`MEMBER_PATHS`), or None
+    when HubSpot cannot: no writes for it, or writes that would map back to another value (so a
+    write could only ping-pong)."""
+    writes = member_to_hubspot(name, opportunity, bundle.deal, bundle.company, bundle.contacts, config)
+    if writes is None:
+        return None
+    after = DealBundle(
+        bundle.deal_id,
+        {**bundle.deal, **writes.deal},
+        {**bundle.company, **writes.company} if bundle.company is not None else None,
+        [{**c, **writes.contacts.get(str(c.get("hs_object_id")), {})} for c in bundle.contacts],
+    )
+    try:
+        mapped = hubspot_values(build_body(after, config)).get(name)
+    except Exception:  # noqa: BLE001 - a value the mapping cannot take is one HubSpot cannot hold
+        return None
+    return writes if mapped == _field_value(None, opportunity, name) else None
 
 
 def decide(
@@ -158,7 +271,7 @@ def decide(
     partner_central: Mapping[str, FieldValue],
     base: Base | None,
     config: MappingConfig,
-    deal: Mapping[str, Any],
+    bundle: DealBundle,
     opportunity: Mapping[str, Any],
 ) -> MergeDecision:
     """The merge of one pair (see the module's docstring)."""
@@ -172,16 +285,34 @@ def decide(
             continue
         known = None if base is None else base.get(name)
         if known is None:
-            continue  # no agreement recorded yet: the owner wins, as before the merge
-        hs_moved, pc_moved = hs != list(known), pc != list(known)
-        if hs_moved and not pc_moved:
-            decision.winners[name] = HUBSPOT
-        elif pc_moved and not hs_moved:
-            decision.winners[name] = PARTNER_CENTRAL
+            # no agreement recorded yet: the owner wins, as before the merge
+            if name not in DEAL_FIELDS:
+                decision.winners[name] = config.owner(MEMBER_FIELD[name])
         else:
-            winner = conflict_winner(name, config, deal, opportunity)
-            decision.winners[name] = winner
-            decision.conflicts.append(FieldConflict(name, winner, hs, pc, list(known)))
+            hs_moved, pc_moved = hs != list(known), pc != list(known)
+            if hs_moved and not pc_moved:
+                decision.winners[name] = HUBSPOT
+            elif pc_moved and not hs_moved:
+                decision.winners[name] = PARTNER_CENTRAL
+            else:
+                winner = conflict_winner(name, config, bundle, opportunity)
+                writes = None
+                if winner == PARTNER_CENTRAL and name not in DEAL_FIELDS:
+                    writes = representable_writes(name, bundle, opportunity, config)
+                    # HubSpot cannot hold Partner Central's value: the pair could never agree, so
+                    # HubSpot's goes out, and the note keeps the value that lost
+                    winner = HUBSPOT if writes is None else winner
+                decision.winners[name] = winner
+                decision.conflicts.append(FieldConflict(name, winner, hs, pc, list(known)))
+                if writes is not None:
+                    decision.writes.update(writes)
+                continue
+        if name not in DEAL_FIELDS and decision.winners.get(name) == PARTNER_CENTRAL:
+            writes = representable_writes(name, bundle, opportunity, config)
+            if writes is None:
+                decision.unrepresentable.append(name)  # kept in Partner Central, never reverted
+            else:
+                decision.writes.update(writes)
     return decision
 
 
@@ -214,5 +345,5 @@ def merge_pair(
 ) -> MergeDecision:
     """`decide` for a deal (mapped to `body`) and its opportunity."""
     return decide(
-        hubspot_values(body), partner_central_values(opportunity), base, config, bundle.deal, opportunity
+        hubspot_values(body), partner_central_values(opportunity), base, config, bundle, opportunity
     )

@@ -42,6 +42,8 @@ class DealWrite:
     notes: list[NoteSpec] = field(default_factory=list)
     # False when the plan had no snapshot of the deal: the writer reads it and diffs first.
     has_current: bool = True
+    # The deal's company and contacts brought to Partner Central's edits (`PlanRow.record_updates`).
+    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 # A row that resolved a conflict (`reconcile/merge.py`) and was carried out ends `conflict`.
@@ -68,6 +70,7 @@ def deal_write_for(
     current: dict[str, str | None] = dict(plan.get("deal_current") or {})
     wanted: dict[str, str | None] = dict(plan.get("deal_updates") or {})
     notes = [NoteSpec(**n) if isinstance(n, Mapping) else n for n in plan.get("notes") or []]
+    records = [dict(r) for r in plan.get("record_updates") or []]
     status = PLANNED_STATUS[Operation(str(plan["operation"]))]
     if result is not None:
         status = result.status
@@ -87,9 +90,11 @@ def deal_write_for(
             )
         elif result.status == RowStatus.FAILED:
             wanted = {"aws_sync_status": SyncStatus.FAILED.value, "aws_sync_error": _error_text(result)}
+            records = []  # the row comes back whole in the next plan
         elif result.status == RowStatus.DEFERRED:
             # Not attempted (the write budget): the deal says so and when it is expected to go.
             wanted = {"aws_sync_status": SyncStatus.PENDING.value, "aws_sync_error": result.error_message}
+            records = []
         elif result.status == RowStatus.BLOCKED:
             wanted.update(
                 {"aws_sync_status": SyncStatus.BLOCKED.value, "aws_sync_error": result.error_message}
@@ -107,4 +112,5 @@ def deal_write_for(
         properties=properties,
         notes=notes,
         has_current=has_current,
+        records=records,
     )

@@ -21,6 +21,7 @@ from hspc_pipelines.mapping import (
     opportunity_to_deal_properties,
 )
 from hspc_pipelines.mapping.build import Body, build_body
+from hspc_pipelines.mapping.reverse import RecordWrites
 from hspc_pipelines.mapping.update import plan_update
 from hspc_pipelines.mapping.values import dig, string_member
 from hspc_pipelines.mapping.view import diff_views as diff_views  # re-exported: apply.py uses it
@@ -88,6 +89,9 @@ class PlanRow:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     # The pair's new base (`reconcile/merge.py`) when this plan saw fields agree; kept by `base_store`.
     base: dict[str, Any] | None = field(default=None, compare=False)
+    # Partner Central's edits of what the deal's company and contacts hold (the merge): batch updates
+    # `{"object_type": "companies" | "contacts", "id", "properties"}`, only the values that differ.
+    record_updates: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _blank(value: Any) -> Any:
@@ -174,7 +178,26 @@ def _merge(
     if decision.conflicts:
         row.conflicts = [c.as_dict() for c in decision.conflicts]
         row.notes.append(conflict_note(str(opp["Id"]), decision.conflicts))
+    decision.keep_partner_central(body, opp)
+    _record_writes(row, snap.bundle, decision.writes)
     return decision.effective_config(config), body
+
+
+def _record_writes(row: PlanRow, bundle: DealBundle, writes: RecordWrites) -> None:
+    """The merge's writes to HubSpot: deal properties with the row's other deal updates, the company's
+    and the contacts' as batch updates; only values that differ from what the snapshot read."""
+    row.deal_updates.update(property_changes(bundle.deal, writes.deal))
+    company = bundle.company or {}
+    changed = property_changes(company, writes.company)
+    if changed and company.get("hs_object_id"):
+        row.record_updates.append(
+            {"object_type": "companies", "id": str(company["hs_object_id"]), "properties": changed}
+        )
+    contacts = {str(c.get("hs_object_id")): c for c in bundle.contacts}
+    for contact_id, props in sorted(writes.contacts.items()):
+        changed = property_changes(contacts.get(contact_id) or {}, props)
+        if changed:
+            row.record_updates.append({"object_type": "contacts", "id": contact_id, "properties": changed})
 
 
 def _plan_existing(
@@ -232,10 +255,11 @@ def _plan_existing(
             Operation.LINK,
             f"opportunity {opp_id} carries this deal's identifier; linking it",
         )
-    elif row.deal_updates or row.notes:
+    elif row.deal_updates or row.notes or row.record_updates:
+        records = [f"{u['object_type']}.{p}" for u in row.record_updates for p in sorted(u["properties"])]
         row.operation, row.reason = (
             Operation.WRITE_BACK,
-            "Partner Central fields changed: " + ", ".join(sorted(row.deal_updates)),
+            "Partner Central fields changed: " + ", ".join([*sorted(row.deal_updates), *records]),
         )
         if row.conflicts:
             row.reason += "; " + conflict_reason(row.conflicts)

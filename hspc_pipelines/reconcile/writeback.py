@@ -77,6 +77,32 @@ def _note_input(deal_id: str, note: NoteSpec, now: str) -> dict[str, Any]:
     }
 
 
+def _write_records(client: HubSpotClient, writes: Sequence[DealWrite], errors: dict[str, str]) -> set[str]:
+    """The companies' and contacts' updates (Partner Central's edits the merge gave them), one batch
+    update per object type (100 a call); a failed record fails the deals that wanted it. Returns the
+    deals whose record a portal's required-property rule refused (invalid, not failed)."""
+    refused: set[str] = set()
+    by_type: dict[str, dict[str, dict[str, str]]] = {}
+    wanted_by: dict[tuple[str, str], list[str]] = {}
+    for w in writes:
+        if w.deal_id in errors:
+            continue
+        for record in w.records:
+            key = (str(record["object_type"]), str(record["id"]))
+            props = {k: _wire(v) for k, v in dict(record["properties"]).items()}
+            by_type.setdefault(key[0], {}).setdefault(key[1], {}).update(props)
+            wanted_by.setdefault(key, []).append(w.deal_id)
+    for object_type, inputs in by_type.items():
+        result = client.batch_update(object_type, [{"id": i, "properties": p} for i, p in inputs.items()])
+        by_rule = {str(f.id) for f in result.errors if f.rule is not None}
+        for record_id, reason in result.failed_ids().items():
+            for deal_id in wanted_by.get((object_type, str(record_id)), []):
+                errors.setdefault(deal_id, f"{object_type} {record_id} not updated: {reason}")
+                if str(record_id) in by_rule:
+                    refused.add(deal_id)
+    return refused
+
+
 def write_deals(
     client: HubSpotClient, writes: Sequence[DealWrite], now: dt.datetime | None = None
 ) -> list[Outcome]:
@@ -118,6 +144,7 @@ def write_deals(
         result = client.batch_update("deals", [{"id": d, "properties": p} for d, p in merged.items()])
         errors.update(result.failed_ids())
         refused = {str(f.id) for f in result.errors if f.rule is not None}
+    refused |= _write_records(client, writes, errors)
 
     outcomes: list[Outcome] = []
     for w in writes:
@@ -125,7 +152,7 @@ def write_deals(
         if w.deal_id in errors:
             status = RowStatus.INVALID if w.deal_id in refused else RowStatus.FAILED
             outcomes.append((w, status, notes, errors[w.deal_id]))
-        elif w.properties or notes:
+        elif w.properties or notes or w.records:
             outcomes.append((w, RowStatus.WRITTEN, notes, None))
         else:
             outcomes.append((w, RowStatus.UNCHANGED, 0, None))

@@ -5,7 +5,9 @@ deal linked both ways; each is followed by a run that writes nothing."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import time
 from typing import Any
 
 import dagster as dg
@@ -286,3 +288,164 @@ def test_a_plan_table_from_before_the_conflicts_column_takes_the_new_frames(prod
     _edit_in_hubspot(product, amount="27000")
     assert product.reconcile().success
     assert "conflicts_json" in [f.name for f in DeltaTable(str(path)).schema().fields]
+
+
+def _all_deals_carrying(product: Product, opp_id: str) -> list[str]:
+    """Deal ids whose aws_opportunity_id is `opp_id`, by listing (no search: the index may lag)."""
+    out, after = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 100, "properties": "aws_opportunity_id"}
+        if after:
+            params["after"] = after
+        page = product.hubspot("GET", "/crm/v3/objects/deals", params=params)
+        out += [str(d["id"]) for d in page["results"] if d["properties"].get("aws_opportunity_id") == opp_id]
+        after = ((page.get("paging") or {}).get("next") or {}).get("after")
+        if not after:
+            return out
+
+
+def test_a_deal_hand_linked_under_search_lag_is_not_imported_twice(product: Product) -> None:
+    """A seller links a deal to an opportunity created in Partner Central a moment before a run; the
+    search index does not show it yet. The import's look-up is a batch read by the unique
+    `aws_opportunity_id` (no lag): it links that deal instead of creating a second one."""
+    assert product.reconcile().success  # the first run's bootstrap creates the properties
+    opp_id = _create_in_partner_central(product)
+    emulator = product.stack.hubspot
+    try:
+        emulator.configure(search_lag_seconds=30)
+        body = {"properties": {"dealname": "Globex telemetry (seller's) #AWS", "aws_opportunity_id": opp_id}}
+        hand_made = str(product.hubspot("POST", "/crm/v3/objects/deals", json=body)["id"])
+        outcome = product.reconcile()
+        assert outcome.success
+        assert _all_deals_carrying(product, opp_id) == [hand_made], "a second deal was created"
+        assert list(outcome.frames["opportunity_imports"]["status"]) == ["linked"]
+        assert _opportunity(product, opp_id)["PartnerOpportunityIdentifier"] == f"HUBSPOT-{hand_made}"
+    finally:
+        emulator.configure(search_lag_seconds=0)
+
+
+# -- customer, contacts and the multi-selects (merged member by member) ------------------------------
+
+
+def _edit_record(product: Product, opp_id: str, edit: Any) -> None:
+    """A console edit of any members: `edit` changes the full record, UpdateOpportunity sends it."""
+    pc = product.pc()
+    record = copy.deepcopy(dict(pc.get_opportunity(Catalog="AWS", Identifier=opp_id)))
+    edit(record)
+    request = project_input(record, "UpdateOpportunity")
+    request.update(Catalog="AWS", Identifier=opp_id, LastModifiedDate=record["LastModifiedDate"])
+    pc.update_opportunity(**request)
+
+
+def _company(product: Product, *props: str) -> dict[str, Any]:
+    names = ",".join(props)
+    return product.hubspot("GET", f"/crm/v3/objects/companies/9001?properties={names}")["properties"]
+
+
+def _contact(product: Product, *props: str) -> dict[str, Any]:
+    names = ",".join(props)
+    return product.hubspot("GET", f"/crm/v3/objects/contacts/8001?properties={names}")["properties"]
+
+
+def test_a_customer_edit_in_partner_central_only_reaches_the_company_and_contact(product: Product) -> None:
+    opp_id = _linked(product)
+    _assert_second_run_writes_nothing(product)
+
+    def edit(record: dict[str, Any]) -> None:
+        account = record["Customer"]["Account"]
+        account["CompanyName"] = "Acme Analytics Holdings"
+        account["Industry"] = "Financial Services"
+        account["Address"].update(City="Bellevue", PostalCode="98004")
+        record["Customer"]["Contacts"][0]["BusinessTitle"] = "Chief Data Officer"
+        record["Project"]["DeliveryModels"] = ["Managed Services"]
+
+    _edit_record(product, opp_id, edit)
+    hs_before = product.hubspot_calls()
+    outcome = product.reconcile()
+    assert outcome.success
+    company = _company(product, "name", "industry", "city", "zip")
+    assert (company["name"], company["industry"]) == ("Acme Analytics Holdings", "FINANCIAL_SERVICES")
+    assert (company["city"], company["zip"]) == ("Bellevue", "98004")
+    assert _contact(product, "jobtitle")["jobtitle"] == "Chief Data Officer"
+    assert product.deal(DEAL_ID, "aws_delivery_models")["aws_delivery_models"] == "Managed Services"
+    calls = {k: v - hs_before.get(k, 0) for k, v in product.hubspot_calls().items()}
+    assert calls.get("POST /crm/objects/2026-09/companies/batch/update") == 1, calls  # batched
+    assert calls.get("POST /crm/objects/2026-09/contacts/batch/update") == 1, calls
+    opp = _opportunity(product, opp_id)
+    assert opp["Customer"]["Account"]["CompanyName"] == "Acme Analytics Holdings", "the edit was not put back"
+    assert opp["Customer"]["Contacts"][0]["BusinessTitle"] == "Chief Data Officer"
+    assert opp["Project"]["DeliveryModels"] == ["Managed Services"]
+    _assert_second_run_writes_nothing(product)
+
+
+def test_a_partner_central_value_hubspot_cannot_hold_is_kept_and_explained(product: Product) -> None:
+    """A contact added in Partner Central: HubSpot has no such contact on the deal (hspc does not
+    guess one), so the opportunity keeps it, nothing is reverted, and the sweep says why."""
+    opp_id = _linked(product)
+    added = {"Email": "grace@acme.example", "FirstName": "Grace", "LastName": "Hopper"}
+    _edit_record(product, opp_id, lambda r: r["Customer"]["Contacts"].append(added))
+    assert product.reconcile().success
+    emails = [c.get("Email") for c in _opportunity(product, opp_id)["Customer"]["Contacts"]]
+    assert emails == ["ada@acme.example", "grace@acme.example"], "the Partner Central edit was reverted"
+    _assert_second_run_writes_nothing(product)
+    since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)).isoformat()
+    sweep = product.reconcile(since=since)
+    check = _check(product, sweep.run_id, "pairs_agree")
+    meta = {k: v.value for k, v in check.metadata.items()}
+    assert check.passed, meta
+    assert "| contacts | 0 | 0 | 0 | 0 | 0 | 1 | 0 |" in meta["by_field_and_reason"]
+
+
+def test_newest_goes_by_the_property_timestamp_not_the_deal_stamp(
+    product: Product, tmp_path, monkeypatch
+) -> None:
+    """Both sides changed the stage; the deal was modified last (another property), but its stage
+    before Partner Central's edit: `newest` picks Partner Central."""
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("conflict_policy: newest\n", encoding="utf-8")
+    monkeypatch.setenv("HSPC_MAPPING_CONFIG", str(mapping))
+    from hspc_pipelines.definitions import build_defs
+
+    product.defs = build_defs(str(product.home))
+    opp_id = _linked(product)
+    _edit_in_hubspot(product, dealstage="contractsent")  # Committed, first
+    time.sleep(1.1)  # ordering only: the three edits get distinct stamps
+    _edit_in_partner_central(product, opp_id, LifeCycle={"Stage": "Business Validation"})
+    time.sleep(1.1)
+    _edit_in_hubspot(product, aws_next_steps="call the customer")  # the deal's stamp is now the newest
+    deal = product.deal(DEAL_ID, "hs_lastmodifieddate")
+    assert (
+        str(deal["hs_lastmodifieddate"]) > _opportunity(product, opp_id)["LastModifiedDate"].isoformat()[:19]
+    )
+    assert product.reconcile().success
+    assert _opportunity(product, opp_id)["LifeCycle"]["Stage"] == "Business Validation"
+    assert product.deal(DEAL_ID, "dealstage")["dealstage"] == "decisionmakerboughtin"
+    (note,) = [
+        n for n in product.notes_on(DEAL_ID) if str(n["properties"]["hspc_note_key"]).startswith("conflict:")
+    ]
+    assert "kept Partner Central's Business Validation" in note["properties"]["hs_note_body"]
+    _assert_second_run_writes_nothing(product)
+
+
+def test_a_deal_linked_between_the_look_up_and_the_create_is_linked_by_the_conflict(
+    product: Product, monkeypatch
+) -> None:
+    """The look-up missed the deal (linked after it): HubSpot refuses the second deal with the same
+    unique aws_opportunity_id (409, naming the existing deal), and the import links that one."""
+    from hspc_pipelines.reconcile import import_deals
+
+    assert product.reconcile().success  # the properties exist
+    opp_id = _create_in_partner_central(product)
+    emulator = product.stack.hubspot
+    try:
+        emulator.configure(search_lag_seconds=30)  # the run's deal search does not see it either
+        body = {"properties": {"dealname": "Globex (linked meanwhile) #AWS", "aws_opportunity_id": opp_id}}
+        existing = str(product.hubspot("POST", "/crm/v3/objects/deals", json=body)["id"])
+        monkeypatch.setattr(import_deals, "deals_linking", lambda hs, ids: {})
+        outcome = product.reconcile()
+        assert outcome.success
+        assert _all_deals_carrying(product, opp_id) == [existing]
+        assert list(outcome.frames["opportunity_imports"]["status"]) == ["linked"]
+        assert _opportunity(product, opp_id)["PartnerOpportunityIdentifier"] == f"HUBSPOT-{existing}"
+    finally:
+        emulator.configure(search_lag_seconds=0)

@@ -20,6 +20,7 @@ from hspc_pipelines.hubspot.bootstrap import (
     portal_diffs,
 )
 from hspc_pipelines.hubspot.client import HubSpotClient
+from hspc_pipelines.hubspot.errors import HubSpotError
 from hspc_pipelines.mapping.properties import CUSTOM_DEAL_PROPERTIES, REVIEW_STATUSES
 
 TOKEN = "migrate-token"
@@ -71,7 +72,9 @@ def test_dry_run_shows_the_changes_and_changes_nothing(portal, capsys):
         in out
     )
     assert "deals.aws_stage: missing" in out
-    assert "deals.aws_opportunity_id" not in out  # as expected already
+    # HubSpot's PropertyUpdate cannot make it unique: a by-hand line that does not fail the run
+    assert "  deals.aws_opportunity_id" not in out
+    assert "BY HAND deals.aws_opportunity_id: (optional) has no unique values" in out
     assert portal.list_properties("deals") == before
 
 
@@ -136,3 +139,32 @@ def test_an_update_keeps_the_portals_options_and_leaves_nothing_to_migrate(expec
         o["value"] for o in actual["options"]
     ]
     assert diff_property("deals", expected, after) == PropertyDiff("deals", expected["name"])
+
+
+def test_uniqueness_cannot_be_patched_and_is_a_by_hand_line_only(portal, capsys):
+    """hasUniqueValue is chosen at creation: a PATCH leaves it as it was (HubSpot's PropertyUpdate has
+    no such field), so migrate says what to do by hand and still exits 0 when nothing else is left."""
+    portal.update_property("deals", "aws_opportunity_id", {"hasUniqueValue": True})
+    assert _definition(portal, "aws_opportunity_id")["hasUniqueValue"] is False
+    assert main(["bootstrap", "--migrate"]) == 0  # every other difference applied
+    out = capsys.readouterr().out
+    assert out.count("BY HAND deals.aws_opportunity_id: (optional)") == 1
+
+
+def test_a_fresh_portal_makes_aws_opportunity_id_unique(monkeypatch):
+    emulator, server = start_hubspot_emulator(access_tokens=[TOKEN])
+    try:
+        client = HubSpotClient(TOKEN, server.url)
+        bootstrap_properties(client)
+        assert _definition(client, "aws_opportunity_id")["hasUniqueValue"] is True
+        first = client.create_object("deals", {"dealname": "a", "aws_opportunity_id": "O1"})
+        with pytest.raises(HubSpotError) as refused:
+            client.create_object("deals", {"dealname": "b", "aws_opportunity_id": "O1"})
+        assert refused.value.status == 409 and f"Existing ID: {first['id']}" in refused.value.message
+        found = client.batch_read("deals", ["O1", "O2"], ["dealname"], id_property="aws_opportunity_id")
+        assert [d["id"] for d in found.results] == [first["id"]]
+        with pytest.raises(HubSpotError) as not_unique:  # idProperty must be a unique property
+            client.batch_read("deals", ["a"], ["dealname"], id_property="dealname")
+        assert not_unique.value.status == 400
+    finally:
+        server.stop()

@@ -142,3 +142,44 @@ def test_a_solutions_only_row_swaps_solutions_without_an_update(client, store, e
     assert failed.record is not None and failed.record["RelatedEntityIdentifiers"]["Solutions"] == [
         "S-0000002"
     ]
+
+
+def test_an_update_conflict_keeps_what_partner_central_changed_meanwhile(client, store) -> None:
+    """The opportunity changed in Partner Central between the snapshot and the update (its city): the
+    update is refused (stale LastModifiedDate), re-planned on the re-read record, and sends only what
+    the plan changed (the amount); the city edit is not put back."""
+    from hspc_pipelines.mapping import MappingConfig, build_create_request
+    from hspc_pipelines.mapping.model import project_input
+    from hspc_pipelines.mapping.update import plan_update
+    from hspc_pipelines.partner_central.records import to_jsonable, with_timestamps
+    from hspc_pipelines_tests.support.deals import bundle, good_deal
+
+    config = MappingConfig.default()
+    created = build_create_request(bundle(), config, "AWS").request
+    assert created is not None
+    opp_id = client.create_opportunity({**created, "ClientToken": "conflict-1"})["Id"]
+    snapshot = to_jsonable(client.get_opportunity(opp_id))
+    edited = bundle(deal=good_deal(amount="15000"))
+    plan = plan_update(edited, snapshot, config, "AWS")
+    assert plan.request is not None and list(plan.changed) == ["Project.ExpectedCustomerSpend"]
+
+    record = client.get_opportunity(opp_id)  # the partner's console edit, after the snapshot
+    console = project_input(record, "UpdateOpportunity")
+    console["Customer"]["Account"]["Address"]["City"] = "Oakland"
+    console.update(Catalog="AWS", Identifier=opp_id, LastModifiedDate=record["LastModifiedDate"])
+    client.update_opportunity(with_timestamps(console))
+
+    row = {
+        "entity_key": "deal:123",
+        "deal_id": "123",
+        "opportunity_id": opp_id,
+        "operation": "update",
+        "partition_date": "2026-11-29",
+        "request": plan.request,
+        "changed_fields": {k: list(v) for k, v in plan.changed.items()},
+        "solution_ids": [],
+    }
+    (result,) = apply_updates(client, store, [row], {"123": edited}, config, workers=1)
+    assert result.status == "updated" and result.record is not None
+    assert result.record["Customer"]["Account"]["Address"]["City"] == "Oakland", "the edit was put back"
+    assert result.record["Project"]["ExpectedCustomerSpend"][0]["Amount"] == "15000"

@@ -145,6 +145,7 @@ def _plan_frame_reference(rows: Any) -> pd.DataFrame:  # frames.plan_frame befor
             "warnings_json": dumps(r.warnings),
             "solution_ids_json": dumps(r.solution_ids),
             "conflicts_json": dumps(r.conflicts),
+            "record_updates_json": dumps(r.record_updates),
         }
         for r in rows
     ]

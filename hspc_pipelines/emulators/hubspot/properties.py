@@ -309,7 +309,9 @@ class PropertyRegistry:
                 f"Property {name} is a HubSpot-defined property; its definition is read-only",
                 subCategory="PropertyValidationError.READ_ONLY_DEFINITION",
             )
-        wanted = {**current, **{k: v for k, v in changes.items() if k not in ("name", "createdAt")}}
+        # HubSpot's PropertyUpdate has no hasUniqueValue: uniqueness is chosen when a property is created.
+        kept = ("name", "createdAt", "hasUniqueValue")
+        wanted = {**current, **{k: v for k, v in changes.items() if k not in kept}}
         if wanted["type"] not in TYPES or wanted["fieldType"] not in FIELD_TYPES:
             raise ApiError(
                 400,

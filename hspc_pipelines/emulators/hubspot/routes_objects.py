@@ -197,6 +197,13 @@ def batch_read(state: State, call: Call) -> Reply:
     archived = bool(body.get("archived"))
     if id_property and id_property not in state.registry.names(object_type):
         raise bad_request(f"idProperty {id_property!r} does not exist on {object_type}")
+    if id_property and not _unique_id_property(state, object_type, id_property):
+        # HubSpot: idProperty names "a property whose values are unique for this object"
+        raise bad_request(
+            f"idProperty {id_property!r} is not a unique identifier property of {object_type} "
+            "(hasUniqueValue is false)",
+            context={"idProperty": [id_property]},
+        )
     if archived:
         found = {i: r for i in ids if (r := state.store.get(object_type, i, archived=True)) is not None}
     elif id_property and id_property != "hs_object_id":
@@ -205,12 +212,17 @@ def batch_read(state: State, call: Call) -> Reply:
         live = state.store.live[object_type]
         found = {i: live[i] for i in ids if i in live}
     properties = body.get("properties") or None
+    with_history = [str(n) for n in body.get("propertiesWithHistory") or []]
     results, seen = [], set()
     for i in ids:
         record = found.get(i)
         if record is not None and record.id not in seen:
             seen.add(record.id)
-            results.append(state.store.render(object_type, record, properties))
+            rendered = state.store.render(object_type, record, properties)
+            if with_history:
+                versions = state.history.get((object_type, record.id), {})
+                rendered["propertiesWithHistory"] = {n: list(versions.get(n, [])) for n in with_history}
+            results.append(rendered)
     missing = [i for i in dict.fromkeys(ids) if i not in found]
     errors = []
     if missing:
@@ -224,6 +236,13 @@ def batch_read(state: State, call: Call) -> Reply:
             }
         )
     return Reply(207 if errors else 200, _batch_envelope(results, errors, started))
+
+
+def _unique_id_property(state: State, object_type: str, name: str) -> bool:
+    if name == "hs_object_id" or (object_type == "contacts" and name == "email"):
+        return True
+    definition = state.registry.get(object_type, name)
+    return bool(definition and definition.get("hasUniqueValue"))
 
 
 def _trace_ids(inputs: list[Any]) -> list[str] | None:
@@ -241,11 +260,13 @@ def batch_create(state: State, call: Call) -> Reply:
     traces = _trace_ids(inputs)
     prepared: list[tuple[int, dict[str, str | None], Any]] = []
     errors: list[dict[str, Any]] = []
+    taken: dict[tuple[str, str], str] = {}  # unique values the batch's earlier inputs claim
     for position, item in enumerate(inputs):
         if not isinstance(item, dict):
             raise bad_request(f"inputs[{position}] must be an object")
         try:
             props = state.registry.normalize(object_type, item.get("properties") or {})
+            state.check_unique(object_type, props, taken=taken)
             assoc = state.check_associations(object_type, item.get("associations"))
             _rules(state, call, object_type, props, None)
         except ApiError as exc:
@@ -302,12 +323,14 @@ def batch_update(state: State, call: Call) -> Reply:
         else {i: r for i in ids if (r := state.store.get(object_type, i)) is not None}
     )
     prepared = []
+    taken: dict[tuple[str, str], str] = {}
     for position, item in enumerate(inputs):
         try:
             props = state.registry.normalize(object_type, item.get("properties") or {})
-            existing = found.get(ids[position])
-            if existing is not None:
-                _rules(state, call, object_type, props, existing)
+            record = found.get(ids[position])
+            if record is not None:
+                _rules(state, call, object_type, props, record)
+            state.check_unique(object_type, props, record.id if record else None, taken)
             prepared.append((ids[position], props))
         except ApiError as exc:
             exc.extra.setdefault("context", {})["index"] = [str(position)]

@@ -103,6 +103,34 @@ class State:
             out.append((to_type, to_id, tids))
         return out
 
+    def check_unique(
+        self,
+        object_type: str,
+        props: dict[str, str | None],
+        record_id: str | None = None,
+        taken: dict[tuple[str, str], str] | None = None,
+    ) -> None:
+        """409 when a value of a `hasUniqueValue` property is already another record's, as HubSpot
+        answers a second contact with the same email ("Contact already exists. Existing ID: …",
+        category CONFLICT). `taken` holds the values earlier inputs of the same batch claim."""
+        for name, value in props.items():
+            definition = self.registry.get(object_type, name)
+            if value in (None, "") or not definition or not definition.get("hasUniqueValue"):
+                continue
+            holder = (taken or {}).get((name, str(value)))
+            if holder is None:
+                found = self.store.find_by(object_type, name, [str(value)]).get(str(value))
+                holder = found.id if found is not None else None
+            if holder is not None and holder != record_id:
+                raise ApiError(
+                    409,
+                    f"{SINGULAR[object_type].capitalize()} already exists. Existing ID: {holder}",
+                    "CONFLICT",
+                    context={"propertyName": [name], "value": [str(value)]},
+                )
+            if taken is not None:
+                taken[(name, str(value))] = record_id or "(this batch)"
+
     def create(
         self,
         object_type: str,
@@ -111,6 +139,7 @@ class State:
         associations: list[tuple[str, str, list[int]]] | None = None,
         user_id: str | None = None,
     ) -> Record:
+        self.check_unique(object_type, props)
         now = now_ms()
         record = self.store.insert(object_type, props, now)
         self._versions(object_type, record.id, props, source, user_id, now)
@@ -136,6 +165,7 @@ class State:
         source: str,
         user_id: str | None = None,
     ) -> dict[str, str | None]:
+        self.check_unique(object_type, props, record.id)
         now = now_ms()
         self.index.before_write(object_type, record.id, record)
         changed = self.store.update(object_type, record, props, now)
