@@ -1,10 +1,12 @@
 """One apply step's write budget over the quota ledger in the state store (the I/O beside `budget`).
 
-`WriteBudget.open` reads what every run spent in the window and any hold; `admit` splits rows into
-those to attempt and those deferred (kept in the store, so the next run takes them first); `spend`
-books writes as they are made (in small batches, so concurrent runs see each other's spending);
-`trip` records that Partner Central answered a spent quota, so the rows not started yet and the next
-runs wait instead of failing. Thread-safe: the apply threads share one budget.
+`WriteBudget.open` reads what every run spent in the window (writes and reads) and any hold (Partner
+Central's write quota seen spent, HubSpot's daily limit below its reserve); `admit` splits rows into
+those to attempt and those deferred (kept in the store, so the next run takes them first); the calls
+themselves are booked by the client's `QuotaMeter` (`watch` sets one), so every call counts once
+whichever feature makes it; `trip` records that Partner Central answered a spent quota, so the rows
+not started yet and the next runs wait instead of failing. Thread-safe: the apply threads share one
+budget.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from hspc_pipelines.quotas.budget import (
     take,
     write_cost,
 )
+from hspc_pipelines.quotas.meter import READ, SERVICE, WRITE, QuotaMeter
 from hspc_pipelines.state.store import SyncStateStore
 
-SERVICE = "partner_central"
-WRITE = "write"
+# HubSpot's daily limit, kept as a hold when its remainder falls below the reserve (`hubspot_daily`).
+HUBSPOT = "hubspot"
+DAILY = "daily"
 _FLUSH_EVERY = 10  # writes booked per ledger statement: the ledger lags a run by at most this
 
 
@@ -51,8 +55,11 @@ class WriteBudget:
     catalog: str
     create_order: tuple[str, ...] = ("close_date", "-amount")
     clock: Callable[[], float] = time.time
+    meter: QuotaMeter | None = None
     grant: Allowance = field(init=False)
+    hubspot_hold: tuple[str, float] | None = field(init=False)  # (why, until): HubSpot's daily reserve
     spends: list[Spend] = field(init=False)
+    read_spends: list[Spend] = field(init=False)
     _unbooked: int = field(default=0, init=False)
     _tripped: tuple[str, float] | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -61,8 +68,30 @@ class WriteBudget:
         now = self.clock()
         since = now - self.policy.window_seconds
         self.spends = [Spend(at, n) for at, n in self.store.spends(SERVICE, WRITE, since)]
+        self.read_spends = [Spend(at, n) for at, n in self.store.spends(SERVICE, READ, since)]
         hold = self.store.quota_hold(SERVICE, WRITE)
-        self.grant = allowance(self.policy, self.spends, now, hold[0] if hold else None)
+        live = hold if hold and hold[0] > now else None
+        hubspot = self.store.quota_hold(HUBSPOT, DAILY)
+        self.hubspot_hold = (hubspot[1], hubspot[0]) if hubspot and hubspot[0] > now else None
+        self.grant = allowance(
+            self.policy,
+            self.spends,
+            now,
+            live[0] if live else None,
+            self.read_spends,
+            hold_reason=live[1] if live else None,
+        )
+
+    def watch(self, client: object) -> None:
+        """Book `client`'s calls in the ledger: its own meter when it has one (set for the run), else
+        this budget's (a client made outside a run: scripts, tests, benchmarks)."""
+        current = getattr(client, "meter", None)
+        if isinstance(current, QuotaMeter):
+            self.meter = current
+            return
+        if self.meter is None:
+            self.meter = QuotaMeter(self.store, self.policy, self.clock)
+        client.meter = self.meter  # type: ignore[attr-defined]
 
     def admit(
         self, rows: Sequence[Mapping[str, Any]], *, creates: bool, already_claimed: int = 0
@@ -71,6 +100,12 @@ class WriteBudget:
         and rows deferred. `already_claimed` writes of the grant go to work with priority elsewhere
         (the run's updates, when admitting its creates)."""
         now = self.clock()
+        if creates and self.hubspot_hold is not None and rows:
+            # HubSpot's daily remainder is kept for updates and events: first-load creates wait.
+            reason, at = self.hubspot_hold
+            deferred = [Deferred(r, reason, at) for r in rows]
+            self._keep(deferred, now)
+            return [], deferred
         if creates:
             waiting = {
                 key: since
@@ -90,7 +125,9 @@ class WriteBudget:
             self.store.clear_deferred(self.catalog, (r["entity_key"] for r in attempt))
             return list(attempt), []
         need = sum(write_cost(r) for r in later)
-        reason, at = deferral(self.policy, self.grant, self.spends, now, need, creates=creates)
+        reason, at = deferral(
+            self.policy, self.grant, self.spends, now, need, creates=creates, read_spends=self.read_spends
+        )
         deferred = [Deferred(r, reason, at) for r in later]
         self._keep(deferred, now)
         self.store.clear_deferred(self.catalog, (r["entity_key"] for r in attempt))
@@ -112,6 +149,7 @@ class WriteBudget:
         )
 
     def spend(self, writes: int) -> None:
+        """Book writes made by a client no meter watches (the metered ones book themselves)."""
         with self._lock:
             self._unbooked += writes
             if self._unbooked < _FLUSH_EVERY:
@@ -123,17 +161,36 @@ class WriteBudget:
         with self._lock:
             count, self._unbooked = self._unbooked, 0
         self.store.book_spend(SERVICE, WRITE, count, self.clock(), self.policy.window_seconds)
+        if self.meter is not None:
+            self.meter.flush()
 
-    def trip(self) -> None:
+    def trip(self, reason: str | None = None, until: float | None = None) -> None:
         """Partner Central kept answering ThrottlingException: hold writes for one run period (then a
-        run tries again: a rolling window frees writes as the old ones age out)."""
+        run tries again: a rolling window frees writes as the old ones age out). With `reason` and
+        `until` (the meter refused a call: the ledger's window is spent), only the rows not started
+        yet wait; nothing is held for other runs, whose meters see the same ledger."""
         with self._lock:
             if self._tripped is not None:
+                return
+            if reason is not None and until is not None:
+                self._tripped = (reason, until)
                 return
             until = self.clock() + self.policy.run_seconds
             reason = "Partner Central answered that its write quota is spent"
             self._tripped = (reason, until)
         self.store.hold_quota(SERVICE, WRITE, until, reason)
+        if self.meter is not None:
+            self.meter.hold(until, reason)
+
+    def spent(self) -> None:
+        """The meter refused a call (the ledger's window is spent): the rows not started yet wait
+        until the time it gave."""
+        refusal = self.meter.refusal if self.meter is not None else None
+        reason, until = refusal or (
+            "the 24-hour write quota is spent",
+            self.clock() + self.policy.run_seconds,
+        )
+        self.trip(reason, until)
 
     def tripped(self) -> tuple[str, float] | None:
         with self._lock:
@@ -145,3 +202,22 @@ class WriteBudget:
         deferred = Deferred(row, reason, at)
         self._keep([deferred], self.clock())
         return deferred
+
+
+def keep_hubspot_daily(
+    store: SyncStateStore, daily: tuple[int, int] | None, reserve: int, now: float, hold_seconds: float
+) -> str | None:
+    """HubSpot's daily remainder as its last answer gave it (`daily`: limit, remaining): below
+    `reserve`, first-load creates of every run wait for `hold_seconds` (a run period: the next run
+    looks again) so the rest of the day's calls go to updates and events. Returns the reason, if held."""
+    if daily is None:
+        return None  # no daily limit announced (OAuth apps): nothing to keep
+    limit, remaining = daily
+    if remaining >= reserve:
+        return None
+    reason = (
+        f"HubSpot's daily limit ({limit} calls) has {remaining} left, "
+        f"below the {reserve} kept for updates and events"
+    )
+    store.hold_quota(HUBSPOT, DAILY, now + hold_seconds, reason)
+    return reason

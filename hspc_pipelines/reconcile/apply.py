@@ -20,9 +20,13 @@ from typing import Any, Protocol
 
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
 from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, RowStatus
-from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
+from hspc_pipelines.partner_central.errors import (
+    QUOTA_DEFERRED,
+    AccessDeniedError,
+    ConflictError,
+    PartnerCentralError,
+)
 from hspc_pipelines.partner_central.records import to_jsonable, with_timestamps
-from hspc_pipelines.quotas.budget import write_cost
 from hspc_pipelines.quotas.run import Deferred, WriteBudget
 from hspc_pipelines.reconcile.outcomes import ApplyResult
 from hspc_pipelines.reconcile.plan import diff_views
@@ -101,9 +105,9 @@ Work = Callable[[Mapping[str, Any]], ApplyResult]
 
 
 def _budgeted(budget: WriteBudget | None, work: Work) -> Work:
-    """`work` that books its writes on the budget; once Partner Central kept answering
-    ThrottlingException past the retries (the quota is spent), that row and every row not started yet
-    are deferred rather than failed."""
+    """`work` within the budget (its calls are booked by the client's meter); once Partner Central
+    kept answering ThrottlingException past the retries, or the meter found the ledger's window spent,
+    that row and every row not started yet are deferred rather than failed."""
     if budget is None:
         return work
 
@@ -111,9 +115,11 @@ def _budgeted(budget: WriteBudget | None, work: Work) -> Work:
         if budget.tripped():
             return _deferred(budget.defer(row))
         result = work(row)
-        budget.spend(write_cost(row))
         if result.status == RowStatus.FAILED and result.error_code == "ThrottlingException":
             budget.trip()
+            return _deferred(budget.defer(row))
+        if result.status == RowStatus.FAILED and result.error_code == QUOTA_DEFERRED:
+            budget.spent()
             return _deferred(budget.defer(row))
         return result
 
@@ -164,6 +170,7 @@ def apply_creates(
     creates = [row for row in wanted if row["operation"] == Operation.CREATE]
     done: dict[str, ApplyResult] = {}
     if budget is not None:
+        budget.watch(client)
         creates, later = budget.admit(creates, creates=not event_scoped, already_claimed=claimed)
         done = {str(d.row["entity_key"]): _deferred(d) for d in later}
     work = _budgeted(budget, lambda row: _create_one(client, store, row))
@@ -269,6 +276,8 @@ def apply_updates(
     until the opportunity has exactly those; a row whose only change is its solutions has no request.
     With a `budget`, the rows it does not cover end deferred (updates come before creates in it)."""
     wanted = [row for row in rows if row["operation"] == Operation.UPDATE]
+    if budget is not None:
+        budget.watch(client)
     attempt, later = budget.admit(wanted, creates=False) if budget is not None else (wanted, [])
 
     def work(row: Mapping[str, Any]) -> ApplyResult:

@@ -14,7 +14,8 @@ from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import RowStatus, SyncStatus
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.quotas.budget import QuotaPolicy
-from hspc_pipelines.quotas.run import SERVICE, WRITE, WriteBudget
+from hspc_pipelines.quotas.meter import READ, SERVICE, WRITE
+from hspc_pipelines.quotas.run import WriteBudget
 from hspc_pipelines.reconcile.apply import apply_creates
 from hspc_pipelines.reconcile.outcomes import deal_write_for
 from hspc_pipelines.state.store import SyncStateStore
@@ -149,7 +150,9 @@ def test_rows_beyond_the_budget_are_deferred_and_go_first_next_run(
     third = apply_creates(client, store, rows[:1], budget=WriteBudget(store, policy, "AWS"))
     assert third[0].status == RowStatus.DEFERRED
     assert "the 24-hour write quota (10, 2 kept for updates) is spent" in (third[0].error_message or "")
-    assert store.spends(SERVICE, WRITE, 0.0)[0][1] == 8
+    # every call booked by the client's meter: 8 creates, and their 8 read-backs as reads
+    assert sum(n for _, n in store.spends(SERVICE, WRITE, 0.0)) == 8
+    assert sum(n for _, n in store.spends(SERVICE, READ, 0.0)) == 8
     assert not any(r.status == RowStatus.FAILED for r in [*first, *second, *third])
     store.dispose()
 

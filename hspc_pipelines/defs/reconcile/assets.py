@@ -72,7 +72,10 @@ def _window(context: dg.AssetExecutionContext) -> tuple[dt.datetime, dt.datetime
     kinds={"hubspot", "pandas"},
 )
 def hubspot_deals(
-    context: dg.AssetExecutionContext, hubspot: HubSpotResource, mapping: MappingResource
+    context: dg.AssetExecutionContext,
+    hubspot: HubSpotResource,
+    mapping: MappingResource,
+    sync_state: SyncStateResource,
 ) -> dg.Output[pd.DataFrame]:
     """Co-sell (or already linked) deals changed in the window, with their company and contacts.
     No scope config: a partition always holds its whole window (named records: `sync_deals`)."""
@@ -80,6 +83,9 @@ def hubspot_deals(
     hubspot.ensure_properties(context.log)
     start, end = _window(context)
     snaps = fetch_deal_snapshots(hubspot.get_client(), mapping.get_config(), start, end)
+    held = hubspot.keep_daily(sync_state.get_store())
+    if held:
+        context.log.warning(f"first-load creates wait: {held}")
     df = frames.deals_frame(snaps)
     linked = int(df["aws_opportunity_id"].notna().sum()) if len(df) else 0
     return dg.Output(

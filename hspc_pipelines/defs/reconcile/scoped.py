@@ -123,6 +123,7 @@ def scoped_snapshot(
         if scope.deal_ids
         else []
     )
+    hubspot.keep_daily(sync_state.get_store())  # an event run may spend the reserve; later creates wait
     deals = frames.deals_frame(snaps)
     counterparts, candidates = wanted_opportunities(
         frames.records(deals), mapping_config.partner_opportunity_prefix
