@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hspc_pipelines.quotas.budget import (
+    WRITE_SHARE_OF_RUN,
     Allowance,
     QuotaPolicy,
     Spend,
@@ -63,9 +64,15 @@ class WriteBudget:
     _unbooked: int = field(default=0, init=False)
     _tripped: tuple[str, float] | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    # When the run's write time ends: rows not started by then wait for the next run, so a run ends
+    # within its budget period however slow the machine or the service, and the event-scoped runs
+    # queued behind it on the writes slot wait one period at most.
+    deadline: float = field(init=False)
+    _started: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         now = self.clock()
+        self.deadline = now + self.policy.run_seconds * WRITE_SHARE_OF_RUN
         since = now - self.policy.window_seconds
         self.spends = [Spend(at, n) for at, n in self.store.spends(SERVICE, WRITE, since)]
         self.read_spends = [Spend(at, n) for at, n in self.store.spends(SERVICE, READ, since)]
@@ -195,6 +202,25 @@ class WriteBudget:
     def tripped(self) -> tuple[str, float] | None:
         with self._lock:
             return self._tripped
+
+    def start(self) -> tuple[str, float] | None:
+        """Before a row's calls: None when it may go, else why it waits and until when (a spent quota,
+        or the run's write time over; the first row always goes, so every run makes progress)."""
+        with self._lock:
+            if self._tripped is not None:
+                return self._tripped
+            now = self.clock()
+            if self._started and now >= self.deadline:
+                seconds = self.policy.run_seconds * WRITE_SHARE_OF_RUN
+                return f"this run's write time ({seconds:g} s) is spent", now + self.policy.run_seconds
+            self._started += 1
+            return None
+
+    def wait(self, row: Mapping[str, Any], why: tuple[str, float]) -> Deferred:
+        """Defer a row that did not start (kept for the next run, which takes it first)."""
+        deferred = Deferred(row, *why)
+        self._keep([deferred], self.clock())
+        return deferred
 
     def defer(self, row: Mapping[str, Any]) -> Deferred:
         """Defer a row after the quota was seen spent (it is kept for the next run)."""

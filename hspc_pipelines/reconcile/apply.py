@@ -107,13 +107,16 @@ Work = Callable[[Mapping[str, Any]], ApplyResult]
 def _budgeted(budget: WriteBudget | None, work: Work) -> Work:
     """`work` within the budget (its calls are booked by the client's meter); once Partner Central
     kept answering ThrottlingException past the retries, or the meter found the ledger's window spent,
-    that row and every row not started yet are deferred rather than failed."""
+    that row and every row not started yet are deferred rather than failed; so are the rows not
+    started when the run's write time is over (the budget counts writes at the paced rate, but a
+    loaded machine or a slow service makes each row take longer than its writes)."""
     if budget is None:
         return work
 
     def run(row: Mapping[str, Any]) -> ApplyResult:
-        if budget.tripped():
-            return _deferred(budget.defer(row))
+        why = budget.start()
+        if why is not None:
+            return _deferred(budget.wait(row, why))
         result = work(row)
         if result.status == RowStatus.FAILED and result.error_code == "ThrottlingException":
             budget.trip()

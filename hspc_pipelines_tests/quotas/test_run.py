@@ -234,3 +234,42 @@ def test_a_row_costing_more_than_a_run_allows_still_goes_alone(tmp_path: Any) ->
     assert [r["entity_key"] for r in attempt] == ["deal:1"]
     assert [d.row["entity_key"] for d in later] == ["deal:0"]
     store.dispose()
+
+
+def test_a_run_whose_rows_take_longer_than_their_writes_ends_at_its_write_time(
+    emulator: tuple[PartnerCentralEmulator, str], client: PartnerCentralClient, tmp_path: Any
+) -> None:
+    """The budget counts writes at the paced rate (24 here), but each row "takes" 10 s on this clock (a
+    loaded machine, a slow service): the rows not started when 80% of the run's 30 s are over wait
+    for the next run, so the run ends within its period and the runs queued behind it do not wait
+    longer. The first row always goes."""
+    emu, _ = emulator
+    store = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    policy = QuotaPolicy(
+        writes_per_window=1_000, window_seconds=3_600, writes_per_second=1, run_seconds=30, reserve=0
+    )
+
+    def clock() -> float:
+        return 1_000.0 + 10 * emu.stats()["calls"].get("CreateOpportunity", 0)
+
+    rows = _rows(6)
+    results = apply_creates(
+        client, store, rows, workers=1, budget=WriteBudget(store, policy, "AWS", clock=clock)
+    )
+    statuses = [r.status for r in results]
+    assert (
+        statuses.count(RowStatus.CREATED) == 3
+    )  # started at 1,000, 1,010 and 1,020 s; the deadline is 1,024
+    deferred = [r for r in results if r.status == RowStatus.DEFERRED]
+    assert len(deferred) == 3
+    assert all("this run's write time (24 s) is spent" in (r.error_message or "") for r in deferred)
+    # a run that is already late (its budget opened, then the clock jumped) still starts one row
+    ticks = iter([1_000.0])
+    late_budget = WriteBudget(store, policy, "AWS", clock=lambda: next(ticks, 2_000.0))
+    late = apply_creates(client, store, _rows(8)[6:8], workers=1, budget=late_budget)
+    # deal:7 closes sooner: it goes first
+    assert {r.entity_key: r.status for r in late} == {
+        "deal:7": RowStatus.CREATED,
+        "deal:6": RowStatus.DEFERRED,
+    }
+    store.dispose()
