@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hspc_pipelines.quotas.budget import (
@@ -23,9 +23,11 @@ from hspc_pipelines.quotas.budget import (
     QuotaPolicy,
     Spend,
     allowance,
+    available_at,
     defer_message,
     deferral,
     order_creates,
+    spent,
     take,
     write_cost,
 )
@@ -247,3 +249,19 @@ def keep_hubspot_daily(
     )
     store.hold_quota(HUBSPOT, DAILY, now + hold_seconds, reason)
     return reason
+
+
+def reads_short(store: SyncStateStore, policy: QuotaPolicy, now: float) -> str | None:
+    """Why a scheduled reconcile should not start now: the reads left in the rolling window are below
+    the reserve kept for updates and event-driven runs (a snapshot would spend them, then its reads
+    would be refused). None when they are not."""
+    spends = [Spend(at, n) for at, n in store.spends(SERVICE, READ, now - policy.window_seconds)]
+    left = policy.reads_per_window - spent(spends, now, policy.window_seconds)
+    if left >= policy.read_reserve:
+        return None
+    reads = replace(policy, writes_per_window=policy.reads_per_window)
+    at = available_at(reads, spends, now, policy.read_reserve)
+    return (
+        f"the 24-hour read quota ({policy.reads_per_window}) has {left} left, below the "
+        f"{policy.read_reserve} kept for updates and events: {defer_message('this tick waits', at)}"
+    )
