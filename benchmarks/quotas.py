@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -249,6 +250,7 @@ def load_scenario(
         server.stop()
         emu.close()
         store.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)  # the state database of this run only
     wall = time.monotonic() - t0
     # writes per scaled day, over whole days before the last create
     last_create = runs[-1]["end"]
@@ -329,6 +331,7 @@ def someone_else_scenario(
         server.stop()
         emu.close()
         store.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)  # the state database of this run only
     # when hspc wrote again after it first saw the quota spent (the other integration's writes
     # were booked at the start, so they leave the window after one window)
     seen = next((i for i, h in enumerate(history) if h["quota_seen_spent"]), None)
