@@ -383,18 +383,26 @@ NOTES = """
 **Sizes.** The issue's 30,000 deals in a few minutes need about 1,000 writes/s from the emulator and
 the store, more than this shared 2-core machine gives (the emulator serves about 580 requests/s; a
 create is 2-3 calls and 2 store writes). The load therefore runs at 3,000 deals (size x0.1): quota,
-reserve and write rate scaled by 0.1, time by 1,000, so every ratio is the real one (a run writes 7.2%
-of a day's quota, 96 ticks a day, the load takes a little over 3 days). `--deals 30000 --time-scale
-100` is the same load at full size (about 45 minutes of wall time here); not run on this machine.
-**Runs queued.** Runs here are sequential (the `hspc/writes` slot) and a tick that falls while a run
-goes is skipped, as `reconcile_schedule` now does (tested on a Dagster instance in
-`hspc_pipelines_tests/defs/test_pileup.py`): at most one run waits or goes by construction; this is not
-measured on a Dagster daemon. **Latency** is from a webhook's arrival to the end of the event run that
-applied it, in budget periods (the tick). At x1,000 each run's fixed cost (the ledger, the deferred
-rows, the read-backs) weighs 1,000 times more against the 0.9 s tick than against 15 minutes; on a
-loaded machine runs overrun their tick (see the skipped ticks) and events wait longer. The planning
-share is the first plan's seconds here over the 900 s of a tick (a same-machine ratio). Raw entries
-named `*_earlier_run` are earlier runs kept for comparison (a busier machine missed the latency target).
+reserve, reads and write rate scaled by 0.1, time by 1,000, so every ratio is the real one (a run
+writes 7.2% of a day's quota, 96 ticks a day, the load takes a little over 3 days). `--deals 30000
+--time-scale 100` is the same load at full size (the scaled days take 864 s each, about 46 minutes for
+the load); `--days D` stops it after D scaled days (its per-day, throttling and latency figures hold
+for the days run; `left_when_stopped` says what was left). Its figures are kept as `load_30000`
+beside the 3,000-deal `load`. **Every call counts**: each client carries the product's `QuotaMeter`,
+so reads and writes are booked in the ledger as a run books them. **Runs queued** in `load` are
+sequential by construction; the `daemon` scenario measures them on a real daemon (`dagster dev`'s
+`dagster-daemon run`, the repository's dagster.yaml: QueuedRunCoordinator, `hspc/writes` limit 1),
+with minute ticks (the 15-minute tick x15) during a first load of several budget periods and webhooks
+during it: reconcile runs QUEUED and STARTED sampled every second, each event run's time in the queue
+and each webhook's latency to its opportunity's CreatedDate, in budget periods (60 s). **Latency** in
+`load` is from a webhook's arrival to the end of the event run that applied it, in budget periods. It
+varied with the machine's load because a run's budget counted writes at the paced rate, not time: on
+a busy machine each row took longer than its writes, the run overran its period, and the event run
+queued behind it waited longer (2.05 periods and 12 skipped ticks in a busier run). A run's write
+time is now also a deadline (rows not started by 80% of the period wait for the next run), so runs
+end within their period whatever the load. The planning share is the first plan's seconds here over
+the 900 s of a tick (a same-machine ratio). Raw entries named `*_earlier_run` / `*_previous_session`
+are earlier runs kept for comparison.
 """
 
 

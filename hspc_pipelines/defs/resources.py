@@ -182,9 +182,12 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             read_reserve=self.read_reserve,
         )
 
-    def write_budget(self, store: SyncStateStore) -> WriteBudget:
-        """This step's share of the write quotas, over the ledger every run books in."""
-        return WriteBudget(store, self.quota_policy(), self.catalog, parse_create_order(self.create_order))
+    def write_budget(self, store: SyncStateStore, started: float | None = None) -> WriteBudget:
+        """This step's share of the write quotas, over the ledger every run books in; its write time
+        counts from `started` (the run's start) when given."""
+        return WriteBudget(
+            store, self.quota_policy(), self.catalog, parse_create_order(self.create_order), started=started
+        )
 
     def flush_ledger(self) -> None:
         """Book the calls the run's client made and has not booked yet (at the end of a step)."""

@@ -59,6 +59,7 @@ class WriteBudget:
     create_order: tuple[str, ...] = ("close_date", "-amount")
     clock: Callable[[], float] = time.time
     meter: QuotaMeter | None = None
+    started: float | None = None  # when the run started: the write time counts from it (else: now)
     grant: Allowance = field(init=False)
     hubspot_hold: tuple[str, float] | None = field(init=False)  # (why, until): HubSpot's daily reserve
     spends: list[Spend] = field(init=False)
@@ -74,7 +75,8 @@ class WriteBudget:
 
     def __post_init__(self) -> None:
         now = self.clock()
-        self.deadline = now + self.policy.run_seconds * WRITE_SHARE_OF_RUN
+        begun = min(self.started, now) if self.started is not None else now
+        self.deadline = begun + self.policy.run_seconds * WRITE_SHARE_OF_RUN
         since = now - self.policy.window_seconds
         self.spends = [Spend(at, n) for at, n in self.store.spends(SERVICE, WRITE, since)]
         self.read_spends = [Spend(at, n) for at, n in self.store.spends(SERVICE, READ, since)]
@@ -115,6 +117,9 @@ class WriteBudget:
             deferred = [Deferred(r, reason, at) for r in rows]
             self._keep(deferred, now)
             return [], deferred
+        if creates and already_claimed:
+            # the writes claimed for the run's updates need their time too: creates stop earlier
+            self.deadline -= already_claimed / self.policy.writes_per_second
         if creates:
             waiting = {
                 key: since

@@ -273,3 +273,20 @@ def test_a_run_whose_rows_take_longer_than_their_writes_ends_at_its_write_time(
         "deal:6": RowStatus.DEFERRED,
     }
     store.dispose()
+
+
+def test_the_write_time_counts_from_the_run_start_and_leaves_the_updates_theirs(tmp_path: Any) -> None:
+    """The snapshot and the plan are inside the run's period, so its writes stop 80% of the period
+    after the run started, not after the step did; the creates stop earlier still by the time of the
+    writes claimed for the run's updates (at the paced rate), so the whole run ends within its period."""
+    store = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    policy = QuotaPolicy(
+        writes_per_window=1_000, window_seconds=3_600, writes_per_second=2, run_seconds=30, reserve=0
+    )
+    budget = WriteBudget(store, policy, "AWS", clock=lambda: 1_000.0, started=990.0)
+    assert budget.deadline == 990.0 + 24
+    budget.admit(_rows(2), creates=True, already_claimed=8)
+    assert budget.deadline == 990.0 + 24 - 8 / 2
+    fresh = WriteBudget(store, policy, "AWS", clock=lambda: 1_000.0)  # no run start known: the step's
+    assert fresh.deadline == 1_000.0 + 24
+    store.dispose()

@@ -21,6 +21,7 @@ from hspc_pipelines.defs.reconcile.steps import (
     frame_metadata,
     imports_step,
     plan_step,
+    run_started,
     updates_step,
 )
 from hspc_pipelines.defs.resources import (
@@ -228,7 +229,9 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
-    df, metadata, dupes = creates_step(sync_plan, partner_central, sync_state, event_scoped=False)
+    df, metadata, dupes = creates_step(
+        sync_plan, partner_central, sync_state, event_scoped=False, started=run_started(context)
+    )
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=metadata)
     yield dg.AssetCheckResult(
