@@ -394,7 +394,13 @@ sequential by construction; the `daemon` scenario measures them on a real daemon
 `dagster-daemon run`, the repository's dagster.yaml: QueuedRunCoordinator, `hspc/writes` limit 1),
 with minute ticks (the 15-minute tick x15) during a first load of several budget periods and webhooks
 during it: reconcile runs QUEUED and STARTED sampled every second, each event run's time in the queue
-and each webhook's latency to its opportunity's CreatedDate, in budget periods (60 s). **Latency** in
+and each webhook's latency to its opportunity's CreatedDate, in budget periods (60 s). An event run
+waits for the reconcile run holding the slot: its writes end 80% of a period after it started, then
+come the write-back, the other steps' asset-store writes, the run's launch and the coordinator's
+dequeue. Those fixed seconds weigh 15 times more against a 60 s period than against 15 minutes: the
+few event runs that wait a little over one period here (`daemon_earlier_run`: 1.44 periods before the
+deadline counted from the run's start) would wait about 0.8 of a 15-minute period plus the same
+fixed seconds (an estimate, not measured here: minute ticks are the shortest cron). **Latency** in
 `load` is from a webhook's arrival to the end of the event run that applied it, in budget periods. It
 varied with the machine's load because a run's budget counted writes at the paced rate, not time: on
 a busy machine each row took longer than its writes, the run overran its period, and the event run
