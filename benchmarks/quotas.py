@@ -28,6 +28,8 @@ import datetime as dt
 import json
 import os
 import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,6 +53,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 START, END = "<!-- quotas: start -->", "<!-- quotas: end -->"
 
 REAL_DAY, REAL_TICK, REAL_QUOTA, REAL_RESERVE, REAL_DEALS = 86_400.0, 900.0, 10_000, 300, 30_000
+REAL_READS, REAL_READ_RESERVE = 100_000, 2_000
 SOLUTION_SHARE = 0.05  # deals whose create also associates a solution (~500 per 10,000 on main)
 
 
@@ -144,6 +147,7 @@ def load_scenario(
     log: Callable[[str], None],
     events_per_day: int = 40,
     max_seconds: float | None = None,
+    days: float | None = None,
 ) -> dict[str, Any]:
     """Time runs `scale` times faster (a day is 86,400/scale s, a tick 900/scale s); the quota and the
     reserve follow the size (N / 30,000), and so does the write rate, so that a run still writes 7.2%
@@ -151,10 +155,16 @@ def load_scenario(
     size = deals / REAL_DEALS
     rate = scale * size  # writes/s: 1 in production
     window, tick = REAL_DAY / scale, REAL_TICK / scale
+    if days is not None:  # a part of the load: its first `days` scaled days
+        max_seconds = days * window if max_seconds is None else min(max_seconds, days * window)
     quota, reserve = round(REAL_QUOTA * size), max(1, round(REAL_RESERVE * size))
     run_seconds = tick  # the product's default: the time between two ticks
     emu, server = start_partner_central_emulator(
-        writes_per_second=rate, reads_per_second=10 * rate, writes_per_day=quota, quota_window_seconds=window
+        writes_per_second=rate,
+        reads_per_second=10 * rate,
+        writes_per_day=quota,
+        reads_per_day=round(REAL_READS * size),
+        quota_window_seconds=window,
     )
     emu.seed(
         {"solutions": [{"Name": "Data Platform on AWS", "Category": "Software Product", "Catalog": "AWS"}]}
@@ -164,7 +174,9 @@ def load_scenario(
     shape = client.boto_client.meta.service_model.operation_model("UpdateOpportunity").input_shape
     assert shape is not None
     members = set(shape.members)
-    policy = QuotaPolicy(quota, window, rate, run_seconds, reserve)
+    # reads follow the same scale (100,000 a day, 2,000 kept): the product now books them too
+    reads, read_reserve = round(REAL_READS * size), round(REAL_READ_RESERVE * size)
+    policy = QuotaPolicy(quota, window, rate, run_seconds, reserve, reads, read_reserve)
     tmp = tempfile.mkdtemp(prefix="hspc-quota-bench-")
     store = SyncStateStore(f"sqlite:///{tmp}/state.sqlite")
     rows = _create_rows(deals, solution)
@@ -238,16 +250,18 @@ def load_scenario(
         server.stop()
         emu.close()
         store.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)  # the state database of this run only
     wall = time.monotonic() - t0
     # writes per scaled day, over whole days before the last create
     last_create = runs[-1]["end"]
-    days = int(last_create // window)
+    whole = int(last_create // window)
     per_day = [
-        sum(r["writes"] for r in runs if d * window <= r["end"] < (d + 1) * window) for d in range(days)
+        sum(r["writes"] for r in runs if d * window <= r["end"] < (d + 1) * window) for d in range(whole)
     ]
     throttled = stats["errors"].get("ThrottlingException", 0)
     return {
         "deals": deals,
+        "left_when_stopped": len(remaining),  # > 0 only when `days` stopped the load before its end
         "time_scale": scale,
         "writes_per_second": rate,
         "size_scale": round(size, 4),
@@ -317,6 +331,7 @@ def someone_else_scenario(
         server.stop()
         emu.close()
         store.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)  # the state database of this run only
     # when hspc wrote again after it first saw the quota spent (the other integration's writes
     # were booked at the start, so they leave the window after one window)
     seen = next((i for i, h in enumerate(history) if h["quota_seen_spent"]), None)
@@ -368,18 +383,32 @@ NOTES = """
 **Sizes.** The issue's 30,000 deals in a few minutes need about 1,000 writes/s from the emulator and
 the store, more than this shared 2-core machine gives (the emulator serves about 580 requests/s; a
 create is 2-3 calls and 2 store writes). The load therefore runs at 3,000 deals (size x0.1): quota,
-reserve and write rate scaled by 0.1, time by 1,000, so every ratio is the real one (a run writes 7.2%
-of a day's quota, 96 ticks a day, the load takes a little over 3 days). `--deals 30000 --time-scale
-100` is the same load at full size (about 45 minutes of wall time here); not run on this machine.
-**Runs queued.** Runs here are sequential (the `hspc/writes` slot) and a tick that falls while a run
-goes is skipped, as `reconcile_schedule` now does (tested on a Dagster instance in
-`hspc_pipelines_tests/defs/test_pileup.py`): at most one run waits or goes by construction; this is not
-measured on a Dagster daemon. **Latency** is from a webhook's arrival to the end of the event run that
-applied it, in budget periods (the tick). At x1,000 each run's fixed cost (the ledger, the deferred
-rows, the read-backs) weighs 1,000 times more against the 0.9 s tick than against 15 minutes; on a
-loaded machine runs overrun their tick (see the skipped ticks) and events wait longer. The planning
-share is the first plan's seconds here over the 900 s of a tick (a same-machine ratio). Raw entries
-named `*_earlier_run` are earlier runs kept for comparison (a busier machine missed the latency target).
+reserve, reads and write rate scaled by 0.1, time by 1,000, so every ratio is the real one (a run
+writes 7.2% of a day's quota, 96 ticks a day, the load takes a little over 3 days). `--deals 30000
+--time-scale 100` is the same load at full size (the scaled days take 864 s each, about 46 minutes for
+the load); `--days D` stops it after D scaled days (its per-day, throttling and latency figures hold
+for the days run; `left_when_stopped` says what was left). Its figures are kept as `load_30000`
+beside the 3,000-deal `load`. **Every call counts**: each client carries the product's `QuotaMeter`,
+so reads and writes are booked in the ledger as a run books them. **Runs queued** in `load` are
+sequential by construction; the `daemon` scenario measures them on a real daemon (`dagster dev`'s
+`dagster-daemon run`, the repository's dagster.yaml: QueuedRunCoordinator, `hspc/writes` limit 1),
+with minute ticks (the 15-minute tick x15) during a first load of several budget periods and webhooks
+during it: reconcile runs QUEUED and STARTED sampled every second, each event run's time in the queue
+and each webhook's latency to its opportunity's CreatedDate, in budget periods (60 s). An event run
+waits for the reconcile run holding the slot: its writes end 80% of a period after it started, then
+come the write-back, the other steps' asset-store writes, the run's launch and the coordinator's
+dequeue. Those fixed seconds weigh 15 times more against a 60 s period than against 15 minutes: the
+few event runs that wait a little over one period here (`daemon_earlier_run`: 1.44 periods before the
+deadline counted from the run's start) would wait about 0.8 of a 15-minute period plus the same
+fixed seconds (an estimate, not measured here: minute ticks are the shortest cron). **Latency** in
+`load` is from a webhook's arrival to the end of the event run that applied it, in budget periods. It
+varied with the machine's load because a run's budget counted writes at the paced rate, not time: on
+a busy machine each row took longer than its writes, the run overran its period, and the event run
+queued behind it waited longer (2.05 periods and 12 skipped ticks in a busier run). A run's write
+time is now also a deadline (rows not started by 80% of the period wait for the next run), so runs
+end within their period whatever the load. The planning share is the first plan's seconds here over
+the 900 s of a tick (a same-machine ratio). Raw entries named `*_earlier_run` / `*_previous_session`
+are earlier runs kept for comparison.
 """
 
 
@@ -407,16 +436,23 @@ def section(figures: dict[str, Any], argv: list[str]) -> str:
 
 def rows_for(raw: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
     out: list[tuple[str, str, str, str, bool | None]] = []
-    if "load" in raw:
-        f = raw["load"]
+    for key in [k for k in raw if k == "load" or re.fullmatch(r"load_\d+", k)]:
+        f = raw[key]
         title = f"first load, {f['deals']} deals (time x{f['time_scale']:.0f}, size x{f['size_scale']})"
         out.append(
             (
                 title,
                 "deals created exactly once",
-                f"{f['created_once']} of {f['deals']} ({f['created_more_than_once']} twice)",
+                f"{f['created_once']} of {f['deals']} ({f['created_more_than_once']} twice)"
+                + (
+                    f"; stopped after {f['scaled_days']} days, {f['left_when_stopped']} left"
+                    if f.get("left_when_stopped")
+                    else ""
+                ),
                 "all",
-                f["created_once"] == f["deals"] and f["opportunities_in_emulator"] == f["deals"],
+                f["created_more_than_once"] == 0
+                and f["opportunities_in_emulator"] == f["created_once"]
+                and (f["created_once"] == f["deals"] or bool(f.get("left_when_stopped"))),
             )
         )
         out.append(("", "rows failed", str(f["failed_rows"]), "0", f["failed_rows"] == 0))
@@ -442,10 +478,10 @@ def rows_for(raw: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]
         out.append(
             (
                 "",
-                "reconcile runs queued at most",
+                "reconcile runs queued at most (by construction here; measured: `daemon`)",
                 f"{f['max_runs_queued']} (ticks skipped while a run went: {f['skipped_ticks']})",
                 "<= 2",
-                True,
+                None,
             )
         )
         out.append(
@@ -458,6 +494,51 @@ def rows_for(raw: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]
             )
         )
         out.append(("", "scaled days for the load / runs", f"{f['scaled_days']} / {f['runs']}", "-", None))
+    if "daemon" in raw:
+        f = raw["daemon"]
+        title = (
+            f"Dagster daemon, first load of {f['deals']} deals at {f['writes_per_second']:g} writes/s, "
+            f"{f['budget_period_s']:.0f} s ticks"
+        )
+        out.append(
+            (
+                title,
+                "reconcile runs queued at most (sampled each second)",
+                f"{f['max_reconcile_queued']} (in flight at most {f['max_reconcile_in_flight']}; "
+                f"{f['reconcile_runs']} runs, {f['samples']} samples)",
+                "<= 2",
+                f["max_reconcile_queued"] <= 2,
+            )
+        )
+        out.append(
+            (
+                "",
+                "event runs waiting in the queue (budget periods)",
+                f"max {f['event_run_queue_wait_max_periods']}, p95 {f['event_run_queue_wait_p95_periods']}; "
+                f"{f['event_runs_waiting_over_one_period']} of {f['event_runs']} over one period",
+                "<= 1",
+                f["event_run_queue_wait_max_periods"] <= 1.0,
+            )
+        )
+        out.append(
+            (
+                "",
+                "webhook -> opportunity created, p95 (budget periods)",
+                f"{f['event_latency_p95_periods']} (max {f['event_latency_max_periods']}, "
+                f"{f['event_deals_created']} of {f['events']} events)",
+                "<= 2",
+                f["event_latency_p95_periods"] <= 2 and f["event_deals_created"] == f["events"],
+            )
+        )
+        out.append(
+            (
+                "",
+                "first load created; budget periods it took",
+                f"{f['first_load_created']} of {f['deals']}; {f['load_budget_periods']}",
+                "all",
+                f["first_load_created"] == f["deals"],
+            )
+        )
     if "someone_else" in raw:
         f = raw["someone_else"]
         out.append(
@@ -537,7 +618,12 @@ def main(argv: list[str] | None = None) -> int:
         "--time-scale", type=float, default=1_000.0, help="how much faster time runs (a day: 86,400/scale s)"
     )
     parser.add_argument("--pairs", type=int, default=100_000, help="pairs of the planning scenario")
-    parser.add_argument("--scenarios", default="load,someone_else,planning")
+    parser.add_argument(
+        "--days", type=float, default=None, help="stop the load after this many scaled days (a part of it)"
+    )
+    parser.add_argument("--daemon-deals", type=int, default=400, help="first-load deals of `daemon`")
+    parser.add_argument("--daemon-rate", type=float, default=2.0, help="writes/s of `daemon`")
+    parser.add_argument("--scenarios", default="load,someone_else,planning", help="also: daemon")
     parser.add_argument("--no-results", action="store_true")
     args = parser.parse_args(argv)
 
@@ -557,7 +643,13 @@ def main(argv: list[str] | None = None) -> int:
         return {**figures, "command": command, "at": when, "load_average_after": load}
 
     if "load" in chosen:
-        raw["load"] = stamp(load_scenario(args.deals, args.time_scale, log))
+        figures = stamp(load_scenario(args.deals, args.time_scale, log, days=args.days))
+        # the 3,000-deal figures stay beside the 30,000-deal ones (the issue asks for both)
+        raw["load" if args.deals <= 3_000 else f"load_{args.deals}"] = figures
+    if "daemon" in chosen:
+        from benchmarks.quotas_daemon import daemon_scenario
+
+        raw["daemon"] = stamp(daemon_scenario(log, deals=args.daemon_deals, rate=args.daemon_rate))
     if "someone_else" in chosen:
         raw["someone_else"] = stamp(someone_else_scenario(log))
     if "planning" in chosen:

@@ -162,6 +162,11 @@ class Settings(BaseSettings):
         "HubSpot API version in every path (date-based; from 2026-09 HubSpot enforces the portal's "
         "required-property rules on writes); legacy: the numbered v3/v4 paths until they end",
     )  # fmt: skip
+    hubspot_daily_reserve: int = _var(
+        "HSPC_HUBSPOT_DAILY_RESERVE", 10_000, "HubSpot", "a whole number, 0 or more",
+        "HubSpot calls of the daily limit kept for event-driven work: below it (X-HubSpot-RateLimit-Daily-Remaining) "
+        "runs defer their Partner Central writes until the next run", ge=0,
+    )  # fmt: skip
 
     # -- Partner Central --------------------------------------------------------------------------
     partner_central_catalog: Literal["AWS", "Sandbox"] = _var(
@@ -200,6 +205,15 @@ class Settings(BaseSettings):
         "HSPC_PC_QUOTA_WINDOW_SECONDS", 86_400, "Partner Central", "a number above 0",
         "Length of the rolling quota window (24 hours; shorter only to scale time in tests and benchmarks)",
         gt=0, allow_inf_nan=False,
+    )  # fmt: skip
+    pc_reads_per_day: int = _var(
+        "HSPC_PC_READS_PER_DAY", 100_000, "Partner Central", "a whole number, 1 or more",
+        "Partner Central reads per rolling quota window (quota: 100,000 per 24 hours); every read is booked, "
+        "and a read the window no longer holds is deferred, not sent", ge=1,
+    )  # fmt: skip
+    pc_read_reserve: int = _var(
+        "HSPC_PC_READ_RESERVE", 2_000, "Partner Central", "a whole number, 0 or more",
+        "Reads of the window first-load creates may not spend (their read-backs): kept for updates and events", ge=0,
     )  # fmt: skip
     pc_write_reserve: int = _var(
         "HSPC_PC_WRITE_RESERVE", 300, "Partner Central", "a whole number, 0 or more",
@@ -408,6 +422,9 @@ class Settings(BaseSettings):
         "pc_write_workers",
         "pc_writes_per_day",
         "pc_write_reserve",
+        "pc_reads_per_day",
+        "pc_read_reserve",
+        "hubspot_daily_reserve",
         "nightly_sweep_hour_utc",
         "sweep_days",
         "run_days",

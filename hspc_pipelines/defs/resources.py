@@ -34,7 +34,8 @@ from hspc_pipelines.metrics.figures import CallFigures
 from hspc_pipelines.partner_central import pacing as pc_pacing
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.quotas.budget import QuotaPolicy, parse_create_order
-from hspc_pipelines.quotas.run import WriteBudget
+from hspc_pipelines.quotas.meter import QuotaMeter
+from hspc_pipelines.quotas.run import WriteBudget, keep_hubspot_daily
 from hspc_pipelines.settings import DEFAULT_WRITE_WORKERS, Settings
 from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines.state.submit_requests import SubmitRequestLog
@@ -77,6 +78,9 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     api_version: str = hubspot_paths.DEFAULT_VERSION  # HSPC_HUBSPOT_API_VERSION (hubspot/paths.py)
     # Whether `ensure_properties` creates the properties hspc writes (off: an operator ran `hspc bootstrap`).
     bootstrap: bool = True
+    # HubSpot's daily calls kept for updates and events; below it first-load creates wait a run period.
+    daily_reserve: int = 10_000
+    daily_hold_seconds: float = 900.0
 
     _client: HubSpotClient | None = PrivateAttr(default=None)
     _properties_checked: bool = PrivateAttr(default=False)
@@ -124,6 +128,14 @@ class HubSpotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         stats = self._client.stats
         return CallFigures(calls=stats.total, throttled=int(stats.snapshot()["throttled"]))
 
+    def keep_daily(self, store: SyncStateStore) -> str | None:
+        """After the calls of a snapshot: HubSpot's daily remainder below the reserve holds first-load
+        creates of every run for a run period (the reason, when held)."""
+        if self._client is None:
+            return None
+        daily = self._client.pacer.daily
+        return keep_hubspot_daily(store, daily, self.daily_reserve, time.time(), self.daily_hold_seconds)
+
     def ensure_properties(self, log: Any = None) -> list[str]:
         """The setup step every asset that talks to HubSpot takes first: the custom properties hspc
         reads and writes exist before its first write in a run. Checked once per run (cheap when they
@@ -154,8 +166,12 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     writes_per_day: int = 10_000
     quota_window_seconds: float = 86_400.0
     write_reserve: int = 300
+    reads_per_day: int = 100_000
+    read_reserve: int = 2_000
     run_budget_seconds: float = 900.0
     create_order: str = "close_date,-amount"
+    # The state store's URL: every call of the run's client is booked in its quota ledger (unset: none).
+    ledger_url: str | None = None
 
     _client: PartnerCentralClient | None = PrivateAttr(default=None)
 
@@ -176,18 +192,36 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
                 reads_per_second=self.reads_per_second,
                 writes_per_second=self.writes_per_second,
             )
+            if self.ledger_url:
+                # Every call, whichever feature makes it, counts against the 24-hour quotas once.
+                self._client.meter = QuotaMeter(SyncStateStore(self.ledger_url), self.quota_policy())
         return self._client
 
-    def write_budget(self, store: SyncStateStore) -> WriteBudget:
-        """This step's share of the write quotas, over the ledger every run books in."""
-        policy = QuotaPolicy(
+    def quota_policy(self) -> QuotaPolicy:
+        return QuotaPolicy(
             writes_per_window=self.writes_per_day,
             window_seconds=self.quota_window_seconds,
             writes_per_second=self.writes_per_second,
             run_seconds=self.run_budget_seconds,
             reserve=self.write_reserve,
+            reads_per_window=self.reads_per_day,
+            read_reserve=self.read_reserve,
         )
-        return WriteBudget(store, policy, self.catalog, parse_create_order(self.create_order))
+
+    def write_budget(self, store: SyncStateStore, started: float | None = None) -> WriteBudget:
+        """This step's share of the write quotas, over the ledger every run books in; its write time
+        counts from `started` (the run's start) when given."""
+        return WriteBudget(
+            store, self.quota_policy(), self.catalog, parse_create_order(self.create_order), started=started
+        )
+
+    def flush_ledger(self) -> None:
+        """Book the calls the run's client made and has not booked yet (at the end of a step)."""
+        if self._client is not None and isinstance(self._client.meter, QuotaMeter):
+            self._client.meter.flush()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.flush_ledger()  # the last few calls of the step, whatever it was
 
 
 class SyncStateResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -250,6 +284,8 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
     ssm_parameter = settings.hubspot_token_ssm_parameter
     mode = auth_mode(settings) or AuthMode.PRIVATE_APP  # nothing set: the run says the token is missing
     app = mode is AuthMode.CLIENT_CREDENTIALS
+    run_seconds = settings.run_budget_seconds or tick_period_seconds(settings.reconcile_cron)
+    state_url = _env_or(settings, "state_url", settings.state_url_or_default(dagster_home))
     hubspot = HubSpotResource(
         auth=mode.value,
         access_token=None if ssm_parameter or app else dg.EnvVar("HUBSPOT_ACCESS_TOKEN"),
@@ -260,6 +296,8 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
         region=settings.aws_region,
         api_version=settings.hubspot_api_version,
         **hubspot_pacing.pacing_from_settings(settings),
+        daily_reserve=settings.hubspot_daily_reserve,
+        daily_hold_seconds=run_seconds,
     )
     partner_central = PartnerCentralResource(
         catalog=settings.partner_central_catalog,
@@ -271,11 +309,13 @@ def build_resources(dagster_home: str, settings: Settings) -> dict[str, Any]:
         writes_per_day=settings.pc_writes_per_day,
         quota_window_seconds=settings.pc_quota_window_seconds,
         write_reserve=settings.pc_write_reserve,
-        run_budget_seconds=settings.run_budget_seconds or tick_period_seconds(settings.reconcile_cron),
+        reads_per_day=settings.pc_reads_per_day,
+        read_reserve=settings.pc_read_reserve,
+        run_budget_seconds=run_seconds,
         create_order=settings.create_order,
         default_solution_id=settings.partner_central_solution_id,
+        ledger_url=state_url,
     )
-    state_url = _env_or(settings, "state_url", settings.state_url_or_default(dagster_home))
     return {
         "hubspot": hubspot,
         "partner_central": partner_central,

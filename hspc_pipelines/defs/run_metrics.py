@@ -44,6 +44,9 @@ class StepCalls:
         """`step_api_calls_<service>`, `step_throttled_<service>`, `step_writes_<service>`, and this
         step's share of the daily write quota."""
         out: dict[str, int | float] = {}
+        pc_resource = self._resources.get("partner_central")
+        if pc_resource is not None:
+            pc_resource.flush_ledger()  # type: ignore[union-attr]  # the step's calls, booked before it ends
         figures = self.figures()
         for service, f in figures.items():
             for attr, key in _STEP_KEYS.items():

@@ -171,6 +171,7 @@ class EmulatorStack:
             "HSPC_PC_WRITES_PER_SECOND": str(writes or 1000),
             # The write budget keeps the emulator's daily quota (none by default: then none here).
             "HSPC_PC_WRITES_PER_DAY": str(self.pc_daily[1] or 1_000_000_000),
+            "HSPC_PC_READS_PER_DAY": str(self.pc_daily[0] or 1_000_000_000),
             "HSPC_PC_QUOTA_WINDOW_SECONDS": str(self.pc_daily[2]),
         }
 

@@ -121,6 +121,9 @@ class HubSpotPacer:
     def __init__(self, requests_per_10s: int, search_per_second: float) -> None:
         self.general = SlidingWindowPacer(requests_per_10s, 10.0)
         self.search = SlidingWindowPacer.per_second(search_per_second)
+        # (daily limit, remaining) as HubSpot last said (X-HubSpot-RateLimit-Daily[-Remaining]);
+        # None until an answer carries them (OAuth apps have no daily limit and get neither).
+        self.daily: tuple[int, int] | None = None
 
     def acquire(self, is_search: bool) -> list[tuple[SlidingWindowPacer, list[float]]]:
         """Wait for room in the windows the call counts against; returns what to `complete`."""
@@ -134,6 +137,12 @@ class HubSpotPacer:
             pacer.complete(slot)
 
     def observe(self, headers: Mapping[str, str]) -> None:
+        daily, daily_left = (
+            _int(headers, "X-HubSpot-RateLimit-Daily"),
+            _int(headers, "X-HubSpot-RateLimit-Daily-Remaining"),
+        )
+        if daily is not None and daily_left is not None:
+            self.daily = (daily, daily_left)
         remaining = _int(headers, "X-HubSpot-RateLimit-Remaining")
         if remaining is not None:
             interval_ms = _int(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")

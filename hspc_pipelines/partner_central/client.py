@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore import xform_name
@@ -70,6 +70,15 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
+class CallMeter(Protocol):
+    """Counts calls against the 24-hour quotas (`quotas.meter.QuotaMeter`): `admit` books a call
+    before it is sent or raises `QuotaDeferredError`; `refund` gives back one that was throttled."""
+
+    def admit(self, operation: str) -> None: ...
+
+    def refund(self, operation: str) -> None: ...
+
+
 def _clean(response: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
@@ -116,6 +125,8 @@ class PartnerCentralClient:
         )
         self.pacer = OperationPacer(reads_per_second, writes_per_second)
         self.stats = OperationStats()
+        # Set by whoever keeps the 24-hour quotas (a run's QuotaMeter over the ledger); None: not kept.
+        self.meter: CallMeter | None = None
         service_id = self.boto_client.meta.service_model.service_id.hyphenize()
         self.boto_client.meta.events.register(f"before-send.{service_id}", self._before_send)
         self.boto_client.meta.events.register(f"needs-retry.{service_id}", self._count_throttling)
@@ -153,19 +164,30 @@ class PartnerCentralClient:
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """One operation by its API name (`GetOpportunity`), catalog added, ResponseMetadata removed."""
-        self.stats.record_call(operation)
         method = getattr(self.boto_client, xform_name(operation))
         shape = self.boto_client.meta.service_model.operation_model(operation).input_shape
         if shape is not None and "Catalog" in shape.members:
             params.setdefault("Catalog", self.catalog)
+        meter = self.meter
+        if meter is not None:
+            try:
+                meter.admit(operation)
+            except PartnerCentralError as exc:
+                self.stats.record_error(operation, exc.code)
+                raise
+        self.stats.record_call(operation)  # a call the meter refused was never made
         try:
             return _clean(method(**params))
         except ClientError as exc:
             error = from_error_response(exc.operation_name or operation, exc.response, self.catalog)
             self.stats.record_error(operation, error.code)
+            if meter is not None and error.code in THROTTLING_CODES:
+                meter.refund(operation)  # refused, not served: it did not spend the quota
             raise error from None
         except ParamValidationError as exc:
             self.stats.record_error(operation, "ParamValidation")
+            if meter is not None:
+                meter.refund(operation)  # refused before it was sent
             raise PartnerCentralError(operation, "ParamValidation", scrub(str(exc))) from None
         except BotoCoreError as exc:
             code = type(exc).__name__

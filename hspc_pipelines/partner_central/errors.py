@@ -98,6 +98,18 @@ class ThrottledError(PartnerCentralError):
     """ThrottlingException after botocore's own retries: the quota is spent for now."""
 
 
+QUOTA_DEFERRED = "QuotaDeferred"
+
+
+class QuotaDeferredError(PartnerCentralError):
+    """Not sent: the 24-hour quota the product keeps (its ledger) does not cover the call. The work
+    waits for `retry_at` (epoch seconds); callers defer it rather than fail it."""
+
+    def __init__(self, operation: str, message: str, retry_at: float) -> None:
+        self.retry_at = retry_at
+        super().__init__(operation, QUOTA_DEFERRED, message)
+
+
 _ACCESS_CODES = frozenset(
     {
         "AccessDeniedException",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,6 +31,8 @@ class QuotaPolicy:
     writes_per_second: float  # the pacer's rate (quota: 1/s)
     run_seconds: float  # the time a run may write for (default: until the next tick)
     reserve: int  # writes of the window first-load creates may not spend
+    reads_per_window: int = 100_000  # Partner Central: 100,000 reads per rolling 24 hours
+    read_reserve: int = 0  # reads of the window first-load creates may not spend (their read-backs)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Allowance:
     window_left: int
     run_writes: int
     hold_until: float | None = None
+    reads_left: int = 2**62  # reads of the window not spent yet (each write is read back once)
+    hold_reason: str | None = None  # why nothing is written before `hold_until`
 
 
 def spent(spends: Iterable[Spend], now: float, window_seconds: float) -> int:
@@ -65,14 +69,23 @@ def run_writes(policy: QuotaPolicy) -> int:
 
 
 def allowance(
-    policy: QuotaPolicy, spends: Iterable[Spend], now: float, hold_until: float | None = None
+    policy: QuotaPolicy,
+    spends: Iterable[Spend],
+    now: float,
+    hold_until: float | None = None,
+    read_spends: Iterable[Spend] = (),
+    hold_reason: str | None = None,
 ) -> Allowance:
+    """What a run may write now. Each write is read back once, so the reads left in the window bound
+    the writes too (a run that would spend the read quota defers instead of failing its reads)."""
     left = max(policy.writes_per_window - spent(spends, now, policy.window_seconds), 0)
+    reads = max(policy.reads_per_window - spent(read_spends, now, policy.window_seconds), 0)
     in_time = run_writes(policy)
     if hold_until is not None and hold_until > now:
-        return Allowance(0, 0, left, in_time, hold_until)
-    priority = min(in_time, left)
-    return Allowance(priority, min(priority, max(left - policy.reserve, 0)), left, in_time)
+        return Allowance(0, 0, left, in_time, hold_until, reads, hold_reason)
+    priority = min(in_time, left, reads)
+    creates = min(priority, max(left - policy.reserve, 0), max(reads - policy.read_reserve, 0))
+    return Allowance(priority, creates, left, in_time, reads_left=reads)
 
 
 def write_cost(row: Mapping[str, Any]) -> int:
@@ -175,12 +188,26 @@ def available_at(policy: QuotaPolicy, spends: Iterable[Spend], now: float, need:
 
 
 def deferral(
-    policy: QuotaPolicy, grant: Allowance, spends: Iterable[Spend], now: float, need: int, *, creates: bool
+    policy: QuotaPolicy,
+    grant: Allowance,
+    spends: Iterable[Spend],
+    now: float,
+    need: int,
+    *,
+    creates: bool,
+    read_spends: Iterable[Spend] = (),
 ) -> tuple[str, float]:
     """Why rows needing `need` more writes wait, and when the next of them are expected to go: the
     limit that bound the grant (a hold, the window's remainder, or the run's time) names it."""
     if grant.hold_until is not None:
-        return "Partner Central answered that its write quota is spent", grant.hold_until
+        return grant.hold_reason or "Partner Central answered that its write quota is spent", grant.hold_until
+    read_floor = policy.read_reserve if creates else 0
+    if grant.reads_left - read_floor < min(grant.run_writes, grant.window_left):
+        kept = f", {policy.read_reserve} kept for updates" if creates else ""
+        reason = f"the 24-hour read quota ({policy.reads_per_window}{kept}) is spent"
+        reads = replace(policy, writes_per_window=policy.reads_per_window)  # the same rolling rule
+        wanted = min(min(need, grant.run_writes) + read_floor, policy.reads_per_window)
+        return reason, max(available_at(reads, read_spends, now, wanted), now + policy.run_seconds)
     floor = policy.reserve if creates else 0
     if grant.window_left - floor < grant.run_writes:
         kept = f", {policy.reserve} kept for updates" if creates else ""

@@ -22,9 +22,13 @@ from typing import Any, Protocol
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_update_request, hubspot_owned_view
 from hspc_pipelines.mapping.view import owned_leaves
 from hspc_pipelines.mapping.vocabulary import LOCKED_REVIEW_STATUSES, Operation, RowStatus
-from hspc_pipelines.partner_central.errors import AccessDeniedError, ConflictError, PartnerCentralError
+from hspc_pipelines.partner_central.errors import (
+    QUOTA_DEFERRED,
+    AccessDeniedError,
+    ConflictError,
+    PartnerCentralError,
+)
 from hspc_pipelines.partner_central.records import to_jsonable, with_timestamps
-from hspc_pipelines.quotas.budget import write_cost
 from hspc_pipelines.quotas.run import Deferred, WriteBudget
 from hspc_pipelines.reconcile.outcomes import ApplyResult
 from hspc_pipelines.reconcile.plan import diff_views
@@ -103,19 +107,24 @@ Work = Callable[[Mapping[str, Any]], ApplyResult]
 
 
 def _budgeted(budget: WriteBudget | None, work: Work) -> Work:
-    """`work` that books its writes on the budget; once Partner Central kept answering
-    ThrottlingException past the retries (the quota is spent), that row and every row not started yet
-    are deferred rather than failed."""
+    """`work` within the budget (its calls are booked by the client's meter); once Partner Central
+    kept answering ThrottlingException past the retries, or the meter found the ledger's window spent,
+    that row and every row not started yet are deferred rather than failed; so are the rows not
+    started when the run's write time is over (the budget counts writes at the paced rate, but a
+    loaded machine or a slow service makes each row take longer than its writes)."""
     if budget is None:
         return work
 
     def run(row: Mapping[str, Any]) -> ApplyResult:
-        if budget.tripped():
-            return _deferred(budget.defer(row))
+        why = budget.start()
+        if why is not None:
+            return _deferred(budget.wait(row, why))
         result = work(row)
-        budget.spend(write_cost(row))
         if result.status == RowStatus.FAILED and result.error_code == "ThrottlingException":
             budget.trip()
+            return _deferred(budget.defer(row))
+        if result.status == RowStatus.FAILED and result.error_code == QUOTA_DEFERRED:
+            budget.spent()
             return _deferred(budget.defer(row))
         return result
 
@@ -166,6 +175,7 @@ def apply_creates(
     creates = [row for row in wanted if row["operation"] == Operation.CREATE]
     done: dict[str, ApplyResult] = {}
     if budget is not None:
+        budget.watch(client)
         creates, later = budget.admit(creates, creates=not event_scoped, already_claimed=claimed)
         done = {str(d.row["entity_key"]): _deferred(d) for d in later}
     work = _budgeted(budget, lambda row: _create_one(client, store, row))
@@ -271,6 +281,8 @@ def apply_updates(
     until the opportunity has exactly those; a row whose only change is its solutions has no request.
     With a `budget`, the rows it does not cover end deferred (updates come before creates in it)."""
     wanted = [row for row in rows if row["operation"] == Operation.UPDATE]
+    if budget is not None:
+        budget.watch(client)
     attempt, later = budget.admit(wanted, creates=False) if budget is not None else (wanted, [])
 
     def work(row: Mapping[str, Any]) -> ApplyResult:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dagster as dg
 
+from hspc_pipelines.quotas.meter import SERVICE, WRITE
 from hspc_pipelines.settings import load_settings
+from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines_tests.support.cosell import CosellWorld, send_invitation
 
 
@@ -204,3 +207,33 @@ def test_an_invitations_run_records_its_figures(world: CosellWorld) -> None:
         figures["write_quota_share"] == figures["partner_central_writes"] / load_settings().pc_writes_per_day
     )
     assert isinstance(output.metadata["write_quota_share"], dg.FloatMetadataValue)
+
+
+def _spend_the_write_window(world: CosellWorld, monkeypatch: Any, window_s: float) -> None:
+    """A small rolling window, all of it spent by other runs (booked in the product's ledger)."""
+    monkeypatch.setenv("HSPC_PC_WRITES_PER_DAY", "20")
+    monkeypatch.setenv("HSPC_PC_QUOTA_WINDOW_SECONDS", str(window_s))
+    store = SyncStateStore(load_settings().state_url_or_default(world.home))
+    store.book_spend(SERVICE, WRITE, load_settings().pc_writes_per_day, time.time(), window_s)
+    store.dispose()
+
+
+def test_an_accept_the_write_quota_does_not_cover_waits_and_goes_when_the_window_rolls(
+    world: CosellWorld, monkeypatch: Any
+) -> None:
+    invitation_id = send_invitation(world)
+    _spend_the_write_window(world, monkeypatch, window_s=4.0)
+    first = world.run("sync_invitations")
+    assert first.success
+    row = next(r for r in invitation_rows(first) if r["invitation_id"] == invitation_id)
+    assert row["action"] == "skipped", row
+    assert "deferred: the 24-hour write quota (20) is spent" in row["reason"]
+    assert "StartEngagementByAcceptingInvitationTask" not in world.pc_calls()  # never sent
+    assert world.deals() == []
+
+    time.sleep(4.1)  # the window rolls: the other runs' writes age out
+    again = world.run("sync_invitations")
+    row = next(r for r in invitation_rows(again) if r["invitation_id"] == invitation_id)
+    assert (row["status"], row["action"]) == ("deal_created", "deal_created"), row
+    assert world.pc_calls()["StartEngagementByAcceptingInvitationTask"] == 1
+    assert_one_complete_deal(world, invitation_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ import requests
 
 from hspc_pipelines.history import SyncHistory
 from hspc_pipelines.mapping import DealBundle, MappingConfig, build_create_request
+from hspc_pipelines.quotas.meter import SERVICE, WRITE
+from hspc_pipelines.settings import load_settings
+from hspc_pipelines.state.store import SyncStateStore
 from hspc_pipelines_tests.support.cosell import CosellWorld, send_invitation
 
 WRITE_ENDPOINT = re.compile(
@@ -387,3 +391,27 @@ def test_submit_asked_on_the_deal_uses_its_limited_visibility_then_ends_visibly(
     assert third["status"] == "already_submitted"
     assert hubspot_writes(world) == writes and len(world.notes_of(deal_id)) == notes
     assert world.pc_calls().get("StartEngagementFromOpportunityTask") == 1
+
+
+def test_a_submission_the_write_quota_does_not_cover_is_pending_not_failed(
+    world: CosellWorld, monkeypatch: Any
+) -> None:
+    deal_id, _ = linked_deal(world)
+    monkeypatch.setenv("HSPC_PC_WRITES_PER_DAY", "20")
+    monkeypatch.setenv("HSPC_PC_QUOTA_WINDOW_SECONDS", "4")
+    store = SyncStateStore(load_settings().state_url_or_default(world.home))
+    store.book_spend(SERVICE, WRITE, load_settings().pc_writes_per_day, time.time(), 4.0)  # other runs
+    store.dispose()
+
+    first = submission_row(world.run("submit_opportunity", submit_config(deal_id)))
+    assert first["status"] == "pending", first
+    assert "deferred: the 24-hour write quota (20) is spent" in first["message"]
+    assert "StartEngagementFromOpportunityTask" not in world.pc_calls()
+    props = deal_props(world, deal_id)
+    assert props["aws_sync_status"] == "pending"
+    assert str(props["aws_sync_error"]).startswith("deferred: the 24-hour write quota (20) is spent")
+
+    time.sleep(4.1)  # the window rolls
+    again = submission_row(world.run("submit_opportunity", submit_config(deal_id)))
+    assert again["status"] == "submitted", again
+    assert world.pc_calls()["StartEngagementFromOpportunityTask"] == 1

@@ -83,6 +83,27 @@ def test_a_grant_never_exceeds_the_window_or_the_run(
     assert grant.run_writes >= 1
 
 
+@given(
+    reads=st.integers(1, 200_000),
+    read_reserve=st.integers(0, 5_000),
+    spent_reads=st.lists(st.tuples(st.floats(0, 2 * DAY), st.integers(0, 50_000)), max_size=20),
+    spent_writes=st.lists(st.tuples(st.floats(0, 2 * DAY), st.integers(0, 3_000)), max_size=20),
+)
+def test_the_reads_left_bound_every_grant_and_creates_leave_the_read_reserve(
+    reads: int, read_reserve: int, spent_reads: list[tuple[float, int]], spent_writes: list[tuple[float, int]]
+) -> None:
+    policy = QuotaPolicy(10_000, DAY, 1.0, 900, 300, reads, read_reserve)
+    read_spends = [Spend(at, n) for at, n in spent_reads]
+    grant = allowance(policy, [Spend(at, n) for at, n in spent_writes], 2 * DAY, read_spends=read_spends)
+    left = max(reads - spent(read_spends, 2 * DAY, DAY), 0)
+    assert grant.reads_left == left
+    assert 0 <= grant.creates <= grant.priority <= left  # each write is read back once
+    assert grant.creates <= max(left - read_reserve, 0)
+    if grant.priority < min(grant.run_writes, grant.window_left):  # the reads bound it: the reason says so
+        reason, at = deferral(policy, grant, [], 2 * DAY, 1, creates=False, read_spends=read_spends)
+        assert reason == f"the 24-hour read quota ({reads}) is spent" and at >= 2 * DAY + 900
+
+
 @given(costs=st.lists(st.integers(0, 11), max_size=40), budget=st.integers(0, 60))
 def test_take_is_the_longest_prefix_that_fits(costs: list[int], budget: int) -> None:
     rows = [

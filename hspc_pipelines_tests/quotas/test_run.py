@@ -14,7 +14,8 @@ from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import RowStatus, SyncStatus
 from hspc_pipelines.partner_central.client import PartnerCentralClient
 from hspc_pipelines.quotas.budget import QuotaPolicy
-from hspc_pipelines.quotas.run import SERVICE, WRITE, WriteBudget
+from hspc_pipelines.quotas.meter import READ, SERVICE, WRITE
+from hspc_pipelines.quotas.run import WriteBudget
 from hspc_pipelines.reconcile.apply import apply_creates
 from hspc_pipelines.reconcile.outcomes import deal_write_for
 from hspc_pipelines.state.store import SyncStateStore
@@ -149,7 +150,9 @@ def test_rows_beyond_the_budget_are_deferred_and_go_first_next_run(
     third = apply_creates(client, store, rows[:1], budget=WriteBudget(store, policy, "AWS"))
     assert third[0].status == RowStatus.DEFERRED
     assert "the 24-hour write quota (10, 2 kept for updates) is spent" in (third[0].error_message or "")
-    assert store.spends(SERVICE, WRITE, 0.0)[0][1] == 8
+    # every call booked by the client's meter: 8 creates, and their 8 read-backs as reads
+    assert sum(n for _, n in store.spends(SERVICE, WRITE, 0.0)) == 8
+    assert sum(n for _, n in store.spends(SERVICE, READ, 0.0)) == 8
     assert not any(r.status == RowStatus.FAILED for r in [*first, *second, *third])
     store.dispose()
 
@@ -230,4 +233,60 @@ def test_a_row_costing_more_than_a_run_allows_still_goes_alone(tmp_path: Any) ->
     attempt, later = WriteBudget(store, policy, "AWS").admit(rows, creates=True)
     assert [r["entity_key"] for r in attempt] == ["deal:1"]
     assert [d.row["entity_key"] for d in later] == ["deal:0"]
+    store.dispose()
+
+
+def test_a_run_whose_rows_take_longer_than_their_writes_ends_at_its_write_time(
+    emulator: tuple[PartnerCentralEmulator, str], client: PartnerCentralClient, tmp_path: Any
+) -> None:
+    """The budget counts writes at the paced rate (24 here), but each row "takes" 10 s on this clock (a
+    loaded machine, a slow service): the rows not started when 80% of the run's 30 s are over wait
+    for the next run, so the run ends within its period and the runs queued behind it do not wait
+    longer. The first row always goes."""
+    emu, _ = emulator
+    store = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    policy = QuotaPolicy(
+        writes_per_window=1_000, window_seconds=3_600, writes_per_second=1, run_seconds=30, reserve=0
+    )
+
+    def clock() -> float:
+        return 1_000.0 + 10 * emu.stats()["calls"].get("CreateOpportunity", 0)
+
+    rows = _rows(6)
+    results = apply_creates(
+        client, store, rows, workers=1, budget=WriteBudget(store, policy, "AWS", clock=clock)
+    )
+    statuses = [r.status for r in results]
+    assert (
+        statuses.count(RowStatus.CREATED) == 3
+    )  # started at 1,000, 1,010 and 1,020 s; the deadline is 1,024
+    deferred = [r for r in results if r.status == RowStatus.DEFERRED]
+    assert len(deferred) == 3
+    assert all("this run's write time (24 s) is spent" in (r.error_message or "") for r in deferred)
+    # a run that is already late (its budget opened, then the clock jumped) still starts one row
+    ticks = iter([1_000.0])
+    late_budget = WriteBudget(store, policy, "AWS", clock=lambda: next(ticks, 2_000.0))
+    late = apply_creates(client, store, _rows(8)[6:8], workers=1, budget=late_budget)
+    # deal:7 closes sooner: it goes first
+    assert {r.entity_key: r.status for r in late} == {
+        "deal:7": RowStatus.CREATED,
+        "deal:6": RowStatus.DEFERRED,
+    }
+    store.dispose()
+
+
+def test_the_write_time_counts_from_the_run_start_and_leaves_the_updates_theirs(tmp_path: Any) -> None:
+    """The snapshot and the plan are inside the run's period, so its writes stop 80% of the period
+    after the run started, not after the step did; the creates stop earlier still by the time of the
+    writes claimed for the run's updates (at the paced rate), so the whole run ends within its period."""
+    store = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    policy = QuotaPolicy(
+        writes_per_window=1_000, window_seconds=3_600, writes_per_second=2, run_seconds=30, reserve=0
+    )
+    budget = WriteBudget(store, policy, "AWS", clock=lambda: 1_000.0, started=990.0)
+    assert budget.deadline == 990.0 + 24
+    budget.admit(_rows(2), creates=True, already_claimed=8)
+    assert budget.deadline == 990.0 + 24 - 8 / 2
+    fresh = WriteBudget(store, policy, "AWS", clock=lambda: 1_000.0)  # no run start known: the step's
+    assert fresh.deadline == 1_000.0 + 24
     store.dispose()

@@ -41,7 +41,7 @@ from hspc_pipelines.hubspot.notes import invitation_accepted_note
 from hspc_pipelines.mapping import MappingConfig, opportunity_to_new_deal
 from hspc_pipelines.mapping.vocabulary import InvitationAction, RowStatus, SyncStatus, plain_fields
 from hspc_pipelines.partner_central.client import PartnerCentralClient
-from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
+from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError, QuotaDeferredError
 from hspc_pipelines.partner_central.records import to_jsonable
 from hspc_pipelines.reconcile.outcomes import DealWrite
 from hspc_pipelines.reconcile.pc_snapshot import fetch_opportunity_snapshot
@@ -161,6 +161,8 @@ def _advance_invitation(
         invitation = pc.get_engagement_invitation(inv_id)
     except AccessDeniedError:
         raise
+    except QuotaDeferredError as exc:
+        return InvitationRow(inv_id, status or "", InvitationAction.SKIPPED, reason=exc.message)
     except PartnerCentralError as exc:
         return InvitationRow(inv_id, status or steps.SKIPPED, InvitationAction.FAILED, reason=str(exc))
     facts = facts_from_invitation(invitation)
@@ -192,6 +194,11 @@ def _advance_invitation(
         _apply_step(pc, store, rules, step, inv_id, invitation, row, detail, result, started, task_owner)
     except AccessDeniedError:
         raise
+    except QuotaDeferredError as exc:
+        # Not sent: the store keeps the step it was at (accepting / rejecting), so the next run,
+        # once the quota allows, takes it up again with the same ClientToken.
+        result.action, result.reason = InvitationAction.SKIPPED, exc.message
+        log.info("invitation %s: %s", inv_id, exc.message)
     except PartnerCentralError as exc:
         result.action, result.reason = InvitationAction.FAILED, str(exc)
         log.warning("invitation %s: %s", inv_id, exc)

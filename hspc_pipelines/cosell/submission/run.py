@@ -54,7 +54,7 @@ from hspc_pipelines.mapping.vocabulary import (
     plain_fields,
 )
 from hspc_pipelines.partner_central.client import PartnerCentralClient
-from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError
+from hspc_pipelines.partner_central.errors import AccessDeniedError, PartnerCentralError, QuotaDeferredError
 from hspc_pipelines.partner_central.records import to_jsonable
 from hspc_pipelines.reconcile.hubspot_snapshot import fetch_deal_snapshots
 from hspc_pipelines.reconcile.outcomes import DealWrite
@@ -232,6 +232,8 @@ def _submit(
         task = pc.start_engagement_from_opportunity_task(opp_id, token, involvement, visibility)
     except AccessDeniedError:
         raise
+    except QuotaDeferredError as exc:
+        return _chosen(_deferred(hs, deal_id, deal, opp_id, exc, now), involvement, visibility)
     except PartnerCentralError as exc:
         return _chosen(
             _failed(hs, deal_id, deal, opp_id, exc.code, str(exc), None, now), involvement, visibility
@@ -468,6 +470,24 @@ def _invalid(
     )
     message = f"not submitted: {len(problems)} problem(s): " + "; ".join(problems) + unsaved
     return SubmissionResult(deal_id, SubmissionStatus.INVALID, message, opp_id, problems=problems)
+
+
+def _deferred(
+    hs: HubSpotClient,
+    deal_id: str,
+    deal: Mapping[str, Any],
+    opp_id: str,
+    exc: QuotaDeferredError,
+    now: dt.datetime,
+) -> SubmissionResult:
+    """The 24-hour quota did not cover the submission: nothing was sent; the deal says why and when
+    (pending, not failed), and submitting again after that time starts it (same ClientToken)."""
+    wanted = {"aws_sync_status": SyncStatus.PENDING.value, "aws_sync_error": exc.message}
+    error = _write(hs, deal_id, deal, wanted, [], now)
+    message = f"submission of {opp_id} not started: {exc.message}" + (
+        f" (deal not updated: {error})" if error else ""
+    )
+    return SubmissionResult(deal_id, SubmissionStatus.PENDING, message, opp_id)
 
 
 def _failed(

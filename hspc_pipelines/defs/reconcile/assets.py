@@ -21,6 +21,7 @@ from hspc_pipelines.defs.reconcile.steps import (
     frame_metadata,
     imports_step,
     plan_step,
+    run_started,
     updates_step,
 )
 from hspc_pipelines.defs.resources import (
@@ -72,7 +73,10 @@ def _window(context: dg.AssetExecutionContext) -> tuple[dt.datetime, dt.datetime
     kinds={"hubspot", "pandas"},
 )
 def hubspot_deals(
-    context: dg.AssetExecutionContext, hubspot: HubSpotResource, mapping: MappingResource
+    context: dg.AssetExecutionContext,
+    hubspot: HubSpotResource,
+    mapping: MappingResource,
+    sync_state: SyncStateResource,
 ) -> dg.Output[pd.DataFrame]:
     """Co-sell (or already linked) deals changed in the window, with their company and contacts.
     No scope config: a partition always holds its whole window (named records: `sync_deals`)."""
@@ -80,6 +84,9 @@ def hubspot_deals(
     hubspot.ensure_properties(context.log)
     start, end = _window(context)
     snaps = fetch_deal_snapshots(hubspot.get_client(), mapping.get_config(), start, end)
+    held = hubspot.keep_daily(sync_state.get_store())
+    if held:
+        context.log.warning(f"first-load creates wait: {held}")
     df = frames.deals_frame(snaps)
     linked = int(df["aws_opportunity_id"].notna().sum()) if len(df) else 0
     return dg.Output(
@@ -222,7 +229,9 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
-    df, metadata, dupes = creates_step(sync_plan, partner_central, sync_state, event_scoped=False)
+    df, metadata, dupes = creates_step(
+        sync_plan, partner_central, sync_state, event_scoped=False, started=run_started(context)
+    )
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=metadata)
     yield dg.AssetCheckResult(

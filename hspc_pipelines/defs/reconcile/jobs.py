@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 from dataclasses import dataclass
 
 import dagster as dg
@@ -17,6 +18,7 @@ from hspc_pipelines.defs.partitions import daily_partitions
 from hspc_pipelines.defs.reconcile import pileup
 from hspc_pipelines.defs.reconcile.assets import reconcile_assets
 from hspc_pipelines.defs.tags import WRITES, range_tags
+from hspc_pipelines.quotas.run import reads_short
 from hspc_pipelines.settings import Settings, load_settings
 
 __all__ = ["ReconcileGraph", "defs", "range_tags", "reconcile_graph", "reconcile_schedule", "sweep_schedule"]
@@ -63,7 +65,9 @@ def reconcile_schedule(graph: ReconcileGraph, settings: Settings) -> dg.Schedule
         cron_schedule=settings.reconcile_cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Today's partition on every tick (HSPC_RECONCILE_CRON), unless a run for it is queued or running.",
+        description="Today's partition on every tick (HSPC_RECONCILE_CRON), unless a run for it is queued or "
+        "running, or Partner Central's 24-hour read quota is down to its reserve.",
+        required_resource_keys={"sync_state", "partner_central"},
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         when = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
@@ -71,6 +75,14 @@ def reconcile_schedule(graph: ReconcileGraph, settings: Settings) -> dg.Schedule
         busy = pileup.run_in_flight(context.instance, graph.job.name, today)
         if busy is not None:
             return pileup.skip_reason(busy, today)
+        # A run that would spend the read quota waits (a skipped tick, saying why) rather than fail.
+        short = reads_short(
+            context.resources.sync_state.get_store(),
+            context.resources.partner_central.quota_policy(),
+            time.time(),
+        )
+        if short is not None:
+            return dg.SkipReason(short)
         return dg.RunRequest(run_key=f"today-{when.isoformat()}", partition_key=today)
 
     return schedule

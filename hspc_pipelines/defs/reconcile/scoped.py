@@ -24,6 +24,7 @@ from hspc_pipelines.defs.reconcile.steps import (
     frame_metadata,
     imports_step,
     plan_step,
+    run_started,
     updates_step,
 )
 from hspc_pipelines.defs.resources import (
@@ -124,6 +125,7 @@ def scoped_snapshot(
         if scope.deal_ids
         else []
     )
+    hubspot.keep_daily(sync_state.get_store())  # an event run may spend the reserve; later creates wait
     deals = frames.deals_frame(snaps)
     counterparts, candidates = wanted_opportunities(
         frames.records(deals), mapping_config.partner_opportunity_prefix
@@ -205,7 +207,9 @@ def scoped_creates(
 ) -> dg.Output[pd.DataFrame]:
     """CreateOpportunity for the scope's `create` rows, as `opportunity_creates` does."""
     # event-scoped work may spend the write reserve that first-load creates leave (quotas/)
-    df, metadata, dupes = creates_step(plan, partner_central, sync_state, event_scoped=True)
+    df, metadata, dupes = creates_step(
+        plan, partner_central, sync_state, event_scoped=True, started=run_started(context)
+    )
     _report(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     return dg.Output(df, metadata={**metadata, "deals_with_several_opportunities": len(dupes)})
 

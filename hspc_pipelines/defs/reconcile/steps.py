@@ -184,6 +184,7 @@ def creates_step(
     sync_state: SyncStateResource,
     *,
     event_scoped: bool,
+    started: float | None = None,
 ) -> tuple[pd.DataFrame, dict[str, RawMetadataValue], dict[str, list[str]]]:
     """CreateOpportunity for each `create` row (and solution associations) within the write budget;
     `link` rows pass through. Returns the deals holding several opportunities too."""
@@ -198,7 +199,7 @@ def creates_step(
         store,
         rows,
         workers=partner_central.write_workers,
-        budget=partner_central.write_budget(store),
+        budget=partner_central.write_budget(store, started),
         claimed=claimed,
         event_scoped=event_scoped,
     )
@@ -214,7 +215,8 @@ def updates_step(
     sync_state: SyncStateResource,
     mapping: MappingResource,
 ) -> tuple[pd.DataFrame, dict[str, RawMetadataValue]]:
-    """UpdateOpportunity with the full record for each `update` row, within the write budget."""
+    """UpdateOpportunity with the full record for each `update` row, within the write budget (its
+    write time counts from the step's start: the creates step leaves the updates their time)."""
     step = StepCalls(partner_central=partner_central)
     rows = [r for r in frames.plan_rows(plan) if r["operation"] == Operation.UPDATE]
     bundles = {s.bundle.deal_id: s.bundle for s in frames.deal_snapshots(deals)}
@@ -356,3 +358,10 @@ def agreement_entry(context: Context, proof: AgreementReport, sweep: bool, windo
         + proof.summary()
         + (f"; unexplained: {examples}" if examples else ""),
     )
+
+
+def run_started(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> float | None:
+    """When this run started (epoch seconds): the write budget's deadline counts from it, so the
+    snapshot and the plan are inside the run's period too. None when the instance does not know."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    return record.start_time if record is not None else None
