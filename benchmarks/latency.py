@@ -244,10 +244,10 @@ def _journal_rounds(
 
     def tick(name: str) -> list[dg.RunRequest]:
         before = stack.hubspot.stats()["total"]
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=instance, cursor=cursors[name], definitions=defs, resources=defs.resources
-        )
-        result = defs.resolve_sensor_def(name)(context)
+        ) as context:  # entered, as the daemon does: a resource may tear down
+            result = defs.resolve_sensor_def(name)(context)
         if name == JOURNAL_SENSOR:
             journal_calls.append(stack.hubspot.stats()["total"] - before)
         if isinstance(result, dg.SensorResult):

@@ -47,10 +47,15 @@ def test_dg_check_defs_passes():
 def _tick(
     instance: dg.DagsterInstance, defs: dg.Definitions, name: str, when: dt.datetime
 ) -> list[dg.RunRequest]:
-    ctx = dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
-    )
-    return list(defs.resolve_schedule_def(name).evaluate_tick(ctx).run_requests or [])
+    # the resources the code location binds for the schedules (the reconcile tick reads the ledger)
+    resources = {key: (defs.resources or {})[key] for key in ("sync_state", "partner_central")}
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=when,
+        repository_def=defs.get_repository_def(),
+        resources=resources,
+    ) as ctx:
+        return list(defs.resolve_schedule_def(name).evaluate_tick(ctx).run_requests or [])
 
 
 # Definitions are built inside the instance's context: Dagster's loader reads the current instance's

@@ -109,10 +109,13 @@ def test_the_schedules_runs_name_it_for_a_day_and_for_a_range(product: Product) 
         for name in ("reconcile_schedule", "sweep_schedule"):
             schedule = repo.get_schedule_def(name)
             now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-            context = dg.build_schedule_context(
-                instance=instance, scheduled_execution_time=now, repository_def=repo
-            )
-            data = schedule.evaluate_tick(context)
+            with dg.build_schedule_context(
+                instance=instance,
+                scheduled_execution_time=now,
+                repository_def=repo,
+                resources=product.defs.resources,
+            ) as context:
+                data = schedule.evaluate_tick(context)
             assert data.run_requests, name
             for request in data.run_requests:
                 run_config = dict(request.run_config)

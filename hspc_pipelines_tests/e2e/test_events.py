@@ -38,13 +38,13 @@ class SensorDriver:
 
     def tick(self) -> list[dg.RunRequest]:
         sensor = self.product.defs.resolve_sensor_def("events_sensor")
-        context = dg.build_sensor_context(  # resources as the daemon binds them from the definitions
+        with dg.build_sensor_context(  # resources as the daemon binds them from the definitions
             instance=self.product.instance,
             cursor=self.cursor,
             definitions=self.product.defs,
             resources=self.product.defs.resources,
-        )
-        result = sensor(context)
+        ) as context:  # entered, as the daemon does: a resource may tear down (the quota meter's flush)
+            result = sensor(context)
         assert isinstance(result, dg.SensorResult)
         self.cursor = result.cursor
         requests_ = list(result.run_requests or [])

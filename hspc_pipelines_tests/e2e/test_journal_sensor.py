@@ -31,13 +31,13 @@ class JournalDriver:
 
     def evaluate(self) -> dg.SensorResult | dg.SkipReason:
         sensor = self.product.defs.resolve_sensor_def(SENSOR)
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=self.product.instance,
             cursor=self.cursor,
             definitions=self.product.defs,
             resources=self.product.defs.resources,
-        )
-        result = sensor(context)
+        ) as context:  # entered, as the daemon does: a resource may tear down
+            result = sensor(context)
         assert isinstance(result, dg.SensorResult | dg.SkipReason)
         return result
 
