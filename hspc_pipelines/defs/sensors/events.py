@@ -7,9 +7,9 @@ import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
 from hspc_pipelines.defs.cosell.jobs import cosell_jobs
-from hspc_pipelines.defs.logging import naming_console
 from hspc_pipelines.defs.reconcile.scoped import sync_deals
 from hspc_pipelines.defs.resources import SyncStateResource
+from hspc_pipelines.defs.sensors.requests import intent_request
 from hspc_pipelines.events import echo
 from hspc_pipelines.events.coalesce import Trigger
 from hspc_pipelines.events.tick import Cursor, run_tick
@@ -76,16 +76,7 @@ def build_events_sensor(
         )
         for message_id, reason in result.unusable:
             context.log.warning(f"message {message_id} not processed, left for the DLQ: {reason}")
-        # Every event run is unpartitioned: it never replaces a partition of the reconcile assets.
-        requests = [
-            dg.RunRequest(
-                run_key=intent.run_key,
-                job_name=intent.job,
-                run_config=naming_console(intent.run_config),  # submit_opportunity has no default config
-                tags=intent.tags,
-            )
-            for intent in result.intents
-        ]
+        requests = [intent_request(intent) for intent in result.intents]
         context.log.info(
             f"received {result.received}, deleted {result.deleted}, runs {len(requests)}, "
             f"unusable {len(result.unusable)}, already known {result.known}"

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 import dagster as dg
 
 from hspc_pipelines.defs.cosell.jobs import cosell_jobs
-from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG, naming_console
+from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG
 from hspc_pipelines.defs.reconcile.jobs import reconcile_graph
 from hspc_pipelines.defs.reconcile.scoped import sync_deals
 from hspc_pipelines.defs.resources import HubSpotResource
+from hspc_pipelines.defs.sensors.requests import intent_request
 from hspc_pipelines.defs.tags import range_tags
 from hspc_pipelines.events.journal import JournalCursor, sweep_range
 from hspc_pipelines.events.journal_tick import TRIGGER_TAG, run_journal_tick
@@ -73,15 +74,7 @@ def build_journal_sensor(
                 },
             )
             return dg.SensorResult(run_requests=[sweep], cursor=result.cursor.dump())
-        requests = [
-            dg.RunRequest(
-                run_key=intent.run_key,
-                job_name=intent.job,
-                run_config=naming_console(intent.run_config),
-                tags=intent.tags,
-            )
-            for intent in result.intents
-        ]
+        requests = [intent_request(intent) for intent in result.intents]
         context.log.info(
             f"journal: {result.entries} entries, {result.events} events, {len(result.deals)} deals, "
             f"runs {len(requests)}{'' if result.caught_up else ', more to read next tick'}"
