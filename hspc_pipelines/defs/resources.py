@@ -208,11 +208,22 @@ class PartnerCentralResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             read_reserve=self.read_reserve,
         )
 
-    def write_budget(self, store: SyncStateStore, started: float | None = None) -> WriteBudget:
+    def write_budget(
+        self,
+        store: SyncStateStore,
+        started: float | None = None,
+        yield_to: Callable[[], str | None] | None = None,
+    ) -> WriteBudget:
         """This step's share of the write quotas, over the ledger every run books in; its write time
-        counts from `started` (the run's start) when given."""
+        counts from `started` (the run's start) when given; `yield_to` names a run with priority
+        waiting for the writes slot (the reconcile gives it up between rows)."""
         return WriteBudget(
-            store, self.quota_policy(), self.catalog, parse_create_order(self.create_order), started=started
+            store,
+            self.quota_policy(),
+            self.catalog,
+            parse_create_order(self.create_order),
+            started=started,
+            yield_to=yield_to,
         )
 
     def flush_ledger(self) -> None:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 WRITES_TAG = "hspc/writes"  # runs that write to either system queue one at a time (dagster.yaml)
 WRITES = {WRITES_TAG: "true"}
+# Runs that go before the reconcile (event runs, submissions): the queue takes them first among the
+# runs waiting (Dagster's priority tag), and a reconcile writing stops when one waits (quotas/run.py).
+PRIORITY_TAG = "hspc/priority"
+EVENT_PRIORITY = {PRIORITY_TAG: "event"}
+PRIORITY_RUN = {**WRITES, **EVENT_PRIORITY, "dagster/priority": "10"}
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 

@@ -11,6 +11,7 @@ budget.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,7 @@ from hspc_pipelines.state.store import SyncStateStore
 # HubSpot's daily limit, kept as a hold when its remainder falls below the reserve (`hubspot_daily`).
 HUBSPOT = "hubspot"
 DAILY = "daily"
+YIELD_ASK_SECONDS = 5.0  # how often a run asks whether a run with priority waits for its writes slot
 _FLUSH_EVERY = 10  # writes booked per ledger statement: the ledger lags a run by at most this
 
 
@@ -72,6 +74,12 @@ class WriteBudget:
     # queued behind it on the writes slot wait one period at most.
     deadline: float = field(init=False)
     _started: int = field(default=0, init=False)
+    # Asked between rows (at most every `_ask_every` seconds): the run waiting for the writes slot with
+    # priority over this one (an event run, a submission), if any. A run given one stops writing: its
+    # rows not started wait for the next run, and the waiting run starts once this one has written back.
+    yield_to: Callable[[], str | None] | None = None
+    _asked: float = field(default=-math.inf, init=False)
+    _yielded: tuple[str, float] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         now = self.clock()
@@ -216,12 +224,33 @@ class WriteBudget:
         with self._lock:
             if self._tripped is not None:
                 return self._tripped
+            if self._yielded is not None:
+                return self._yielded
             now = self.clock()
             if self._started and now >= self.deadline:
                 seconds = self.policy.run_seconds * WRITE_SHARE_OF_RUN
                 return f"this run's write time ({seconds:g} s) is spent", now + self.policy.run_seconds
+            if self._started and self.yield_to is not None and now - self._asked >= self._ask_every:
+                self._asked = now
+                waiting = self.yield_to()
+                if waiting:
+                    self._yielded = (
+                        f"{waiting}: this run left the writes slot to it",
+                        now + self.policy.run_seconds,
+                    )
+                    return self._yielded
             self._started += 1
             return None
+
+    @property
+    def _ask_every(self) -> float:
+        # often enough that a waiting run loses little of a short period, rarely enough to cost nothing
+        return min(YIELD_ASK_SECONDS, self.policy.run_seconds / 20)
+
+    def yielded(self) -> tuple[str, float] | None:
+        """Why this run stopped writing for a run with priority, and when its rows are expected to go."""
+        with self._lock:
+            return self._yielded
 
     def wait(self, row: Mapping[str, Any], why: tuple[str, float]) -> Deferred:
         """Defer a row that did not start (kept for the next run, which takes it first)."""

@@ -290,3 +290,45 @@ def test_the_write_time_counts_from_the_run_start_and_leaves_the_updates_theirs(
     fresh = WriteBudget(store, policy, "AWS", clock=lambda: 1_000.0)  # no run start known: the step's
     assert fresh.deadline == 1_000.0 + 24
     store.dispose()
+
+
+def test_a_run_with_priority_waiting_stops_the_writes_between_rows(
+    emulator: tuple[PartnerCentralEmulator, str], client: PartnerCentralClient, tmp_path: Any
+) -> None:
+    """The budget asks `yield_to` between rows, at most every `run_seconds / 20` seconds (5 s at most):
+    once a run with priority waits, no further row starts; those rows end deferred naming it and go
+    first in the next run. The first row goes without asking (every run makes progress)."""
+    emu, _ = emulator
+    store = SyncStateStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    policy = QuotaPolicy(
+        writes_per_window=1_000, window_seconds=3_600, writes_per_second=1, run_seconds=60, reserve=0
+    )
+
+    def clock() -> float:  # each row "takes" 2 s: the budget asks before every other row (every 3 s)
+        return 1_000.0 + 2 * emu.stats()["calls"].get("CreateOpportunity", 0)
+
+    asked: list[float] = []
+
+    def waiting() -> str | None:
+        asked.append(clock())
+        return "a run with priority waiting (sync_deals 0123abcd)" if len(asked) == 3 else None
+
+    budget = WriteBudget(store, policy, "AWS", clock=clock, yield_to=waiting)
+    results = apply_creates(client, store, _rows(9), workers=1, budget=budget)
+    statuses = [r.status for r in results]
+    # asked at 1,002 (no), 1,006 (no), 1,010 (yes): the rows started at 1,000 .. 1,008 are written
+    assert asked == [1_002.0, 1_006.0, 1_010.0]
+    assert statuses.count(RowStatus.CREATED) == 5 and statuses.count(RowStatus.DEFERRED) == 4
+    deferred = [r for r in results if r.status == RowStatus.DEFERRED]
+    assert all(
+        "a run with priority waiting (sync_deals 0123abcd): this run left the writes slot to it"
+        in (r.error_message or "")
+        for r in deferred
+    )
+    assert budget.yielded() is not None
+    # the next run (nothing waiting) takes the deferred rows first, before any new row
+    later = WriteBudget(store, policy, "AWS", clock=clock, yield_to=lambda: None)
+    rows = _rows(12)[9:] + [r for r in _rows(9) if r["entity_key"] in {d.entity_key for d in deferred}]
+    attempt, _ = later.admit(rows, creates=True)
+    assert {r["entity_key"] for r in attempt[:4]} == {d.entity_key for d in deferred}
+    store.dispose()

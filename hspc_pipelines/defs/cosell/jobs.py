@@ -11,7 +11,7 @@ from hspc_pipelines.defs.cosell.assets import aws_summaries
 from hspc_pipelines.defs.cosell.ops import invitation_deals, pending_invitations, submission
 from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG
 from hspc_pipelines.defs.resources import IN_MEMORY_RESOURCES
-from hspc_pipelines.defs.tags import WRITES
+from hspc_pipelines.defs.tags import PRIORITY_RUN, WRITES
 from hspc_pipelines.settings import Settings, load_settings
 
 
@@ -29,7 +29,7 @@ def sync_invitations_job() -> None:
 @dg.job(
     name="submit_opportunity",
     executor_def=dg.in_process_executor,
-    tags=WRITES,
+    tags=PRIORITY_RUN,
     description="Validate a deal and submit its opportunity to AWS (config: deal_id, involvement_type, visibility).",
 )
 def submit_opportunity_job() -> None:

@@ -21,6 +21,7 @@ from hspc_pipelines.defs.reconcile.steps import (
     frame_metadata,
     imports_step,
     plan_step,
+    priority_waiting,
     run_started,
     updates_step,
 )
@@ -230,7 +231,12 @@ def opportunity_creates(
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
     df, metadata, dupes = creates_step(
-        sync_plan, partner_central, sync_state, event_scoped=False, started=run_started(context)
+        sync_plan,
+        partner_central,
+        sync_state,
+        event_scoped=False,
+        started=run_started(context),
+        yield_to=priority_waiting(context),
     )
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=metadata)
@@ -254,7 +260,9 @@ def opportunity_updates(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
-    df, metadata = updates_step(sync_plan, hubspot_deals, partner_central, sync_state, mapping)
+    df, metadata = updates_step(
+        sync_plan, hubspot_deals, partner_central, sync_state, mapping, yield_to=priority_waiting(context)
+    )
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
     return dg.Output(df, metadata=metadata)
 

@@ -36,7 +36,7 @@ from hspc_pipelines.defs.resources import (
     SyncStateResource,
 )
 from hspc_pipelines.defs.run_metrics import StepCalls
-from hspc_pipelines.defs.tags import WRITES
+from hspc_pipelines.defs.tags import PRIORITY_RUN
 from hspc_pipelines.events.coalesce import SCOPE_OP, SYNC_DEALS
 from hspc_pipelines.mapping.vocabulary import RowStatus
 from hspc_pipelines.reconcile import frames
@@ -278,7 +278,7 @@ def scoped_deal_writes(
 
 @dg.job(
     name=JOB,
-    tags=WRITES,
+    tags=PRIORITY_RUN,
     executor_def=dg.in_process_executor,
     config=CONSOLE_RUN_CONFIG,
     description="Sync the named deals and opportunities now (events, `hspc sync`): the reconcile's "

@@ -7,7 +7,7 @@ checks, ids on the external assets).
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from hspc_pipelines.defs.resources import (
     SyncStateResource,
 )
 from hspc_pipelines.defs.run_metrics import StepCalls, emit, plotted, run_calls, run_duration
+from hspc_pipelines.defs.tags import EVENT_PRIORITY
 from hspc_pipelines.history import HistoryEntry
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
@@ -185,6 +186,7 @@ def creates_step(
     *,
     event_scoped: bool,
     started: float | None = None,
+    yield_to: Callable[[], str | None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, RawMetadataValue], dict[str, list[str]]]:
     """CreateOpportunity for each `create` row (and solution associations) within the write budget;
     `link` rows pass through. Returns the deals holding several opportunities too."""
@@ -199,7 +201,7 @@ def creates_step(
         store,
         rows,
         workers=partner_central.write_workers,
-        budget=partner_central.write_budget(store, started),
+        budget=partner_central.write_budget(store, started, yield_to),
         claimed=claimed,
         event_scoped=event_scoped,
     )
@@ -214,6 +216,7 @@ def updates_step(
     partner_central: PartnerCentralResource,
     sync_state: SyncStateResource,
     mapping: MappingResource,
+    yield_to: Callable[[], str | None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, RawMetadataValue]]:
     """UpdateOpportunity with the full record for each `update` row, within the write budget (its
     write time counts from the step's start: the creates step leaves the updates their time)."""
@@ -228,7 +231,7 @@ def updates_step(
         bundles,
         mapping.get_config(),
         workers=partner_central.write_workers,
-        budget=partner_central.write_budget(store),
+        budget=partner_central.write_budget(store, yield_to=yield_to),
     )
     df = frames.results_frame(results)
     return df, apply_metadata(df, step)
@@ -358,6 +361,30 @@ def agreement_entry(context: Context, proof: AgreementReport, sweep: bool, windo
         + proof.summary()
         + (f"; unexplained: {examples}" if examples else ""),
     )
+
+
+def priority_waiting(context: dg.AssetExecutionContext) -> Callable[[], str | None]:
+    """What a reconcile's write budget asks between rows: the runs with priority (event runs and
+    submissions, `PRIORITY_TAG`) queued for the writes slot this run holds, named; None when there
+    are none. The reconcile then stops writing, so they wait for its write-back, not for its
+    whole period. A failed question is logged and answered "none": the run goes on as before."""
+    instance, log = context.instance, context.log
+    waiting = dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED], tags=EVENT_PRIORITY
+    )
+
+    def ask() -> str | None:
+        try:
+            runs = instance.get_runs(filters=waiting, limit=5)
+        except Exception as exc:  # the instance's storage busy or away: keep writing
+            log.warning(f"could not ask the instance for runs waiting with priority: {type(exc).__name__}")
+            return None
+        if not runs:
+            return None
+        named = ", ".join(f"{r.job_name} {r.run_id[:8]}" for r in runs)
+        return f"{'runs' if len(runs) > 1 else 'a run'} with priority waiting ({named})"
+
+    return ask
 
 
 def run_started(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> float | None:
