@@ -1,4 +1,5 @@
-"""Submit requests and how each ended, in the state database, for `GET /submit-opportunity/{requestId}`.
+"""Submit requests and how each ended, in the state database, for `GET /submit-opportunity/{requestId}`;
+and the submissions the quota deferred, which `submission_retry_sensor` starts again once due.
 
 The ingress records a request as `queued` when it accepts it; the submission run it starts records
 `running`, then the outcome (`SubmitRequestStatus`). The database is the state store's (`HSPC_STATE_URL`),
@@ -37,6 +38,30 @@ SUBMIT_REQUESTS = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# A submission the 24-hour quota did not cover (nothing was sent): one row per deal, the run config
+# of its submission run and when the quota is expected to cover it. Gone once a run ends otherwise.
+DEFERRED_SUBMISSIONS = sa.Table(
+    "hspc_deferred_submissions",
+    _METADATA,
+    sa.Column("deal_id", sa.String(32), primary_key=True),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("retry_at", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class DeferredSubmission:
+    deal_id: str
+    config: dict[str, Any]  # the submission op's config (deal, choices, request id, who asked)
+    reason: str
+    retry_at: float  # epoch seconds
+    attempts: int  # runs the quota deferred so far
+    since: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -83,8 +108,8 @@ class SubmitRequestLog:
             sa.event.listen(engine, "connect", _sqlite_wal)
         return cls(engine)
 
-    def _insert(self, conn: sa.Connection) -> Any:
-        return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(SUBMIT_REQUESTS)
+    def _insert(self, conn: sa.Connection, table: sa.Table = SUBMIT_REQUESTS) -> Any:
+        return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
     def queued(
         self,
@@ -180,6 +205,52 @@ class SubmitRequestLog:
             created_at=_aware(row["created_at"]),
             updated_at=_aware(row["updated_at"]),
         )
+
+    def defer(
+        self,
+        deal_id: str,
+        config: dict[str, Any],
+        reason: str,
+        retry_at: float,
+        now: dt.datetime | None = None,
+    ) -> None:
+        """Keep a submission the quota deferred (again: its time moves on, its first time stays)."""
+        at = now or dt.datetime.now(dt.UTC)
+        values = {"config_json": json.dumps(config, sort_keys=True), "reason": reason, "retry_at": retry_at}
+        with self._engine.begin() as conn:
+            insert = self._insert(conn, DEFERRED_SUBMISSIONS).values(
+                deal_id=deal_id, attempts=1, since=at, **values
+            )
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["deal_id"],
+                    set_={**values, "attempts": DEFERRED_SUBMISSIONS.c.attempts + 1},
+                )
+            )
+
+    def settled(self, deal_id: str) -> None:
+        """The deal's submission ended other than deferred: nothing to start again."""
+        with self._engine.begin() as conn:
+            conn.execute(DEFERRED_SUBMISSIONS.delete().where(DEFERRED_SUBMISSIONS.c.deal_id == deal_id))
+
+    def deferred(self, due_by: float | None = None) -> list[DeferredSubmission]:
+        """The deferred submissions (those due by `due_by`, epoch seconds, when given), soonest first."""
+        query = sa.select(DEFERRED_SUBMISSIONS).order_by(DEFERRED_SUBMISSIONS.c.retry_at)
+        if due_by is not None:
+            query = query.where(DEFERRED_SUBMISSIONS.c.retry_at <= due_by)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            DeferredSubmission(
+                deal_id=r["deal_id"],
+                config=json.loads(r["config_json"]),
+                reason=r["reason"],
+                retry_at=float(r["retry_at"]),
+                attempts=int(r["attempts"]),
+                since=_aware(r["since"]),
+            )
+            for r in rows
+        ]
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import requests
 
 from hspc_pipelines.history import SyncHistory
@@ -411,7 +412,26 @@ def test_a_submission_the_write_quota_does_not_cover_is_pending_not_failed(
     assert props["aws_sync_status"] == "pending"
     assert str(props["aws_sync_error"]).startswith("deferred: the 24-hour write quota (20) is spent")
 
+    # nobody submits again: submission_retry_sensor starts it once the quota is expected to cover it
+    waiting = retry_tick(world)
+    assert isinstance(waiting, dg.SkipReason), waiting
+    assert waiting.skip_message == "no deferred submission is due; 1 waiting for the quota"
     time.sleep(4.1)  # the window rolls
-    again = submission_row(world.run("submit_opportunity", submit_config(deal_id)))
+    [request] = retry_tick(world).run_requests
+    assert request.run_key == f"submit-retry:{deal_id}:1"
+    assert request.tags["hspc/trigger"] == "quota-retry"
+    # the same deal and choices (so the same ClientToken), and the console logger named
+    assert request.run_config["ops"] == submit_config(deal_id)["ops"]
+    assert "console" in request.run_config["loggers"]
+    again = submission_row(world.run("submit_opportunity", request.run_config))
     assert again["status"] == "submitted", again
     assert world.pc_calls()["StartEngagementFromOpportunityTask"] == 1
+    assert retry_tick(world).skip_message == "no deferred submission is due"  # settled: not again
+
+
+def retry_tick(world: CosellWorld) -> Any:
+    from hspc_pipelines.defs.sensors.submissions import submission_retry_sensor
+
+    resources = {"sync_state": (world.defs().resources or {})["sync_state"]}
+    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=resources) as ctx:
+        return submission_retry_sensor(ctx)

@@ -81,3 +81,20 @@ def test_forget_drops_only_a_request_still_queued(log: SubmitRequestLog) -> None
     assert log.get(queued) is None
     assert log.get(ran) is not None
     assert log.get(str(uuid.uuid4())) is None
+
+
+def test_a_deferred_submission_is_kept_until_a_run_ends_otherwise(log: SubmitRequestLog) -> None:
+    config = {"deal_id": "42", "involvement_type": "Co-Sell", "request_id": "req-1"}
+    first = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
+    log.defer("42", config, "deferred: the 24-hour write quota (10000) is spent", 1_000.0, now=first)
+    log.defer("7", {"deal_id": "7"}, "deferred: the 24-hour read quota (100000) is spent", 500.0, now=first)
+    assert [d.deal_id for d in log.deferred()] == ["7", "42"]  # soonest first
+    assert [d.deal_id for d in log.deferred(due_by=999.0)] == ["7"]
+    # deferred again: a later time, one more attempt, the first time kept
+    log.defer("42", config, "deferred: still spent", 2_000.0, now=first + dt.timedelta(hours=1))
+    [again] = [d for d in log.deferred() if d.deal_id == "42"]
+    assert (again.config, again.retry_at, again.attempts, again.since) == (config, 2_000.0, 2, first)
+    assert again.reason == "deferred: still spent"
+    log.settled("42")
+    assert [d.deal_id for d in log.deferred()] == ["7"]
+    log.settled("42")  # nothing kept: nothing to do

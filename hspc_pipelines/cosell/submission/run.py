@@ -92,6 +92,7 @@ class SubmissionResult:
     engagement_id: str | None = None
     problems: list[str] = field(default_factory=list)
     aws_calls: dict[str, int] = field(default_factory=dict)
+    retry_at: float | None = None  # pending on the quota: when it is expected to cover the submission
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self, dict_factory=plain_fields)
@@ -223,7 +224,10 @@ def _submit(
     if choices.problems:
         problems = [str(p) for p in choices.problems]
         return _chosen(_invalid(hs, deal_id, deal, opp_id, problems, now), involvement, visibility)
-    checked = _check_submittable(hs, pc, store, config, deal_id, deal, opp_id, now)
+    try:
+        checked = _check_submittable(hs, pc, store, config, deal_id, deal, opp_id, now)
+    except QuotaDeferredError as exc:  # its reads: the 24-hour read quota is spent
+        return _chosen(_deferred(hs, deal_id, deal, opp_id, exc, now), involvement, visibility)
     if isinstance(checked, SubmissionResult):
         return _chosen(checked, involvement, visibility)
 
@@ -481,13 +485,13 @@ def _deferred(
     now: dt.datetime,
 ) -> SubmissionResult:
     """The 24-hour quota did not cover the submission: nothing was sent; the deal says why and when
-    (pending, not failed), and submitting again after that time starts it (same ClientToken)."""
+    (pending, not failed). `submission_retry_sensor` starts it again at that time (same ClientToken)."""
     wanted = {"aws_sync_status": SyncStatus.PENDING.value, "aws_sync_error": exc.message}
     error = _write(hs, deal_id, deal, wanted, [], now)
     message = f"submission of {opp_id} not started: {exc.message}" + (
         f" (deal not updated: {error})" if error else ""
     )
-    return SubmissionResult(deal_id, SubmissionStatus.PENDING, message, opp_id)
+    return SubmissionResult(deal_id, SubmissionStatus.PENDING, message, opp_id, retry_at=exc.retry_at)
 
 
 def _failed(

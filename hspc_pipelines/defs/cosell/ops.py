@@ -242,6 +242,13 @@ class SubmissionConfig(dg.Config):
     )
     requested_at: str | None = Field(default=None, description="When they asked (ISO 8601)")
 
+    def retry_config(self) -> dict[str, Any]:
+        """The config a run started again after a quota deferral gets: the same deal, choices, request
+        id and requester (so its ClientToken and its answer to the caller are the same)."""
+        return self.model_dump(exclude={"poll_budget_seconds"}, exclude_defaults=True) | {
+            "deal_id": self.deal_id
+        }
+
 
 class RequestAnswers:
     """The request's status for the caller who sent it through the ingress (nothing without a request id)."""
@@ -307,6 +314,7 @@ def submission(
         sync_state.get_submit_requests() if config.request_id else None, config, run.run_id
     )
     answers.running()
+    retries = sync_state.get_submit_requests()
     try:
         hubspot.ensure_properties(context.log)
         actor, requested_at = who_asked(
@@ -324,11 +332,21 @@ def submission(
         )
     except SubmissionConfigError as exc:
         answers.ended(SubmitRequestStatus.VALIDATION_FAILED, str(exc))
+        retries.settled(config.deal_id.strip())
         raise dg.Failure(description=str(exc)) from exc
     except BaseException as exc:
-        # The caller's answer says the run failed (the type only: details stay in the run's log).
+        # The caller's answer says the run failed (the type only: details stay in the run's log); a
+        # deferred submission is not started again after a failed run (submitting again does).
         answers.ended(SubmitRequestStatus.FAILED, f"the submission run failed: {type(exc).__name__}")
+        retries.settled(config.deal_id.strip())
         raise
+    if result.status == SubmissionStatus.PENDING and result.retry_at is not None:
+        retries.defer(result.deal_id, config.retry_config(), result.message, result.retry_at)
+        context.log.info(
+            f"deal {result.deal_id}: submission_retry_sensor starts it again when the quota allows"
+        )
+    else:
+        retries.settled(result.deal_id)
     answers.result(result)
     context.log.info(f"deal {result.deal_id}: {result.status}: {result.message}")
     _report_submission(context, result)
