@@ -517,11 +517,12 @@ def rows_for(raw: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]
                 ("", "runs that gave the slot up to an event run", str(f["runs_that_gave_way"]), "-", None)
             )
         out.append(("", "scaled days for the load / runs", f"{f['scaled_days']} / {f['runs']}", "-", None))
-    if "daemon" in raw:
-        f = raw["daemon"]
+    for key in [k for k in ("daemon", "daemon_no_give_way") if k in raw]:
+        f = raw[key]
         title = (
             f"Dagster daemon, first load of {f['deals']} deals at {f['writes_per_second']:g} writes/s, "
             f"{f['budget_period_s']:.0f} s ticks"
+            + (", the reconcile not giving way (before)" if key.endswith("_no_give_way") else "")
         )
         out.append(
             (
@@ -543,6 +544,16 @@ def rows_for(raw: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]
                 f["event_run_queue_wait_max_periods"] <= 1.0,
             )
         )
+        if "reconcile_runs_that_gave_way" in f:
+            out.append(
+                (
+                    "",
+                    "reconcile runs that gave the slot up to an event run",
+                    f"{f['reconcile_runs_that_gave_way']} of {f['reconcile_runs']}",
+                    "-",
+                    None,
+                )
+            )
         out.append(
             (
                 "",

@@ -38,7 +38,9 @@ import dagster as dg
 
 from benchmarks.latency import DagsterDev, Deals, Ingress, Sample, _send, product_env
 from hspc_pipelines.emulators.stack import EmulatorStack
+from hspc_pipelines.history import SyncHistory
 
+GAVE_WAY = "this run left the writes slot to it"  # a reconcile row's reason (quotas/run.py)
 TICK_SECONDS = 60.0  # "* * * * *": the budget period of every run here
 QUEUED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 RUNNING = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
@@ -207,6 +209,7 @@ def daemon_scenario(
                     dev.close()
                 ingress.proc.stop()
         samples = sampler.samples if sampler is not None else []
+        gave_way = _runs_that_gave_way(home, reconcile_runs)
         latencies = [
             (done[f"HUBSPOT-{s.deal_id}"] - s.accepted) / TICK_SECONDS
             for s in sent
@@ -232,6 +235,7 @@ def daemon_scenario(
             "sample_errors": sampler.errors if sampler is not None else 0,
             "max_reconcile_queued": max((q for _, q, _ in samples), default=0),
             "max_reconcile_in_flight": max((q + r for _, q, r in samples), default=0),
+            "reconcile_runs_that_gave_way": gave_way,
             "event_runs": len(event_runs),
             "event_run_queue_wait_max_periods": round(max(waits, default=0.0), 2),
             "event_run_queue_wait_p95_periods": round(_p95(waits), 2),
@@ -244,6 +248,20 @@ def daemon_scenario(
             log(f"daemon: kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _runs_that_gave_way(home: Path, runs: list[Any]) -> int:
+    """Reconcile runs whose rows the sync history shows deferred for a run with priority (they gave the
+    writes slot up to an event run waiting behind them)."""
+    history = SyncHistory.from_url(f"sqlite:///{home / 'hspc_state.sqlite'}")
+    try:
+        return sum(
+            1
+            for r in runs
+            if any(GAVE_WAY in (row.message or "") for row in history.run_rows(r.dagster_run.run_id))
+        )
+    finally:
+        history.dispose()
 
 
 def _by_status(records: list[Any]) -> dict[str, int]:
