@@ -9,6 +9,10 @@ WRITES = {WRITES_TAG: "true"}
 PRIORITY_TAG = "hspc/priority"
 EVENT_PRIORITY = {PRIORITY_TAG: "event"}
 PRIORITY_RUN = {**WRITES, **EVENT_PRIORITY, "dagster/priority": "10"}
+# Set on a reconcile run that gave the slot up (the runs it gave way to): reconcile_resume_sensor
+# starts it again once they are done, instead of leaving its rows to the next tick.
+GAVE_WAY_TAG = "hspc/gave_way"
+RESUMES_TAG = "hspc/resumes"  # on the run reconcile_resume_sensor starts: the run id it continues
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 

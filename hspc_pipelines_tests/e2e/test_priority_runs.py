@@ -9,7 +9,8 @@ import uuid
 import dagster as dg
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
-from hspc_pipelines.defs.tags import EVENT_PRIORITY, PRIORITY_TAG, WRITES_TAG
+from hspc_pipelines.defs.reconcile.resume import resume_request
+from hspc_pipelines.defs.tags import EVENT_PRIORITY, GAVE_WAY_TAG, PRIORITY_TAG, WRITES_TAG
 from hspc_pipelines_tests.support.product import Product, seed_deal
 
 DEALS = ["7101", "7102", "7103", "7104"]
@@ -60,9 +61,15 @@ def test_a_reconcile_stops_writing_for_a_queued_event_run_and_the_next_one_write
         assert f"sync_deals {waiting.run_id[:8]}" in props["aws_sync_error"], props
         assert "left the writes slot to it" in props["aws_sync_error"], props
     assert first.success, first
+    # the run says what it gave way to, and reconcile_resume_sensor starts it again once that is done
+    [record] = product.instance.get_run_records(dg.RunsFilter(job_name="reconcile"), limit=1)
+    assert record.dagster_run.tags[GAVE_WAY_TAG] == f"sync_deals {waiting.run_id[:8]}"
+    assert isinstance(resume_request(product.instance, "reconcile"), dg.SkipReason)  # still queued
 
-    # the event run has had its turn: the next reconcile writes the deferred rows first
+    # the event run has had its turn: the resumed reconcile writes the deferred rows first
     product.instance.report_run_canceled(waiting)
+    resume = resume_request(product.instance, "reconcile")
+    assert isinstance(resume, dg.RunRequest) and resume.partition_key == product.today, resume
     second = product.reconcile()
     assert second.success, second
     created = {o["PartnerOpportunityIdentifier"] for o in product.opportunities()}

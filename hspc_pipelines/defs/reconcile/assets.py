@@ -230,14 +230,16 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
+    waiting = priority_waiting(context)
     df, metadata, dupes = creates_step(
         sync_plan,
         partner_central,
         sync_state,
         event_scoped=False,
         started=run_started(context),
-        yield_to=priority_waiting(context),
+        yield_to=waiting,
     )
+    waiting.mark()
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=metadata)
     yield dg.AssetCheckResult(
@@ -260,9 +262,11 @@ def opportunity_updates(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
+    waiting = priority_waiting(context)
     df, metadata = updates_step(
-        sync_plan, hubspot_deals, partner_central, sync_state, mapping, yield_to=priority_waiting(context)
+        sync_plan, hubspot_deals, partner_central, sync_state, mapping, yield_to=waiting
     )
+    waiting.mark()
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
     return dg.Output(df, metadata=metadata)
 

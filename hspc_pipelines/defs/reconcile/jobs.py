@@ -17,6 +17,7 @@ from hspc_pipelines.defs.logging import CONSOLE_RUN_CONFIG
 from hspc_pipelines.defs.partitions import daily_partitions
 from hspc_pipelines.defs.reconcile import pileup
 from hspc_pipelines.defs.reconcile.assets import reconcile_assets
+from hspc_pipelines.defs.reconcile.resume import reconcile_resume_sensor
 from hspc_pipelines.defs.tags import WRITES, range_tags
 from hspc_pipelines.quotas.run import reads_short
 from hspc_pipelines.settings import Settings, load_settings
@@ -121,4 +122,5 @@ def defs() -> dg.Definitions:
         assets=graph.assets,
         jobs=[graph.job, graph.dry_run_job],
         schedules=[reconcile_schedule(graph, settings), sweep_schedule(graph, settings)],
+        sensors=[reconcile_resume_sensor(graph.job, settings)],
     )

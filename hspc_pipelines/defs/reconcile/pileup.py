@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from hspc_pipelines.defs.tags import RANGE_END_TAG, RANGE_START_TAG
+from hspc_pipelines.defs.tags import RANGE_END_TAG, RANGE_START_TAG, RESUMES_TAG
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -28,11 +28,12 @@ def covers(tags: dict[str, str], day: str) -> bool:
 
 
 def run_in_flight(instance: dg.DagsterInstance, job_name: str, day: str) -> dg.DagsterRun | None:
-    """A scheduled run of `job_name` queued or running whose window holds `day`, if any."""
+    """A scheduled (or resumed) run of `job_name` queued or running whose window holds `day`, if any."""
     records = instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=50)
     for record in records:
         run = record.dagster_run
-        if run.tags.get("dagster/schedule_name") in SCHEDULES and covers(dict(run.tags), day):
+        scheduled = run.tags.get("dagster/schedule_name") in SCHEDULES or RESUMES_TAG in run.tags
+        if scheduled and covers(dict(run.tags), day):
             return run
     return None
 

@@ -24,7 +24,7 @@ from hspc_pipelines.defs.resources import (
     SyncStateResource,
 )
 from hspc_pipelines.defs.run_metrics import StepCalls, emit, plotted, run_calls, run_duration
-from hspc_pipelines.defs.tags import EVENT_PRIORITY
+from hspc_pipelines.defs.tags import EVENT_PRIORITY, GAVE_WAY_TAG
 from hspc_pipelines.history import HistoryEntry
 from hspc_pipelines.mapping import MappingConfig
 from hspc_pipelines.mapping.vocabulary import Operation, RowStatus
@@ -363,28 +363,40 @@ def agreement_entry(context: Context, proof: AgreementReport, sweep: bool, windo
     )
 
 
-def priority_waiting(context: dg.AssetExecutionContext) -> Callable[[], str | None]:
+class PriorityWaiting:
     """What a reconcile's write budget asks between rows: the runs with priority (event runs and
-    submissions, `PRIORITY_TAG`) queued for the writes slot this run holds, named; None when there
-    are none. The reconcile then stops writing, so they wait for its write-back, not for its
-    whole period. A failed question is logged and answered "none": the run goes on as before."""
-    instance, log = context.instance, context.log
-    waiting = dg.RunsFilter(
-        statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED], tags=EVENT_PRIORITY
-    )
+    submissions, `EVENT_PRIORITY`) queued for the writes slot this run holds, named; None when there
+    are none. The reconcile then stops writing, so they wait for its write-back, not for its whole
+    period; `mark()` tags the run (`GAVE_WAY_TAG`) so reconcile_resume_sensor starts it again once
+    they are done. A failed question is logged and answered "none": the run goes on as before."""
 
-    def ask() -> str | None:
+    def __init__(self, context: dg.AssetExecutionContext) -> None:
+        self.instance, self.log, self.run_id = context.instance, context.log, context.run_id
+        self.said: str | None = None  # the runs it last named
+
+    def __call__(self) -> str | None:
+        waiting = dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED], tags=EVENT_PRIORITY
+        )
         try:
-            runs = instance.get_runs(filters=waiting, limit=5)
+            runs = self.instance.get_runs(filters=waiting, limit=5)
         except Exception as exc:  # the instance's storage busy or away: keep writing
-            log.warning(f"could not ask the instance for runs waiting with priority: {type(exc).__name__}")
+            self.log.warning(
+                f"could not ask the instance for runs waiting with priority: {type(exc).__name__}"
+            )
             return None
         if not runs:
             return None
-        named = ", ".join(f"{r.job_name} {r.run_id[:8]}" for r in runs)
-        return f"{'runs' if len(runs) > 1 else 'a run'} with priority waiting ({named})"
+        self.said = ", ".join(f"{r.job_name} {r.run_id[:8]}" for r in runs)
+        return f"{'runs' if len(runs) > 1 else 'a run'} with priority waiting ({self.said})"
 
-    return ask
+    def mark(self) -> None:
+        if self.said is not None:
+            self.instance.add_run_tags(self.run_id, {GAVE_WAY_TAG: self.said})
+
+
+def priority_waiting(context: dg.AssetExecutionContext) -> PriorityWaiting:
+    return PriorityWaiting(context)
 
 
 def run_started(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> float | None:
