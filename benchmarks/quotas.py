@@ -517,12 +517,15 @@ def rows_for(raw: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]
                 ("", "runs that gave the slot up to an event run", str(f["runs_that_gave_way"]), "-", None)
             )
         out.append(("", "scaled days for the load / runs", f"{f['scaled_days']} / {f['runs']}", "-", None))
-    for key in [k for k in ("daemon", "daemon_no_give_way") if k in raw]:
+    for key in [k for k in ("daemon", "daemon_no_resume", "daemon_no_give_way") if k in raw]:
         f = raw[key]
         title = (
             f"Dagster daemon, first load of {f['deals']} deals at {f['writes_per_second']:g} writes/s, "
             f"{f['budget_period_s']:.0f} s ticks"
-            + (", the reconcile not giving way (before)" if key.endswith("_no_give_way") else "")
+            + {
+                "daemon_no_give_way": ", the reconcile not giving way (before)",
+                "daemon_no_resume": ", giving way without the resume sensor (before)",
+            }.get(key, "")
         )
         out.append(
             (
