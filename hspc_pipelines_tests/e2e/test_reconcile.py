@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 
@@ -11,6 +10,7 @@ import pytest
 import requests
 
 from hspc_pipelines.emulators.seed import anchor_now, generate_seed
+from hspc_pipelines_tests.support.product import Product, running_product
 
 DEAL_PROPS = (
     "dealname",
@@ -24,14 +24,16 @@ DEAL_PROPS = (
 )
 
 
-def _since(days: int) -> str:
-    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
-
-
 def _seed(product, n=40, seed=3):
     data = generate_seed(n, seed=seed, now_ms=anchor_now())
     product.stack.hubspot.load_seed(data)
     return data
+
+
+def _first_day(data) -> str:
+    """The day the earliest seeded deal was last modified: a range from it to today holds every deal
+    (the seeds here span 95-115 days; each day of the range is a partition the run stores events for)."""
+    return min(d["properties"]["hs_lastmodifieddate"][:10] for d in data.deals)
 
 
 def _writes(outcome):
@@ -48,17 +50,32 @@ def _review(product, opp_id, status, comments=None):
     requests.post(url, json=body, timeout=10).raise_for_status()
 
 
-@pytest.fixture
-def synced(product):
+def _synced(product: Product):
     """Seeded deals reconciled once over their whole date range."""
     data = _seed(product)
-    outcome = product.reconcile(since=_since(130))
+    outcome = product.reconcile(since=_first_day(data))
     assert outcome.success
     return product, data, outcome
 
 
-def test_first_run_creates_exactly_one_linked_opportunity_per_valid_cosell_deal(synced):
-    product, data, outcome = synced
+@pytest.fixture
+def synced(product):
+    """A portal of its own, for a test that changes it."""
+    return _synced(product)
+
+
+@pytest.fixture(scope="module")
+def synced_to_read(tmp_path_factory):
+    """One portal for the tests that only read it (no write, reconcile or stats reset)."""
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        running_product(tmp_path_factory.mktemp("synced"), mp) as product,
+    ):
+        yield _synced(product)
+
+
+def test_first_run_creates_exactly_one_linked_opportunity_per_valid_cosell_deal(synced_to_read):
+    product, data, outcome = synced_to_read
     writes = _writes(outcome)
     cosell = set(data.cosell_deal_ids)
     assert set(writes) == cosell, "every co-sell deal gets a result row, and only those"
@@ -86,8 +103,8 @@ def test_first_run_creates_exactly_one_linked_opportunity_per_valid_cosell_deal(
             assert deal["aws_sync_error"] and ":" in deal["aws_sync_error"], "field-level reason on the deal"
 
 
-def test_non_cosell_deals_are_untouched(synced):
-    product, data, _ = synced
+def test_non_cosell_deals_are_untouched(synced_to_read):
+    product, data, _ = synced_to_read
     others = [d for d in data.deals if d["id"] not in set(data.cosell_deal_ids)]
     assert others
     for d in others[:10]:
@@ -97,10 +114,10 @@ def test_non_cosell_deals_are_untouched(synced):
 
 
 def test_second_run_writes_nothing_anywhere(synced):
-    product, _, _ = synced
+    product, data, _ = synced
     product.stack.hubspot.reset_stats()
     product.stack.partner_central.reset_stats()
-    outcome = product.reconcile(since=_since(130))
+    outcome = product.reconcile(since=_first_day(data))
     assert outcome.success
     plan_ops = Counter(outcome.frames["sync_plan"]["operation"])
     assert set(plan_ops) <= {"none", "invalid"}, plan_ops
@@ -181,8 +198,7 @@ def test_edits_during_review_wait_then_apply_and_renames_after_submission_get_on
 
 
 def test_create_whose_write_back_was_lost_is_linked_not_duplicated(product):
-    _seed(product, n=12, seed=5)
-    since = _since(130)
+    since = _first_day(_seed(product, n=12, seed=5))
     crashed = product.materialize(
         "hubspot_deals",
         "partner_central_opportunities",
@@ -289,14 +305,15 @@ def _plan_metadata(product, outcome) -> dict:
 
 
 def test_settled_pairs_are_skipped_until_either_side_changes(synced):
-    product, _, outcome = synced
+    product, data, outcome = synced
+    since = _first_day(data)
     created = [d for d, w in _writes(outcome).items() if w["final_status"] == "created"]
-    second = product.reconcile(since=_since(130))  # the write-back moved every deal: planned in full
+    second = product.reconcile(since=since)  # the write-back moved every deal: planned in full
     meta = _plan_metadata(product, second)
     nones = Counter(second.frames["sync_plan"]["operation"])["none"]
     assert nones >= len(created) > 2 and meta["settled_pairs_recorded"] == nones
 
-    third = product.reconcile(since=_since(130))
+    third = product.reconcile(since=since)
     meta = _plan_metadata(product, third)
     assert meta["settled_pairs_skipped"] == nones and meta["settled_pairs_recorded"] == 0
     assert third.frames["sync_plan"].equals(second.frames["sync_plan"]), (
@@ -306,7 +323,7 @@ def test_settled_pairs_are_skipped_until_either_side_changes(synced):
     edited, reviewed = created[0], created[1]
     product.hubspot("PATCH", f"/crm/v3/objects/deals/{edited}", json={"properties": {"amount": "777"}})
     _review(product, product.deal(reviewed, "aws_opportunity_id")["aws_opportunity_id"], "Approved")
-    fourth = product.reconcile(since=_since(130))
+    fourth = product.reconcile(since=since)
     plan = fourth.frames["sync_plan"].set_index("deal_id")
     assert plan.loc[edited, "operation"] == "update"
     assert plan.loc[reviewed, "operation"] == "write-back"

@@ -100,15 +100,23 @@ class Product:
         return dict(emulator.stats()["calls"])
 
 
-@pytest.fixture
-def product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Product]:
+@contextmanager
+def running_product(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Product]:
+    """The product against a fresh emulator stack, its Dagster instance in `home` (what `product`
+    gives each test; a module-scoped fixture can hold one for the tests that only read it)."""
     with EmulatorStack() as stack:
-        for key, value in {**stack.env, **FAST_ENV, "DAGSTER_HOME": str(tmp_path)}.items():
+        for key, value in {**stack.env, **FAST_ENV, "DAGSTER_HOME": str(home)}.items():
             monkeypatch.setenv(key, value)
         from hspc_pipelines.definitions import build_defs
 
-        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-            yield Product(stack=stack, home=tmp_path, instance=instance, defs=build_defs(str(tmp_path)))
+        with dg.instance_for_test(temp_dir=str(home)) as instance:
+            yield Product(stack=stack, home=home, instance=instance, defs=build_defs(str(home)))
+
+
+@pytest.fixture
+def product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Product]:
+    with running_product(tmp_path, monkeypatch) as running:
+        yield running
 
 
 @contextmanager
