@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from typing import Any
 
 import dagster as dg
-from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from hspc_pipelines.definitions import build_defs
 from hspc_pipelines.quotas.meter import READ, SERVICE
 from hspc_pipelines.settings import load_settings
 from hspc_pipelines.state.store import SyncStateStore
+from hspc_pipelines_tests.support.runs import add_run
 
 WHEN = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.UTC)
 
@@ -30,18 +29,8 @@ def _tick(instance: dg.DagsterInstance, defs: dg.Definitions) -> Any:
         return defs.resolve_schedule_def("reconcile_schedule").evaluate_tick(ctx)
 
 
-# Dagster requires a queued run to name where its job lives; these runs never leave the queue.
-ORIGIN = RemoteJobOrigin(
-    RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("hspc_pipelines"), "__repository__"), "reconcile"
-)
-
-
 def _run(instance: dg.DagsterInstance, status: dg.DagsterRunStatus, **tags: str) -> dg.DagsterRun:
-    run = dg.DagsterRun(
-        job_name="reconcile", run_id=str(uuid.uuid4()), status=status, tags=tags, remote_job_origin=ORIGIN
-    )
-    instance.add_run(run)
-    return run
+    return add_run(instance, "reconcile", status, tags)
 
 
 def test_a_tick_skips_while_a_run_for_its_window_is_queued_or_running(tmp_path: Any) -> None:

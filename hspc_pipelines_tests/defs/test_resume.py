@@ -3,27 +3,19 @@ once the runs with priority are done; never twice, never over a newer run, never
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import dagster as dg
-from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from hspc_pipelines.definitions import build_defs
 from hspc_pipelines.defs.reconcile.pileup import run_in_flight
 from hspc_pipelines.defs.reconcile.resume import SENSOR, resume_request
 from hspc_pipelines.defs.tags import EVENT_PRIORITY, GAVE_WAY_TAG, RESUMES_TAG, range_tags
+from hspc_pipelines_tests.support.runs import add_run
 
 
 def _run(instance: dg.DagsterInstance, job: str, status: dg.DagsterRunStatus, **tags: str) -> dg.DagsterRun:
-    origin = RemoteJobOrigin(
-        RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("hspc_pipelines"), "__repository__"), job
-    )
-    run = dg.DagsterRun(
-        job_name=job, run_id=str(uuid.uuid4()), status=status, tags=tags, remote_job_origin=origin
-    )
-    instance.add_run(run)
-    return run
+    return add_run(instance, job, status, tags)
 
 
 SUCCESS, QUEUED, STARTED, FAILURE = (

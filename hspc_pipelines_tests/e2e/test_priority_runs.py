@@ -4,33 +4,20 @@ the next reconcile writes them (issue 19: event runs do not wait behind a long r
 
 from __future__ import annotations
 
-import uuid
-
 import dagster as dg
-from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from hspc_pipelines.defs.reconcile.resume import resume_request
 from hspc_pipelines.defs.tags import EVENT_PRIORITY, GAVE_WAY_TAG, PRIORITY_TAG, WRITES_TAG
 from hspc_pipelines_tests.support.product import Product, seed_deal
+from hspc_pipelines_tests.support.runs import add_run
 
 DEALS = ["7101", "7102", "7103", "7104"]
 
 
 def _queued(product: Product, job: str) -> dg.DagsterRun:
     """A run of `job` with the job's own tags, left in the queue (as the events sensor leaves one while
-    the reconcile holds the writes slot); Dagster requires it to name where its job lives."""
-    origin = RemoteJobOrigin(
-        RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("hspc_pipelines"), "__repository__"), job
-    )
-    run = dg.DagsterRun(
-        job_name=job,
-        run_id=str(uuid.uuid4()),
-        status=dg.DagsterRunStatus.QUEUED,
-        tags=dict(product.defs.resolve_job_def(job).tags),
-        remote_job_origin=origin,
-    )
-    product.instance.add_run(run)
-    return run
+    the reconcile holds the writes slot)."""
+    return add_run(product.instance, job, dg.DagsterRunStatus.QUEUED, product.defs.resolve_job_def(job).tags)
 
 
 def test_event_runs_and_submissions_carry_the_priority_the_reconcile_yields_to(product: Product) -> None:
