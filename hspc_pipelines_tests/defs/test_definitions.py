@@ -28,7 +28,13 @@ def test_definitions_load_with_every_name_others_depend_on(tmp_path):
         "aws_summaries_schedule",
     ):
         assert defs.resolve_schedule_def(schedule).name == schedule
-    for sensor in ("events_sensor", "run_failure_sensor"):
+    for sensor in (
+        "events_sensor",
+        "journal_sensor",
+        "run_failure_sensor",
+        "reconcile_resume_sensor",
+        "submission_retry_sensor",
+    ):
         assert defs.resolve_sensor_def(sensor).name == sensor
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {*RECONCILE_ASSETS, "hubspot/deals", "partner_central/opportunities"} <= keys
