@@ -307,7 +307,8 @@ class Settings(BaseSettings):
     )  # fmt: skip
     events_sensor_interval_seconds: int = _var(
         "HSPC_EVENTS_SENSOR_INTERVAL_SECONDS", 15, "Events", "a whole number, 0 or more",
-        "Seconds between events_sensor ticks (the queue's visibility timeout must outlast two)", ge=0,
+        "Seconds between events_sensor ticks (the queue's visibility timeout must outlast two); "
+        "reconcile_resume_sensor ticks as often", ge=0,
     )  # fmt: skip
     hubspot_events_source: Literal["queue", "journal", "both"] = _var(
         "HSPC_HUBSPOT_EVENTS_SOURCE", "queue", "Events",
