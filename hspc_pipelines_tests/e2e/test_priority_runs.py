@@ -51,6 +51,9 @@ def test_a_reconcile_stops_writing_for_a_queued_event_run_and_the_next_one_write
     # the run says what it gave way to, and reconcile_resume_sensor starts it again once that is done
     [record] = product.instance.get_run_records(dg.RunsFilter(job_name="reconcile"), limit=1)
     assert record.dagster_run.tags[GAVE_WAY_TAG] == f"sync_deals {waiting.run_id[:8]}"
+    event = product.instance.get_latest_materialization_event(dg.AssetKey("opportunity_creates"))
+    assert event is not None and event.asset_materialization is not None
+    assert event.asset_materialization.metadata["gave_way_to"].value == f"sync_deals {waiting.run_id[:8]}"
     assert isinstance(resume_request(product.instance, "reconcile"), dg.SkipReason)  # still queued
 
     # the event run has had its turn: the resumed reconcile writes the deferred rows first

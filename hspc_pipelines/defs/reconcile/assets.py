@@ -239,7 +239,7 @@ def opportunity_creates(
         started=run_started(context),
         yield_to=waiting,
     )
-    waiting.mark()
+    metadata.update(waiting.mark())
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.CREATED,))
     yield dg.Output(df, metadata=metadata)
     yield dg.AssetCheckResult(
@@ -266,7 +266,7 @@ def opportunity_updates(
     df, metadata = updates_step(
         sync_plan, hubspot_deals, partner_central, sync_state, mapping, yield_to=waiting
     )
-    waiting.mark()
+    metadata.update(waiting.mark())
     _report_external(context, external.PC_OPPORTUNITIES, df, (RowStatus.UPDATED,))
     return dg.Output(df, metadata=metadata)
 

@@ -390,9 +390,12 @@ class PriorityWaiting:
         self.said = ", ".join(f"{r.job_name} {r.run_id[:8]}" for r in runs)
         return f"{'runs' if len(runs) > 1 else 'a run'} with priority waiting ({self.said})"
 
-    def mark(self) -> None:
-        if self.said is not None:
-            self.instance.add_run_tags(self.run_id, {GAVE_WAY_TAG: self.said})
+    def mark(self) -> dict[str, RawMetadataValue]:
+        """Tag the run when it gave way; the step's metadata says to which runs (empty otherwise)."""
+        if self.said is None:
+            return {}
+        self.instance.add_run_tags(self.run_id, {GAVE_WAY_TAG: self.said})
+        return {"gave_way_to": self.said}
 
 
 def priority_waiting(context: dg.AssetExecutionContext) -> PriorityWaiting:
