@@ -203,7 +203,7 @@ def load_scenario(
             started = time.monotonic() - t0
 
             def waiting(pending: list[float] = arrivals) -> str | None:
-                # the product's reconcile asks the instance for a queued event run (`priority_waiting`);
+                # the product's reconcile asks the instance for a queued event run (`PriorityWaiting`);
                 # here an event run is waiting once a webhook has arrived
                 return "an event run waiting" if pending and pending[0] <= time.monotonic() - t0 else None
 

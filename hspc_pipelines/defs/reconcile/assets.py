@@ -15,13 +15,13 @@ import pandas as pd
 from hspc_pipelines.defs import external
 from hspc_pipelines.defs.history import append_history, window_of
 from hspc_pipelines.defs.reconcile.steps import (
+    PriorityWaiting,
     agreement_entry,
     creates_step,
     deal_writes_step,
     frame_metadata,
     imports_step,
     plan_step,
-    priority_waiting,
     run_started,
     updates_step,
 )
@@ -230,7 +230,7 @@ def opportunity_creates(
     sync_state: SyncStateResource,
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """CreateOpportunity for each `create` row (and solution associations); `link` rows pass through."""
-    waiting = priority_waiting(context)
+    waiting = PriorityWaiting(context)
     df, metadata, dupes = creates_step(
         sync_plan,
         partner_central,
@@ -262,7 +262,7 @@ def opportunity_updates(
     mapping: MappingResource,
 ) -> dg.Output[pd.DataFrame]:
     """UpdateOpportunity with the full record for each `update` row; conflicts are re-read and merged."""
-    waiting = priority_waiting(context)
+    waiting = PriorityWaiting(context)
     df, metadata = updates_step(
         sync_plan, hubspot_deals, partner_central, sync_state, mapping, yield_to=waiting
     )

@@ -398,10 +398,6 @@ class PriorityWaiting:
         return {"gave_way_to": self.said}
 
 
-def priority_waiting(context: dg.AssetExecutionContext) -> PriorityWaiting:
-    return PriorityWaiting(context)
-
-
 def run_started(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> float | None:
     """When this run started (epoch seconds): the write budget's deadline counts from it, so the
     snapshot and the plan are inside the run's period too. None when the instance does not know."""
