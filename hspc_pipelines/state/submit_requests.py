@@ -233,11 +233,9 @@ class SubmitRequestLog:
         with self._engine.begin() as conn:
             conn.execute(DEFERRED_SUBMISSIONS.delete().where(DEFERRED_SUBMISSIONS.c.deal_id == deal_id))
 
-    def deferred(self, due_by: float | None = None) -> list[DeferredSubmission]:
-        """The deferred submissions (those due by `due_by`, epoch seconds, when given), soonest first."""
+    def deferred(self) -> list[DeferredSubmission]:
+        """The deferred submissions, soonest due first."""
         query = sa.select(DEFERRED_SUBMISSIONS).order_by(DEFERRED_SUBMISSIONS.c.retry_at)
-        if due_by is not None:
-            query = query.where(DEFERRED_SUBMISSIONS.c.retry_at <= due_by)
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [

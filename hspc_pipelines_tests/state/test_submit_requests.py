@@ -89,7 +89,7 @@ def test_a_deferred_submission_is_kept_until_a_run_ends_otherwise(log: SubmitReq
     log.defer("42", config, "deferred: the 24-hour write quota (10000) is spent", 1_000.0, now=first)
     log.defer("7", {"deal_id": "7"}, "deferred: the 24-hour read quota (100000) is spent", 500.0, now=first)
     assert [d.deal_id for d in log.deferred()] == ["7", "42"]  # soonest first
-    assert [d.deal_id for d in log.deferred(due_by=999.0)] == ["7"]
+    assert [d.retry_at for d in log.deferred()] == [500.0, 1_000.0]
     # deferred again: a later time, one more attempt, the first time kept
     log.defer("42", config, "deferred: still spent", 2_000.0, now=first + dt.timedelta(hours=1))
     [again] = [d for d in log.deferred() if d.deal_id == "42"]

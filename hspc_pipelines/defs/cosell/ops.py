@@ -245,9 +245,7 @@ class SubmissionConfig(dg.Config):
     def retry_config(self) -> dict[str, Any]:
         """The config a run started again after a quota deferral gets: the same deal, choices, request
         id and requester (so its ClientToken and its answer to the caller are the same)."""
-        return self.model_dump(exclude={"poll_budget_seconds"}, exclude_defaults=True) | {
-            "deal_id": self.deal_id
-        }
+        return self.model_dump(exclude={"poll_budget_seconds"}, exclude_defaults=True)  # deal_id has none
 
 
 class RequestAnswers:

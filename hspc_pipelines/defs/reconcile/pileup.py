@@ -11,12 +11,8 @@ import dagster as dg
 
 from hspc_pipelines.defs.tags import RANGE_END_TAG, RANGE_START_TAG, RESUMES_TAG
 
-IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
+WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]  # not started by the queue yet
+IN_FLIGHT = [*WAITING, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 SCHEDULES = frozenset({"reconcile_schedule", "sweep_schedule"})
 
 

@@ -17,6 +17,7 @@ from dagster._core.definitions.metadata import RawMetadataValue
 
 from hspc_pipelines.defs.alerts import alert_on_rows
 from hspc_pipelines.defs.history import HistoryWrite, append_history, run_identity
+from hspc_pipelines.defs.reconcile.pileup import WAITING
 from hspc_pipelines.defs.resources import (
     HubSpotResource,
     MappingResource,
@@ -375,9 +376,7 @@ class PriorityWaiting:
         self.said: str | None = None  # the runs it last named
 
     def __call__(self) -> str | None:
-        waiting = dg.RunsFilter(
-            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED], tags=EVENT_PRIORITY
-        )
+        waiting = dg.RunsFilter(statuses=WAITING, tags=EVENT_PRIORITY)
         try:
             runs = self.instance.get_runs(filters=waiting, limit=5)
         except Exception as exc:  # the instance's storage busy or away: keep writing
