@@ -430,7 +430,7 @@ def test_a_submission_the_write_quota_does_not_cover_is_pending_not_failed(
 
 
 def retry_tick(world: CosellWorld) -> Any:
-    from hspc_pipelines.defs.sensors.submissions import submission_retry_sensor
+    from hspc_pipelines.defs.cosell.retry import submission_retry_sensor
 
     resources = {"sync_state": (world.defs().resources or {})["sync_state"]}
     with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=resources) as ctx:
